@@ -1,0 +1,259 @@
+"""The ``cnnstudio`` command line (CONTRACTS.md section 2).
+
+Bad input exits with status 2 and one ``error:`` line; an internal fault exits with
+status 1 and writes the traceback to a log file whose path is printed. Commands
+that only read projects (summary, templates, ...) never import TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from .core.errors import UserError
+
+COMMANDS = ("summary", "train", "export", "import", "new", "templates", "datasets")
+STRATEGIES = ("default", "mirrored", "multi-worker")
+EXPORT_FORMATS = ("keras", "savedmodel", "tflite", "onnx", "python")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad usage as a user error (exit 2, one ``error:`` line)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError(f"{message} (see 'cnnstudio {self.prog.split()[-1]} --help')"
+                        if " " in self.prog else f"{message} (see 'cnnstudio --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cnnstudio", description="Design, train and understand convolutional networks.")
+    parser.add_argument("--version", action="version", version=f"CNN Studio {_version()}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    p = sub.add_parser("summary", help="per-layer table: output shapes, weights, biases, receptive fields")
+    p.add_argument("project", help="a .cnnproj file or a template name")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("train", help="train without a window, then evaluate on the test split")
+    p.add_argument("project", help="a .cnnproj file or a template name")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int, dest="batch_size")
+    p.add_argument("--dataset", help="dataset name (see 'cnnstudio datasets')")
+    p.add_argument("--run-dir", dest="run_dir", help="where to write the run record")
+    p.add_argument("--strategy", choices=STRATEGIES, default="default")
+    p.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
+
+    p = sub.add_parser("export", help="write a model or a standalone script")
+    p.add_argument("source", metavar="PROJECT_OR_RUN_DIR")
+    p.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+    p.add_argument("--out", required=True)
+
+    p = sub.add_parser("import", help="an editable project from a .keras or .h5 model")
+    p.add_argument("model", metavar="MODEL_FILE")
+    p.add_argument("--out", required=True, help="the project file to write")
+
+    p = sub.add_parser("new", help="start a project from a template")
+    p.add_argument("template")
+    p.add_argument("--out", required=True, help="the project file to write")
+
+    sub.add_parser("templates", help="list the templates")
+    sub.add_parser("datasets", help="list the datasets")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
+            if len(argv) > 1:
+                raise UserError(f"unknown command '{argv[0]}'; commands: {', '.join(COMMANDS)}")
+            return _open_gui(argv[0] if argv else None)
+        args = build_parser().parse_args(argv)
+        return _dispatch(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # an internal fault: keep the details, say where they are
+        log = _write_crash_log()
+        print(f"internal error: CNN Studio hit a bug; details were written to {log}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "summary":
+        return _summary(args)
+    if args.command == "train":
+        from .commands import train
+
+        return train.run(args)
+    if args.command == "export":
+        from .commands import export
+
+        return export.run(args)
+    if args.command == "import":
+        return _import(args)
+    if args.command == "new":
+        return _new(args)
+    if args.command == "templates":
+        return _templates()
+    if args.command == "datasets":
+        return _datasets()
+    raise UserError("no command given; try 'cnnstudio --help'")
+
+
+def _open_gui(project: str | None) -> int:
+    if project is not None:
+        from .core.templates import resolve_project
+
+        resolve_project(project)  # a broken file is reported here, before any window opens
+    from .ui.app import main as gui_main
+
+    return gui_main(project)
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from .core.analysis import analyze
+    from .core.datasets import dataset_info
+    from .core.templates import resolve_project
+
+    project = resolve_project(args.project)
+    where = project.path.name if project.path else args.project
+    classes = None
+    try:
+        classes = dataset_info(project.dataset.get("name", "")).num_classes
+    except UserError:
+        pass
+    result = analyze(project.network, loss=project.training.get("loss"), num_classes=classes)
+    if result.errors:
+        first = result.errors[0]
+        node = f"node '{first.node}': " if first.node else ""
+        more = f" ({len(result.errors) - 1} more problems)" if len(result.errors) > 1 else ""
+        raise UserError(f"{where}: {node}{first.message}{more}")
+    if args.json:
+        print(json.dumps(result.to_json(project.name)))
+        return 0
+    print(format_summary(project.name, result))
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def format_summary(name: str, result) -> str:
+    """The summary as a plain-text table."""
+    from .core.catalog import dims_text
+
+    headers = ("id", "type", "output shape", "weights", "biases", "params", "receptive field")
+    rows = [
+        (
+            info.id,
+            info.type,
+            dims_text(info.output_shape) if info.output_shape else "-",
+            f"{info.weights:,}",
+            f"{info.biases:,}",
+            f"{info.params:,}",
+            dims_text(info.receptive_field) if info.receptive_field else "-",
+        )
+        for info in result.layers.values()
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    numeric = {3, 4, 5}
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    out = [name, line(headers), line(["-" * w for w in widths])]
+    out += [line(r) for r in rows]
+    out.append("")
+    out.append(f"Total params: {result.total_params:,}")
+    out.append(f"Trainable params: {result.trainable_params:,}")
+    out.append(f"Non-trainable params: {result.non_trainable_params:,}")
+    return "\n".join(out)
+
+
+def _refuse_overwrite(out: Path, *inputs: Path) -> None:
+    for source in inputs:
+        if source.exists() and out.exists() and out.resolve() == source.resolve():
+            raise UserError(f"{out}: is the input file; choose another --out (input files are never changed)")
+
+
+def _import(args: argparse.Namespace) -> int:
+    from .core.project import Project, save_project
+
+    model_path, out = Path(args.model), Path(args.out)
+    _refuse_overwrite(out, model_path)
+    if not model_path.exists():
+        raise UserError(f"{model_path}: no such model file")
+    from .ml.importer import import_model
+
+    imported = import_model(model_path)
+    project = Project(name=imported.name, network=imported.network)
+    save_project(project, out)
+    print(f"imported {len(project.network)} layers from {model_path} into {out}", file=sys.stderr)
+    return 0
+
+
+def _new(args: argparse.Namespace) -> int:
+    from .core.project import save_project
+    from .core.templates import load_template
+
+    out = Path(args.out)
+    if out.exists():
+        raise UserError(f"{out}: already exists; choose another --out or delete it first")
+    project = load_template(args.template)
+    save_project(project, out)
+    print(f"wrote {out} from template '{args.template}' ({project.name})", file=sys.stderr)
+    return 0
+
+
+def _templates() -> int:
+    from .core.templates import list_templates
+
+    infos = list_templates()
+    width = max(len(t.name) for t in infos)
+    for t in infos:
+        print(f"{t.name.ljust(width)}  {t.title} ({t.dataset}): {t.description}")
+    return 0
+
+
+def _datasets() -> int:
+    from .core.datasets import list_datasets
+
+    infos = list_datasets()
+    width = max(len(d.name) for d in infos)
+    for d in infos:
+        print(f"{d.name.ljust(width)}  [{d.source}] {d.description}")
+    return 0
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _write_crash_log() -> Path:
+    from platformdirs import user_log_dir
+
+    folder = Path(user_log_dir("cnnstudio", appauthor=False))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        import tempfile
+
+        folder = Path(tempfile.gettempdir())
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    log = folder / f"crash-{stamp}.log"
+    log.write_text(" ".join(sys.argv) + "\n\n" + traceback.format_exc(), encoding="utf-8")
+    return log
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,317 @@
+"""The building blocks of the layer catalog: parameter schemas and layer entries.
+
+A ``Param`` describes one Keras constructor argument (its type, Keras's default,
+allowed values and a one-line explanation); a ``LayerSpec`` describes one Keras
+layer class and carries the rule that gives its output shape, parameter counts,
+receptive-field step and the formulas shown to the user.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+# Parameter kinds. Each kind knows how to check and normalise a value.
+INT = "int"
+FLOAT = "float"
+BOOL = "bool"
+CHOICE = "choice"  # one of `choices` (strings, possibly None)
+INTS = "ints"  # an int or a list of `rank` ints (kernel_size, strides, ...)
+SHAPE = "shape"  # a list of ints (Input shape, Reshape target)
+REGULARIZER = "regularizer"  # None, "l1", "l2", or {"l1": f, "l2": f}
+PADDING = "padding"  # ZeroPadding2D / Cropping2D: int, [a, b] or [[t, b], [l, r]]
+FACTOR = "factor"  # a float or a [low, high] pair (Random* layers)
+AXIS = "axis"  # an int or a list of ints, counted with the batch axis as Keras does
+
+UNSET = object()  # marks a parameter Keras requires (it has no default)
+
+
+class ParamError(ValueError):
+    """A parameter value that is not allowed; the message says what would be."""
+
+
+class ShapeError(ValueError):
+    """A layer that cannot accept its inputs; the message gives the numbers."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One constructor argument of a Keras layer, as the inspector shows it."""
+
+    name: str
+    kind: str
+    doc: str
+    default: Any = UNSET
+    initial: Any = UNSET  # what a freshly added layer gets when Keras has no default
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[Any, ...] = ()
+    rank: int = 0  # length of an INTS tuple or PADDING pairs
+    nullable: bool = False
+    advanced: bool = False  # shown under "More" in the inspector
+
+    @property
+    def required(self) -> bool:
+        return self.default is UNSET
+
+    @property
+    def starting_value(self) -> Any:
+        """The value a new layer starts with (Keras's default, or a sensible initial)."""
+        return self.initial if self.initial is not UNSET else self.default
+
+    def normalize(self, value: Any) -> Any:
+        """Check ``value`` and return it in one canonical form (tuples for sequences)."""
+        if value is None:
+            if self.nullable or (self.default is None) or (None in self.choices):
+                return None
+            raise ParamError(f"'{self.name}' needs a value")
+        check = _CHECKS[self.kind]
+        return check(self, value)
+
+    def describe_range(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        lo = "" if self.minimum is None else f">= {self.minimum:g}"
+        hi = "" if self.maximum is None else f"<= {self.maximum:g}"
+        return " and ".join(p for p in (lo, hi) if p) or "any value"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_range(param: Param, value: float) -> None:
+    if param.minimum is not None and value < param.minimum:
+        raise ParamError(f"'{param.name}' is {value:g} but must be >= {param.minimum:g}")
+    if param.maximum is not None and value > param.maximum:
+        raise ParamError(f"'{param.name}' is {value:g} but must be <= {param.maximum:g}")
+
+
+def _check_int(param: Param, value: Any) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not _is_int(value):
+        raise ParamError(f"'{param.name}' must be a whole number, not {value!r}")
+    _check_range(param, value)
+    return value
+
+
+def _check_float(param: Param, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParamError(f"'{param.name}' must be a number, not {value!r}")
+    if not math.isfinite(value):
+        raise ParamError(f"'{param.name}' must be a finite number, not {value!r}")
+    _check_range(param, float(value))
+    return float(value)
+
+
+def _check_bool(param: Param, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ParamError(f"'{param.name}' must be true or false, not {value!r}")
+    return value
+
+
+def _check_choice(param: Param, value: Any) -> Any:
+    if value not in param.choices:
+        shown = ", ".join(repr(c) for c in param.choices if c is not None)
+        raise ParamError(f"'{param.name}' is {value!r}; choose one of {shown}")
+    return value
+
+
+def _check_ints(param: Param, value: Any) -> tuple[int, ...]:
+    if _is_int(value) or (isinstance(value, float) and value.is_integer()):
+        value = [int(value)] * param.rank
+    if not isinstance(value, (list, tuple)) or len(value) != param.rank:
+        raise ParamError(
+            f"'{param.name}' must be a whole number or a list of {param.rank}, not {value!r}"
+        )
+    return tuple(_check_int(param, v) for v in value)
+
+
+def _check_shape(param: Param, value: Any) -> tuple[int | None, ...]:
+    if _is_int(value):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ParamError(f"'{param.name}' must be a list of sizes such as [28, 28, 1], not {value!r}")
+    out = []
+    for v in value:
+        if v is None and param.nullable:
+            out.append(None)
+            continue
+        if not _is_int(v) or (v < 1 and not (v == -1 and param.minimum == -1)):
+            raise ParamError(f"'{param.name}' must hold positive whole numbers, not {value!r}")
+        out.append(v)
+    return tuple(out)
+
+
+def _check_regularizer(param: Param, value: Any) -> dict[str, float]:
+    if value in ("l1", "l2"):
+        return {value: 0.01}
+    if value == "l1_l2":
+        return {"l1": 0.01, "l2": 0.01}
+    if isinstance(value, Mapping) and value and set(value) <= {"l1", "l2"}:
+        out = {}
+        for key, factor in value.items():
+            if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor < 0:
+                raise ParamError(f"'{param.name}' {key} factor must be a number >= 0, not {factor!r}")
+            out[key] = float(factor)
+        return out
+    raise ParamError(
+        f"'{param.name}' must be null, \"l1\", \"l2\" or {{\"l2\": 0.001}}, not {value!r}"
+    )
+
+
+def _check_padding(param: Param, value: Any) -> tuple[tuple[int, int], ...]:
+    """ZeroPadding2D/Cropping2D: int -> same on all sides; [a, b] -> symmetric per axis."""
+    sub = Param(param.name, INT, param.doc, minimum=0)
+    if _is_int(value):
+        value = [value] * param.rank
+    if not isinstance(value, (list, tuple)) or len(value) != param.rank:
+        raise ParamError(f"'{param.name}' must be a whole number, [a, b] or [[t, b], [l, r]], not {value!r}")
+    pairs = []
+    for item in value:
+        if _is_int(item):
+            pairs.append((_check_int(sub, item),) * 2)
+        elif isinstance(item, (list, tuple)) and len(item) == 2:
+            pairs.append((_check_int(sub, item[0]), _check_int(sub, item[1])))
+        else:
+            raise ParamError(f"'{param.name}' entries must be whole numbers or pairs, not {item!r}")
+    return tuple(pairs)
+
+
+def _check_factor(param: Param, value: Any) -> float | tuple[float, float]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise ParamError(f"'{param.name}' must be a number or a [low, high] pair, not {value!r}")
+        low, high = (_check_float(param, v) for v in value)
+        if low > high:
+            raise ParamError(f"'{param.name}' low {low:g} is above high {high:g}")
+        return (low, high)
+    return _check_float(param, value)
+
+
+def _check_axis(param: Param, value: Any) -> int | tuple[int, ...]:
+    if isinstance(value, (list, tuple)):
+        return tuple(_check_int(param, v) for v in value)
+    return _check_int(param, value)
+
+
+_CHECKS: dict[str, Callable[[Param, Any], Any]] = {
+    INT: _check_int,
+    FLOAT: _check_float,
+    BOOL: _check_bool,
+    CHOICE: _check_choice,
+    INTS: _check_ints,
+    SHAPE: _check_shape,
+    REGULARIZER: _check_regularizer,
+    PADDING: _check_padding,
+    FACTOR: _check_factor,
+    AXIS: _check_axis,
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """How one layer moves the receptive field along each spatial axis.
+
+    ``kernel`` is the effective window (dilation included), ``stride`` how far one
+    output step moves on the input (below 1 for upsampling).
+    """
+
+    kernel: tuple[float, ...]
+    stride: tuple[float, ...]
+
+
+IDENTITY = "identity"  # receptive field passes through unchanged
+NO_FIELD = None  # after this layer positions no longer exist (Flatten, Dense, ...)
+
+
+@dataclass
+class Inference:
+    """What a layer's rule computes from its inputs."""
+
+    output_shape: tuple[int | None, ...]
+    weights: int = 0
+    biases: int = 0
+    non_trainable: int = 0
+    step: Step | str | None = IDENTITY
+    shape_formula: list[str] = field(default_factory=list)
+    param_formula: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+Rule = Callable[[dict[str, Any], list[tuple[int | None, ...]]], Inference]
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One Keras layer class as CNN Studio knows it."""
+
+    type: str
+    category: str
+    doc: str
+    params: tuple[Param, ...]
+    rule: Rule
+    min_inputs: int = 1
+    max_inputs: int | None = 1  # None: any number
+    summary: Callable[[dict[str, Any]], str] | None = None  # key parameters, e.g. "32 @ 5x5"
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @cached_property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+    def initial_params(self) -> dict[str, Any]:
+        """Parameters a freshly added layer gets: only what Keras cannot default."""
+        return {p.name: _jsonable(p.initial) for p in self.params if p.required}
+
+    def resolve(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Every parameter, checked and normalised, with Keras's defaults filled in.
+
+        Raises ParamError naming the parameter when a value is missing, unknown or
+        out of range.
+        """
+        unknown = [name for name in params if name not in self.param_names]
+        if unknown:
+            known = ", ".join(self.param_names) or "none"
+            raise ParamError(
+                f"{self.type} has no parameter '{unknown[0]}' (its parameters: {known})"
+            )
+        resolved: dict[str, Any] = {}
+        for p in self.params:
+            if p.name in params:
+                resolved[p.name] = p.normalize(params[p.name])
+            elif p.required:
+                hint = "" if p.initial is UNSET else f", e.g. {_jsonable(p.initial)!r}"
+                raise ParamError(f"{self.type} needs '{p.name}' ({p.doc}{hint})")
+            else:
+                resolved[p.name] = p.normalize(p.default) if p.default is not None else None
+        return resolved
+
+    def describe(self, params: Mapping[str, Any]) -> str:
+        """A short text of the key parameters for the canvas node."""
+        if self.summary is None:
+            return ""
+        try:
+            return self.summary(self.resolve(params))
+        except ParamError:
+            return ""
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def dims_text(values: Sequence[Any]) -> str:
+    """(5, 5) -> "5x5"; (28, 28, 6) -> "28x28x6"; None -> "?"."""
+    return "x".join("?" if v is None else f"{v:g}" if isinstance(v, float) else str(v) for v in values)

@@ -1,0 +1,315 @@
+"""Project files (``*.cnnproj``): plain JSON, checked on load, saved atomically.
+
+The format is fixed by CONTRACTS.md section 1. Unknown keys are kept as they are;
+newer format versions are refused; older ones are migrated on load.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .catalog import CATALOG, ParamError, get_spec
+from .errors import ProjectError
+from .network import ID_PATTERN, CycleError, Network, Node
+
+FORMAT = "cnnstudio-project"
+CURRENT_VERSION = 1
+# version -> function turning a project dict of that version into the next version
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+DEFAULT_TRAINING: dict[str, Any] = {
+    "optimizer": "adam",
+    "learning_rate": 0.001,
+    "batch_size": 64,
+    "epochs": 5,
+    "validation_split": 0.1,
+    "seed": 0,
+}
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam")
+FIXED_DATASETS = ("mnist-sample", "mnist", "fashion-mnist", "cifar10", "cifar100", "x-vs-o", "stripes")
+
+
+@dataclass
+class Project:
+    """A network with the data it learns from and how it is trained."""
+
+    name: str
+    network: Network
+    dataset: dict[str, Any] = field(default_factory=lambda: {"name": "mnist-sample", "permute_pixels": None})
+    training: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_TRAINING))
+    extra: dict[str, Any] = field(default_factory=dict)  # unknown top-level keys, kept on save
+    path: Path | None = None
+
+    def setting(self, key: str) -> Any:
+        """A training setting, or its default when the file leaves it out."""
+        return self.training.get(key, DEFAULT_TRAINING.get(key))
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "format": FORMAT,
+            "version": CURRENT_VERSION,
+            "name": self.name,
+            "network": self.network.to_dict(),
+            "dataset": copy.deepcopy(self.dataset),
+            "training": copy.deepcopy(self.training),
+        }
+        data.update(copy.deepcopy(self.extra))
+        return data
+
+    def copy(self) -> Project:
+        return Project(self.name, self.network.copy(), copy.deepcopy(self.dataset),
+                       copy.deepcopy(self.training), copy.deepcopy(self.extra), self.path)
+
+
+def new_project(name: str = "Untitled") -> Project:
+    return Project(name=name, network=Network())
+
+
+# ---------------------------------------------------------------------- loading
+
+
+def load_project(path: str | os.PathLike[str]) -> Project:
+    """Read and check a project file; ProjectError names the file, node and value."""
+    path = Path(path)
+    where = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProjectError(f"{path}: no such project file") from None
+    except IsADirectoryError:
+        raise ProjectError(f"{path}: is a folder, not a project file") from None
+    except UnicodeDecodeError:
+        raise ProjectError(f"{where}: is not a text file (project files are UTF-8 JSON)") from None
+    except OSError as exc:
+        raise ProjectError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProjectError(f"{where}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise ProjectError(f"{where}: not a valid project file (nested too deeply)") from None
+    project = project_from_dict(data, where)
+    project.path = path
+    return project
+
+
+def project_from_dict(data: Any, where: str = "project") -> Project:
+    """Check a parsed project file and build the Project."""
+    try:
+        return _from_dict(data, where)
+    except ProjectError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+        raise ProjectError(f"{where}: not a valid project file ({exc})") from None
+
+
+def _from_dict(data: Any, where: str) -> Project:
+    if not isinstance(data, dict):
+        raise ProjectError(f"{where}: not a project file (expected a JSON object with \"format\": \"{FORMAT}\")")
+    if data.get("format") != FORMAT:
+        raise ProjectError(f"{where}: not a CNN Studio project (\"format\" should be \"{FORMAT}\", found {data.get('format')!r})")
+    data = _migrate(data, where)
+    known = {"format", "version", "name", "network", "dataset", "training"}
+    name = data.get("name", Path(where).stem)
+    if not isinstance(name, str):
+        raise ProjectError(f"{where}: \"name\" must be text, not {name!r}")
+    network = _network_from(data.get("network"), where)
+    dataset = _dataset_from(data.get("dataset", {"name": "mnist-sample", "permute_pixels": None}), where)
+    training = _training_from(data.get("training", dict(DEFAULT_TRAINING)), where)
+    extra = {k: v for k, v in data.items() if k not in known}
+    return Project(name, network, dataset, training, extra)
+
+
+def _migrate(data: dict[str, Any], where: str) -> dict[str, Any]:
+    version = data.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ProjectError(f"{where}: \"version\" must be a whole number from 1, found {version!r}")
+    if version > CURRENT_VERSION:
+        raise ProjectError(
+            f"{where}: was saved by a newer CNN Studio (project format {version}); this version "
+            f"reads formats up to {CURRENT_VERSION}. Update CNN Studio to open it"
+        )
+    while version < CURRENT_VERSION:
+        data = MIGRATIONS[version](copy.deepcopy(data))
+        version += 1
+        data["version"] = version
+    return data
+
+
+def _network_from(raw: Any, where: str) -> Network:
+    if not isinstance(raw, dict):
+        raise ProjectError(f"{where}: \"network\" must be an object with \"nodes\" and \"edges\"")
+    nodes_raw = raw.get("nodes", [])
+    edges_raw = raw.get("edges", [])
+    if not isinstance(nodes_raw, list) or not isinstance(edges_raw, list):
+        raise ProjectError(f"{where}: \"network\" needs lists \"nodes\" and \"edges\"")
+    nodes: list[Node] = []
+    seen: set[str] = set()
+    for index, item in enumerate(nodes_raw):
+        node = _node_from(item, index, where)
+        if node.id in seen:
+            raise ProjectError(f"{where}: two layers have the id '{node.id}'; ids must be unique")
+        seen.add(node.id)
+        nodes.append(node)
+    edges: list[tuple[str, str]] = []
+    for item in edges_raw:
+        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(v, str) for v in item)):
+            raise ProjectError(f"{where}: edge {item!r} must be a pair [\"from\", \"to\"] of layer ids")
+        src, dst = item
+        for end in (src, dst):
+            if end not in seen:
+                raise ProjectError(f"{where}: edge [{src!r}, {dst!r}] refers to '{end}', which is not a layer")
+        if src == dst:
+            raise ProjectError(f"{where}: edge [{src!r}, {dst!r}] connects a layer to itself")
+        if (src, dst) in edges:
+            raise ProjectError(f"{where}: edge [{src!r}, {dst!r}] appears twice")
+        edges.append((src, dst))
+    network = Network.from_parts(nodes, edges)
+    try:
+        network.topological_order()
+    except CycleError as exc:
+        raise ProjectError(f"{where}: {exc}; a network must flow one way") from None
+    return network
+
+
+def _node_from(item: Any, index: int, where: str) -> Node:
+    if not isinstance(item, dict):
+        raise ProjectError(f"{where}: node #{index + 1} must be an object with \"id\" and \"type\"")
+    node_id = item.get("id")
+    if not isinstance(node_id, str) or not ID_PATTERN.match(node_id):
+        raise ProjectError(
+            f"{where}: node #{index + 1} has id {node_id!r}; ids use letters, digits and _ "
+            "and do not start with a digit"
+        )
+    type_name = item.get("type")
+    if not isinstance(type_name, str):
+        raise ProjectError(f"{where}: node '{node_id}' needs a \"type\" such as \"Conv2D\"")
+    if type_name not in CATALOG:
+        try:
+            get_spec(type_name)
+        except ParamError as exc:
+            raise ProjectError(f"{where}: node '{node_id}': {exc}") from None
+    params = item.get("params", {})
+    if not isinstance(params, dict):
+        raise ProjectError(f"{where}: node '{node_id}': \"params\" must be an object, not {params!r}")
+    try:
+        get_spec(type_name).resolve(params)
+    except ParamError as exc:
+        raise ProjectError(f"{where}: node '{node_id}' ({type_name}): {exc}") from None
+    position = item.get("position")
+    if position is not None:
+        if not (isinstance(position, list) and len(position) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in position)):
+            raise ProjectError(f"{where}: node '{node_id}': \"position\" must be [x, y], not {position!r}")
+        position = (float(position[0]), float(position[1]))
+    extra = {k: v for k, v in item.items() if k not in {"id", "type", "params", "position"}}
+    return Node(node_id, type_name, copy.deepcopy(params), position, copy.deepcopy(extra))
+
+
+def _dataset_from(raw: Any, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ProjectError(f"{where}: \"dataset\" must be an object such as {{\"name\": \"mnist-sample\"}}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not (
+        name in FIXED_DATASETS or name.startswith("folder:") or name.startswith("npz:")
+    ):
+        raise ProjectError(
+            f"{where}: unknown dataset {name!r}; use one of {', '.join(FIXED_DATASETS)}, folder:PATH or npz:PATH"
+        )
+    permute = raw.get("permute_pixels")
+    if permute is not None and (isinstance(permute, bool) or not isinstance(permute, int)):
+        raise ProjectError(f"{where}: dataset \"permute_pixels\" must be null or a whole-number seed, not {permute!r}")
+    return copy.deepcopy(raw)
+
+
+_TRAINING_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "optimizer": (lambda v: v in OPTIMIZERS, "one of " + ", ".join(OPTIMIZERS)),
+    "learning_rate": (lambda v: _number(v) and 0 < v <= 10, "a number above 0, e.g. 0.001"),
+    "batch_size": (lambda v: _whole(v) and 1 <= v <= 65536, "a whole number from 1, e.g. 64"),
+    "epochs": (lambda v: _whole(v) and 1 <= v <= 100000, "a whole number from 1"),
+    "validation_split": (lambda v: _number(v) and 0 <= v < 1, "a fraction from 0 up to (not including) 1"),
+    "seed": (lambda v: v is None or (_whole(v) and v >= 0), "a whole number from 0"),
+}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _training_from(raw: Any, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ProjectError(f"{where}: \"training\" must be an object such as {{\"epochs\": 5}}")
+    for key, (ok, wanted) in _TRAINING_CHECKS.items():
+        if key in raw and not ok(raw[key]):
+            raise ProjectError(f"{where}: training \"{key}\" is {raw[key]!r}; it must be {wanted}")
+    return copy.deepcopy(raw)
+
+
+# ---------------------------------------------------------------------- saving
+
+
+def dumps(project: Project) -> str:
+    """The project as JSON text: readable, diff-friendly, short lists kept on one line."""
+    return _format(project.to_dict(), 0) + "\n"
+
+
+def _format(value: Any, indent: int) -> str:
+    flat = json.dumps(value, ensure_ascii=False)
+    if len(flat) + indent <= 96 or not isinstance(value, (dict, list)) or not value:
+        return flat
+    pad = " " * (indent + 2)
+    if isinstance(value, dict):
+        items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {_format(v, indent + 2)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    items = [pad + _format(v, indent + 2) for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
+
+
+def save_project(project: Project, path: str | os.PathLike[str]) -> None:
+    """Write the project atomically: a crash mid-save never leaves a broken file."""
+    atomic_write_text(Path(path), dumps(project))
+    project.path = Path(path)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write to a temporary file beside ``path``, fsync it, then rename over ``path``."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)

@@ -1,0 +1,70 @@
+"""Network -> keras.Model (functional API; node ids become layer names)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from ..core.analysis import analyze
+from ..core.catalog import get_spec
+from ..core.catalog.spec import REGULARIZER
+from ..core.errors import UserError
+from ..core.network import Network
+
+
+def keras_arguments(type_name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The node's parameters as Keras constructor arguments (only those the user set)."""
+    spec = get_spec(type_name)
+    resolved = spec.resolve(params)
+    arguments: dict[str, Any] = {}
+    for name in params:
+        value = resolved[name]
+        if spec.param(name).kind == REGULARIZER and value is not None:
+            value = make_regularizer(value)
+        arguments[name] = value
+    return arguments
+
+
+def make_regularizer(value: dict[str, float]) -> keras.regularizers.Regularizer:
+    if set(value) == {"l1"}:
+        return keras.regularizers.L1(value["l1"])
+    if set(value) == {"l2"}:
+        return keras.regularizers.L2(value["l2"])
+    return keras.regularizers.L1L2(l1=value.get("l1", 0.0), l2=value.get("l2", 0.0))
+
+
+def make_layer(node_id: str, type_name: str, params: dict[str, Any]) -> keras.layers.Layer:
+    arguments = keras_arguments(type_name, params)
+    return getattr(keras.layers, type_name)(name=node_id, **arguments)
+
+
+def build_model(network: Network, name: str = "model") -> keras.Model:
+    """A Keras functional model equal to the network; UserError if it is not valid."""
+    result = analyze(network)
+    if not result.ok:
+        shown = "; ".join(str(d) for d in result.errors[:3])
+        more = f" (and {len(result.errors) - 3} more)" if len(result.errors) > 3 else ""
+        raise UserError(f"the network cannot be built: {shown}{more}")
+    tensors: dict[str, Any] = {}
+    for node_id in network.topological_order():
+        node = network.nodes[node_id]
+        if node.type == "Input":
+            shape = get_spec("Input").resolve(node.params)["shape"]
+            tensors[node_id] = keras.Input(shape=shape, name=node_id)
+            continue
+        layer = make_layer(node_id, node.type, node.params)
+        sources = [tensors[s] for s in network.inputs_of(node_id)]
+        tensors[node_id] = layer(sources if get_spec(node.type).max_inputs != 1 else sources[0])
+    inputs = [tensors[n] for n in network.input_nodes()]
+    outputs = [tensors[n] for n in network.output_nodes()]
+    return keras.Model(
+        inputs=inputs[0] if len(inputs) == 1 else inputs,
+        outputs=outputs[0] if len(outputs) == 1 else outputs,
+        name=_model_name(name),
+    )
+
+
+def _model_name(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name).strip("_")
+    return cleaned or "model"

@@ -1,0 +1,95 @@
+"""The command line contract: summary, new, templates, datasets, exit statuses."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from cnnstudio.cli import main
+from cnnstudio.core.templates import TEMPLATE_NAMES
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_summary_json_for_lenet5_is_exact(capsys):
+    code, out, _ = run(capsys, "summary", "lenet5", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["name"] == "LeNet-5"
+    assert data["total_params"] == 61706 == data["trainable_params"]
+    assert data["non_trainable_params"] == 0
+    assert data["layers"][1] == {"id": "conv1", "type": "Conv2D", "output_shape": [28, 28, 6],
+                                 "weights": 150, "biases": 6, "params": 156, "receptive_field": [5, 5]}
+    assert data["layers"][5]["receptive_field"] is None
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_summary_table_for_every_template(capsys, name):
+    code, out, _ = run(capsys, "summary", name)
+    assert code == 0
+    assert "Total params:" in out and "receptive field" in out
+
+
+def test_new_then_summary_of_the_file(capsys, tmp_path):
+    out_file = tmp_path / "mine.cnnproj"
+    assert run(capsys, "new", "mlp", "--out", str(out_file))[0] == 0
+    code, out, _ = run(capsys, "summary", str(out_file), "--json")
+    assert json.loads(out)["total_params"] == 669706
+    code, _, err = run(capsys, "new", "mlp", "--out", str(out_file))
+    assert code == 2 and err.startswith("error: ") and "already exists" in err
+
+
+def test_templates_and_datasets_are_listed(capsys):
+    code, out, _ = run(capsys, "templates")
+    assert code == 0 and all(name in out for name in TEMPLATE_NAMES)
+    code, out, _ = run(capsys, "datasets")
+    assert code == 0 and "mnist-sample" in out and "stripes" in out
+
+
+def test_impossible_network_exits_2_naming_file_and_node(capsys, tmp_path):
+    data = json.loads(subprocess_free_template("lenet5"))
+    data["network"]["nodes"][0]["params"]["shape"] = [3, 3, 1]
+    path = tmp_path / "tiny.cnnproj"
+    path.write_text(json.dumps(data))
+    code, out, err = run(capsys, "summary", str(path))
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: tiny.cnnproj: node 'conv2': kernel 5x5 does not fit a 1x1 input")
+
+
+def subprocess_free_template(name):
+    from cnnstudio.core.templates import template_path
+
+    return template_path(name).read_text()
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["summary", "nope.cnnproj"], "no such project file"),
+    (["summary", "not-a-template"], "neither a project file nor a template"),
+    (["summary"], "the following arguments are required"),
+    (["frobnicate", "x"], "unknown command"),
+    (["new", "nothing", "--out", "x.cnnproj"], "no template named 'nothing'"),
+])
+def test_bad_input_gives_one_error_line_and_status_2(capsys, argv, expected):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("error: ") and expected in err
+    assert "Traceback" not in err
+
+
+def test_summary_does_not_import_tensorflow_and_module_entry_point_works():
+    code = (
+        "import sys; from cnnstudio.cli import main; rc = main(['summary', 'resnet-mini', '--json']);"
+        "assert rc == 0; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported';"
+        "assert 'PySide6' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    result = subprocess.run([sys.executable, "-m", "cnnstudio", "summary", "lenet5", "--json"],
+                            capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout.strip().splitlines()[-1])["total_params"] == 61706
