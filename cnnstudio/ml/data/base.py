@@ -1,0 +1,172 @@
+"""`Dataset`: the one interface the trainer, the CLI and the GUI use for every dataset.
+
+Three splits, all with integer class labels:
+
+- "train": what the network learns from (shuffled every epoch);
+- "validation": carved from the training images (`validation_split`, stratified,
+  seeded by `seed`); watched during training, never learned from;
+- "test": the held-out split. Only an explicit final evaluation (`cnnstudio train`
+  after training, the GUI's "Evaluate on test set") may use it; never for choosing
+  epochs, learning rates or anything else, or it stops being a fair estimate.
+
+Images always come out float32 NHWC, transformed as `transforms.Preprocessing` says.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+import tensorflow as tf
+
+from cnnstudio.core.errors import DatasetError
+from cnnstudio.ml.data.options import LoadOptions
+from cnnstudio.ml.data.transforms import Preprocessing
+
+SPLITS = ("train", "validation", "test")
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+class Dataset(ABC):
+    """A loaded dataset: its classes, its image shape, and its three splits.
+
+    `input_shape` is (H, W, C) after the requested transforms, `class_names[i]` is the
+    name of label i, `warnings` lists plain sentences about skipped files and the like.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        class_names: tuple[str, ...],
+        labels: dict[str, np.ndarray],
+        preprocessing: Preprocessing,
+        options: LoadOptions,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.name = name
+        self.class_names = tuple(class_names)
+        self.num_classes = len(self.class_names)
+        self.options = options
+        self.preprocessing = preprocessing
+        self.warnings: list[str] = list(warnings or [])
+        self._labels = {split: np.asarray(labels[split], np.int32) for split in SPLITS}
+
+    # -- facts ----------------------------------------------------------------------------
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(self.preprocessing.target_shape)
+
+    @property
+    def num_train(self) -> int:
+        return len(self._labels["train"])
+
+    @property
+    def num_validation(self) -> int:
+        return len(self._labels["validation"])
+
+    @property
+    def num_test(self) -> int:
+        return len(self._labels["test"])
+
+    @property
+    def pixel_permutation(self) -> np.ndarray | None:
+        """The fixed pixel order of the "shuffled pixels" experiment, or None."""
+        return self.preprocessing.permutation
+
+    def class_counts(self, split: str = "train") -> np.ndarray:
+        """How many images of each class the split holds (index = label)."""
+        return np.bincount(self._labels[_checked_split(split)], minlength=self.num_classes)
+
+    def labels(self, split: str = "train") -> np.ndarray:
+        """The split's integer labels, in the order its unshuffled batches come."""
+        return self._labels[_checked_split(split)].copy()
+
+    # -- tf.data --------------------------------------------------------------------------
+    def train(self, batch_size: int, *, shuffle: bool = True, one_hot: bool = False,
+              seed: int | None = None) -> tf.data.Dataset:
+        """Training batches (images, labels), reshuffled every epoch.
+
+        The shuffle order follows `seed` (default: the dataset's seed), so a run can be
+        repeated exactly. `one_hot=True` gives one-hot float labels (categorical
+        cross-entropy) instead of integer labels (sparse categorical cross-entropy).
+        """
+        return self._pipeline("train", batch_size, shuffle, one_hot,
+                              self.options.seed if seed is None else seed)
+
+    def validation(self, batch_size: int, *, one_hot: bool = False) -> tf.data.Dataset:
+        """Validation batches in a fixed order; empty when `validation_split` was 0."""
+        return self._pipeline("validation", batch_size, False, one_hot, 0)
+
+    def test(self, batch_size: int, *, one_hot: bool = False) -> tf.data.Dataset:
+        """The held-out test batches in a fixed order: for the final evaluation only."""
+        return self._pipeline("test", batch_size, False, one_hot, 0)
+
+    def _pipeline(self, split: str, batch_size: int, shuffle: bool, one_hot: bool, seed: int) -> tf.data.Dataset:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise DatasetError(f"batch size {batch_size!r} is not valid; use a whole number of 1 or more, e.g. 32")
+        raw = self._raw_batches(split, batch_size, shuffle, seed)
+        prep = self.preprocessing
+        depth = self.num_classes
+
+        def to_inputs(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+            return prep.batch(x), (tf.one_hot(y, depth) if one_hot else y)
+
+        return raw.map(to_inputs, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+
+    @abstractmethod
+    def _raw_batches(self, split: str, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
+        """Batches (raw images, int32 labels) of one split, shuffled if asked."""
+
+    # -- NumPy ----------------------------------------------------------------------------
+    @abstractmethod
+    def _raw_images(self, split: str, indices: np.ndarray) -> np.ndarray:
+        """The raw images at the given positions of a split, as one NumPy array."""
+
+    def samples(self, n: int = 16, split: str = "train", seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """`n` random images of a split (fewer if it is smaller), transformed, with labels.
+
+        For previews: same arguments, same images.
+        """
+        labels = self._labels[_checked_split(split)]
+        count = min(max(int(n), 0), len(labels))
+        idx = np.random.default_rng(seed).choice(len(labels), size=count, replace=False)
+        return self.preprocessing.apply(self._raw_images(split, idx)), labels[idx].copy()
+
+    def arrays(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """The whole split as NumPy (images float32 NHWC, int32 labels), unshuffled."""
+        labels = self._labels[_checked_split(split)]
+        return self.preprocessing.apply(self._raw_images(split, np.arange(len(labels)))), labels.copy()
+
+    def train_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.arrays("train")
+
+    def validation_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.arrays("validation")
+
+    def test_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.arrays("test")
+
+    def prepare(self, images: np.ndarray) -> np.ndarray:
+        """Turn the user's own images into network inputs, exactly as training data were.
+
+        `images`: (N, H, W) or (N, H, W, C), uint8 0-255 or float 0-1, any size.
+        """
+        x = np.asarray(images)
+        if x.ndim == 3:
+            x = x[..., None]
+        if x.ndim != 4:
+            raise DatasetError(f"images of shape {list(x.shape)} cannot be used; give (N, H, W) or (N, H, W, C)")
+        scale = self.preprocessing.value_max / (255.0 if x.dtype == np.uint8 else 1.0)
+        raw = x.astype(np.float32) * np.float32(scale)
+        return self.preprocessing.for_source(tuple(raw.shape[1:])).apply(raw)
+
+    def __repr__(self) -> str:
+        return (f"<Dataset {self.name!r}: {self.num_classes} classes, images "
+                f"{'x'.join(map(str, self.input_shape))}, train {self.num_train}, "
+                f"validation {self.num_validation}, test {self.num_test}>")
+
+
+def _checked_split(split: str) -> str:
+    if split not in SPLITS:
+        raise DatasetError(f"unknown split {split!r}; use 'train', 'validation' or 'test'")
+    return split

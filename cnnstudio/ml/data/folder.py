@@ -1,0 +1,204 @@
+"""`folder:PATH`: the user's own pictures, one subfolder per class, streamed from disk.
+
+- Classes: the sorted subfolder names (hidden ones skipped); images in deeper
+  subfolders count for their class. Files: .png .jpg .jpeg .bmp .gif (any case).
+- Checked up front: every image file is opened and verified with Pillow; unreadable
+  ones are skipped and listed in `dataset.warnings` (and logged). Other files are
+  ignored and also listed. A missing or empty folder, a single class, or a class
+  without a readable image is a DatasetError.
+- Splits: 20% of each class is the test split (fixed seed 0, so it does not change
+  with `seed`); `validation_split` of the rest is validation (seeded by `seed`).
+- Image size: `image_size`, else the first image's size, shrunk (aspect kept) so its
+  longer side is at most 128 pixels; every image is stretched to it (bilinear).
+- Colour: `color_mode`, else grayscale when the first images (one per class) are all
+  single-channel, else rgb. Transparent parts are put on white.
+- Never all in memory: files are listed, and decoded with Pillow per batch on
+  tf.data's parallel workers. `*_arrays()` loads a whole split and refuses one that
+  would need more than 1 GiB.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image, ImageOps
+
+from cnnstudio.core.datasets import (
+    CARVED_TEST_FRACTION,
+    IMAGE_EXTENSIONS,
+    TEST_SPLIT_SEED,
+    folder_class_names,
+)
+from cnnstudio.core.errors import DatasetError
+from cnnstudio.ml.data.base import AUTOTUNE, SPLITS, Dataset
+from cnnstudio.ml.data.options import LoadOptions
+from cnnstudio.ml.data.splits import stratified_split
+from cnnstudio.ml.data.transforms import Preprocessing
+
+log = logging.getLogger(__name__)
+
+MAX_DEFAULT_SIDE = 128
+MAX_ARRAY_BYTES = 1 << 30
+MIN_PER_CLASS = 5  # fewer images than this in a class gets a warning
+STATISTICS_SAMPLE = 512  # training images used to measure mean/std for "standardize"
+_GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
+
+
+def load_image(path: str | Path, size: tuple[int, int], channels: int) -> np.ndarray:
+    """One picture as uint8 (height, width, channels): upright, on white, stretched to `size`."""
+    height, width = size
+    with Image.open(path) as img:
+        if img.format == "JPEG":
+            img.draft("L" if channels == 1 else "RGB", (width, height))  # fast decode of big photos
+        img = ImageOps.exif_transpose(img)
+        if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+            rgba = img.convert("RGBA")
+            img = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            img.alpha_composite(rgba)
+        img = img.convert("L" if channels == 1 else "RGB")
+        if img.size != (width, height):
+            img = img.resize((width, height), Image.Resampling.BILINEAR)
+        return np.asarray(img, dtype=np.uint8).reshape(height, width, channels)
+
+
+def _check_file(path: Path) -> str | None:
+    """None if Pillow can read the file, else the reason in a few words."""
+    try:
+        with Image.open(path) as img:
+            img.verify()
+        return None
+    except Exception as exc:  # Pillow raises many kinds; any means "cannot use it"
+        return str(exc) or type(exc).__name__
+
+
+def _listing(files: list[str], limit: int = 10) -> str:
+    shown = ", ".join(files[:limit])
+    return shown + (f" and {len(files) - limit} more" if len(files) > limit else "")
+
+
+class FolderDataset(Dataset):
+    """Images listed from a folder tree and decoded batch by batch."""
+
+    def __init__(self, root: Path, options: LoadOptions) -> None:
+        class_names = folder_class_names(root)
+        paths, labels, warnings = self._scan(root, class_names)
+        size, channels = self._default_geometry(paths, labels, options)
+        keep, test = stratified_split(labels, CARVED_TEST_FRACTION, TEST_SPLIT_SEED)
+        train, val = stratified_split(labels[keep], options.validation_split, options.seed)
+        train, val = keep[train], keep[val]
+        self._paths = {"train": paths[train], "validation": paths[val], "test": paths[test]}
+        split_labels = {"train": labels[train], "validation": labels[val], "test": labels[test]}
+        prep = Preprocessing.create((*size, channels), 255.0, options)
+        self._decode_shape = (*prep.target_shape[:2], prep.target_shape[2])
+        # Decoding already gives the target size and colour: only permute/normalize remain.
+        prep = prep.for_source(self._decode_shape)
+        super().__init__(f"folder:{root}", class_names, split_labels, prep, options, warnings)
+        if prep.normalization == "standardize":
+            pick = np.random.default_rng(0).permutation(self.num_train)[:STATISTICS_SAMPLE]
+            self.preprocessing = prep.with_statistics([self._raw_images("train", np.sort(pick))])
+        for message in warnings:
+            log.warning(message)
+
+    @staticmethod
+    def _scan(root: Path, class_names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """All readable image files with their labels, and warnings about the rest."""
+        candidates: list[tuple[Path, int]] = []
+        ignored: list[str] = []
+        for label, cls in enumerate(class_names):
+            for path in sorted((root / cls).rglob("*")):
+                rel = path.relative_to(root)
+                if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+                    continue
+                if path.suffix.lower() in IMAGE_EXTENSIONS:
+                    candidates.append((path, label))
+                else:
+                    ignored.append(rel.as_posix())
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            problems = list(pool.map(_check_file, [p for p, _ in candidates]))
+        good = [(str(p), label) for (p, label), problem in zip(candidates, problems, strict=True) if problem is None]
+        bad = [f"{p.relative_to(root).as_posix()} ({problem})"
+               for (p, _), problem in zip(candidates, problems, strict=True) if problem is not None]
+        warnings = []
+        if bad:
+            warnings.append(f"skipped {len(bad)} unreadable image file(s) in '{root}': {_listing(bad)}")
+        if ignored:
+            warnings.append(f"ignored {len(ignored)} file(s) in '{root}' that are not PNG, JPEG, BMP or GIF "
+                            f"images: {_listing(ignored)}")
+        counts = np.bincount([label for _, label in good], minlength=len(class_names))
+        empty = [cls for cls, count in zip(class_names, counts, strict=True) if count == 0]
+        if empty:
+            raise DatasetError(f"class folder(s) {', '.join(repr(c) for c in empty)} in '{root}' have no readable "
+                               "PNG, JPEG, BMP or GIF images; add pictures or remove the folder")
+        few = [f"'{cls}' ({count})" for cls, count in zip(class_names, counts, strict=True) if count < MIN_PER_CLASS]
+        if few:
+            warnings.append(f"some classes in '{root}' have very few images: {', '.join(few)}; with fewer than "
+                            f"{MIN_PER_CLASS} per class the validation and test results mean little")
+        paths = np.array([p for p, _ in good], dtype=object)
+        labels = np.array([label for _, label in good], dtype=np.int64)
+        return paths, labels, warnings
+
+    @staticmethod
+    def _default_geometry(paths: np.ndarray, labels: np.ndarray,
+                          options: LoadOptions) -> tuple[tuple[int, int], int]:
+        """Decode size and channels: the user's choice, else guessed from the first images."""
+        firsts = [paths[np.flatnonzero(labels == label)[0]] for label in np.unique(labels)]
+        with Image.open(firsts[0]) as img:
+            width, height = img.size
+        if options.image_size is not None:
+            size = options.image_size
+        else:
+            shrink = min(1.0, MAX_DEFAULT_SIDE / max(width, height))
+            size = (max(1, round(height * shrink)), max(1, round(width * shrink)))
+        if options.color_mode is not None:
+            return size, 1 if options.color_mode == "grayscale" else 3
+        modes = []
+        for path in firsts:
+            with Image.open(path) as img:
+                modes.append(img.mode)
+        return size, 1 if all(m in _GREY_MODES for m in modes) else 3
+
+    def _load(self, path: str) -> np.ndarray:
+        """Decode one file; a file that broke since the check becomes a black image."""
+        try:
+            return load_image(path, self._decode_shape[:2], self._decode_shape[2])
+        except Exception as exc:  # a file changed or vanished while training
+            message = f"could not read '{path}' ({exc}); used a blank image instead"
+            if message not in self.warnings:
+                self.warnings.append(message)
+                log.warning(message)
+            return np.zeros(self._decode_shape, np.uint8)
+
+    def _raw_batches(self, split: str, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
+        paths = [str(p) for p in self._paths[split]]
+        ds = tf.data.Dataset.from_tensor_slices((tf.constant(paths, tf.string),
+                                                 tf.constant(self._labels[split], tf.int32)))
+        if shuffle and paths:
+            ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+        shape = self._decode_shape
+
+        def decode(path: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+            image = tf.numpy_function(lambda p: self._load(p.decode()), [path], tf.uint8, stateful=False)
+            return tf.ensure_shape(image, shape), label
+
+        return ds.map(decode, num_parallel_calls=AUTOTUNE).batch(batch_size)
+
+    def _raw_images(self, split: str, indices: np.ndarray) -> np.ndarray:
+        needed = len(indices) * int(np.prod(self._decode_shape)) * 4
+        if needed > MAX_ARRAY_BYTES:
+            raise DatasetError(f"the {split} split of '{self.name}' has {len(indices)} images, too many to hold "
+                               f"in memory at once; use the streamed {split}() batches instead")
+        out = np.empty((len(indices), *self._decode_shape), np.uint8)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for i, image in enumerate(pool.map(self._load, [str(p) for p in self._paths[split][indices]])):
+                out[i] = image
+        return out
+
+    def files(self, split: str = "train") -> list[str]:
+        """The image files of a split, in the order of its unshuffled batches and labels."""
+        if split not in SPLITS:
+            raise DatasetError(f"unknown split {split!r}; use 'train', 'validation' or 'test'")
+        return [str(p) for p in self._paths[split]]
