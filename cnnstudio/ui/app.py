@@ -1,0 +1,90 @@
+"""Starting the desktop program: ``cnnstudio [PROJECT]`` ends up in ``main``.
+
+Only Qt and the pure core load here; TensorFlow is imported later, off the GUI
+thread, by the panels that train or inspect.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtWidgets import QApplication
+
+from cnnstudio.core.errors import UserError
+
+APP_NAME = "CNN Studio"
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication, named for QSettings, in the user's (or the system's) appearance."""
+    QCoreApplication.setOrganizationName(APP_NAME)
+    QCoreApplication.setApplicationName(APP_NAME)
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    from . import settings, theme
+    from .icons import app_icon
+
+    app.setWindowIcon(app_icon())
+    if sys.platform.startswith("linux") and app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
+    theme.apply_appearance(settings.appearance())
+    app.styleHints().colorSchemeChanged.connect(lambda _scheme: theme.apply_appearance(settings.appearance()))
+    return app  # type: ignore[return-value]
+
+
+def load_start_project(argument: str | Path | None):
+    """The project named on the command line (a file or a template name), or the default."""
+    from cnnstudio.core.templates import default_project, resolve_project
+
+    if argument is None:
+        return default_project()
+    return resolve_project(str(argument))
+
+
+def main(project_path: str | Path | None = None) -> int:
+    """Open the main window on ``project_path`` (or LeNet-5) and run until it closes."""
+    app = create_application()
+    from . import dialogs
+    from .autosave import pending_recoveries
+    from .main_window import MainWindow
+
+    error = None
+    try:
+        project = load_start_project(project_path)
+    except UserError as exc:
+        project, error = load_start_project(None), str(exc)
+    window = MainWindow(project)
+    window.show()
+    if error:
+        window.show_message("error", error)
+        QTimer.singleShot(0, lambda: dialogs.show_error(window, "Cannot open project", error))
+    QTimer.singleShot(0, lambda: offer_recovery(window, pending_recoveries))
+    return app.exec()
+
+
+def offer_recovery(window, find) -> None:
+    """After a crash, offer the newest recovery copy; either way, old copies are cleared."""
+    from . import dialogs
+
+    recoveries = find()
+    if not recoveries:
+        return
+    newest = recoveries[0]
+    if dialogs.ask_recover(window, newest) and window.confirm_discard():
+        try:
+            project = newest.load()
+        except UserError as exc:
+            window.show_message("error", f"The recovery copy cannot be read: {exc}")
+        else:
+            window._show_project(project)
+            window.document.mark_modified()
+            window.show_message("info", f"Recovered unsaved work on {newest.name}")
+    for recovery in recoveries:
+        recovery.discard()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else None))

@@ -1,0 +1,78 @@
+"""The inspector dock: the selected layer's form, or the whole network when nothing is selected."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
+
+from ..document import ProjectDocument
+from ..summary import SummaryModel
+from .layer_form import LayerForm
+from .overview import NetworkOverview
+
+
+class Inspector(QWidget):
+    layerClicked = Signal(str)  # a row of the overview table
+
+    def __init__(self, document: ProjectDocument, model: SummaryModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("inspector")
+        self.document = document
+        self.overview = NetworkOverview(document, model)
+        self.form = LayerForm(document)
+        self.multi = QLabel()
+        self.multi.setObjectName("inspectorMulti")
+        self.multi.setWordWrap(True)
+        self.multi.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.multi.setContentsMargins(10, 10, 10, 10)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.form)
+        self.stack = QStackedWidget(self)
+        for page in (self.overview, scroll, self.multi):
+            self.stack.addWidget(page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+        self.overview.layerClicked.connect(self.layerClicked)
+        self._selection: list[str] = []
+        document.analysisChanged.connect(lambda _a: self._refresh_multi())
+
+    @property
+    def showing(self) -> str:
+        """'network', 'layer' or 'several' (for tests and automation)."""
+        return ("network", "layer", "several")[self.stack.currentIndex()]
+
+    def show_selection(self, node_ids: list[str]) -> None:
+        self._selection = [n for n in node_ids if n in self.document.network]
+        if len(self._selection) == 1:
+            self.form.show_node(self._selection[0])
+            self.stack.setCurrentIndex(1)
+        elif self._selection:
+            self._refresh_multi()
+            self.stack.setCurrentIndex(2)
+        else:
+            self.stack.setCurrentIndex(0)
+
+    def focus_form(self) -> None:
+        """Put the keyboard in the first parameter of the shown layer (double-click on a layer)."""
+        dock = self.parentWidget()
+        if dock is not None and not dock.isVisible():
+            dock.show()
+        if self.showing == "layer":
+            self.form.focus_first()
+
+    def _refresh_multi(self) -> None:
+        if len(self._selection) < 2:
+            return
+        layers = self.document.analysis().layers
+        chosen = [layers[n] for n in self._selection if n in layers]
+        total = sum(i.params for i in chosen)
+        names = ", ".join(self._selection[:12]) + (" …" if len(self._selection) > 12 else "")
+        self.multi.setText(
+            f"<b>{len(self._selection)} layers selected</b><br>{names}<br><br>"
+            f"Parameters in the selection: <b>{total:,}</b><br><br>"
+            "Select a single layer to edit its parameters."
+        )

@@ -1,0 +1,89 @@
+"""Inspector page with nothing selected: the whole network's figures and per-layer table."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+
+from cnnstudio.core.analysis import Analysis
+
+from ..document import ProjectDocument
+from ..summary import SummaryModel, SummaryTableView, human_bytes
+from ..theme import ERROR_COLOR, WARNING_COLOR
+from .layer_form import muted_label, section_title
+
+
+class NetworkOverview(QWidget):
+    """Totals, the trainable split, memory for a batch, problems, and the summary table."""
+
+    layerClicked = Signal(str)
+
+    def __init__(self, document: ProjectDocument, model: SummaryModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.title = QLabel(self)
+        font = self.title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        self.title.setFont(font)
+        self.subtitle = muted_label(
+            "Nothing selected: figures for the whole network. Click a layer to edit it.", self
+        )
+        self.figures: dict[str, QLabel] = {}
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setHorizontalSpacing(10)
+        for key, title in (
+            ("layers", "Layers"),
+            ("total", "Total parameters"),
+            ("trainable", "Trainable"),
+            ("non_trainable", "Non-trainable"),
+            ("memory", "Training memory"),
+            ("problems", "Problems"),
+        ):
+            label = QLabel(self)
+            label.setObjectName(f"overview_{key}")
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+            form.addRow(title, label)
+            self.figures[key] = label
+        self.table = SummaryTableView(model, self)
+        self.table.setObjectName("inspectorSummaryTable")
+        self.table.compact()
+        self.table.layerClicked.connect(self.layerClicked)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setSpacing(4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.subtitle)
+        layout.addWidget(section_title("Network", self))
+        layout.addLayout(form)
+        layout.addWidget(section_title("Layers", self))
+        layout.addWidget(self.table, 1)
+        document.analysisChanged.connect(self.refresh)
+        document.nameChanged.connect(lambda _name: self.refresh(document.analysis()))
+        self.refresh(document.analysis())
+
+    def refresh(self, analysis: Analysis) -> None:
+        batch = self.document.batch_size()
+        self.title.setText(self.document.name)
+        self.figures["layers"].setText(f"{len(analysis.layers)}")
+        self.figures["total"].setText(f"{analysis.total_params:,}")
+        self.figures["trainable"].setText(f"{analysis.trainable_params:,}")
+        self.figures["non_trainable"].setText(f"{analysis.non_trainable_params:,}")
+        self.figures["memory"].setText(
+            f"about {human_bytes(analysis.estimated_memory_bytes(batch))} for a batch of {batch} "
+            "(weights, gradients, optimizer state and activations, float32)"
+        )
+        errors, warnings = len(analysis.errors), len(analysis.warnings)
+        if not errors and not warnings:
+            self.figures["problems"].setText("none")
+        else:
+            parts = []
+            if errors:
+                parts.append(f"<span style='color:{ERROR_COLOR}'>{errors} error{'s' * (errors != 1)}</span>")
+            if warnings:
+                parts.append(
+                    f"<span style='color:{WARNING_COLOR}'>{warnings} warning{'s' * (warnings != 1)}</span>"
+                )
+            self.figures["problems"].setText(", ".join(parts) + " (see Messages)")

@@ -1,0 +1,315 @@
+"""The main window: canvas in the centre, palette, inspector, summary and messages docked around it.
+
+Panels are separate modules; later panels (training, dataset, inspection) join
+with ``add_panel``. The window itself only wires them together and handles files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QTabWidget, QWidget
+
+from cnnstudio.core.errors import UserError
+from cnnstudio.core.project import Project, load_project
+from cnnstudio.core.templates import default_project, load_template
+
+from . import dialogs, settings, theme
+from .actions import build_actions, build_menus, build_toolbar, refresh_icons
+from .autosave import Autosaver
+from .document import ProjectDocument
+from .editor.commands import ReplaceNetworkCommand
+from .editor.editor import NetworkEditor
+from .editor.layout import layout_positions, needs_layout
+from .icons import app_icon
+from .inspector import Inspector
+from .messages import MessagesPanel
+from .palette import PaletteWidget
+from .summary import SummaryModel, SummaryPanel
+
+APP_NAME = "CNN Studio"
+SELECTION_ACTIONS = ("cut", "copy", "duplicate")
+STATE_VERSION = 1
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, project: Project | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowIcon(app_icon())
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks
+            | QMainWindow.DockOption.AllowTabbedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+        )
+        self.document = ProjectDocument(project if project is not None else default_project(), self)
+        self.summary_model = SummaryModel(self.document, self)
+        self.editor = NetworkEditor(self.document, self)
+        self.tabs = QTabWidget(self)  # later: training and inspection views join as tabs
+        self.tabs.setObjectName("centralTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.tabBar().setAutoHide(True)
+        self.tabs.addTab(self.editor, "Network")
+        self.setCentralWidget(self.tabs)
+
+        self.palette_panel = PaletteWidget()
+        self.inspector = Inspector(self.document, self.summary_model)
+        self.summary = SummaryPanel(self.document, self.summary_model)
+        self.messages = MessagesPanel(self.document)
+        self.docks: dict[str, QDockWidget] = {}
+        self.panels_menu: QMenu | None = None
+        self.actions_ = build_actions(self)
+        build_menus(self, self.actions_)
+        self.toolbar = build_toolbar(self, self.actions_)
+        self.add_panel("palette", "Layers", self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.add_panel("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.add_panel("summary", "Summary", self.summary, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.add_panel("messages", "Messages", self.messages, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.splitDockWidget(self.docks["summary"], self.docks["messages"], Qt.Orientation.Horizontal)
+        self.zoom_label = QLabel()
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self._wire()
+        self.autosaver = Autosaver(self.document, self)
+        self.resize(1440, 900)
+        self._default_state = self.saveState(STATE_VERSION)
+        self._apply_default_sizes()
+        self._restore_layout()
+        self._apply_view_options()
+        self._update_title()
+        self._on_selection([])
+
+    # ------------------------------------------------------------------ panels
+    def add_panel(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        """Dock a panel; its visibility toggle goes into View > Panels."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{name}Dock")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        self.docks[name] = dock
+        if self.panels_menu is not None:
+            self.panels_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def _apply_default_sizes(self) -> None:
+        self.resizeDocks(
+            [self.docks["palette"], self.docks["inspector"]], [260, 450], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks([self.docks["summary"]], [230], Qt.Orientation.Vertical)
+        self.resizeDocks(
+            [self.docks["summary"], self.docks["messages"]], [640, 420], Qt.Orientation.Horizontal
+        )
+
+    def _wire(self) -> None:
+        a, editor, document = self.actions_, self.editor, self.document
+        a["new"].triggered.connect(self.new_project)
+        a["open"].triggered.connect(lambda: self.open_project())
+        a["save"].triggered.connect(self.save)
+        a["save_as"].triggered.connect(lambda: self.save_as())
+        a["quit"].triggered.connect(self.close)
+        a["cut"].triggered.connect(editor.cut_selection)
+        a["copy"].triggered.connect(editor.copy_selection)
+        a["paste"].triggered.connect(lambda: editor.paste(editor.context_position))
+        a["duplicate"].triggered.connect(editor.duplicate_selection)
+        a["delete"].triggered.connect(editor.delete_selection)
+        a["select_all"].triggered.connect(editor.select_all)
+        a["zoom_in"].triggered.connect(editor.zoom_in)
+        a["zoom_out"].triggered.connect(editor.zoom_out)
+        a["zoom_fit"].triggered.connect(editor.zoom_to_fit)
+        a["zoom_reset"].triggered.connect(editor.reset_zoom)
+        a["auto_layout"].triggered.connect(editor.auto_layout)
+        a["show_shapes"].toggled.connect(self._apply_view_options)
+        a["snap"].toggled.connect(self._apply_view_options)
+        a["minimap"].toggled.connect(self._apply_view_options)
+        a["reset_layout"].triggered.connect(self.reset_layout)
+        a["about"].triggered.connect(lambda: dialogs.about(self))
+        editor.context_actions = {
+            "node": [a["cut"], a["copy"], a["duplicate"], None, a["delete"]],
+            "edge": [a["delete"]],
+            "canvas": [a["paste"], a["select_all"], None, a["auto_layout"], a["zoom_fit"]],
+        }
+        self.palette_panel.layerActivated.connect(editor.append_layer)
+        editor.selectionChanged.connect(self._on_selection)
+        editor.scene.nodeActivated.connect(lambda _node: self.inspector.focus_form())
+        editor.message.connect(self.show_message)
+        editor.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z:.0%}"))
+        for panel in (self.inspector, self.summary, self.messages):
+            panel.layerClicked.connect(lambda node_id: editor.select([node_id], center=True))
+        self.messages.countsChanged.connect(self._update_messages_title)
+        document.modifiedChanged.connect(lambda _m: self._update_title())
+        document.nameChanged.connect(lambda _n: self._update_title())
+        document.pathChanged.connect(lambda _p: self._update_title())
+        QApplication.clipboard().dataChanged.connect(self._update_paste)
+        self._update_paste()
+
+    def _on_selection(self, node_ids: list[str]) -> None:
+        self.inspector.show_selection(node_ids)
+        self.summary.table.show_layer(node_ids[0] if len(node_ids) == 1 else None)
+        for name in SELECTION_ACTIONS:
+            self.actions_[name].setEnabled(bool(node_ids))
+        self.actions_["delete"].setEnabled(bool(node_ids or self.editor.scene.selected_edges()))
+        if len(node_ids) == 1:
+            node = self.document.network.node(node_ids[0])
+            self.statusBar().showMessage(f"{node.id} ({node.type})", 3000)
+
+    def _update_paste(self) -> None:
+        self.actions_["paste"].setEnabled(self.editor.can_paste())
+
+    def _update_messages_title(self, errors: int, warnings: int) -> None:
+        parts = [f"{errors} error{'s' * (errors != 1)}"] if errors else []
+        parts += [f"{warnings} warning{'s' * (warnings != 1)}"] if warnings else []
+        self.docks["messages"].setWindowTitle("Messages" + (f" ({', '.join(parts)})" if parts else ""))
+
+    def _apply_view_options(self) -> None:
+        a = self.actions_
+        self.editor.scene.set_show_shapes(a["show_shapes"].isChecked())
+        self.editor.scene.snap_to_grid = a["snap"].isChecked()
+        self.editor.set_minimap_visible(a["minimap"].isChecked())
+        for name in ("show_shapes", "snap", "minimap"):
+            settings.set_flag(name, a[name].isChecked())
+
+    def show_message(self, severity: str, text: str) -> None:
+        self.messages.log(severity, text)
+        self.statusBar().showMessage(text, 8000)
+
+    def _update_title(self) -> None:
+        where = f" ({self.document.path.name})" if self.document.path else ""
+        self.setWindowTitle(f"{self.document.name}{where}[*] — {APP_NAME}")
+        self.setWindowModified(self.document.is_modified)
+
+    # ------------------------------------------------------------------ files
+    def confirm_discard(self) -> bool:
+        """True when it is fine to drop the current project (saved, or the user said so)."""
+        if not self.document.is_modified:
+            return True
+        answer = dialogs.ask_save_changes(self, self.document.name)
+        if answer == dialogs.SAVE:
+            return self.save()
+        return answer == dialogs.DISCARD
+
+    def new_project(self) -> None:
+        name = dialogs.choose_template(self)
+        if name:
+            self.new_from_template(name)
+
+    def new_from_template(self, name: str) -> bool:
+        if not self.confirm_discard():
+            return False
+        self._show_project(load_template(name))
+        self.show_message("info", f"New project from template '{name}'")
+        return True
+
+    def open_project(self, path: str | Path | None = None) -> bool:
+        if path is None:
+            folder = str(self.document.path.parent) if self.document.path else ""
+            path = dialogs.open_file(self, folder)
+            if path is None:
+                return False
+        if not self.confirm_discard():
+            return False
+        try:
+            project = load_project(path)
+        except UserError as exc:
+            if not Path(path).exists():
+                settings.remove_recent(path)
+            self.show_message("error", str(exc))
+            dialogs.show_error(self, "Cannot open project", str(exc))
+            return False
+        self._show_project(project)
+        settings.add_recent(path)
+        self.show_message("info", f"Opened {path}")
+        return True
+
+    def _show_project(self, project: Project) -> None:
+        self.autosaver.discard()
+        self.document.replace_project(project)
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self, path: str | Path | None = None) -> bool:
+        if path is None:
+            suggestion = str(self.document.path or Path.home() / f"{self.document.name}.cnnproj")
+            path = dialogs.save_file(self, suggestion)
+            if path is None:
+                return False
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            saved = self.document.save(path)
+        except OSError as exc:
+            message = f"Cannot save {path}: {exc.strerror or exc}"
+            self.show_message("error", message)
+            dialogs.show_error(self, "Cannot save project", message)
+            return False
+        settings.add_recent(saved)
+        self.show_message("info", f"Saved {saved}")
+        return True
+
+    def replace_network_with_template(self, name: str) -> None:
+        """Swap in a template's network as one undoable step (the project keeps its settings)."""
+        network = load_template(name).network
+        if needs_layout(network):
+            for node_id, position in layout_positions(network).items():
+                network.move_node(node_id, position)
+        self.document.push(
+            ReplaceNetworkCommand(self.document.network, network, f"Replace Network with {name}")
+        )
+        self.editor.zoom_to_fit()
+
+    # ------------------------------------------------------------------ appearance and layout
+    def set_appearance(self, value: str) -> None:
+        settings.set_appearance(value)
+        theme.apply_appearance(value)
+        self._refresh_colors()
+
+    def _refresh_colors(self) -> None:
+        refresh_icons(self.actions_)
+        self.editor.scene.refresh_colors()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
+            self._refresh_colors()
+        super().changeEvent(event)
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state, STATE_VERSION)
+        for dock in self.docks.values():
+            dock.show()
+        self._apply_default_sizes()
+
+    def _restore_layout(self) -> None:
+        store = settings.settings()
+        geometry, state = store.value("window/geometry"), store.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state, STATE_VERSION)
+
+    def save_layout(self) -> None:
+        store = settings.settings()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/state", self.saveState(STATE_VERSION))
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not getattr(self, "_fitted", False):
+            self._fitted = True
+            QTimer.singleShot(0, lambda: self.editor.zoom_to_fit(readable=True))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        self.save_layout()
+        self.autosaver.stop()
+        event.accept()

@@ -1,0 +1,243 @@
+"""The per-layer summary table (the figures ``cnnstudio summary`` prints) and its totals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QIdentityProxyModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+
+from cnnstudio.core.analysis import Analysis, LayerInfo
+from cnnstudio.core.catalog import dims_text
+
+from .document import ProjectDocument
+from .icons import severity_icon
+
+COLUMNS = ("Layer", "Type", "Output shape", "Weights", "Biases", "Params", "Receptive field")
+NUMERIC = {3, 4, 5}
+RECEPTIVE_FIELD = 6
+NODE_ROLE = Qt.ItemDataRole.UserRole + 1
+_ROOT = QModelIndex()
+
+
+def cells(info: LayerInfo) -> tuple[str, ...]:
+    """One row exactly as ``cnnstudio summary`` prints it."""
+    return (
+        info.id,
+        info.type,
+        dims_text(info.output_shape) if info.output_shape else "-",
+        f"{info.weights:,}",
+        f"{info.biases:,}",
+        f"{info.params:,}",
+        dims_text(info.receptive_field) if info.receptive_field else "-",
+    )
+
+
+def human_bytes(count: int) -> str:
+    value = float(count)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:,.0f} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"
+
+
+def totals_text(analysis: Analysis, batch_size: int) -> str:
+    errors = len(analysis.errors)
+    incomplete = (
+        f"    (incomplete until {errors} error{'s' * (errors != 1)} {'is' if errors == 1 else 'are'} fixed)"
+    )
+    return (
+        f"Total params: {analysis.total_params:,}    Trainable: {analysis.trainable_params:,}    "
+        f"Non-trainable: {analysis.non_trainable_params:,}    "
+        f"Estimated training memory (batch {batch_size}): "
+        f"{human_bytes(analysis.estimated_memory_bytes(batch_size))}" + (incomplete if errors else "")
+    )
+
+
+class SummaryModel(QAbstractTableModel):
+    """Rows in network order from the document's latest analysis."""
+
+    def __init__(self, document: ProjectDocument, parent=None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self._rows: list[LayerInfo] = []
+        self._cells: list[tuple[str, ...]] = []
+        document.analysisChanged.connect(self.set_analysis)
+        self.set_analysis(document.analysis())
+
+    def set_analysis(self, analysis: Analysis) -> None:
+        rows = list(analysis.layers.values())
+        new_cells = [cells(info) for info in rows]
+        if rows and [r.id for r in rows] == [r.id for r in self._rows]:
+            # same layers: repaint only the rows whose figures or problems changed
+            changed = [
+                i
+                for i, (old, new, a, b) in enumerate(
+                    zip(self._cells, new_cells, self._rows, rows, strict=True)
+                )
+                if old != new or a.diagnostics != b.diagnostics
+            ]
+            self._rows, self._cells = rows, new_cells
+            for first, last in _runs(changed):
+                self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
+            return
+        self.beginResetModel()
+        self._rows, self._cells = rows, new_cells
+        self.endResetModel()
+
+    def row_of(self, node_id: str) -> int:
+        for i, info in enumerate(self._rows):
+            if info.id == node_id:
+                return i
+        return -1
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole:
+            return _alignment(section)
+        return None
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if not index.isValid():
+            return None
+        info, column = self._rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._cells[index.row()][column]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _alignment(column)
+        if role == Qt.ItemDataRole.DecorationRole and column == 0 and info.diagnostics:
+            return severity_icon("error" if info.has_error else "warning")
+        if role == Qt.ItemDataRole.ToolTipRole and info.diagnostics:
+            return "\n".join(d.message for d in info.diagnostics)
+        if role == NODE_ROLE:
+            return info.id
+        return None
+
+
+def _alignment(column: int) -> int:
+    """Counts right-aligned, the receptive field centred (so it never touches the counts)."""
+    horizontal = (
+        Qt.AlignmentFlag.AlignRight
+        if column in NUMERIC
+        else Qt.AlignmentFlag.AlignHCenter
+        if column == RECEPTIVE_FIELD
+        else Qt.AlignmentFlag.AlignLeft
+    )
+    return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """[1, 2, 3, 7] -> [(1, 3), (7, 7)]"""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
+
+
+class SummaryTableView(QTableView):
+    """A compact, sortable-looking read-only table; clicking a row selects that layer."""
+
+    layerClicked = Signal(str)
+
+    def __init__(self, model: SummaryModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.source = model
+        self.setModel(model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        for column, width in enumerate((110, 130, 100, 80, 70, 80)):
+            self.setColumnWidth(column, width)
+        self.clicked.connect(lambda index: self.layerClicked.emit(index.data(NODE_ROLE)))
+
+    def compact(self) -> None:
+        """Narrow columns sized to their contents (for the inspector)."""
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setResizeContentsPrecision(60)  # look at 60 rows, not all 200 of a big network
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(20)
+        self._proxy = _ShortHeaders(self)
+        self._proxy.setSourceModel(self.source)
+        self.setModel(self._proxy)
+
+    def show_layer(self, node_id: str | None) -> None:
+        model = self.model()
+        row = self.source.row_of(node_id) if node_id else -1
+        if row < 0:
+            self.clearSelection()
+            return
+        self.blockSignals(True)
+        self.selectRow(row)
+        self.blockSignals(False)
+        self.scrollTo(model.index(row, 0))
+
+
+class _ShortHeaders(QIdentityProxyModel):
+    SHORT = {"Output shape": "Output", "Receptive field": "Field"}
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
+        value = super().headerData(section, orientation, role)
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return self.SHORT.get(value, value) if role == Qt.ItemDataRole.DisplayRole else value
+
+
+class SummaryPanel(QWidget):
+    """Bottom dock: the table plus one line of totals."""
+
+    layerClicked = Signal(str)
+
+    def __init__(self, document: ProjectDocument, model: SummaryModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.table = SummaryTableView(model, self)
+        self.table.setObjectName("summaryTable")
+        self.totals = QLabel(self)
+        self.totals.setObjectName("summaryTotals")
+        self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 4)
+        layout.setSpacing(4)
+        layout.addWidget(self.table)
+        layout.addWidget(self.totals)
+        self.table.layerClicked.connect(self.layerClicked)
+        document.analysisChanged.connect(self._update_totals)
+        self._update_totals(document.analysis())
+
+    def _update_totals(self, analysis: Analysis) -> None:
+        self.totals.setText(totals_text(analysis, self.document.batch_size()))

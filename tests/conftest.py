@@ -1,0 +1,123 @@
+"""Shared test set-up.
+
+Qt runs offscreen by default. The Qt fixtures load PySide6 only for tests that
+use them, so core and ml tests never need Qt. Every Qt test fails if it leaves
+a top-level window open or a QThread running (after napari's
+``_dangling_qthreads``), and settings and recovery copies go to a temporary
+folder, never to the user's own.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Top-level widgets Qt keeps for itself between tests (the shared tooltip label).
+QT_OWN_WINDOWS = {"QTipLabel"}
+
+
+def _uses_qt(request: pytest.FixtureRequest) -> bool:
+    return bool({"qtbot", "qapp", "main_window", "make_window"} & set(request.fixturenames))
+
+
+@pytest.fixture(scope="session")
+def qapp(tmp_path_factory: pytest.TempPathFactory):
+    """The QApplication, with its settings and recovery copies in a temporary folder."""
+    from PySide6.QtCore import QCoreApplication, QSettings
+    from PySide6.QtWidgets import QApplication
+
+    user = tmp_path_factory.mktemp("user")
+    os.environ["CNNSTUDIO_RECOVERY_DIR"] = str(user / "recovery")
+    QCoreApplication.setOrganizationName("CNN Studio Tests")
+    QCoreApplication.setApplicationName("CNN Studio Tests")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(user / "settings"))
+    app = QApplication.instance() or QApplication(["cnnstudio-tests"])
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def _no_dangling_qt(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Fail a Qt test that leaks a top-level window or leaves a QThread or pool task running."""
+    if not _uses_qt(request):
+        yield
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent, QThread, QThreadPool
+    from PySide6.QtWidgets import QApplication
+
+    request.getfixturevalue("qapp")
+    before = {id(w) for w in QApplication.topLevelWidgets()}
+    started: list[tuple[QThread, str]] = []
+    original_start = QThread.start
+
+    def recording_start(self, *args, **kwargs):
+        started.append((self, "".join(traceback.format_stack(limit=12)[:-1])))
+        return original_start(self, *args, **kwargs)
+
+    monkeypatch.setattr(QThread, "start", recording_start)
+    yield
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    problems = []
+    for thread, where in started:
+        try:
+            running = thread.isRunning() and not thread.wait(1000)
+        except RuntimeError:  # already deleted on the C++ side: not running
+            running = False
+        if running:
+            problems.append(f"a QThread is still running; it was started at:\n{where}")
+    if not QThreadPool.globalInstance().waitForDone(1000):
+        problems.append("QThreadPool tasks are still running")
+    leaked = [
+        w
+        for w in QApplication.topLevelWidgets()
+        if id(w) not in before
+        and type(w).__name__ not in QT_OWN_WINDOWS
+        and (w.isVisible() or w.parent() is None)
+    ]
+    for widget in leaked:
+        problems.append(
+            f"the test left a top-level window open: {type(widget).__name__} "
+            f"{widget.objectName()!r} {widget.windowTitle()!r}"
+        )
+        widget.close()
+        widget.deleteLater()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def make_window(qtbot, monkeypatch: pytest.MonkeyPatch):
+    """Open main windows (on a Project, default LeNet-5); closed and deleted after the test.
+
+    Closing never blocks on the save question: it answers 'discard' unless a test
+    replaces ``cnnstudio.ui.dialogs.ask_save_changes``.
+    """
+    from PySide6.QtCore import QSettings
+
+    from cnnstudio.ui import dialogs
+    from cnnstudio.ui.main_window import MainWindow
+
+    QSettings().clear()  # every test starts from a first-run layout
+    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, name: dialogs.DISCARD)
+    monkeypatch.setattr(dialogs, "show_error", lambda parent, title, text: None)
+
+    def make(project=None):
+        window = MainWindow(project)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        return window
+
+    return make
+
+
+@pytest.fixture
+def main_window(make_window):
+    """The main window on the default project (LeNet-5 on mnist-sample)."""
+    return make_window()
