@@ -32,6 +32,8 @@ from .summary import SummaryModel, SummaryPanel
 APP_NAME = "CNN Studio"
 SELECTION_ACTIONS = ("cut", "copy", "duplicate")
 STATE_VERSION = 1
+from .ml_thread import MLThread
+from .model_source import ModelSource
 
 
 class MainWindow(QMainWindow):
@@ -45,6 +47,8 @@ class MainWindow(QMainWindow):
             | QMainWindow.DockOption.AllowNestedDocks
         )
         self.document = ProjectDocument(project if project is not None else default_project(), self)
+        self.ml_thread = MLThread(self)  # all TensorFlow work runs there, never on this thread
+        self.model_source = ModelSource(self)
         self.summary_model = SummaryModel(self.document, self)
         self.editor = NetworkEditor(self.document, self)
         self.tabs = QTabWidget(self)  # later: training and inspection views join as tabs
@@ -71,6 +75,7 @@ class MainWindow(QMainWindow):
         self.zoom_label = QLabel()
         self.statusBar().addPermanentWidget(self.zoom_label)
         self._wire()
+        self._install_features()
         self.autosaver = Autosaver(self.document, self)
         self.resize(1440, 900)
         self._default_state = self.saveState(STATE_VERSION)
@@ -79,6 +84,9 @@ class MainWindow(QMainWindow):
         self._apply_view_options()
         self._update_title()
         self._on_selection([])
+
+    def _install_features(self) -> None:
+        """Feature packages add their panels, tabs and menus here (one line each)."""
 
     # ------------------------------------------------------------------ panels
     def add_panel(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -312,4 +320,5 @@ class MainWindow(QMainWindow):
             return
         self.save_layout()
         self.autosaver.stop()
+        self.ml_thread.shutdown()
         event.accept()
