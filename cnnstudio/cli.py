@@ -8,10 +8,8 @@ that only read projects (summary, templates, ...) never import TensorFlow.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -82,7 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception:  # an internal fault: keep the details, say where they are
-        log = _write_crash_log()
+        from .crashlog import write_crash_log
+
+        log = write_crash_log()
         print(f"internal error: CNN Studio hit a bug; details were written to {log}", file=sys.stderr)
         return 1
 
@@ -237,22 +237,6 @@ def _version() -> str:
     from . import __version__
 
     return __version__
-
-
-def _write_crash_log() -> Path:
-    from platformdirs import user_log_dir
-
-    folder = Path(user_log_dir("cnnstudio", appauthor=False))
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        import tempfile
-
-        folder = Path(tempfile.gettempdir())
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    log = folder / f"crash-{stamp}.log"
-    log.write_text(" ".join(sys.argv) + "\n\n" + traceback.format_exc(), encoding="utf-8")
-    return log
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ def main(project_path: str | Path | None = None) -> int:
     except UserError as exc:
         project, error = load_start_project(None), str(exc)
     window = MainWindow(project)
+    window.crash_handler.install()
     window.show()
     if error:
         window.show_message("error", error)

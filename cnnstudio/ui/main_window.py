@@ -32,6 +32,7 @@ from .summary import SummaryModel, SummaryPanel
 APP_NAME = "CNN Studio"
 SELECTION_ACTIONS = ("cut", "copy", "duplicate")
 STATE_VERSION = 1
+from .crash import CrashHandler
 from .ml_thread import MLThread
 from .model_source import ModelSource
 
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self._install_features()
         self.autosaver = Autosaver(self.document, self)
+        self.crash_handler = CrashHandler(self, keep_work=self.autosaver.save_now)
         self.resize(1440, 900)
         self._default_state = self.saveState(STATE_VERSION)
         self._apply_default_sizes()
@@ -321,4 +323,5 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self.autosaver.stop()
         self.ml_thread.shutdown()
+        self.crash_handler.uninstall()
         event.accept()
