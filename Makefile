@@ -29,6 +29,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check cnnstudio tests benchmarks scripts
 	$(BIN)/lint-imports
 
+## package: a launchable one-folder application in dist/cnnstudio (PyInstaller)
+package: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'pyinstaller>=6.10'
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build/pyinstaller packaging/cnnstudio.spec
+	@du -sh dist/cnnstudio
+
 bench: $(STAMP)
 	for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 

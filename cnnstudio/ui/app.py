@@ -6,7 +6,9 @@ thread, by the panels that train or inspect.
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QTimer
@@ -63,7 +65,24 @@ def main(project_path: str | Path | None = None) -> int:
         window.show_message("error", error)
         QTimer.singleShot(0, lambda: dialogs.show_error(window, "Cannot open project", error))
     QTimer.singleShot(0, lambda: offer_recovery(window, pending_recoveries))
+    _quit_after_start_if_asked(app, window)
     return app.exec()
+
+
+def _quit_after_start_if_asked(app: QApplication, window) -> None:
+    """CNNSTUDIO_QUIT_AFTER_MS=N: report the start-up time, then close after N ms (launch checks)."""
+    delay = os.environ.get("CNNSTUDIO_QUIT_AFTER_MS")
+    if not delay:
+        return
+
+    def report_and_close() -> None:
+        started = float(os.environ.get("CNNSTUDIO_LAUNCHED_AT", "0") or 0)
+        if started:
+            print(f"window shown {time.time() - started:.2f} s after launch: {window.windowTitle()}", file=sys.stderr)
+        window.close()
+        app.quit()
+
+    QTimer.singleShot(int(delay), report_and_close)
 
 
 def offer_recovery(window, find) -> None:
