@@ -52,6 +52,7 @@ SPECS: dict[str, tuple[str, str | None, tuple, str]] = {
     "minimap": ("Show &Minimap", None, (), "Show an overview of the whole network on the canvas"),
     "reset_layout": ("&Reset Panel Layout", None, (), "Put every panel back where it started"),
     "about": ("&About CNN Studio", None, (), "About CNN Studio"),
+    "preferences": ("Pr&eferences…", None, (Std.Preferences, "Ctrl+,"), "Appearance, folders, CPU/GPU use, training defaults"),
 }
 CHECKABLE = {"show_shapes": False, "snap": True, "minimap": True}
 
@@ -135,6 +136,7 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> None:
         None,
     ):
         edit.addSeparator() if name is None else edit.addAction(actions[name])
+    edit.addAction(actions["preferences"])
     replace = edit.addMenu("Replace Network with Template")
     replace.setObjectName("menu_replace")
     for name in TEMPLATE_NAMES:

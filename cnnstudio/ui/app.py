@@ -26,8 +26,10 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
         app = QApplication(argv if argv is not None else sys.argv[:1])
-    from . import settings, theme
+    from . import preferences, settings, theme
     from .icons import app_icon
+
+    preferences.apply_environment()
 
     app.setWindowIcon(app_icon())
     if sys.platform.startswith("linux") and app.style().name().lower() != "fusion":

@@ -16,9 +16,10 @@ from cnnstudio.core.errors import UserError
 from cnnstudio.core.project import Project, load_project
 from cnnstudio.core.templates import default_project, load_template
 
-from . import dialogs, settings, theme
+from . import dialogs, preferences, settings, theme
 from .actions import build_actions, build_menus, build_toolbar, refresh_icons
 from .autosave import Autosaver
+from .crash import CrashHandler
 from .document import ProjectDocument
 from .editor.commands import ReplaceNetworkCommand
 from .editor.editor import NetworkEditor
@@ -26,15 +27,14 @@ from .editor.layout import layout_positions, needs_layout
 from .icons import app_icon
 from .inspector import Inspector
 from .messages import MessagesPanel
+from .ml_thread import MLThread
+from .model_source import ModelSource
 from .palette import PaletteWidget
 from .summary import SummaryModel, SummaryPanel
 
 APP_NAME = "CNN Studio"
 SELECTION_ACTIONS = ("cut", "copy", "duplicate")
 STATE_VERSION = 1
-from .crash import CrashHandler
-from .ml_thread import MLThread
-from .model_source import ModelSource
 
 
 class MainWindow(QMainWindow):
@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
         self._wire()
         self._install_features()
-        self.autosaver = Autosaver(self.document, self)
+        self.autosaver = Autosaver(self.document, self, interval_ms=preferences.get("autosave_seconds") * 1000)
         self.crash_handler = CrashHandler(self, keep_work=self.autosaver.save_now)
         self.resize(1440, 900)
         self._default_state = self.saveState(STATE_VERSION)
@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
         a["minimap"].toggled.connect(self._apply_view_options)
         a["reset_layout"].triggered.connect(self.reset_layout)
         a["about"].triggered.connect(lambda: dialogs.about(self))
+        a["preferences"].triggered.connect(self.show_preferences)
         editor.context_actions = {
             "node": [a["cut"], a["copy"], a["duplicate"], None, a["delete"]],
             "edge": [a["delete"]],
@@ -194,6 +195,11 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.document.is_modified)
 
     # ------------------------------------------------------------------ files
+    def show_preferences(self) -> None:
+        dialog = preferences.PreferencesDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
     def confirm_discard(self) -> bool:
         """True when it is fine to drop the current project (saved, or the user said so)."""
         if not self.document.is_modified:
@@ -211,7 +217,9 @@ class MainWindow(QMainWindow):
     def new_from_template(self, name: str) -> bool:
         if not self.confirm_discard():
             return False
-        self._show_project(load_template(name))
+        project = load_template(name)
+        project.training = preferences.with_default_training(project.training)
+        self._show_project(project)
         self.show_message("info", f"New project from template '{name}'")
         return True
 

@@ -1,0 +1,35 @@
+"""Preferences are stored, applied, and can be reset."""
+
+from PySide6.QtWidgets import QDialogButtonBox
+
+from cnnstudio.ui import preferences
+
+
+def test_preferences_are_stored_and_reset(main_window, qtbot):
+    dialog = preferences.PreferencesDialog(main_window)
+    qtbot.addWidget(dialog)
+    dialog.fields["cpu_threads"].setValue(2)
+    dialog.fields["training/batch_size"].setValue(32)
+    dialog.fields["autosave_seconds"].setValue(12)
+    dialog.accept()
+    assert preferences.get("cpu_threads") == 2
+    assert preferences.get("training/batch_size") == 32
+    assert main_window.autosaver.timer.interval() == 12_000
+    env = {}
+    preferences.apply_environment(env)
+    assert env["TF_NUM_INTRAOP_THREADS"] == "2" and "KERAS_HOME" in env
+    # templates keep their own choices; the user's defaults fill the rest
+    assert main_window.new_from_template("edge-detector")
+    training = main_window.document.project.training
+    assert training["batch_size"] == 32 and training["learning_rate"] == 0.01
+    again = preferences.PreferencesDialog(main_window)
+    qtbot.addWidget(again)
+    again.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.RestoreDefaults).click()
+    again.accept()
+    assert preferences.get("cpu_threads") == 0 and preferences.get("training/batch_size") == 64
+
+
+def test_devices_are_listed_from_the_ml_thread(main_window, qtbot):
+    dialog = preferences.PreferencesDialog(main_window)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: "CPU" in dialog.devices.text(), timeout=60_000)
