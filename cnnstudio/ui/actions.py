@@ -52,6 +52,7 @@ SPECS: dict[str, tuple[str, str | None, tuple, str]] = {
     "minimap": ("Show &Minimap", None, (), "Show an overview of the whole network on the canvas"),
     "reset_layout": ("&Reset Panel Layout", None, (), "Put every panel back where it started"),
     "about": ("&About CNN Studio", None, (), "About CNN Studio"),
+    "shortcuts": ("&Keyboard Shortcuts", None, ("F1",), "Every keyboard shortcut"),
     "preferences": ("Pr&eferences…", None, (Std.Preferences, "Ctrl+,"), "Appearance, folders, CPU/GPU use, training defaults"),
 }
 CHECKABLE = {"show_shapes": False, "snap": True, "minimap": True}
@@ -173,6 +174,8 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> None:
     view.addAction(actions["reset_layout"])
 
     help_menu = bar.addMenu("&Help")
+    help_menu.setObjectName("menu_help")
+    help_menu.addAction(actions["shortcuts"])
     help_menu.addAction(actions["about"])
 
 

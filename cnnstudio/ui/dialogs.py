@@ -134,4 +134,6 @@ or Alt+drag pan, drag on empty canvas to select several.</p>"""
 
 
 def about(parent: QWidget) -> None:
-    QMessageBox.about(parent, "About CNN Studio", ABOUT)
+    from .help import about_html
+
+    QMessageBox.about(parent, "About CNN Studio", about_html() + ABOUT.split("</p>", 1)[1])

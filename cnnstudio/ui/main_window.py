@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
         a["reset_layout"].triggered.connect(self.reset_layout)
         a["about"].triggered.connect(lambda: dialogs.about(self))
         a["preferences"].triggered.connect(self.show_preferences)
+        a["shortcuts"].triggered.connect(self.show_shortcuts)
         editor.context_actions = {
             "node": [a["cut"], a["copy"], a["duplicate"], None, a["delete"]],
             "edge": [a["delete"]],
@@ -195,6 +196,13 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.document.is_modified)
 
     # ------------------------------------------------------------------ files
+    def show_shortcuts(self) -> None:
+        from .help import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
     def show_preferences(self) -> None:
         dialog = preferences.PreferencesDialog(self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
