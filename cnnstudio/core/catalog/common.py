@@ -155,7 +155,7 @@ def windows(
             ) from None
         sizes.append(out)
         formulas.append(text)
-    if rank == 2 and formulas[0].split(" = ", 1)[1] == formulas[1].split(" = ", 1)[1]:
+    if rank == 2 and formulas[0][len("height"):] == formulas[1][len("width"):]:
         formulas = ["height, width" + formulas[0][len("height"):]]
     return tuple(sizes), formulas
 

@@ -159,8 +159,7 @@ def _transpose_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
 def _depthwise_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
     (shape,) = inputs
     c.spatial_rank(2, shape, "DepthwiseConv2D")
-    channels = c.last_dim(shape, "DepthwiseConv2D")
-    _no_stride_with_dilation(p)
+    channels = c.last_dim(shape, "DepthwiseConv2D")  # Keras allows strides with dilation here
     sizes, formulas = c.windows(shape, p["kernel_size"], p["strides"], p["dilation_rate"], p["padding"], "DepthwiseConv2D")
     multiplier = p["depth_multiplier"]
     outputs = channels * multiplier
@@ -182,8 +181,7 @@ def _depthwise_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
 def _separable_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
     (shape,) = inputs
     c.spatial_rank(2, shape, "SeparableConv2D")
-    channels = c.last_dim(shape, "SeparableConv2D")
-    _no_stride_with_dilation(p)
+    channels = c.last_dim(shape, "SeparableConv2D")  # Keras allows strides with dilation here
     sizes, formulas = c.windows(shape, p["kernel_size"], p["strides"], p["dilation_rate"], p["padding"], "SeparableConv2D")
     multiplier, filters = p["depth_multiplier"], p["filters"]
     depthwise = math.prod(p["kernel_size"]) * channels * multiplier

@@ -11,6 +11,7 @@ from .spec import (
     BOOL,
     FLOAT,
     IDENTITY,
+    INT,
     NO_FIELD,
     SHAPE,
     Inference,
@@ -246,7 +247,7 @@ SPECS = (
         category="Normalization & regularization",
         doc="rescales each channel to zero mean and unit variance over the batch: faster, steadier training",
         params=(
-            _axis(),
+            Param("axis", INT, "the axis normalised (-1 = channels)", default=-1, advanced=True),
             Param("momentum", FLOAT, "how slowly the running mean and variance follow the batches",
                   default=0.99, minimum=0.0, maximum=1.0, advanced=True),
             *_norm_flags(),

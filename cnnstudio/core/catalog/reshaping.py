@@ -74,6 +74,8 @@ def _upsampling_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
 def _resizing_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
     (shape,) = inputs
     c.spatial_rank(2, shape, "Resizing")
+    if p["crop_to_aspect_ratio"] and p["pad_to_aspect_ratio"]:
+        raise ShapeError("crop_to_aspect_ratio and pad_to_aspect_ratio cannot both be on; choose one")
     h, w = p["height"], p["width"]
     step = None
     if shape[0] is not None and shape[1] is not None:
@@ -208,9 +210,9 @@ SPECS = (
         doc="while training, zooms images in or out at random",
         params=(
             _factor("height_factor", "zoom range as a fraction (0.1 = up to 10% in or out), or [low, high]",
-                    minimum=-1.0, maximum=1.0),
+                    minimum=-1.0, above_minimum=True, maximum=1.0),
             Param("width_factor", FACTOR, "horizontal zoom range (none = same as height)", default=None,
-                  nullable=True, minimum=-1.0, maximum=1.0),
+                  nullable=True, minimum=-1.0, above_minimum=True, maximum=1.0),
             *_fill(),
         ),
         rule=_image_rule("RandomZoom"),
@@ -221,8 +223,9 @@ SPECS = (
         doc="while training, changes image contrast by a random factor",
         params=(
             _factor("factor", "largest contrast change as a fraction (0.2 = ±20%), or [low, high]",
-                    initial=0.2, minimum=0.0),
-            Param("value_range", FACTOR, "the range pixel values lie in", default=(0, 255), advanced=True),
+                    initial=0.2, minimum=0.0, maximum=1.0),
+            Param("value_range", FACTOR, "the range pixel values lie in, [low, high]", default=(0, 255),
+                  rank=2, advanced=True),
         ),
         rule=_image_rule("RandomContrast"),
     ),

@@ -48,6 +48,7 @@ class Param:
     initial: Any = UNSET  # what a freshly added layer gets when Keras has no default
     minimum: float | None = None
     maximum: float | None = None
+    above_minimum: bool = False  # the minimum itself is not allowed (a bound Keras excludes)
     choices: tuple[Any, ...] = ()
     rank: int = 0  # length of an INTS tuple or PADDING pairs
     nullable: bool = False
@@ -74,7 +75,7 @@ class Param:
     def describe_range(self) -> str:
         if self.choices:
             return "one of " + ", ".join(repr(c) for c in self.choices)
-        lo = "" if self.minimum is None else f">= {self.minimum:g}"
+        lo = "" if self.minimum is None else f"{'>' if self.above_minimum else '>='} {self.minimum:g}"
         hi = "" if self.maximum is None else f"<= {self.maximum:g}"
         return " and ".join(p for p in (lo, hi) if p) or "any value"
 
@@ -84,6 +85,8 @@ def _is_int(value: Any) -> bool:
 
 
 def _check_range(param: Param, value: float) -> None:
+    if param.minimum is not None and param.above_minimum and value <= param.minimum:
+        raise ParamError(f"'{param.name}' is {value:g} but must be above {param.minimum:g}")
     if param.minimum is not None and value < param.minimum:
         raise ParamError(f"'{param.name}' is {value:g} but must be >= {param.minimum:g}")
     if param.maximum is not None and value > param.maximum:
@@ -183,6 +186,9 @@ def _check_padding(param: Param, value: Any) -> tuple[tuple[int, int], ...]:
 
 
 def _check_factor(param: Param, value: Any) -> float | tuple[float, float]:
+    """A number or a [low, high] pair; ``rank=2`` asks for the pair only (value_range)."""
+    if param.rank == 2 and not isinstance(value, (list, tuple)):
+        raise ParamError(f"'{param.name}' must be a [low, high] pair such as [0, 255], not {value!r}")
     if isinstance(value, (list, tuple)):
         if len(value) != 2:
             raise ParamError(f"'{param.name}' must be a number or a [low, high] pair, not {value!r}")
