@@ -107,6 +107,7 @@ def refresh_icons(actions: dict[str, QAction]) -> None:
 def build_menus(window: MainWindow, actions: dict[str, QAction]) -> None:
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
+    file_menu.setObjectName("menu_file")
     file_menu.addAction(actions["new"])
     templates = file_menu.addMenu("New from &Template")
     templates.setObjectName("menu_templates")
@@ -123,6 +124,7 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> None:
     file_menu.addAction(actions["quit"])
 
     edit = bar.addMenu("&Edit")
+    edit.setObjectName("menu_edit")
     for name in (
         "undo",
         "redo",
@@ -144,6 +146,7 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> None:
         replace.addAction(name, lambda n=name: window.replace_network_with_template(n))
 
     view = bar.addMenu("&View")
+    view.setObjectName("menu_view")
     for name in (
         "zoom_in",
         "zoom_out",

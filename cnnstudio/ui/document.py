@@ -29,6 +29,8 @@ class ProjectDocument(QObject):
     modifiedChanged = Signal(bool)
     pathChanged = Signal(object)  # Path | None
     nameChanged = Signal(str)
+    lockedChanged = Signal(bool)  # the network is read-only (e.g. while it trains)
+    editRefused = Signal(str)  # an edit was refused because the network is locked; the reason
 
     def __init__(self, project: Project, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -41,6 +43,7 @@ class ProjectDocument(QObject):
         self._announced = False  # views have been sent the current analysis
         self._modified_outside = False
         self.generation = 0  # bumped on every change, for autosave
+        self._lock_reason = ""  # non-empty while the network is locked
         self._flush_timer = QTimer(self, singleShot=True, interval=0)
         self._flush_timer.timeout.connect(self.refresh_analysis)
         self.project = project
@@ -71,6 +74,23 @@ class ProjectDocument(QObject):
             self._modified_outside = True
             self._emit_modified()
 
+    @property
+    def locked(self) -> bool:
+        return bool(self._lock_reason)
+
+    @property
+    def lock_reason(self) -> str:
+        return self._lock_reason
+
+    def set_locked(self, locked: bool, reason: str = "the network is locked") -> None:
+        """Make the network read-only (while it trains, say) or editable again."""
+        reason = (reason or "the network is locked") if locked else ""
+        if reason != self._lock_reason:
+            was = self.locked
+            self._lock_reason = reason
+            if was != locked:
+                self.lockedChanged.emit(locked)
+
     def analysis(self) -> Analysis:
         """The analysis of the network as it is now (recomputed only when stale)."""
         if self._analysis is None:
@@ -82,10 +102,17 @@ class ProjectDocument(QObject):
         return value if isinstance(value, int) and value > 0 else 64
 
     # ------------------------------------------------------------------ editing
-    def push(self, command: QUndoCommand) -> None:
-        """Run an undoable edit; the analysis is fresh when this returns."""
+    def push(self, command: QUndoCommand) -> bool:
+        """Run an undoable edit; the analysis is fresh when this returns.
+
+        While the network is locked the edit is refused (``editRefused``) and False returned.
+        """
+        if self.locked:
+            self.editRefused.emit(self._lock_reason)
+            return False
         self.undo_stack.push(command)
         self.refresh_analysis()
+        return True
 
     def refresh_analysis(self) -> None:
         """Recompute now if anything changed, and tell the views."""

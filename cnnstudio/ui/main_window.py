@@ -6,6 +6,7 @@ with ``add_panel``. The window itself only wires them together and handles files
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer
@@ -31,9 +32,12 @@ from .ml_thread import MLThread
 from .model_source import ModelSource
 from .palette import PaletteWidget
 from .summary import SummaryModel, SummaryPanel
+from .workspace import WorkspaceClient
 
 APP_NAME = "CNN Studio"
 SELECTION_ACTIONS = ("cut", "copy", "duplicate")
+# Actions that change the network or replace the project: off while the network is locked.
+EDITING_ACTIONS = ("undo", "redo", "cut", "paste", "duplicate", "delete", "auto_layout", "new", "open")
 STATE_VERSION = 1
 
 
@@ -50,6 +54,8 @@ class MainWindow(QMainWindow):
         self.document = ProjectDocument(project if project is not None else default_project(), self)
         self.ml_thread = MLThread(self)  # all TensorFlow work runs there, never on this thread
         self.model_source = ModelSource(self)
+        self.workspace = WorkspaceClient(self.document, self.ml_thread, self.model_source, self)
+        self.close_guards: list[Callable[[], bool]] = []  # each may veto closing (False)
         self.summary_model = SummaryModel(self.document, self)
         self.editor = NetworkEditor(self.document, self)
         self.tabs = QTabWidget(self)  # later: training and inspection views join as tabs
@@ -89,6 +95,24 @@ class MainWindow(QMainWindow):
 
     def _install_features(self) -> None:
         """Feature packages add their panels, tabs and menus here (one line each)."""
+
+    def menu(self, name: str) -> QMenu:
+        """The top-level menu with object name ``menu_<key>`` for ``name`` ("&Train" -> menu_train),
+        created before Help when it is not there yet."""
+        key = "menu_" + name.replace("&", "").strip().lower().replace(" ", "_")
+        for action in self.menuBar().actions():
+            menu = action.menu()
+            if menu is not None and menu.objectName() == key:
+                return menu
+        menu = QMenu(name, self.menuBar())
+        menu.setObjectName(key)
+        help_menu = self.menuBar().findChild(QMenu, "menu_help")
+        self.menuBar().insertMenu(help_menu.menuAction() if help_menu else None, menu)
+        return menu
+
+    def add_tab(self, widget: QWidget, title: str) -> int:
+        """A view beside the network editor in the centre (Training, Inspect, Playground, ...)."""
+        return self.tabs.addTab(widget, title)
 
     # ------------------------------------------------------------------ panels
     def add_panel(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -157,21 +181,42 @@ class MainWindow(QMainWindow):
         document.modifiedChanged.connect(lambda _m: self._update_title())
         document.nameChanged.connect(lambda _n: self._update_title())
         document.pathChanged.connect(lambda _p: self._update_title())
+        document.lockedChanged.connect(self._apply_lock)
+        document.editRefused.connect(lambda reason: self.statusBar().showMessage(f"Not changed: {reason}", 5000))
         QApplication.clipboard().dataChanged.connect(self._update_paste)
         self._update_paste()
 
     def _on_selection(self, node_ids: list[str]) -> None:
         self.inspector.show_selection(node_ids)
         self.summary.table.show_layer(node_ids[0] if len(node_ids) == 1 else None)
+        editable = not self.document.locked
         for name in SELECTION_ACTIONS:
-            self.actions_[name].setEnabled(bool(node_ids))
-        self.actions_["delete"].setEnabled(bool(node_ids or self.editor.scene.selected_edges()))
+            self.actions_[name].setEnabled(bool(node_ids) and (editable or name == "copy"))
+        self.actions_["delete"].setEnabled(editable and bool(node_ids or self.editor.scene.selected_edges()))
         if len(node_ids) == 1:
             node = self.document.network.node(node_ids[0])
             self.statusBar().showMessage(f"{node.id} ({node.type})", 3000)
 
     def _update_paste(self) -> None:
-        self.actions_["paste"].setEnabled(self.editor.can_paste())
+        self.actions_["paste"].setEnabled(not self.document.locked and self.editor.can_paste())
+
+    def _apply_lock(self, locked: bool) -> None:
+        """While the network is locked (training), nothing may change it, and it shows."""
+        self.editor.set_locked(locked, self.document.lock_reason)
+        self.palette_panel.setEnabled(not locked)
+        self.inspector.setEnabled(not locked)
+        for name in EDITING_ACTIONS:
+            self.actions_[name].setEnabled(not locked)
+        for menu_name in ("menu_templates", "menu_replace", "menu_recent"):
+            menu = self.findChild(QMenu, menu_name)
+            if menu is not None:
+                menu.setEnabled(not locked)
+        if not locked:
+            stack = self.document.undo_stack
+            self.actions_["undo"].setEnabled(stack.canUndo())
+            self.actions_["redo"].setEnabled(stack.canRedo())
+            self._update_paste()
+            self._on_selection(self.editor.selected_ids())
 
     def _update_messages_title(self, errors: int, warnings: int) -> None:
         parts = [f"{errors} error{'s' * (errors != 1)}"] if errors else []
@@ -333,7 +378,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: self.editor.zoom_to_fit(readable=True))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if not self.confirm_discard():
+        if not all(guard() for guard in list(self.close_guards)) or not self.confirm_discard():
             event.ignore()
             return
         self.save_layout()

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
 
 from cnnstudio.core.catalog import CATALOG, get_spec
 
@@ -278,6 +278,28 @@ class NetworkEditor(QWidget):
     def reset_zoom(self) -> None:
         self.view.reset_zoom()
 
+    def set_locked(self, locked: bool, reason: str = "") -> None:
+        """Show the network read-only: no moving, wiring or dropping, and a banner saying why."""
+        if not hasattr(self, "_lock_banner"):
+            self._lock_banner = QLabel(self)
+            self._lock_banner.setObjectName("lockBanner")
+            self._lock_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self._lock_banner.setStyleSheet(
+                "QLabel#lockBanner { background: rgba(200, 120, 0, 215); color: white; font-weight: bold;"
+                " padding: 6px 14px; border-radius: 6px; }")
+        self.view.setInteractive(not locked)
+        self.view.setAcceptDrops(not locked)
+        self._lock_banner.setText(f"\N{LOCK}  Read-only: {reason}" if reason else "\N{LOCK}  Read-only")
+        self._lock_banner.adjustSize()
+        self._lock_banner.setVisible(locked)
+        self._place_lock_banner()
+
+    def _place_lock_banner(self) -> None:
+        banner = getattr(self, "_lock_banner", None)
+        if banner is not None:
+            banner.move(max(8, (self.width() - banner.width()) // 2), 10)
+            banner.raise_()
+
     def set_minimap_visible(self, visible: bool) -> None:
         self._minimap_wanted = visible
         self._update_minimap()
@@ -292,6 +314,7 @@ class NetworkEditor(QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         self._place_minimap()
+        self._place_lock_banner()
         self._update_minimap()
 
     def _place_minimap(self) -> None:

@@ -1,0 +1,96 @@
+"""How much does the trainer's reporting cost? Images/s of the CNN Studio trainer with all
+reporting on, against a bare `model.fit`, same model, data and batch size, side by side.
+
+    python benchmarks/engine_overhead.py [--template lenet5] [--epochs 4] [--rounds 3]
+
+Both train on the training split of the template's dataset (no validation, so only the
+training loop is compared). The trainer reports batches every 0.2 s, epochs, snapshots
+of the first layer every 2 s, and writes a full run record with checkpoints every epoch.
+The first epoch of each run (tracing) is left out; rounds alternate trainer and fit, and
+the ratio of the median epoch speeds (and of the best epochs, which shrugs off other
+programs competing for the CPU) is printed. Goal: ratio >= 0.97.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--template", default="lenet5")
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=64)
+    args = parser.parse_args()
+
+    from cnnstudio.commands import quiet_tensorflow
+
+    quiet_tensorflow()
+    import keras
+
+    from cnnstudio.core.templates import load_template
+    from cnnstudio.ml.builder import build_model
+    from cnnstudio.ml.data import load_dataset
+    from cnnstudio.ml.trainer import Trainer, TrainingCallbacks, TrainingSettings
+
+    project = load_template(args.template)
+    settings = TrainingSettings.from_project(project, epochs=args.epochs, batch_size=args.batch_size,
+                                             validation_split=0.0)
+    data = load_dataset(project.dataset["name"], validation_split=0.0, seed=0)
+    images = data.num_train
+
+    def trainer_speed() -> float:
+        ends: list[float] = []
+        counts = {"batch": 0, "snapshot": 0}
+        callbacks = TrainingCallbacks(
+            on_batch=lambda r: counts.__setitem__("batch", counts["batch"] + 1),
+            on_epoch=lambda r: ends.append(time.perf_counter()),
+            on_snapshot=lambda s: counts.__setitem__("snapshot", counts["snapshot"] + 1),
+            on_message=lambda m: None)
+        first_layer = project.network.topological_order()[1]
+        with tempfile.TemporaryDirectory() as tmp:
+            trainer = Trainer(project, settings=settings, dataset=data, run_dir=Path(tmp) / "run",
+                              callbacks=callbacks, snapshot_layers=[first_layer], evaluate_test=False)
+            trainer.run()
+        keras.backend.clear_session()
+        return [images / (b - a) for a, b in zip(ends, ends[1:], strict=False)]
+
+    def fit_speed() -> float:
+        ends: list[float] = []
+        keras.utils.set_random_seed(0)
+        model = build_model(project.network, project.name)
+        model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        end = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends.append(time.perf_counter()))
+        model.fit(data.train(args.batch_size, seed=0), epochs=args.epochs, verbose=0, callbacks=[end])
+        keras.backend.clear_session()
+        return [images / (b - a) for a, b in zip(ends, ends[1:], strict=False)]
+
+    ours: list[float] = []
+    theirs: list[float] = []
+    for round_ in range(args.rounds):
+        a, b = trainer_speed(), fit_speed()
+        ours += a
+        theirs += b
+        print(f"round {round_ + 1}: trainer {statistics.median(a):,.0f} img/s, model.fit "
+              f"{statistics.median(b):,.0f} img/s (epoch medians)", flush=True)
+    print(f"\n{args.template} on {project.dataset['name']} ({images} images, batch {args.batch_size}, "
+          f"{args.epochs} epochs per run, first left out, {args.rounds} rounds alternating)")
+    print(f"{'':28}{'median':>10}{'best':>10}   (images/s over {len(ours)} epochs each)")
+    print(f"{'trainer, all reporting on':28}{statistics.median(ours):>10,.0f}{max(ours):>10,.0f}")
+    print(f"{'bare model.fit':28}{statistics.median(theirs):>10,.0f}{max(theirs):>10,.0f}")
+    print(f"ratio (median): {statistics.median(ours) / statistics.median(theirs):.3f}   "
+          f"ratio (best epoch): {max(ours) / max(theirs):.3f}   goal >= 0.97")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

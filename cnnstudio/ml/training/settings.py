@@ -1,0 +1,187 @@
+"""Training settings: read from a project's `training` section, checked once, in plain words.
+
+Keys of CONTRACTS.md (`optimizer`, `learning_rate`, `batch_size`, `epochs`,
+`validation_split`, `seed`) plus optional ones this trainer understands:
+
+- `momentum` (sgd, rmsprop; default 0.0, Keras's default), `weight_decay` (adamw; default 0.004)
+- `loss`: "auto" (default; chosen from the output layer), "sparse_categorical_crossentropy",
+  "categorical_crossentropy" or "binary_crossentropy"
+- `metrics`: list of "accuracy" and/or "top_k"; `top_k`: k (default 5)
+- `schedule`: "constant" | "step" | "cosine" | "plateau", with `schedule_params`
+  (step: `every` epochs, `factor`; cosine: `min_fraction`; plateau: `factor`, `patience`, `min_lr`)
+- `early_stopping`: patience in epochs (stop when validation loss has not improved for
+  that many epochs, then keep the best weights), or null
+- `normalization`: "scale" | "standardize" | "none" (how pixel values are prepared)
+- `max_steps_per_epoch`: cut each epoch short after this many batches (quick tries, tests)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from ...core.errors import UserError
+from ...core.project import DEFAULT_TRAINING, OPTIMIZERS, Project
+
+LOSSES = ("auto", "sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy")
+METRICS = ("accuracy", "top_k")
+SCHEDULES = ("constant", "step", "cosine", "plateau")
+NORMALIZATIONS = ("scale", "standardize", "none")
+SCHEDULE_DEFAULTS: dict[str, dict[str, float]] = {
+    "constant": {},
+    "step": {"every": 10, "factor": 0.5},
+    "cosine": {"min_fraction": 0.0},
+    "plateau": {"factor": 0.5, "patience": 2, "min_lr": 1e-6},
+}
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """Everything that decides how a network is trained (JSON-ready through `to_dict`)."""
+
+    optimizer: str = DEFAULT_TRAINING["optimizer"]
+    learning_rate: float = DEFAULT_TRAINING["learning_rate"]
+    batch_size: int = DEFAULT_TRAINING["batch_size"]
+    epochs: int = DEFAULT_TRAINING["epochs"]
+    validation_split: float = DEFAULT_TRAINING["validation_split"]
+    seed: int = 0
+    momentum: float = 0.0
+    weight_decay: float | None = None
+    loss: str = "auto"
+    metrics: tuple[str, ...] = ("accuracy",)
+    top_k: int = 5
+    schedule: str = "constant"
+    schedule_params: dict[str, float] = field(default_factory=dict)
+    early_stopping: int | None = None
+    normalization: str = "scale"
+    max_steps_per_epoch: int | None = None
+
+    @classmethod
+    def from_project(cls, project: Project, **overrides: Any) -> TrainingSettings:
+        """The project's settings (defaults where it leaves keys out), with `overrides` applied.
+
+        Overrides whose value is None are ignored (so CLI flags can be passed straight in).
+        """
+        raw = dict(project.training)
+        raw.update({k: v for k, v in overrides.items() if v is not None})
+        if "normalization" not in raw and "normalization" in project.dataset:
+            raw["normalization"] = project.dataset["normalization"]
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> TrainingSettings:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in raw.items() if k in known}
+        if values.get("seed") is None:
+            values.pop("seed", None)
+        if "metrics" in values and isinstance(values["metrics"], list):
+            values["metrics"] = tuple(values["metrics"])
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def with_changes(self, **changes: Any) -> TrainingSettings:
+        settings = replace(self, **changes)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """UserError naming the first setting that cannot work and what would."""
+        _expect(self.optimizer in OPTIMIZERS, "optimizer", self.optimizer, "one of " + ", ".join(OPTIMIZERS))
+        _expect(_number(self.learning_rate) and 0 < self.learning_rate <= 10, "learning_rate",
+                self.learning_rate, "a number above 0, e.g. 0.001")
+        _expect(_whole(self.batch_size) and 1 <= self.batch_size <= 65536, "batch_size", self.batch_size,
+                "a whole number from 1, e.g. 64")
+        _expect(_whole(self.epochs) and 1 <= self.epochs <= 100000, "epochs", self.epochs,
+                "a whole number from 1, e.g. 5")
+        _expect(_number(self.validation_split) and 0 <= self.validation_split < 1, "validation_split",
+                self.validation_split, "a fraction from 0 up to (not including) 1, e.g. 0.1")
+        _expect(_whole(self.seed) and self.seed >= 0, "seed", self.seed, "a whole number from 0")
+        _expect(_number(self.momentum) and 0 <= self.momentum < 1, "momentum", self.momentum,
+                "a number from 0 up to (not including) 1, e.g. 0.9")
+        _expect(self.weight_decay is None or (_number(self.weight_decay) and self.weight_decay >= 0),
+                "weight_decay", self.weight_decay, "null or a number from 0, e.g. 0.004")
+        _expect(self.loss in LOSSES, "loss", self.loss, "one of " + ", ".join(LOSSES))
+        _expect(isinstance(self.metrics, tuple) and all(m in METRICS for m in self.metrics), "metrics",
+                list(self.metrics) if isinstance(self.metrics, tuple) else self.metrics,
+                'a list of "accuracy" and "top_k"')
+        _expect(_whole(self.top_k) and self.top_k >= 1, "top_k", self.top_k, "a whole number from 1, e.g. 5")
+        _expect(self.schedule in SCHEDULES, "schedule", self.schedule, "one of " + ", ".join(SCHEDULES))
+        _expect(isinstance(self.schedule_params, dict) and all(_number(v) for v in self.schedule_params.values())
+                and set(self.schedule_params) <= set(SCHEDULE_DEFAULTS.get(self.schedule, {})),
+                "schedule_params", self.schedule_params,
+                f"an object with numbers for {sorted(SCHEDULE_DEFAULTS.get(self.schedule, {})) or 'no keys'}")
+        _expect(self.early_stopping is None or (_whole(self.early_stopping) and self.early_stopping >= 1),
+                "early_stopping", self.early_stopping, "null or a patience in epochs from 1, e.g. 3")
+        _expect(self.normalization in NORMALIZATIONS, "normalization", self.normalization,
+                "one of " + ", ".join(NORMALIZATIONS))
+        _expect(self.max_steps_per_epoch is None or (_whole(self.max_steps_per_epoch) and self.max_steps_per_epoch >= 1),
+                "max_steps_per_epoch", self.max_steps_per_epoch, "null or a whole number from 1")
+
+    def schedule_param(self, key: str) -> float:
+        return float(self.schedule_params.get(key, SCHEDULE_DEFAULTS[self.schedule][key]))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["metrics"] = list(self.metrics)
+        return data
+
+
+def _expect(ok: bool, key: str, value: Any, wanted: str) -> None:
+    if not ok:
+        raise UserError(f'training "{key}" is {value!r}; it must be {wanted}')
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class LossChoice:
+    """The loss that fits the output layer: its Keras name and how labels and outputs are read."""
+
+    name: str
+    from_logits: bool
+    binary: bool  # one sigmoid unit: labels 0/1, accuracy by threshold
+    one_hot: bool  # categorical_crossentropy: labels come one-hot
+
+    def keras_loss(self):
+        import keras
+
+        if self.binary:
+            return keras.losses.BinaryCrossentropy(from_logits=self.from_logits)
+        if self.one_hot:
+            return keras.losses.CategoricalCrossentropy(from_logits=self.from_logits)
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=self.from_logits)
+
+
+def choose_loss(requested: str, activation: str | None, units: int, num_classes: int,
+                where: str = "the output layer") -> LossChoice:
+    """Pick the loss for an output layer (`activation`, `units`) and a dataset's classes.
+
+    softmax -> sparse categorical cross-entropy on probabilities; no activation (linear)
+    -> the same from logits; one sigmoid unit -> binary cross-entropy. An output that
+    cannot score the classes is a UserError saying what would fit.
+    """
+    from_logits = activation in (None, "linear")
+    if requested == "auto":
+        requested = "binary_crossentropy" if units == 1 else "sparse_categorical_crossentropy"
+    if requested == "binary_crossentropy":
+        if units != 1 or num_classes != 2:
+            raise UserError(f"{where} has {units} units but binary cross-entropy needs 1 unit and 2 classes "
+                            f"(the data has {num_classes}); use {num_classes} units with softmax")
+        if activation not in ("sigmoid", None, "linear"):
+            raise UserError(f"{where} uses {activation}; binary cross-entropy needs a sigmoid (or no) activation")
+        return LossChoice(requested, from_logits, True, False)
+    if units != num_classes:
+        raise UserError(f"{where} has {units} units but the data has {num_classes} classes; "
+                        f"set its units to {num_classes}")
+    if activation not in ("softmax", "sigmoid", None, "linear"):
+        raise UserError(f"{where} uses {activation}; a classifier's last layer needs softmax (or no activation) "
+                        "for cross-entropy")
+    return LossChoice(requested, from_logits, False, requested == "categorical_crossentropy")

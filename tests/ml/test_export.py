@@ -1,0 +1,121 @@
+"""Exports give the trained model's predictions in their own runtimes; failures leave nothing behind."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from cnnstudio.cli import main
+from cnnstudio.core.errors import UserError
+from cnnstudio.core.templates import load_template
+from cnnstudio.ml.export import QUANTIZED_TOLERANCE, TOLERANCE, export_model, predict_file
+
+FORMATS = {"keras": "model.keras", "savedmodel": "saved_model", "tflite": "model.tflite", "onnx": "model.onnx"}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """LeNet-5 trained briefly on the MNIST sample, its run directory, and 100 test images."""
+    from cnnstudio.ml.trainer import Trainer, TrainingSettings
+
+    project = load_template("lenet5")
+    settings = TrainingSettings.from_project(project, epochs=1, max_steps_per_epoch=40, validation_split=0.0)
+    run = tmp_path_factory.mktemp("runs") / "lenet5"
+    trainer = Trainer(project, settings=settings, run_dir=run, evaluate_test=False)
+    trainer.run()
+    images, _ = trainer.dataset.samples(100, "test", seed=0)
+    return trainer.model, run, images
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_every_format_predicts_like_the_trained_model(trained, tmp_path, fmt):
+    model, _, images = trained
+    out = tmp_path / FORMATS[fmt]
+    result = export_model(model, fmt, out, inputs=images[:8])
+    assert result.path == out and out.exists() and result.size_bytes > 0
+    expected = model.predict(images, verbose=0)
+    got = predict_file(fmt, out, images)
+    assert got.shape == expected.shape == (100, 10)
+    assert np.max(np.abs(got - expected)) <= TOLERANCE == 1e-5
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]  # no temporary leftovers
+
+
+@pytest.mark.parametrize("mode", ["float16", "dynamic"])
+def test_quantized_tflite_is_smaller_and_close(trained, tmp_path, mode):
+    model, _, images = trained
+    result = export_model(model, "tflite", tmp_path / "small.tflite", quantize=mode, inputs=images[:8])
+    assert result.float32_size_bytes and result.size_bytes < 0.6 * result.float32_size_bytes
+    assert f"{mode} quantized" in result.describe()
+    expected = model.predict(images, verbose=0)
+    got = predict_file("tflite", result.path, images)
+    # Quantization rounds the weights: probabilities stay within 0.05, the answers almost always agree.
+    assert np.max(np.abs(got - expected)) <= QUANTIZED_TOLERANCE
+    assert np.mean(got.argmax(1) == expected.argmax(1)) >= 0.97
+
+
+def test_a_failed_check_writes_nothing_and_keeps_the_old_file(trained, tmp_path, monkeypatch):
+    from cnnstudio.ml import export
+
+    model, _, images = trained
+    out = tmp_path / "model.onnx"
+    out.write_bytes(b"the earlier export")
+    monkeypatch.setattr(export, "predict_file", lambda fmt, path, x: np.zeros((len(x), 10), np.float32))
+    with pytest.raises(UserError, match="does not give the same predictions.*nothing was written"):
+        export_model(model, "onnx", out, inputs=images[:4])
+    assert out.read_bytes() == b"the earlier export"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
+
+
+def test_export_refuses_bad_destinations(trained, tmp_path):
+    model, _, _ = trained
+    with pytest.raises(UserError, match=r"must end in \.keras"):
+        export_model(model, "keras", tmp_path / "model.h5")
+    with pytest.raises(UserError, match="no such folder"):
+        export_model(model, "onnx", tmp_path / "missing" / "model.onnx")
+    with pytest.raises(UserError, match="only available for the tflite format"):
+        export_model(model, "onnx", tmp_path / "m.onnx", quantize="dynamic")
+
+
+# ---------------------------------------------------------------------- the command
+
+
+def test_cli_exports_the_trained_model_of_a_run(trained, tmp_path, capsys):
+    model, run, images = trained
+    out = tmp_path / "digits.tflite"
+    assert main(["export", str(run), "--format", "tflite", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "wrote tflite model" in err and str(out) in err
+    got = predict_file("tflite", out, images)
+    assert np.max(np.abs(got - model.predict(images, verbose=0))) <= 1e-5
+
+
+def test_cli_exports_an_untrained_project_and_never_overwrites_inputs(trained, tmp_path, capsys):
+    import keras
+
+    _, run, _ = trained
+    out = tmp_path / "fresh.keras"
+    assert main(["export", "lenet5", "--format", "keras", "--out", str(out)]) == 0
+    capsys.readouterr()
+    fresh = keras.models.load_model(out)
+    assert fresh.count_params() == 61706
+    before = (run / "model.keras").read_bytes()
+    code = main(["export", str(run), "--format", "keras", "--out", str(run / "model.keras")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and "never changed" in err
+    assert (run / "model.keras").read_bytes() == before
+
+
+def test_cli_export_of_a_folder_that_is_not_a_run(tmp_path, capsys):
+    code = main(["export", str(tmp_path), "--format", "onnx", "--out", str(tmp_path / "m.onnx")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "not a run directory" in err
+
+
+@pytest.mark.skipif(importlib.util.find_spec("cnnstudio.ml.codegen") is None, reason="codegen not present yet")
+def test_cli_exports_a_python_script(trained, tmp_path, capsys):
+    _, run, _ = trained
+    out = tmp_path / "train_lenet5.py"
+    assert main(["export", str(run), "--format", "python", "--out", str(out)]) == 0
+    compile(out.read_text(), str(out), "exec")

@@ -1,0 +1,151 @@
+"""Run records: what a run directory holds, where it goes, and that nothing earlier is ever lost."""
+
+from __future__ import annotations
+
+import datetime
+import errno
+import json
+
+import numpy as np
+import pytest
+
+from cnnstudio.core.errors import UserError
+from cnnstudio.core.project import load_project
+from cnnstudio.core.templates import load_template
+from cnnstudio.ml import runs
+from cnnstudio.ml.runs import METRICS_HEADER, RunRecord, default_run_dir, read_metrics
+from tests.ml.test_trainer import tiny_project, train, write_quadrants
+
+
+@pytest.fixture(scope="module")
+def npz(tmp_path_factory) -> str:
+    return "npz:" + str(write_quadrants(tmp_path_factory.mktemp("data")))
+
+
+@pytest.fixture(scope="module")
+def finished(npz, tmp_path_factory):
+    run = tmp_path_factory.mktemp("runs") / "first"
+    trainer, result = train(tiny_project(npz, epochs=2, max_steps_per_epoch=4), run_dir=run)
+    return run, trainer, result
+
+
+def test_run_directory_holds_the_contract_files(finished):
+    run, trainer, result = finished
+    assert result.run_dir == run
+    for name in ("model.keras", "metrics.csv", "project.cnnproj", "run.json",
+                 "checkpoints/last.npz", "checkpoints/best.npz", "checkpoints/best.keras"):
+        assert (run / name).is_file(), name
+    events = sorted(p.parent.name for p in run.glob("logs/*/events.out.tfevents.*"))
+    assert events == ["train", "validation"]
+    assert not list(run.rglob(".*.tmp")) and not list(run.rglob(".*.keras"))  # no temporary leftovers
+
+
+def test_metrics_csv_has_a_row_per_epoch(finished):
+    run, _, result = finished
+    lines = (run / "metrics.csv").read_text().splitlines()
+    assert lines[0] == "epoch,loss,accuracy,val_loss,val_accuracy" == ",".join(METRICS_HEADER)
+    rows = read_metrics(run)
+    assert [r["epoch"] for r in rows] == [1, 2]
+    assert [r["loss"] for r in rows] == pytest.approx([e.loss for e in result.history])
+    assert [r["val_accuracy"] for r in rows] == pytest.approx([e.val_accuracy for e in result.history])
+
+
+def test_project_snapshot_and_run_json(finished, npz):
+    run, trainer, result = finished
+    snapshot = load_project(run / "project.cnnproj")
+    assert snapshot.network.to_dict() == tiny_project(npz).network.to_dict()
+    assert snapshot.dataset["name"] == npz and snapshot.training["max_steps_per_epoch"] == 4
+    info = runs.read_run_info(run)
+    assert info["format"] == "cnnstudio-run" and info["status"] == "finished"
+    assert info["settings"]["optimizer"] == "adam" and info["settings"]["epochs"] == 2
+    assert info["epochs_completed"] == 2 and info["test"]["accuracy"] == pytest.approx(result.test_accuracy)
+    assert info["dataset"]["num_train"] == 256 and info["dataset"]["class_names"] == ["0", "1", "2", "3"]
+    assert info["loss"] == {"name": "sparse_categorical_crossentropy", "from_logits": False}
+    assert {"cnnstudio", "tensorflow", "keras", "python", "numpy"} <= set(info["versions"])
+    assert info["seconds"] > 0 and info["started"] and info["finished"] and info["strategy"]["replicas"] == 1
+
+
+def test_saved_model_is_the_trained_one(finished):
+    import keras
+
+    run, trainer, _ = finished
+    saved = keras.models.load_model(run / "model.keras")
+    x = np.random.default_rng(0).random((4, 8, 8, 1), dtype=np.float32)
+    np.testing.assert_allclose(saved.predict(x, verbose=0), trainer.model.predict(x, verbose=0), atol=1e-6)
+    assert saved.loss is not None  # compiled: ready for evaluate()
+
+
+def test_default_run_dir_is_beside_the_project(tmp_path, monkeypatch):
+    project = load_template("lenet5")
+    when = datetime.datetime(2025, 3, 4, 5, 6, 7)
+    monkeypatch.chdir(tmp_path)
+    assert default_run_dir(project, "lenet5", when) == tmp_path / "runs" / "lenet5-20250304-050607"
+    project.path = tmp_path / "work" / "digits.cnnproj"
+    first = default_run_dir(project, now=when)
+    assert first == tmp_path / "work" / "runs" / "digits-20250304-050607"
+    first.mkdir(parents=True)
+    assert default_run_dir(project, now=when).name == "digits-20250304-050607-2"
+
+
+def test_a_folder_that_is_not_a_run_is_never_touched(tmp_path, npz):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+    with pytest.raises(UserError, match="not a CNN Studio run"):
+        RunRecord.open(folder, tiny_project(npz))
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+
+
+def test_an_interrupted_run_of_another_network_is_not_resumed(tmp_path, npz):
+    run = tmp_path / "run"
+    record = RunRecord.open(run, tiny_project(npz))
+    record.write_info(status="running")
+    record.checkpoints.folder.mkdir()
+    state = json.dumps({"format": "cnnstudio-checkpoint", "version": 1, "epoch": 1})
+    np.savez(record.checkpoints.last, state=np.array(state))
+    assert RunRecord.open(run, tiny_project(npz)).resumable
+    other = tiny_project(npz)
+    other.network.set_param("conv", "filters", 8)
+    with pytest.raises(UserError, match="different network"):
+        RunRecord.open(run, other)
+
+
+def test_disk_full_keeps_the_previous_checkpoint_and_says_so(npz, tmp_path, monkeypatch):
+    from cnnstudio.ml.training import checkpoints
+    from cnnstudio.ml.trainer import TrainingCallbacks
+
+    run = tmp_path / "run"
+    real = checkpoints.replace_bytes
+    full = {"on": False}
+
+    def replace_bytes(path, data, durable=False):
+        if full["on"] and path.name == "last.npz":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, data, durable=durable)
+
+    def fill_disk(report):
+        full["on"] = True  # the disk fills up after epoch 1 was saved
+
+    monkeypatch.setattr(checkpoints, "replace_bytes", replace_bytes)
+    with pytest.raises(UserError) as caught:
+        train(tiny_project(npz, epochs=3, max_steps_per_epoch=3), run_dir=run,
+              callbacks=TrainingCallbacks(on_epoch=fill_disk))
+    message = str(caught.value)
+    assert "the disk is full" in message and "last.npz" in message and "kept" in message
+    state = checkpoints.Checkpoints(run / "checkpoints").load_state()
+    assert state["epoch"] == 1  # epoch 1's checkpoint is whole, ready to resume
+    assert not list((run / "checkpoints").glob(".*.tmp"))
+
+
+def test_a_new_run_never_changes_an_earlier_one(finished, npz):
+    run, _, _ = finished
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    second = run.parent / "second"
+    train(tiny_project(npz, epochs=1, max_steps_per_epoch=2), run_dir=second)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+    assert runs.list_runs(run.parent)[0] == second and set(runs.list_runs(run.parent)) == {run, second}
+
+
+def test_run_json_is_strict_json(finished):
+    run, _, _ = finished
+    json.loads((run / "run.json").read_text(), parse_constant=lambda c: pytest.fail(f"{c} in run.json"))

@@ -1,0 +1,339 @@
+"""The trainer: reports, pause/resume/stop, NaN handling, seeds, checkpoints and resume, snapshots."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnnstudio.core.errors import DatasetError, UserError
+from cnnstudio.core.project import project_from_dict
+from cnnstudio.ml.training.optimizers import EarlyStopping, LearningRateSchedule
+from cnnstudio.ml.training.reporting import DIVERGED, FINISHED, STOPPED
+from cnnstudio.ml.training.settings import TrainingSettings, choose_loss
+
+# ---------------------------------------------------------------------- helpers (used by other test files)
+
+
+def quadrant_arrays(n: int, seed: int, side: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy 8x8 images whose class (0-3) is the quadrant that is brighter: quick to learn."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, n)
+    x = rng.uniform(0, 0.6, (n, side, side)).astype(np.float32)
+    half = side // 2
+    for i, c in enumerate(y):
+        r, col = divmod(int(c), 2)
+        x[i, r * half:(r + 1) * half, col * half:(col + 1) * half] += 0.4
+    return x.clip(0, 1), y
+
+
+def write_quadrants(folder: Path, n_train: int = 320, n_test: int = 80) -> Path:
+    x, y = quadrant_arrays(n_train, 1)
+    xt, yt = quadrant_arrays(n_test, 2)
+    path = folder / "quadrants.npz"
+    np.savez(path, x_train=x, y_train=y, x_test=xt, y_test=yt)
+    return path
+
+
+def tiny_project(dataset: str, *, units: int = 4, shape=(8, 8, 1), **training) -> object:
+    """A small conv net (Conv2D 4x3x3 -> Flatten -> Dense softmax) on `dataset`."""
+    settings = {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 16, "epochs": 2,
+                "validation_split": 0.2, "seed": 0, **training}
+    return project_from_dict({
+        "format": "cnnstudio-project", "version": 1, "name": "tiny",
+        "network": {"nodes": [
+            {"id": "input", "type": "Input", "params": {"shape": list(shape)}},
+            {"id": "conv", "type": "Conv2D", "params": {"filters": 4, "kernel_size": 3, "activation": "relu"}},
+            {"id": "flat", "type": "Flatten", "params": {}},
+            {"id": "out", "type": "Dense", "params": {"units": units, "activation": "softmax"}}],
+            "edges": [["input", "conv"], ["conv", "flat"], ["flat", "out"]]},
+        "dataset": {"name": dataset, "permute_pixels": None},
+        "training": settings})
+
+
+@pytest.fixture(scope="module")
+def npz(tmp_path_factory) -> str:
+    return "npz:" + str(write_quadrants(tmp_path_factory.mktemp("data")))
+
+
+def train(project, **kwargs):
+    from cnnstudio.ml.trainer import Trainer
+
+    trainer = Trainer(project, **kwargs)
+    return trainer, trainer.run()
+
+
+# ---------------------------------------------------------------------- reports
+
+
+@pytest.fixture(scope="module")
+def reference(npz):
+    """One 2-epoch run with every report switched on, shared by the tests that read it."""
+    from cnnstudio.ml.trainer import TrainingCallbacks
+
+    got = {"batches": [], "epochs": [], "snapshots": [], "messages": []}
+    callbacks = TrainingCallbacks(on_batch=got["batches"].append, on_epoch=got["epochs"].append,
+                                  on_snapshot=got["snapshots"].append, on_message=got["messages"].append)
+    got["trainer"], got["result"] = train(tiny_project(npz), callbacks=callbacks, report_every=0.0,
+                                          snapshot_every=0.0, snapshot_layers=["conv", "out"],
+                                          probe_images=np.zeros((3, 8, 8, 1), np.float32))
+    return got
+
+
+def test_callbacks_fire_with_sane_values(reference):
+    batches, epochs, result = reference["batches"], reference["epochs"], reference["result"]
+    assert result.stopped_reason == FINISHED and result.epochs == 2
+    assert [e.epoch for e in epochs] == [1, 2] and all(e.epochs == 2 for e in epochs)
+    per_epoch = math.ceil(256 / 16)
+    assert len(batches) == 2 * per_epoch
+    assert [b.batch for b in batches[:per_epoch]] == list(range(1, per_epoch + 1))
+    for b in batches:
+        assert b.batches == per_epoch and b.loss > 0 and 0 <= b.accuracy <= 1
+        assert b.images_per_second > 0 and b.seconds >= 0
+    for e in epochs:
+        assert e.loss > 0 and 0 <= e.accuracy <= 1 and e.val_loss > 0 and 0 <= e.val_accuracy <= 1
+        assert e.learning_rate == pytest.approx(0.01) and e.seconds > 0 and e.images_per_second > 0
+    assert epochs[1].loss < epochs[0].loss  # it learns
+    assert batches[per_epoch - 1].loss == pytest.approx(epochs[0].loss)  # the last batch report is the epoch mean
+    assert 0.5 <= result.test_accuracy <= 1 and result.test_loss > 0 and result.seconds > 0
+    assert result.history == epochs and result.run_dir is None
+    assert set(result.to_json()) >= {"test_loss", "test_accuracy", "epochs", "seconds", "run_dir"}
+
+
+def test_snapshots_carry_weights_and_probe_activations(reference):
+    snapshots = reference["snapshots"]
+    assert len(snapshots) == 32 and (snapshots[0].epoch, snapshots[0].batch) == (1, 1)
+    snap = snapshots[-1]
+    assert [w.shape for w in snap.weights["conv"]] == [(3, 3, 1, 4), (4,)]
+    assert snap.activations["conv"].shape == (3, 6, 6, 4) and snap.activations["out"].shape == (3, 4)
+    assert not np.array_equal(snapshots[0].weights["conv"][0], snap.weights["conv"][0])  # weights moved
+
+
+def test_same_seed_gives_the_same_curves(npz, reference):
+    again = train(tiny_project(npz))[1]  # no reports this time: they must not change anything
+    first = reference["result"]
+    assert [e.loss for e in again.history] == [e.loss for e in first.history]
+    assert [e.val_loss for e in again.history] == [e.val_loss for e in first.history]
+    assert again.test_loss == first.test_loss
+
+
+# ---------------------------------------------------------------------- control
+
+
+def test_pause_holds_batches_and_resume_continues(npz):
+    from cnnstudio.ml.trainer import Trainer, TrainingCallbacks
+
+    seen = []
+    started = threading.Event()
+
+    def on_batch(report):
+        seen.append(report.batch)
+        started.set()
+
+    trainer = Trainer(tiny_project(npz, epochs=1), callbacks=TrainingCallbacks(on_batch=on_batch),
+                      report_every=0.0)
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.setdefault("result", trainer.run()))
+    worker.start()
+    assert started.wait(60)
+    trainer.pause()
+    threading.Event().wait(0.3)  # at most the batch under way finishes
+    held = len(seen)
+    threading.Event().wait(0.5)
+    assert len(seen) == held and worker.is_alive()
+    trainer.resume()
+    worker.join(60)
+    assert not worker.is_alive()
+    assert outcome["result"].stopped_reason == FINISHED and seen[-1] == 16
+
+
+def test_stop_keeps_the_weights_learned_so_far(npz, tmp_path):
+    import keras
+
+    from cnnstudio.ml.trainer import Trainer, TrainingCallbacks
+
+    def on_batch(report):
+        if report.batch == 5:
+            trainer.stop()
+
+    trainer = Trainer(tiny_project(npz, epochs=3), run_dir=tmp_path / "run",
+                      callbacks=TrainingCallbacks(on_batch=on_batch), report_every=0.0)
+    result = trainer.run()
+    assert result.stopped_reason == STOPPED and result.epochs == 0 and "stopped" in result.message
+    assert result.test_accuracy is not None
+    saved = keras.models.load_model(tmp_path / "run" / "model.keras")
+    for a, b in zip(saved.get_weights(), trainer.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["status"] == STOPPED
+
+
+def test_nan_loss_stops_clearly_and_keeps_the_last_good_weights(tmp_path):
+    from cnnstudio.ml.data.arrays import ArrayDataset
+    from cnnstudio.ml.data.options import LoadOptions
+    from cnnstudio.ml.trainer import Trainer, TrainingCallbacks
+
+    x, y = quadrant_arrays(320, 1)
+    x[200:] = 3e38  # these images overflow the network: loss becomes inf/NaN
+    xt, yt = quadrant_arrays(40, 2)
+    data = ArrayDataset.from_arrays("poisoned", ("a", "b", "c", "d"), x, y, xt, yt,
+                                    LoadOptions(validation_split=0.0, normalization="none"))
+    messages = []
+    project = tiny_project("npz:unused.npz", epochs=3, validation_split=0.0, normalization="none")
+    trainer = Trainer(project, dataset=data, run_dir=tmp_path / "run",
+                      callbacks=TrainingCallbacks(on_message=messages.append))
+    result = trainer.run()
+    assert result.stopped_reason == DIVERGED
+    assert "NaN" in result.message and "last good weights" in result.message and messages[-1] == result.message
+    assert all(np.isfinite(w).all() for w in trainer.model.get_weights())
+    assert np.isfinite(trainer.model.predict(xt[..., None], verbose=0)).all()
+    assert math.isfinite(result.test_loss)
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["status"] == DIVERGED and "NaN" in info["message"]
+
+
+# ---------------------------------------------------------------------- checkpoints
+
+
+class Crash(Exception):
+    pass
+
+
+def test_interrupted_run_resumes_from_its_last_checkpoint(npz, tmp_path, reference):
+    from cnnstudio.ml.trainer import TrainingCallbacks
+
+    def crash_after_first(report):
+        if report.epoch == 1:
+            raise Crash  # the process "dies" right after epoch 1 was checkpointed
+
+    run = tmp_path / "run"
+    with pytest.raises(Crash):
+        train(tiny_project(npz), run_dir=run, callbacks=TrainingCallbacks(on_epoch=crash_after_first))
+    assert json.loads((run / "run.json").read_text())["status"] == "running"
+    messages = []
+    _, resumed = train(tiny_project(npz), run_dir=run, callbacks=TrainingCallbacks(on_message=messages.append))
+    assert any("resuming" in m and "after epoch 1" in m for m in messages)
+    assert resumed.epochs == 2 and [e.epoch for e in resumed.history] == [1, 2]
+    # Same weights, optimizer state and data order: the curve of an unbroken run.
+    straight = reference["result"]
+    assert [e.loss for e in resumed.history] == pytest.approx([e.loss for e in straight.history], rel=1e-6)
+    assert resumed.test_loss == pytest.approx(straight.test_loss, rel=1e-6)
+    lines = (run / "metrics.csv").read_text().splitlines()
+    assert lines[0] == "epoch,loss,accuracy,val_loss,val_accuracy" and len(lines) == 3
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == FINISHED and info["resumed_after_epochs"] == [1]
+
+
+def test_a_finished_run_directory_is_never_reused(npz, tmp_path):
+    run = tmp_path / "run"
+    train(tiny_project(npz, epochs=1, max_steps_per_epoch=2), run_dir=run)
+    before = (run / "model.keras").read_bytes()
+    with pytest.raises(UserError, match="finished run; choose another --run-dir"):
+        train(tiny_project(npz, epochs=1), run_dir=run)
+    assert (run / "model.keras").read_bytes() == before
+
+
+# ---------------------------------------------------------------------- bad input
+
+
+def test_input_shape_mismatch_is_reported_with_what_would_fit():
+    from cnnstudio.core.templates import load_template
+
+    project = load_template("lenet5")
+    project.dataset["name"] = "cifar10"
+    with pytest.raises(DatasetError) as caught:
+        train(project)  # refused from the dataset's description: nothing is downloaded
+    message = str(caught.value)
+    assert "28x28x1" in message and "32x32x3" in message and "[32, 32, 3]" in message
+
+
+def test_labels_and_outputs_mismatch_names_the_layer(npz):
+    with pytest.raises(UserError, match="out.*3 values.*4 classes.*units to 4"):
+        train(tiny_project(npz, units=3))
+
+
+def test_too_large_model_is_refused_with_the_figure(npz):
+    project = tiny_project(npz)
+    for name in ("wide1", "wide2"):  # a million by a million weights: about 16 TB to train
+        project.network.add_node("Dense", {"units": 1_000_000}, node_id=name)
+    project.network.disconnect("flat", "out")
+    for src, dst in (("flat", "wide1"), ("wide1", "wide2"), ("wide2", "out")):
+        project.network.connect(src, dst)
+    with pytest.raises(UserError, match=r"too large to train here: it needs about [\d,.]+ GB"):
+        train(project)
+
+
+def test_unknown_dataset():
+    from cnnstudio.core.templates import load_template
+
+    project = load_template("lenet5")
+    project.dataset["name"] = "imagenet"
+    with pytest.raises(DatasetError, match="unknown dataset 'imagenet'"):
+        train(project)
+
+
+def test_snapshot_of_an_unknown_layer(npz):
+    from cnnstudio.ml.trainer import TrainingCallbacks
+
+    with pytest.raises(UserError, match="no such layer"):
+        train(tiny_project(npz, epochs=1), callbacks=TrainingCallbacks(on_snapshot=print),
+              snapshot_layers=["nope"])
+
+
+# ---------------------------------------------------------------------- settings (no TensorFlow)
+
+
+def test_settings_from_project_with_overrides_and_checks(npz):
+    project = tiny_project(npz, momentum=0.9, optimizer="sgd", metrics=["accuracy", "top_k"])
+    settings = TrainingSettings.from_project(project, epochs=7, batch_size=None)
+    assert settings.epochs == 7 and settings.batch_size == 16 and settings.momentum == 0.9
+    assert settings.metrics == ("accuracy", "top_k")
+    with pytest.raises(UserError, match='training "optimizer" is \'lion\''):
+        TrainingSettings.from_project(tiny_project(npz, optimizer="lion"))
+    with pytest.raises(UserError, match='"schedule_params"'):
+        TrainingSettings(schedule="step", schedule_params={"gamma": 2}).check()
+
+
+def test_loss_follows_the_output_layer():
+    assert choose_loss("auto", "softmax", 10, 10).from_logits is False
+    assert choose_loss("auto", None, 10, 10).from_logits is True
+    binary = choose_loss("auto", "sigmoid", 1, 2)
+    assert binary.binary and binary.name == "binary_crossentropy"
+    with pytest.raises(UserError, match="set its units to 4"):
+        choose_loss("auto", "softmax", 3, 4)
+    with pytest.raises(UserError, match="relu"):
+        choose_loss("auto", "relu", 4, 4)
+
+
+def test_schedules_and_early_stopping():
+    step = LearningRateSchedule(TrainingSettings(learning_rate=0.1, schedule="step",
+                                                 schedule_params={"every": 2, "factor": 0.5}))
+    assert [step.rate_for_epoch(e) for e in range(5)] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
+    cosine = LearningRateSchedule(TrainingSettings(learning_rate=0.1, epochs=4, schedule="cosine"))
+    assert [cosine.rate_for_epoch(e) for e in range(4)] == pytest.approx([0.1, 0.0854, 0.05, 0.0146], abs=1e-4)
+    plateau = LearningRateSchedule(TrainingSettings(learning_rate=0.1, schedule="plateau",
+                                                    schedule_params={"patience": 1, "factor": 0.1}))
+    assert plateau.epoch_ended(1.0) is None
+    assert "lowered to 0.01" in plateau.epoch_ended(1.5)
+    assert plateau.rate_for_epoch(3) == pytest.approx(0.01)
+    stopper = EarlyStopping(patience=2)
+    assert stopper.improved(1.0, 1) and not stopper.improved(1.1, 2) and not stopper.should_stop
+    assert not stopper.improved(1.2, 3) and stopper.should_stop and stopper.best_epoch == 1
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam"])
+def test_every_optimizer_takes_a_step(name):
+    import keras
+
+    from cnnstudio.ml.training.optimizers import make_optimizer
+
+    optimizer = make_optimizer(TrainingSettings(optimizer=name, learning_rate=0.1, momentum=0.5 if name == "sgd" else 0))
+    weight = keras.Variable(np.ones(3, np.float32))
+    optimizer.apply_gradients([(np.ones(3, np.float32), weight)])
+    assert np.all(np.asarray(weight) < 1)
+    if name == "sgd":
+        assert optimizer.momentum == 0.5
