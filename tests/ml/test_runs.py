@@ -111,8 +111,8 @@ def test_an_interrupted_run_of_another_network_is_not_resumed(tmp_path, npz):
 
 
 def test_disk_full_keeps_the_previous_checkpoint_and_says_so(npz, tmp_path, monkeypatch):
-    from cnnstudio.ml.training import checkpoints
     from cnnstudio.ml.trainer import TrainingCallbacks
+    from cnnstudio.ml.training import checkpoints
 
     run = tmp_path / "run"
     real = checkpoints.replace_bytes
