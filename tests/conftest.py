@@ -32,6 +32,8 @@ def qapp(tmp_path_factory: pytest.TempPathFactory):
 
     user = tmp_path_factory.mktemp("user")
     os.environ["CNNSTUDIO_RECOVERY_DIR"] = str(user / "recovery")
+    os.environ["CNNSTUDIO_RUNS_DIR"] = str(user / "runs")
+    os.environ["CNNSTUDIO_LOG_DIR"] = str(user / "logs")
     QCoreApplication.setOrganizationName("CNN Studio Tests")
     QCoreApplication.setApplicationName("CNN Studio Tests")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)

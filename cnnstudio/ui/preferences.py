@@ -76,12 +76,20 @@ def with_default_training(training: dict[str, Any]) -> dict[str, Any]:
     return {**default_training(), **own}
 
 
-def runs_folder(project_path: Path | None) -> Path | None:
-    """Where new runs go: the preference, else ``runs/`` beside the project (None if unsaved)."""
+def runs_folder(project_path: Path | None) -> Path:
+    """Where new runs go: the preference, else ``runs/`` beside the project, else (a project not
+    saved yet) ``runs/`` in the user's data folder (``CNNSTUDIO_RUNS_DIR`` overrides that)."""
     chosen = get("runs_folder")
     if chosen:
         return Path(chosen)
-    return None if project_path is None else Path(project_path).parent / "runs"
+    if project_path is not None:
+        return Path(project_path).parent / "runs"
+    override = os.environ.get("CNNSTUDIO_RUNS_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_data_path
+
+    return user_data_path("cnnstudio", appauthor=False) / "runs"
 
 
 def apply_environment(environ: dict[str, str] | None = None) -> None:
