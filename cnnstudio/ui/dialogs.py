@@ -8,23 +8,30 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QGraphicsView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from cnnstudio.core.templates import TemplateInfo, list_templates
+from cnnstudio.core.analysis import analyze
+from cnnstudio.core.catalog import dims_text
+from cnnstudio.core.project import Project, new_project
+from cnnstudio.core.templates import TemplateInfo, list_templates, load_template
 
 from .autosave import Recovery
 
 FILE_FILTER = "CNN Studio projects (*.cnnproj);;All files (*)"
+EMPTY = "empty"  # the template dialog's "Empty network" choice
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 
 
@@ -66,9 +73,10 @@ def save_file(parent: QWidget, suggestion: str) -> Path | None:
 
 
 class TemplateDialog(QDialog):
-    """Pick a starting network: title, what it is and what data it expects."""
+    """Pick a starting network — or an empty canvas — with a preview of the network and its figures."""
 
-    def __init__(self, parent: QWidget | None = None, title: str = "New Project from Template") -> None:
+    def __init__(self, parent: QWidget | None = None, title: str = "New Project from Template",
+                 offer_empty: bool = True) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setObjectName("templateDialog")
@@ -77,12 +85,22 @@ class TemplateDialog(QDialog):
         self.list.setWordWrap(True)
         self.list.setSpacing(2)
         self.list.setIconSize(QSize(0, 0))
-        for info in list_templates():
-            item = QListWidgetItem(f"{info.title}\n{info.description}  [{info.dataset}]")
-            item.setData(Qt.ItemDataRole.UserRole, info.name)
-            item.setToolTip(f"template '{info.name}'")
+        entries = [(EMPTY, "Empty network", "A blank canvas: drag layers from the palette to build your own.",
+                    "mnist-sample")] if offer_empty else []
+        entries += [(i.name, i.title, i.description, i.dataset) for i in list_templates()]
+        for name, heading, description, dataset in entries:
+            item = QListWidgetItem(f"{heading}\n{description}  [{dataset}]")
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setToolTip(f"template '{name}'" if name != EMPTY else "start from nothing")
             self.list.addItem(item)
-        self.list.setCurrentRow(0)
+        self.preview = TemplatePreview(self)
+        splitter = QSplitter(self)
+        splitter.addWidget(self.list)
+        splitter.addWidget(self.preview)
+        splitter.setSizes([360, 420])
+        self.list.currentItemChanged.connect(lambda item, _old: self.preview.show_template(
+            item.data(Qt.ItemDataRole.UserRole) if item else None))
+        self.list.setCurrentRow(1 if offer_empty else 0)
         self.list.itemDoubleClicked.connect(lambda _item: self.accept())
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -91,13 +109,61 @@ class TemplateDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Start from one of these networks:"))
-        layout.addWidget(self.list)
+        layout.addWidget(splitter, 1)
         layout.addWidget(buttons)
-        self.resize(560, 460)
+        self.resize(900, 560)
 
     def chosen(self) -> str | None:
         item = self.list.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+
+class TemplatePreview(QWidget):
+    """The chosen template drawn as on the canvas (read-only), with its size and parameter count."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from .document import ProjectDocument
+        from .editor.scene import NetworkScene
+
+        self.document = ProjectDocument(new_project(), self)
+        self.scene = NetworkScene(self.document, self)
+        self.view = QGraphicsView(self.scene, self)
+        self.view.setObjectName("templatePreview")
+        self.view.setInteractive(False)
+        self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.figures = QLabel(self)
+        self.figures.setObjectName("templateFigures")
+        self.figures.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.figures)
+
+    def show_template(self, name: str | None) -> None:
+        project = template_project(name) if name else new_project()
+        self.document.replace_project(project)
+        result = analyze(project.network)
+        if len(project.network) == 0:
+            self.figures.setText("No layers yet: you add them on the canvas.")
+        else:
+            inputs = [result.layers[n].output_shape for n in project.network.input_nodes()]
+            shape = ", ".join(dims_text(s) for s in inputs if s) or "?"
+            self.figures.setText(f"{len(project.network)} layers · {result.total_params:,} parameters · "
+                                 f"input {shape} · dataset {project.dataset.get('name')}")
+        self.view.fitInView(self.scene.itemsBoundingRect().adjusted(-20, -20, 20, 20),
+                            Qt.AspectRatioMode.KeepAspectRatio)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.scene.items():
+            self.view.fitInView(self.scene.itemsBoundingRect().adjusted(-20, -20, 20, 20),
+                                Qt.AspectRatioMode.KeepAspectRatio)
+
+
+def template_project(name: str) -> Project:
+    """A fresh project from a template name, or an empty one for EMPTY."""
+    return new_project() if name == EMPTY else load_template(name)
 
 
 def choose_template(parent: QWidget, title: str = "New Project from Template") -> str | None:

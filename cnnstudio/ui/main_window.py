@@ -270,10 +270,11 @@ class MainWindow(QMainWindow):
     def new_from_template(self, name: str) -> bool:
         if not self.confirm_discard():
             return False
-        project = load_template(name)
+        project = dialogs.template_project(name)
         project.training = preferences.with_default_training(project.training)
         self._show_project(project)
-        self.show_message("info", f"New project from template '{name}'")
+        self.show_message("info", "New empty project: drag layers from the palette onto the canvas"
+                          if name == dialogs.EMPTY else f"New project from template '{name}'")
         return True
 
     def open_project(self, path: str | Path | None = None) -> bool:
