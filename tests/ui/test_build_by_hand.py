@@ -8,7 +8,6 @@ from PySide6.QtGui import QDragMoveEvent, QDropEvent
 from cnnstudio.core.catalog import dims_text
 from cnnstudio.core.project import load_project
 from cnnstudio.ui import dialogs
-from cnnstudio.ui.palette import LAYER_MIME
 
 from .helpers import drag, port_pos
 
