@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="dataset name (see 'cnnstudio datasets')")
     p.add_argument("--run-dir", dest="run_dir", help="where to write the run record")
     p.add_argument("--strategy", choices=STRATEGIES, default="default")
+    p.add_argument("--initial-weights", dest="initial_weights", metavar="MODEL",
+                   help="start from the weights of a .keras model or a run directory, layer by layer "
+                        "where names and shapes match (fine-tuning)")
     p.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
 
     p = sub.add_parser("export", help="write a model or a standalone script")

@@ -57,6 +57,16 @@ def test_default_run_directory_is_beside_the_project(project_file, capsys):
     assert (run_dir / "metrics.csv").is_file()
 
 
+def test_initial_weights_start_from_an_earlier_run(project_file, tmp_path, capsys):
+    code, _, _ = run(capsys, "train", str(project_file), "--epochs", "1", "--run-dir", str(tmp_path / "first"))
+    assert code == 0
+    code, out, err = run(capsys, "train", str(project_file), "--epochs", "1", "--run-dir", str(tmp_path / "again"),
+                         "--initial-weights", str(tmp_path / "first" / "model.keras"), "--json")
+    assert code == 0 and "started from the weights of run first: 2 of 2 layers" in err
+    info = json.loads((tmp_path / "again" / "run.json").read_text())
+    assert info["initial_weights"]["layers_taken"] == 2 and json.loads(out.splitlines()[-1])["epochs"] == 1
+
+
 def _one_error_line(err: str) -> str:
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
@@ -68,6 +78,7 @@ def _one_error_line(err: str) -> str:
     (["lenet5", "--dataset", "cifar10"], ["28x28x1", "32x32x3", "set the Input shape to [32, 32, 3]"]),
     (["lenet5", "--epochs", "0"], ["--epochs is 0"]),
     (["lenet5", "--strategy", "multi-worker"], ["TF_CONFIG"]),
+    (["lenet5", "--initial-weights", "missing.keras"], ["missing.keras: no such file"]),
 ])
 def test_bad_input_exits_2_with_one_error_line(capsys, monkeypatch, argv, words):
     monkeypatch.delenv("TF_CONFIG", raising=False)

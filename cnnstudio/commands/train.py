@@ -1,5 +1,6 @@
 """`cnnstudio train PROJECT [--epochs N] [--batch-size N] [--dataset NAME] [--run-dir DIR]
-[--strategy default|mirrored|multi-worker] [--json]` (CONTRACTS.md section 2).
+[--strategy default|mirrored|multi-worker] [--initial-weights MODEL] [--json]` (CONTRACTS.md
+section 2; --initial-weights is an extension: fine-tuning from a .keras file or a run).
 
 Trains without a window, evaluates on the test split, writes a run directory.
 Progress (a bar per epoch) goes to stderr; with --json the last stdout line is the
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..core.errors import UserError
+from ..ml.training.initial_weights import weights_file
 from ..ml.training.preparation import precheck
 from ..ml.training.settings import TrainingSettings
 from . import quiet_tensorflow
@@ -40,6 +42,9 @@ def run(args: argparse.Namespace) -> int:
     # Bad input (dataset, shapes, classes, memory) is reported before TensorFlow loads.
     settings = TrainingSettings.from_project(project)
     precheck(project, settings, str(project.dataset.get("name")))
+    initial_weights = getattr(args, "initial_weights", None)
+    if initial_weights:
+        weights_file(initial_weights)
     quiet_tensorflow()
     from ..ml import distribute
 
@@ -51,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(project, stem)
     progress = Progress(sys.stderr)
     trainer = Trainer(project, settings=settings, run_dir=run_dir, strategy=strategy,
+                      initial_weights=initial_weights or None,
                       callbacks=TrainingCallbacks(on_batch=progress.batch, on_epoch=progress.epoch,
                                                   on_message=progress.message))
     try:

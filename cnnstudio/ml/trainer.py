@@ -32,6 +32,7 @@ from . import distribute as dist
 from .builder import build_model
 from .runs import RUNNING, RunRecord, versions
 from .training.checkpoints import model_values, save_model_atomically, set_model_values
+from .training.initial_weights import InitialWeights, copy_matching_weights, weights_file
 from .training.optimizers import EarlyStopping, LearningRateSchedule, make_optimizer
 from .training.preparation import NetworkFacts, check_loaded, dataset_options, precheck
 from .training.reporting import (
@@ -65,6 +66,8 @@ class Trainer:
       (create a multi-worker one before any other TensorFlow work).
     - `report_every`: seconds between batch reports; `snapshot_every`: seconds between
       snapshots of `snapshot_layers` (weights, and activations for `probe_images`).
+    - `initial_weights`: a .keras file or a run directory to start from (fine-tuning): its
+      weights are copied layer by layer where names and shapes match (a resumed run ignores it).
     """
 
     def __init__(self, project: Project, *, settings: TrainingSettings | None = None, dataset=None,
@@ -72,7 +75,7 @@ class Trainer:
                  callbacks: TrainingCallbacks | None = None, control: RunControl | None = None,
                  report_every: float = 0.2, snapshot_every: float = 2.0,
                  snapshot_layers: Sequence[str] = (), probe_images: np.ndarray | None = None,
-                 evaluate_test: bool = True) -> None:
+                 evaluate_test: bool = True, initial_weights: str | Path | None = None) -> None:
         self.project = project
         self.settings = settings or TrainingSettings.from_project(project)
         self.dataset = dataset
@@ -87,6 +90,8 @@ class Trainer:
         self.snapshot_layers = list(snapshot_layers)
         self.probe_images = probe_images
         self.evaluate_test = evaluate_test
+        self.initial_weights = None if initial_weights is None else Path(initial_weights)
+        self.started_from: InitialWeights | None = None
         self.model: keras.Model | None = None
         self.record: RunRecord | None = None
         self.history: list[EpochReport] = []
@@ -116,6 +121,8 @@ class Trainer:
             raise RuntimeError("a Trainer runs once; make a new one to train again")
         s = self.settings
         facts = precheck(self.project, s, self.dataset_name, self.dataset)
+        if self.initial_weights is not None:
+            weights_file(self.initial_weights)  # a missing file is reported before anything loads
         if self.strategy is None:
             self.strategy = dist.make_strategy(self.strategy_name)
         chief = dist.cluster_task().is_chief if self.strategy_name == "multi-worker" else True
@@ -142,7 +149,8 @@ class Trainer:
                 test_loss=test.get("loss"), test_accuracy=test.get("accuracy"), epochs=len(self.history),
                 seconds=seconds, run_dir=self.record.path if self.record else None, history=list(self.history),
                 stopped_reason=reason, message=message, test_top_k_accuracy=test.get("top_k_accuracy"),
-                best_epoch=self._best.best_epoch or None)
+                best_epoch=self._best.best_epoch or None,
+                initial_weights=self.started_from.to_dict() if self.started_from else None)
             if self.record:
                 self._save_final_models(reason)
                 self._write_info(durable=True, status=reason, message=message, seconds=previous_seconds + seconds,
@@ -184,8 +192,13 @@ class Trainer:
         """The epoch to start from and the seconds already spent (from a checkpoint)."""
         record = self.record
         if record is None or not record.resumable:
+            if self.initial_weights is not None:
+                self.started_from = copy_matching_weights(self.model, self.initial_weights)
+                self.callbacks.message(self.started_from.describe())
             if record is not None:
-                self._write_info(status=RUNNING, started=time.strftime("%Y-%m-%dT%H:%M:%S"))
+                started_from = self.started_from.to_dict() if self.started_from else None
+                self._write_info(status=RUNNING, started=time.strftime("%Y-%m-%dT%H:%M:%S"),
+                                 initial_weights=started_from)
             return 0, 0.0
         if self.strategy_name == "multi-worker":
             raise UserError(f"{record.path} holds an interrupted run; resuming is not supported with "

@@ -237,6 +237,68 @@ def test_a_finished_run_directory_is_never_reused(npz, tmp_path):
     assert (run / "model.keras").read_bytes() == before
 
 
+# ---------------------------------------------------------------------- starting from trained weights
+
+
+@pytest.fixture(scope="module")
+def pretrained(npz, tmp_path_factory):
+    """A finished 2-epoch run (from fresh weights) to fine-tune from."""
+    run = tmp_path_factory.mktemp("runs") / "pretrained"
+    return run, train(tiny_project(npz), run_dir=run)[1]
+
+
+def test_fine_tuning_continues_from_a_lower_loss_than_a_fresh_start(npz, pretrained, tmp_path):
+    from cnnstudio.ml.trainer import TrainingCallbacks
+
+    run, fresh = pretrained
+    messages = []
+    _, tuned = train(tiny_project(npz, epochs=1), run_dir=tmp_path / "tuned", initial_weights=run,
+                     callbacks=TrainingCallbacks(on_message=messages.append))
+    assert "started from the weights of run pretrained: 2 of 2 layers" in messages
+    assert tuned.history[0].loss < fresh.history[0].loss
+    assert tuned.history[0].loss < 1.1 * fresh.history[-1].loss  # it goes on where the first run ended
+    info = json.loads((tmp_path / "tuned" / "run.json").read_text())
+    assert info["initial_weights"]["layers_taken"] == 2 and info["initial_weights"]["source"] == "run pretrained"
+    assert info["initial_weights"]["path"] == str(run / "model.keras") and tuned.initial_weights["fresh"] == []
+
+
+def test_layers_that_do_not_match_by_name_or_shape_start_fresh(npz, pretrained):
+    import keras
+
+    from cnnstudio.ml.builder import build_model
+    from cnnstudio.ml.training.initial_weights import copy_matching_weights
+
+    run, _ = pretrained
+    source = keras.models.load_model(run / "model.keras")
+    renamed = tiny_project(npz)
+    renamed.network.rename_node("conv", "features")
+    model = build_model(renamed.network, "renamed")
+    taken = copy_matching_weights(model, run / "model.keras")
+    assert taken.taken == ("out",) and [f.layer for f in taken.fresh] == ["features"]
+    assert taken.describe() == ("started from the weights of run pretrained: 1 of 2 layers; "
+                                "fresh weights for features (not in the source)")
+    for mine, theirs in zip(model.get_layer("out").get_weights(), source.get_layer("out").get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert not np.array_equal(model.get_layer("features").get_weights()[0], source.get_layer("conv").get_weights()[0])
+    wider = tiny_project(npz)
+    wider.network.set_param("conv", "filters", 8)
+    none = copy_matching_weights(build_model(wider.network, "wider"), run / "model.keras")
+    assert none.taken == () and none.describe().startswith("none of the 2 layers with weights match")
+    assert none.fresh[0].reason == "weights 3x3x1x4 + 4 there, 3x3x1x8 + 8 here"
+
+
+def test_initial_weights_that_are_missing_are_refused_before_training(npz, tmp_path):
+    with pytest.raises(UserError, match="cannot start from the weights of .*nope.keras: no such file"):
+        train(tiny_project(npz), initial_weights=tmp_path / "nope.keras")
+    (tmp_path / "notes.txt").write_text("not a model")
+    with pytest.raises(UserError, match="not a Keras model"):
+        train(tiny_project(npz), initial_weights=tmp_path / "notes.txt")
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"PK broken")
+    with pytest.raises(UserError, match="cannot be read as a Keras model"):
+        train(tiny_project(npz), initial_weights=broken)
+
+
 # ---------------------------------------------------------------------- bad input
 
 

@@ -99,6 +99,7 @@ class TrainingResult:
     message: str = ""
     test_top_k_accuracy: float | None = None
     best_epoch: int | None = None
+    initial_weights: dict[str, Any] | None = None  # what was taken from where (see training.initial_weights)
 
     def to_json(self) -> dict[str, Any]:
         """The object `cnnstudio train --json` prints (CONTRACTS.md section 2), plus extras."""
