@@ -137,6 +137,14 @@ class Dataset(ABC):
         labels = self._labels[_checked_split(split)]
         return self.preprocessing.apply(self._raw_images(split, np.arange(len(labels)))), labels.copy()
 
+    def images(self, split: str, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The images at `indices` of a split (transformed) and their labels: for browsing one at a time."""
+        labels = self._labels[_checked_split(split)]
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        if idx.size and (idx.min() < 0 or idx.max() >= len(labels)):
+            raise DatasetError(f"the {split} split has {len(labels)} images; positions {idx.tolist()} are not all in it")
+        return self.preprocessing.apply(self._raw_images(split, idx)), labels[idx].copy()
+
     def train_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return self.arrays("train")
 
