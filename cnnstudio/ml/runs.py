@@ -27,12 +27,18 @@ from typing import Any
 
 from ..core.errors import UserError
 from ..core.project import Project, atomic_write_text, dumps, load_project
+from ..core.runs import (  # noqa: F401 - the readers live in core (no TensorFlow) and are re-exported here
+    FINISHED,
+    METRICS_HEADER,
+    RUN_FORMAT,
+    RUNNING,
+    is_run_dir,
+    list_runs,
+    read_metrics,
+    read_run_info,
+)
 from .training.checkpoints import Checkpoints, disk_error, replace_bytes, save_model_atomically
 from .training.reporting import EpochReport
-
-RUN_FORMAT = "cnnstudio-run"
-METRICS_HEADER = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
-RUNNING, FINISHED = "running", "finished"
 
 
 def default_run_dir(project: Project, stem: str | None = None, now: datetime.datetime | None = None) -> Path:
@@ -197,40 +203,6 @@ def _cell(value: float | None) -> str:
     if value is None:
         return ""
     return repr(float(value)) if math.isfinite(value) else "nan"
-
-
-# -- reading (for the GUI's run list and for export) ---------------------------------------
-
-def read_run_info(path: str | Path) -> dict[str, Any] | None:
-    """run.json of a run directory, or None when it is not a run directory."""
-    try:
-        data = json.loads((Path(path) / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("format") == RUN_FORMAT else None
-
-
-def read_metrics(path: str | Path) -> list[dict[str, float | None]]:
-    """The rows of a run's metrics.csv as dicts (None for empty cells)."""
-    rows = []
-    with open(Path(path) / "metrics.csv", newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            rows.append({k: (float(v) if v not in ("", None) else None) for k, v in row.items()})
-    return rows
-
-
-def is_run_dir(path: str | Path) -> bool:
-    path = Path(path)
-    return path.is_dir() and (path / "run.json").is_file()
-
-
-def list_runs(folder: str | Path) -> list[Path]:
-    """Run directories in `folder` (e.g. a project's runs/), newest first."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    runs = [p for p in folder.iterdir() if is_run_dir(p)]
-    return sorted(runs, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
 def command_line() -> str:

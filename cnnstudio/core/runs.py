@@ -1,0 +1,283 @@
+"""Reading run records without TensorFlow: the GUI's run history, export, comparisons.
+
+A run directory (see `cnnstudio.ml.runs` for how it is written) holds `run.json`
+(settings, dataset, status, timing, final and test metrics), `metrics.csv` (a row per
+epoch) and `project.cnnproj` (what was trained). Only those small text files are read
+here, so a history of a hundred runs loads in a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+RUN_FORMAT = "cnnstudio-run"
+METRICS_HEADER = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
+RUNNING, FINISHED, IMPORTED = "running", "finished", "imported"
+
+
+def read_run_info(path: str | Path) -> dict[str, Any] | None:
+    """run.json of a run directory, or None when it is not a run directory."""
+    try:
+        data = json.loads((Path(path) / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == RUN_FORMAT else None
+
+
+def read_metrics(path: str | Path) -> list[dict[str, float | None]]:
+    """The rows of a run's metrics.csv as dicts (None for empty cells)."""
+    rows = []
+    with open(Path(path) / "metrics.csv", newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            rows.append({k: _number(v) for k, v in row.items() if k is not None})
+    return rows
+
+
+def _number(text: str | None) -> float | None:
+    if text in ("", None):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def is_run_dir(path: str | Path) -> bool:
+    path = Path(path)
+    return path.is_dir() and (path / "run.json").is_file()
+
+
+def list_runs(folder: str | Path) -> list[Path]:
+    """Run directories in `folder` (e.g. a project's runs/), newest first."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    runs = [p for p in folder.iterdir() if is_run_dir(p)]
+    return sorted(runs, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+# -- summaries for the run history --------------------------------------------------------
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One row of the run history: what was trained, how, how it went (from run.json)."""
+
+    path: Path
+    project: str
+    project_file: str | None
+    started: datetime.datetime | None
+    status: str  # finished, stopped, early_stopping, diverged, running, imported, ...
+    dataset: str
+    settings: dict[str, Any]
+    permute_pixels: int | None
+    epochs_completed: int
+    epochs_planned: int | None
+    final: dict[str, Any]  # the last epoch's figures (loss, accuracy, val_loss, val_accuracy, ...)
+    test: dict[str, Any]
+    seconds: float | None
+    message: str
+    network: str | None  # a fingerprint of the trained network, None when unknown
+    layers: int | None  # how many layers the trained network has
+    info: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def has_model(self) -> bool:
+        return (self.path / "model.keras").is_file() or (self.path / "checkpoints" / "last.keras").is_file()
+
+    def metric(self, key: str) -> float | None:
+        value = self.final.get(key)
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    @property
+    def test_accuracy(self) -> float | None:
+        value = self.test.get("accuracy")
+        return float(value) if isinstance(value, (int, float)) else None
+
+
+def network_fingerprint(network: dict[str, Any]) -> str:
+    """What decides a network's behaviour (layers, parameters, connections), as one string.
+
+    Canvas positions and other presentation keys are left out, so moving a layer does
+    not make a run's network "older".
+    """
+    nodes = [{"id": n.get("id"), "type": n.get("type"), "params": n.get("params") or {}}
+             for n in network.get("nodes", []) if isinstance(n, dict)]
+    edges = [list(e) for e in network.get("edges", []) if isinstance(e, (list, tuple))]
+    return json.dumps({"nodes": nodes, "edges": edges}, sort_keys=True, default=_jsonable)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (tuple, set)):
+        return list(value)
+    return str(value)
+
+
+def _parse_time(text: Any) -> datetime.datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def summarize_run(path: str | Path) -> RunSummary | None:
+    """The history row of one run directory, or None when it is not a run."""
+    path = Path(path)
+    info = read_run_info(path)
+    if info is None:
+        return None
+    snapshot = _read_json(path / "project.cnnproj")
+    network = snapshot.get("network") if isinstance(snapshot.get("network"), dict) else None
+    settings = info.get("settings") if isinstance(info.get("settings"), dict) else {}
+    if not settings and isinstance(snapshot.get("training"), dict):
+        settings = snapshot["training"]
+    data = info.get("dataset") if isinstance(info.get("dataset"), dict) else {}
+    snap_data = snapshot.get("dataset") if isinstance(snapshot.get("dataset"), dict) else {}
+    permute = snap_data.get("permute_pixels")
+    final = info.get("final") if isinstance(info.get("final"), dict) else {}
+    if not final:
+        final = _last_metrics_row(path)
+    started = _parse_time(info.get("started")) or _parse_time(info.get("created"))
+    if started is None:
+        started = datetime.datetime.fromtimestamp((path / "run.json").stat().st_mtime)
+    planned = settings.get("epochs")
+    return RunSummary(
+        path=path,
+        project=str(info.get("project") or snapshot.get("name") or path.name),
+        project_file=info.get("project_file") if isinstance(info.get("project_file"), str) else None,
+        started=started,
+        status=str(info.get("status") or FINISHED),
+        dataset=str(data.get("name") or snap_data.get("name") or ""),
+        settings=settings,
+        permute_pixels=permute if isinstance(permute, int) and not isinstance(permute, bool) else None,
+        epochs_completed=int(info.get("epochs_completed") or final.get("epoch") or 0),
+        epochs_planned=planned if isinstance(planned, int) else None,
+        final=final,
+        test=info.get("test") if isinstance(info.get("test"), dict) else {},
+        seconds=info.get("seconds") if isinstance(info.get("seconds"), (int, float)) else None,
+        message=str(info.get("message") or ""),
+        network=None if network is None else network_fingerprint(network),
+        layers=None if network is None else len(network.get("nodes", [])),
+        info=info,
+    )
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _last_metrics_row(path: Path) -> dict[str, Any]:
+    try:
+        rows = read_metrics(path)
+    except (OSError, ValueError, csv.Error):
+        return {}
+    return dict(rows[-1]) if rows else {}
+
+
+def load_history(folder: str | Path) -> list[RunSummary]:
+    """Every run in `folder`, newest first (unreadable folders are skipped)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    summaries = []
+    for entry in folder.iterdir():
+        summary = summarize_run(entry) if entry.is_dir() else None
+        if summary is not None:
+            summaries.append(summary)
+    epoch = datetime.datetime.min
+    return sorted(summaries, key=lambda s: (s.started or epoch, s.name), reverse=True)
+
+
+# -- what differs between runs ------------------------------------------------------------
+
+# (key in the settings, short label, how to write the value); in the order they are shown
+_SETTING_LABELS: tuple[tuple[str, str], ...] = (
+    ("optimizer", ""),
+    ("learning_rate", "lr"),
+    ("batch_size", "batch"),
+    ("epochs", "epochs"),
+    ("validation_split", "val"),
+    ("normalization", ""),
+    ("seed", "seed"),
+    ("momentum", "momentum"),
+    ("weight_decay", "wd"),
+    ("schedule", "schedule"),
+    ("early_stopping", "early stop"),
+    ("loss", "loss"),
+    ("max_steps_per_epoch", "steps/epoch"),
+)
+
+
+def _value_text(key: str, value: Any) -> str:
+    if key == "validation_split" and isinstance(value, (int, float)):
+        return f"{value:.0%}"
+    if key == "early_stopping":
+        return "off" if value is None else f"after {value}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if value is None:
+        return "none"
+    return str(value)
+
+
+def differing_settings(summaries: Sequence[RunSummary]) -> dict[Path, str]:
+    """For each run, the settings whose values are not the same in all runs, in a few words.
+
+    E.g. {"runs/a": "mlp, lr 0.01, shuffled pixels", "runs/b": "lenet5, lr 0.001"}: what a
+    user needs to tell the runs apart. Empty strings when all runs were trained alike.
+    """
+    if len(summaries) < 2:
+        return {s.path: "" for s in summaries}
+    parts: dict[Path, list[str]] = {s.path: [] for s in summaries}
+
+    def varies(values: Iterable[Any]) -> bool:
+        return len({json.dumps(v, sort_keys=True, default=str) for v in values}) > 1
+
+    projects = [s.project for s in summaries]
+    if varies(projects):
+        for s in summaries:
+            parts[s.path].append(s.project)
+    if varies(s.network for s in summaries):
+        _network_labels(summaries, parts)
+    if varies(s.dataset for s in summaries):
+        for s in summaries:
+            parts[s.path].append(s.dataset)
+    if varies(s.permute_pixels for s in summaries):
+        for s in summaries:
+            parts[s.path].append("plain pixels" if s.permute_pixels is None else "shuffled pixels")
+    for key, label in _SETTING_LABELS:
+        values = [s.settings.get(key) for s in summaries]
+        if varies(values):
+            for s, value in zip(summaries, values, strict=True):
+                text = _value_text(key, value)
+                parts[s.path].append(f"{label} {text}".strip())
+    return {path: ", ".join(words) for path, words in parts.items()}
+
+
+def _network_labels(summaries: Sequence[RunSummary], parts: dict[Path, list[str]]) -> None:
+    """Name networks "network 1", "network 2"... by first appearance (oldest first) within a project."""
+    numbers: dict[tuple[str, str | None], int] = {}
+    per_project: dict[str, int] = {}
+    for s in sorted(summaries, key=lambda s: (s.started or datetime.datetime.min, s.name)):
+        key = (s.project, s.network)
+        if key not in numbers:
+            per_project[s.project] = per_project.get(s.project, 0) + 1
+            numbers[key] = per_project[s.project]
+    for s in summaries:
+        if per_project.get(s.project, 1) > 1:
+            parts[s.path].append(f"network {numbers[(s.project, s.network)]}")
