@@ -63,6 +63,9 @@ class ModelFacts:
         return self.run_dir is not None
 
 
+KEEP_DATASETS = 3  # loaded datasets kept in memory (least recently used dropped first)
+
+
 class Workspace:
     """Cached datasets and the current model with its `Inspector` (use from the ML thread only)."""
 
@@ -136,19 +139,71 @@ class Workspace:
 
     # -- datasets -------------------------------------------------------------------------------
     def dataset(self, project: Project, progress=None):
-        """The project's dataset, split and transformed as its settings say (loaded once)."""
+        """The project's dataset, split and transformed as its settings say (loaded once).
+
+        The few most recently used datasets stay loaded, so switching back is instant
+        without every dataset ever looked at staying in memory.
+        """
         from .data import load_dataset
 
         settings = TrainingSettings.from_project(project)
         options = dataset_options(project, settings)
         name = str(project.dataset.get("name") or "")
         key = (name, tuple(sorted((k, _hashable(v)) for k, v in options.items())))
-        if key not in self._datasets:
+        if key in self._datasets:
+            self._datasets[key] = self._datasets.pop(key)  # most recently used last
+        else:
             self._datasets[key] = load_dataset(name, progress=progress, **options)
+            while len(self._datasets) > KEEP_DATASETS:
+                del self._datasets[next(iter(self._datasets))]
         return self._datasets[key]
 
     def forget_datasets(self) -> None:
         self._datasets.clear()
+
+    def dataset_preview(self, project: Project, count: int = 32, seed: int = 0, progress=None) -> DatasetPreview:
+        """What the dataset panel shows: sample images as the network sees them, counts, shapes."""
+        data = self.dataset(project, progress=progress)
+        images, labels = data.samples(count, "train", seed=seed)
+        counts = {split: data.class_counts(split) for split in ("train", "validation", "test")}
+        return DatasetPreview(data.name, tuple(data.class_names), tuple(data.input_shape), counts,
+                              images, labels, data.preprocessing.normalization, tuple(data.warnings))
+
+    def augmented(self, images: np.ndarray, layers: list[dict[str, Any]], seed: int = 0) -> np.ndarray:
+        """`images` passed through the network's augmentation layers in training mode (for previews).
+
+        `layers` are node dicts (type, params) of Random* layers, applied in order.
+        """
+        from ..core.network import Network
+
+        network = Network()
+        network.add_node("Input", {"shape": list(images.shape[1:])}, node_id="input")
+        previous = "input"
+        for i, layer in enumerate(layers):
+            node_id = f"augment_{i}"
+            network.add_node(layer["type"], dict(layer.get("params") or {}), node_id=node_id)
+            network.connect(previous, node_id)
+            previous = node_id
+        keras.utils.set_random_seed(seed)
+        model = build_model(network, "augmentation")
+        return np.asarray(model(images, training=True), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class DatasetPreview:
+    """A dataset's facts and a few of its images, safe to hand to the GUI thread."""
+
+    name: str
+    class_names: tuple[str, ...]
+    input_shape: tuple[int, ...]  # (H, W, C) as the network receives it
+    counts: dict[str, np.ndarray]  # split -> images per class
+    images: np.ndarray  # (N, H, W, C) float32, transformed as for training
+    labels: np.ndarray  # (N,) int
+    normalization: str
+    warnings: tuple[str, ...]
+
+    def split_size(self, split: str) -> int:
+        return int(self.counts[split].sum())
 
 
 def _hashable(value: Any) -> Any:

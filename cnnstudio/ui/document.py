@@ -121,6 +121,12 @@ class ProjectDocument(QObject):
             self._announced = True
             self.analysisChanged.emit(self.analysis())
 
+    def reanalyze(self) -> None:
+        """Check the network again after a change outside it (another dataset, another loss)."""
+        self._analysis = None
+        self._announced = False
+        self.refresh_analysis()
+
     def replace_project(self, project: Project) -> None:
         """Show another project (New, Open): a fresh history, everything redrawn."""
         self.project.network.changed.disconnect(self._on_network_changed)
