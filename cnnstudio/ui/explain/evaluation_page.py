@@ -1,0 +1,272 @@
+"""The Evaluation page (objectName ``confusionView``): how well the model does on a split, and where it errs.
+
+Accuracy, a per-class table and the confusion matrix; clicking a cell lists its images,
+most confident first, and clicking one opens it in the saliency and feature-map views.
+The test split is held out: it is evaluated only when chosen explicitly, with a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+
+from ..inspect_area import InputImage
+from . import jobs
+from .confusion_plot import ConfusionPlot
+from .export import ask_path, evaluation_csv, save_png, save_text
+from .imaging import display_image
+from .job_bar import JobBar
+from .metrics_table import MetricsTable
+from .thumbnails import Thumbnail, ThumbnailGrid
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+MAX_THUMBNAILS = 240
+TEST_WARNING = ("⚠ The test split is held out: use it once, for a final estimate. Choosing epochs or settings "
+                "by its result makes that estimate optimistic.")
+
+
+class EvaluationPage(QWidget):
+    def __init__(self, window: MainWindow, open_image: Callable[[InputImage], None]) -> None:
+        super().__init__()
+        self.setObjectName("confusionView")
+        self.window_ = window
+        self.open_image = open_image
+        self.outcome: jobs.EvaluationOutcome | None = None
+        self.listed: np.ndarray = np.zeros(0, np.int64)
+        self.cell: tuple[int, int] | None = None
+
+        self.split = QComboBox()
+        self.split.setObjectName("splitChooser")
+        self.split.addItem("Validation split", "validation")
+        self.split.addItem("Test split (final estimate)", "test")
+        self.split.setToolTip("Evaluate on the validation split while you work; the test split once, at the end")
+        self.split.currentIndexChanged.connect(self._split_changed)
+        self.bar = JobBar("Evaluate", "evaluate")
+        self.bar.run_button.clicked.connect(self.evaluate)
+        self.export_png_button = QPushButton("Export PNG…")
+        self.export_png_button.setObjectName("exportConfusionPng")
+        self.export_png_button.clicked.connect(self._export_png)
+        self.export_csv_button = QPushButton("Export CSV…")
+        self.export_csv_button.setObjectName("exportConfusionCsv")
+        self.export_csv_button.clicked.connect(self._export_csv)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Evaluate on"))
+        top.addWidget(self.split)
+        top.addWidget(self.bar, 1)
+        top.addWidget(self.export_png_button)
+        top.addWidget(self.export_csv_button)
+
+        self.warning = QLabel(TEST_WARNING)
+        self.warning.setObjectName("testSplitWarning")
+        self.warning.setStyleSheet("color: #c77700;")
+        self.warning.setWordWrap(True)
+        self.warning.hide()
+
+        self.summary = QLabel("Evaluate the model to see its accuracy, per-class figures and confusion matrix.")
+        self.summary.setObjectName("evaluationSummary")
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setWordWrap(True)
+
+        self.plot = ConfusionPlot()
+        self.plot.cellClicked.connect(self.show_cell)
+        caption = QLabel("Rows: true class · columns: predicted class · colour: share of the true class")
+        caption.setObjectName("confusionCaption")
+        caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.plot, 1)
+        left_layout.addWidget(caption)
+
+        self.table = MetricsTable()
+        self.cell_title = QLabel("Click a cell of the matrix to see its images.")
+        self.cell_title.setObjectName("cellTitle")
+        self.cell_title.setWordWrap(True)
+        self.misclassified_button = QPushButton("Show misclassified")
+        self.misclassified_button.setObjectName("showMisclassified")
+        self.misclassified_button.setToolTip("Every wrongly classified image, the most confident mistakes first")
+        self.misclassified_button.clicked.connect(self.show_misclassified)
+        self.thumbnails = ThumbnailGrid(64)
+        self.thumbnails.setObjectName("cellImages")
+        self.thumbnails.chosen.connect(self.open_index)
+        cell_box = QWidget()
+        cell_layout = QVBoxLayout(cell_box)
+        cell_layout.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        head.addWidget(self.cell_title, 1)
+        head.addWidget(self.misclassified_button)
+        cell_layout.addLayout(head)
+        cell_layout.addWidget(self.thumbnails, 1)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.table)
+        right.addWidget(cell_box)
+        right.setStretchFactor(0, 2)
+        right.setStretchFactor(1, 3)
+
+        self.content = QSplitter(Qt.Orientation.Horizontal)
+        self.content.setObjectName("evaluationContent")
+        self.content.addWidget(left)
+        self.content.addWidget(right)
+        self.content.setStretchFactor(0, 1)
+        self.content.setStretchFactor(1, 1)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.warning)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.content, 1)
+        window.workspace.stale.connect(self._model_changed)
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ split
+    def choose_split(self, split: str) -> None:
+        self.split.setCurrentIndex(self.split.findData(split))
+
+    @property
+    def chosen_split(self) -> str:
+        return str(self.split.currentData())
+
+    def _split_changed(self) -> None:
+        test = self.chosen_split == "test"
+        self.warning.setVisible(test)
+        self.bar.run_button.setText("Evaluate on test split" if test else "Evaluate")
+
+    # ------------------------------------------------------------------ running
+    def evaluate(self) -> None:
+        """Start evaluating the current model on the chosen split (cancelling any run of it)."""
+        if self.bar.running:
+            return
+        split = self.chosen_split
+        job = self.window_.workspace.with_model(
+            jobs.evaluate, split, pass_job=True, key="evaluation",
+            on_result=self._finished, on_error=self._failed, on_event=self._event)
+        self.bar.started(job, "Loading the model…")
+
+    def _event(self, kind: str, payload: Any) -> None:
+        if kind == "stage":
+            self.bar.set_stage(str(payload))
+        elif kind == "progress":
+            self.bar.set_progress(*payload, unit="images")
+
+    def _failed(self, message: str) -> None:
+        self.bar.finished(f"Not evaluated: {message}")
+        self.window_.show_message("error", f"Evaluation: {message}")
+
+    def _finished(self, outcome: jobs.EvaluationOutcome) -> None:
+        if outcome.cancelled:
+            kept = " The earlier results stay." if self.outcome is not None else ""
+            self.bar.finished(f"Evaluation cancelled before all {outcome.total:,} images were done.{kept}")
+            return
+        self.bar.finished(f"Evaluated {outcome.total:,} {outcome.split} images.")
+        self.show_outcome(outcome)
+        if outcome.split == "test":  # the held-out split is never evaluated again by a stray click
+            self.choose_split("validation")
+
+    def _model_changed(self) -> None:
+        if self.outcome is not None:
+            self.summary.setText(self._summary_text(self.outcome)
+                                 + "<br><i>The model has changed since: evaluate again to update.</i>")
+
+    # ------------------------------------------------------------------ showing
+    def show_outcome(self, outcome: jobs.EvaluationOutcome) -> None:
+        self.outcome = outcome
+        evaluation = outcome.evaluation
+        self.summary.setText(self._summary_text(outcome))
+        self.plot.set_matrix(evaluation.confusion, evaluation.class_names)
+        self.table.show_evaluation(evaluation)
+        self.cell = None
+        self.listed = np.zeros(0, np.int64)
+        self.thumbnails.clear()
+        self.cell_title.setText("Click a cell of the matrix to see its images.")
+        self._update_buttons()
+
+    @staticmethod
+    def _summary_text(outcome: jobs.EvaluationOutcome) -> str:
+        e = outcome.evaluation
+        wrong = int(e.count - np.trace(e.confusion))
+        return (f"<b>Accuracy {e.accuracy:.1%}</b> on {e.count:,} {outcome.split} images "
+                f"({wrong:,} misclassified) · macro F1 {e.macro_f1:.3f} · model: {outcome.source}")
+
+    def show_cell(self, true: int, predicted: int) -> None:
+        """List the images of one cell, most confident first."""
+        if self.outcome is None:
+            return
+        e = self.outcome.evaluation
+        self.cell = (true, predicted)
+        self.plot.select(self.cell)
+        found = e.cell_indices(true, predicted)
+        verdict = "correctly classified" if true == predicted else f"predicted {e.class_names[predicted]}"
+        self._list(found, f"True {e.class_names[true]}, {verdict}: {len(found):,} "
+                          f"image{'s' * (len(found) != 1)}")
+
+    def show_misclassified(self) -> None:
+        if self.outcome is None:
+            return
+        self.cell = None
+        self.plot.select(None)
+        found = self.outcome.evaluation.misclassified
+        self._list(found, f"Misclassified: {len(found):,} image{'s' * (len(found) != 1)}")
+
+    def _list(self, indices: np.ndarray, title: str) -> None:
+        e, images = self.outcome.evaluation, self.outcome.images
+        shown = indices[:MAX_THUMBNAILS]
+        more = f" (the {len(shown)} most confident shown)" if len(indices) > len(shown) else \
+            (", most confident first" if len(indices) > 1 else "")
+        self.cell_title.setText(title + more + (". Click one to explain it." if len(indices) else "."))
+        self.listed = np.asarray(shown)
+        names = e.class_names
+        self.thumbnails.set_thumbnails(
+            Thumbnail(display_image(images[i]),
+                      f"#{i}  {e.confidence[i]:.0%}" if self.cell else
+                      f"{names[e.labels[i]]}→{names[e.predictions[i]]} {e.confidence[i]:.0%}",
+                      int(i),
+                      f"{self.outcome.split} image {i}: a {names[e.labels[i]]}, predicted "
+                      f"{names[e.predictions[i]]} with probability {e.confidence[i]:.1%}")
+            for i in shown)
+
+    def open_index(self, index: int) -> None:
+        """Make one listed image the current input and show its explanation."""
+        e, outcome = self.outcome.evaluation, self.outcome
+        names = e.class_names
+        self.open_image(InputImage(
+            np.array(outcome.images[index]),
+            f"{outcome.split} image {index} (a {names[e.labels[index]]}, predicted {names[e.predictions[index]]} "
+            f"at {e.confidence[index]:.0%})",
+            label=int(e.labels[index]), origin="dataset", split=outcome.split, index=int(index)))
+
+    # ------------------------------------------------------------------ export
+    def _update_buttons(self) -> None:
+        has = self.outcome is not None
+        for button in (self.export_png_button, self.export_csv_button, self.misclassified_button):
+            button.setEnabled(has)
+
+    def export_png(self, path: str) -> str:
+        return str(save_png(self.content, path))
+
+    def export_csv(self, path: str) -> str:
+        outcome = self.outcome
+        return str(save_text(evaluation_csv(outcome.evaluation, outcome.split, outcome.source), path))
+
+    def _export_png(self) -> None:
+        path = ask_path(self, "Export the Evaluation as PNG", "confusion-matrix.png", "PNG images (*.png)")
+        self._export(self.export_png, path)
+
+    def _export_csv(self) -> None:
+        path = ask_path(self, "Export the Evaluation as CSV", "evaluation.csv", "CSV files (*.csv)")
+        self._export(self.export_csv, path)
+
+    def _export(self, save: Callable[[str], str], path: Any) -> None:
+        if path is None:
+            return
+        try:
+            written = save(str(path))
+        except OSError as exc:
+            self.window_.show_message("error", f"Could not export to {path}: {exc.strerror or exc}")
+        else:
+            self.window_.statusBar().showMessage(f"Saved {written}", 5000)
