@@ -188,17 +188,27 @@ def _refuse_overwrite(out: Path, *inputs: Path) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from .core.project import Project, save_project
+    from .core.project import save_project
 
     model_path, out = Path(args.model), Path(args.out)
     _refuse_overwrite(out, model_path)
     if not model_path.exists():
         raise UserError(f"{model_path}: no such model file")
+    if not out.parent.is_dir():
+        raise UserError(f"{out.parent}: no such folder; create it or choose another --out")
+    from .commands import quiet_tensorflow
+
+    quiet_tensorflow()
     from .ml.importer import import_model
 
     imported = import_model(model_path)
-    project = Project(name=imported.name, network=imported.network)
-    save_project(project, out)
+    project = imported.project()
+    try:
+        save_project(project, out)
+    except OSError as exc:
+        raise UserError(f"could not write {out}: {exc.strerror or exc}") from None
+    for note in imported.notes:
+        print(f"note: {note}", file=sys.stderr)
     print(f"imported {len(project.network)} layers from {model_path} into {out}", file=sys.stderr)
     return 0
 
