@@ -97,6 +97,8 @@ class MainWindow(QMainWindow):
         """Feature packages add their panels, tabs and menus here (one line each)."""
         from . import explain  # evaluation, saliency and Grad-CAM, what a filter responds to
         explain.install(self)
+        from . import playground  # the convolution playground tab
+        playground.install(self)
 
     def menu(self, name: str) -> QMenu:
         """The top-level menu with object name ``menu_<key>`` for ``name`` ("&Train" -> menu_train),
