@@ -115,7 +115,7 @@ class MaximizePage(QWidget):
         self.icon_size.setObjectName("maximizeImageSize")
         self.icon_size.setRange(48, 320)
         self.icon_size.setSingleStep(16)
-        self.icon_size.setValue(112)
+        self.icon_size.setValue(144)
         self.icon_size.setSuffix(" px")
         self.icon_size.setToolTip("How large the result images are drawn")
 
@@ -170,6 +170,7 @@ class MaximizePage(QWidget):
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.icon_size.valueChanged.connect(self._resize_images)
         window.workspace.modelReady.connect(self._model_ready)
+        window.workspace.stale.connect(self._model_stale)
         self._kind_changed()
 
     # ------------------------------------------------------------------ choices
@@ -194,6 +195,12 @@ class MaximizePage(QWidget):
                     self.layer.addItem(f"{layer.name}  ({layer.output_shape[-1]} filters)", layer.name)
             default = chosen if chosen is not None else facts.grad_cam_layer
             self.layer.setCurrentIndex(max(self.layer.findData(default), 0))
+
+    def _model_stale(self) -> None:
+        """The network was edited or another run chosen: its layers may differ, so look again."""
+        self.facts = None
+        if self.isVisible():
+            self.window_.workspace.load_model()
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)

@@ -47,7 +47,7 @@ class ThumbnailGrid(QListWidget):
         self._size = size
         self.setIconSize(QSize(size, size))
         metrics = self.fontMetrics()
-        caption = metrics.horizontalAdvance("0.000 (noise 0.000)") + 12  # captions stay whole
+        caption = metrics.horizontalAdvance("0.0000 (noise 0.0000)") + 16  # captions stay whole
         self.setGridSize(QSize(max(size + 24, caption), size + 2 * metrics.height() + 12))
 
     def set_thumbnails(self, thumbnails: Iterable[Thumbnail]) -> None:
