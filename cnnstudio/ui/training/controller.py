@@ -1,0 +1,289 @@
+"""`window.training`: start, pause, resume and stop training runs; other features queue runs here.
+
+    window.training.start()                       # the open project
+    window.training.start(project, "plain MLP")   # another one; queued if a run is going on
+    window.training.runFinished.connect(...)      # run dir, after its record is complete
+
+Runs go one at a time through the ML thread (`worker.train_in_workspace`). While one
+runs the network is locked; when it ends, the inspection views switch to its model.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from cnnstudio.core.errors import UserError
+from cnnstudio.core.project import Project
+from cnnstudio.ml.training.reporting import DIVERGED, EARLY_STOPPING, STOPPED, RunControl
+from cnnstudio.ml.training.settings import TrainingSettings
+
+from .. import preferences
+from .worker import RunRequest, train_in_workspace
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+LOCK_REASON = "training is running — stop it to edit the network"
+IDLE, PREPARING, TRAINING, PAUSED, STOPPING = "idle", "preparing", "training", "paused", "stopping"
+CONVOLUTIONS = ("Conv2D", "Conv1D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D")
+
+
+def ask_stop_and_close(parent: QWidget) -> bool:
+    """"Training is running. Stop it and close?" — True for Stop and close."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Training is running",
+                      "Training is running. Stop it and close?", parent=parent)
+    box.setInformativeText("The weights trained so far are saved with the run.")
+    stop = box.addButton("Stop and close", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(stop)
+    box.exec()
+    return box.clickedButton() is stop
+
+
+def first_convolution(project: Project) -> str | None:
+    """The id of the first convolution layer in the network's order (the one watched live)."""
+    network = project.network
+    try:
+        order = network.topological_order()
+    except Exception:  # a cycle: the trainer will say so
+        return None
+    return next((node_id for node_id in order if network.node(node_id).type in CONVOLUTIONS), None)
+
+
+class TrainingController(QObject):
+    """One training run at a time, the next ones queued; signals carry the trainer's reports."""
+
+    started = Signal(object)  # run dir (Path): its folder exists, training is about to begin
+    batch = Signal(object)  # BatchReport
+    epoch = Signal(object)  # EpochReport
+    snapshot = Signal(object)  # Snapshot: weights and activations of the watched layer
+    message = Signal(str)  # what the trainer says (paused, resumed, warnings, how it ended)
+    runFinished = Signal(object)  # run dir (Path), after its record is complete
+    failed = Signal(str)  # training could not start or broke off; in the user's words
+    # for the training views
+    stateChanged = Signal(str)  # IDLE, PREPARING, TRAINING, PAUSED, STOPPING
+    runStarting = Signal(object)  # the RunRequest about to run (views reset)
+    probe = Signal(object)  # ProbeImage: the image whose feature maps are shown
+    status = Signal(str)  # what is happening, in words (loading the data, ...)
+    resultReady = Signal(object)  # TrainingResult of the run that just ended
+    queueChanged = Signal(int)  # runs waiting
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.state = IDLE
+        self.request: RunRequest | None = None  # the run going on
+        self.run_dir: Path | None = None
+        self.last_result = None
+        self.evaluate_test = True  # the held-out test split, evaluated once at the end of a run
+        self._queue: deque[RunRequest] = deque()
+        self._control: RunControl | None = None
+        self._job = None
+        self._closing = False
+        self._started_at = 0.0
+
+    # ------------------------------------------------------------------ the API
+    @property
+    def is_running(self) -> bool:
+        return self.state != IDLE
+
+    @property
+    def is_paused(self) -> bool:
+        return self.state == PAUSED
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def start(self, project: Project | None = None, label: str | None = None, *,
+              initial_weights: str | Path | None = None) -> bool:
+        """Train `project` (None: the open one); queued after the current run. False when it cannot start."""
+        document = self.window.document
+        own = project is None or project is document.project
+        project = (document.project if project is None else project).copy()
+        try:
+            TrainingSettings.from_project(project)
+            _check_network(project, document.analysis() if own else None)
+        except UserError as exc:
+            self._fail(f"Cannot train {project.name}: {exc}")
+            return False
+        request = RunRequest(project, preferences.runs_folder(document.path), label, first_convolution(project),
+                             None if initial_weights is None else Path(initial_weights), self.evaluate_test)
+        if self.is_running:
+            self._queue.append(request)
+            self.queueChanged.emit(len(self._queue))
+            self._say("info", f"{_title(request)} will start when the current run ends "
+                              f"({len(self._queue)} waiting)")
+            return True
+        self._launch(request)
+        return True
+
+    def pause(self) -> None:
+        """Hold training after the current batch (nothing is lost)."""
+        if self.state in (TRAINING, PREPARING) and self._control is not None:
+            self._control.pause()
+            self._set_state(PAUSED)
+
+    def resume(self) -> None:
+        if self.state == PAUSED and self._control is not None:
+            self._control.resume()
+            self._set_state(TRAINING if self.run_dir is not None else PREPARING)
+
+    def stop(self) -> None:
+        """End the run after the current batch; the weights so far are saved. Queued runs are dropped."""
+        if not self.is_running or self._control is None:
+            return
+        dropped = len(self._queue)
+        self._queue.clear()
+        self.queueChanged.emit(0)
+        self._control.stop()
+        self._set_state(STOPPING)
+        more = f"; {dropped} queued run{'s' * (dropped != 1)} dropped" if dropped else ""
+        self.status.emit(f"Stopping after this batch — the weights so far are saved{more}")
+
+    def close_guard(self) -> bool:
+        """For `window.close_guards`: ask, stop, and close once the trainer has saved its work."""
+        if not self.is_running:
+            return True
+        if self._closing:
+            self.window.statusBar().showMessage("Still stopping training — the window closes when it has saved")
+            return False
+        if not ask_stop_and_close(self.window):
+            return False
+        self._closing = True
+        self.stop()
+        self.window.statusBar().showMessage("Stopping training and saving the weights, then closing…")
+        return False
+
+    # ------------------------------------------------------------------ running
+    def _launch(self, request: RunRequest) -> None:
+        self.request, self.run_dir, self.last_result = request, None, None
+        self._control = RunControl()
+        self._started_at = time.monotonic()
+        self.window.document.set_locked(True, LOCK_REASON)
+        self.runStarting.emit(request)
+        self._set_state(PREPARING)
+        self.status.emit(f"Preparing {_title(request)}…")
+        self._job = self.window.workspace.run(
+            train_in_workspace, request, self._control, pass_job=True,
+            on_result=self._on_result, on_error=self._on_error, on_event=self._on_event)
+
+    def _on_event(self, kind: str, payload: Any) -> None:
+        if kind == "batch":
+            if self.state == PREPARING:
+                self._set_state(TRAINING)
+            self.batch.emit(payload)
+        elif kind == "epoch":
+            self.epoch.emit(payload)
+        elif kind == "snapshot":
+            self.snapshot.emit(payload)
+        elif kind == "message":
+            self._on_trainer_message(str(payload))
+        elif kind == "started":
+            self.run_dir = Path(payload)
+            self.status.emit(f"Training {_title(self.request)}")
+            self.started.emit(self.run_dir)
+        elif kind == "probe":
+            self.probe.emit(payload)
+        elif kind == "status":
+            self.status.emit(str(payload))
+        elif kind == "loading":
+            self.status.emit(f"Loading the dataset… {float(payload):.0%}")
+
+    def _on_trainer_message(self, text: str) -> None:
+        self.message.emit(text)
+        if text.startswith("warning:"):
+            self._say("warning", text.removeprefix("warning:").strip().capitalize())
+        elif text not in ("paused", "resumed"):
+            self.status.emit(text[:1].upper() + text[1:])
+
+    def _on_result(self, result: Any) -> None:
+        request = self.request
+        self.last_result = result
+        if result is None:  # stopped before the first batch: nothing was written
+            self._say("info", f"{_title(request)} stopped before it began")
+            self._finish()
+            return
+        run_dir = Path(result.run_dir) if result.run_dir else self.run_dir
+        self._say(*_ending(request, result, run_dir))
+        if run_dir is not None and (run_dir / "model.keras").is_file() and not self._closing:
+            self.window.model_source.set_run_dir(run_dir)
+        self.resultReady.emit(result)
+        self._finish()
+        if run_dir is not None:
+            self.runFinished.emit(run_dir)
+
+    def _on_error(self, text: str) -> None:
+        self._fail(f"Training {_title(self.request)} stopped: {text}" if self.run_dir
+                   else f"Cannot train {_title(self.request)}: {text}")
+        self._finish()
+
+    def _finish(self) -> None:
+        self._job, self._control = None, None
+        self.request = None
+        if self._closing:
+            self._queue.clear()
+        if self._queue:
+            request = self._queue.popleft()
+            self.queueChanged.emit(len(self._queue))
+            self._set_state(IDLE)
+            self._launch(request)
+            return
+        self.window.document.set_locked(False)
+        self._set_state(IDLE)
+        if self._closing:
+            QTimer.singleShot(0, self.window.close)
+
+    # ------------------------------------------------------------------ telling the user
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.stateChanged.emit(state)
+
+    def _fail(self, text: str) -> None:
+        self._say("error", text)
+        self.failed.emit(text)
+
+    def _say(self, severity: str, text: str) -> None:
+        self.window.show_message(severity, text)
+
+
+def _check_network(project: Project, analysis) -> None:
+    """The quick checks that need no TensorFlow: a network with layers and without errors."""
+    if len(project.network) == 0:
+        raise UserError("the network is empty; add an Input and some layers first")
+    if analysis is not None and analysis.errors:
+        problem = analysis.errors[0]
+        where = f"layer '{problem.node}': " if problem.node else ""
+        raise UserError(f"{where}{problem.message} (see Messages)")
+
+
+def _title(request: RunRequest | None) -> str:
+    if request is None:
+        return "the run"
+    return f"{request.project.name} ({request.label})" if request.label else request.project.name
+
+
+def _ending(request: RunRequest | None, result: Any, run_dir: Path | None) -> tuple[str, str]:
+    """How a run ended, in one sentence, and how serious that is."""
+    where = f" — saved in {run_dir}" if run_dir else ""
+    test = ""
+    if result.test_accuracy is not None:
+        test = f": test accuracy {result.test_accuracy:.1%}"
+    elif result.test_loss is not None:
+        test = f": test loss {result.test_loss:.4g}"
+    title = _title(request)
+    if result.stopped_reason == DIVERGED:
+        return "error", f"{title}: {result.message}{where}"
+    if result.stopped_reason == STOPPED:
+        return "info", f"{title} stopped after {result.epochs} finished epoch(s){test}; the weights so far " \
+                       f"are kept{where}"
+    if result.stopped_reason == EARLY_STOPPING:
+        return "info", f"{title}: {result.message}{test}{where}"
+    return "info", f"{title} finished {result.epochs} epochs{test}{where}"
