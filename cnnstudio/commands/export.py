@@ -8,6 +8,7 @@ model (weights initialised with the project's seed) or the script.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -27,7 +28,9 @@ def run(args: argparse.Namespace) -> int:
     quiet_tensorflow()
     from ..ml.export import export_model, load_keras_model
 
-    if model_file is not None:
+    if model_file is not None and model_file.suffix == ".npz":
+        model = checkpoint_model(project, model_file)
+    elif model_file is not None:
         model = load_keras_model(model_file)
     else:
         model = untrained_model(project)
@@ -48,14 +51,38 @@ def _source(argument: str) -> tuple[Project, Path | None]:
                             "directory, a .cnnproj file or a template name")
         model_file = path / "model.keras"
         if not model_file.is_file():
-            last = path / "checkpoints" / "last.keras"
-            if not last.is_file():
-                raise UserError(f"{path} holds no trained model yet (no model.keras); train it first "
-                                f"or resume it with: cnnstudio train PROJECT --run-dir {path}")
-            print(f"note: {path} did not finish training; exporting its last checkpoint", file=sys.stderr)
+            last = path / "checkpoints" / "last.npz"
+            epoch = _checkpoint_epoch(last)
+            if epoch is None:
+                raise UserError(f"{path} holds no trained model yet (no model.keras and no checkpoint); train "
+                                f"it first or resume it with: cnnstudio train PROJECT --run-dir {path}")
+            print(f"note: {path} did not finish training; exporting its last checkpoint (after epoch {epoch})",
+                  file=sys.stderr)
             model_file = last
         return load_project(path / "project.cnnproj"), model_file
     return resolve_project(argument), None
+
+
+def _checkpoint_epoch(last: Path) -> int | None:
+    """The epoch after which a run's last checkpoint was saved, None when there is none."""
+    if not last.is_file():
+        return None
+    import numpy as np
+
+    try:
+        with np.load(last, allow_pickle=False) as data:
+            return int(json.loads(str(data["state"])).get("epoch", 0))
+    except (OSError, ValueError, KeyError, AttributeError):
+        return None
+
+
+def checkpoint_model(project: Project, last: Path):
+    """The run's network with the weights of its last checkpoint (a run that did not finish)."""
+    from ..ml.training.checkpoints import Checkpoints
+
+    model = untrained_model(project)
+    Checkpoints(last.parent).restore_model(model)
+    return model
 
 
 def untrained_model(project: Project):

@@ -119,3 +119,31 @@ def test_cli_exports_a_python_script(trained, tmp_path, capsys):
     out = tmp_path / "train_lenet5.py"
     assert main(["export", str(run), "--format", "python", "--out", str(out)]) == 0
     compile(out.read_text(), str(out), "exec")
+
+
+
+def test_cli_exports_the_last_checkpoint_of_a_run_that_did_not_finish(tmp_path, capsys):
+    from cnnstudio.ml.trainer import Trainer, TrainingCallbacks
+    from tests.ml.test_trainer import tiny_project, write_quadrants
+
+    class Killed(Exception):
+        pass
+
+    checkpointed = []
+
+    def killed_after_the_first_epoch(report):
+        checkpointed.extend(trainer.model.get_weights())
+        raise Killed
+
+    project = tiny_project("npz:" + str(write_quadrants(tmp_path)), epochs=3, max_steps_per_epoch=4)
+    run = tmp_path / "run"
+    trainer = Trainer(project, run_dir=run, callbacks=TrainingCallbacks(on_epoch=killed_after_the_first_epoch))
+    with pytest.raises(Killed):
+        trainer.run()
+    assert not (run / "model.keras").exists()
+    out = tmp_path / "unfinished.onnx"
+    assert main(["export", str(run), "--format", "onnx", "--out", str(out)]) == 0
+    assert "did not finish training; exporting its last checkpoint (after epoch 1)" in capsys.readouterr().err
+    x = np.random.default_rng(0).random((16, 8, 8, 1), dtype=np.float32)
+    trainer.model.set_weights(checkpointed)
+    assert np.max(np.abs(predict_file("onnx", out, x) - trainer.model.predict(x, verbose=0))) <= 1e-5

@@ -138,6 +138,15 @@ class Checkpoints:
         _assign(model.variables, model_arrays, self.last)
         _assign(optimizer.variables, optimizer_arrays, self.last)
 
+    def restore_model(self, model: keras.Model) -> None:
+        """Load only the model's variables of the last checkpoint (to look at or export an unfinished run)."""
+        try:
+            with np.load(self.last, allow_pickle=False) as data:
+                model_arrays = _ordered(data, "model_")
+        except (OSError, ValueError, KeyError) as exc:
+            raise UserError(f"cannot read the checkpoint {self.last} ({exc})") from None
+        _assign(model.variables, model_arrays, self.last, "it was saved for a different network")
+
     def load_best(self) -> list[np.ndarray] | None:
         try:
             with np.load(self.best, allow_pickle=False) as data:
@@ -161,9 +170,10 @@ def _ordered(data, prefix: str) -> list[np.ndarray]:
     return [data[f"{prefix}{i}"] for i in range(count)]
 
 
-def _assign(variables, arrays: list[np.ndarray], where: Path) -> None:
+def _assign(variables, arrays: list[np.ndarray], where: Path,
+            problem: str = "it does not match this network; choose another --run-dir to start afresh") -> None:
     if len(variables) != len(arrays) or any(tuple(v.shape) != a.shape for v, a in zip(variables, arrays, strict=False)):
-        raise UserError(f"cannot resume from {where}: it does not match this network; "
-                        "choose another --run-dir to start afresh")
+        action = "resume from" if "--run-dir" in problem else "use"
+        raise UserError(f"cannot {action} {where}: {problem}")
     for variable, value in zip(variables, arrays, strict=True):
         variable.assign(value)
