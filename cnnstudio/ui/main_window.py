@@ -95,6 +95,8 @@ class MainWindow(QMainWindow):
 
     def _install_features(self) -> None:
         """Feature packages add their panels, tabs and menus here (one line each)."""
+        from . import datasets  # the Dataset panel: choose, look at, prepare the data; fit the network
+        datasets.install(self)
         from . import explain  # evaluation, saliency and Grad-CAM, what a filter responds to
         explain.install(self)
         from . import playground  # the convolution playground tab
