@@ -98,6 +98,7 @@ class Trainer:
         self._paused_seconds = 0.0
         self._eval_data: dict[str, Any] = {}
         self._info_written = False
+        self._download_tenths = -1
 
     # -- control (thread-safe) ----------------------------------------------------------------
     def pause(self) -> None:
@@ -129,7 +130,8 @@ class Trainer:
         if self.dataset is None:
             from .data import load_dataset
 
-            self.dataset = load_dataset(self.dataset_name, **dataset_options(self.project, s))
+            self.dataset = load_dataset(self.dataset_name, progress=self._download_progress,
+                                        **dataset_options(self.project, s))
         for warning in self.dataset.warnings:
             self.callbacks.message(f"warning: {warning}")
         loss = check_loaded(self.dataset, facts, s)
@@ -162,6 +164,13 @@ class Trainer:
         if message:
             self.callbacks.message(message)
         return result
+
+    def _download_progress(self, fraction: float) -> None:
+        """A message at every tenth of a dataset download (mnist, cifar10, ... the first time)."""
+        tenth = int(fraction * 10 + 1e-9)
+        if tenth > self._download_tenths:
+            self._download_tenths = tenth
+            self.callbacks.message(f"downloading '{self.dataset_name}' into Keras's cache: {tenth * 10}%")
 
     # -- building and resuming ------------------------------------------------------------------
     def _build(self, facts: NetworkFacts, loss) -> None:

@@ -299,6 +299,27 @@ def test_initial_weights_that_are_missing_are_refused_before_training(npz, tmp_p
         train(tiny_project(npz), initial_weights=broken)
 
 
+def test_a_dataset_download_is_reported_in_tenths(monkeypatch):
+    import cnnstudio.ml.data as data
+    from cnnstudio.ml.data.arrays import ArrayDataset
+    from cnnstudio.ml.data.options import LoadOptions
+    from cnnstudio.ml.trainer import TrainingCallbacks
+
+    def downloading(name, progress=None, **options):
+        for fraction in (0.01, 0.05, 0.33, 0.38, 0.71, 1.0):
+            progress(fraction)
+        x = np.random.default_rng(0).random((60, 28, 28), dtype=np.float32)
+        return ArrayDataset.from_arrays(name, tuple("0123456789"), x, np.arange(60) % 10, None, None,
+                                        LoadOptions(validation_split=0.0))
+
+    monkeypatch.setattr(data, "load_dataset", downloading)
+    messages = []
+    train(tiny_project("mnist", units=10, shape=(28, 28, 1), epochs=1, validation_split=0.0),
+          callbacks=TrainingCallbacks(on_message=messages.append), evaluate_test=False)
+    assert [m for m in messages if m.startswith("downloading")] == [
+        f"downloading 'mnist' into Keras's cache: {p}%" for p in (0, 30, 70, 100)]
+
+
 # ---------------------------------------------------------------------- bad input
 
 
