@@ -278,6 +278,19 @@ def test_activation_maximization_raises_each_filters_activation_above_noise(main
     assert "for 3 of 3" in page.summary.text()
 
 
+def test_a_chosen_output_class_is_grown_until_the_network_favours_it(main_window, qtbot):
+    page = maximize_page(main_window, qtbot)
+    page.kind.setCurrentIndex(page.kind.findData("classes"))
+    page.chosen.setText("3")
+    page.steps.setValue(32)
+    page.bar.run_button.click()
+    qtbot.waitUntil(lambda: not page.bar.running, timeout=JOB_TIMEOUT)
+    outcome = page.outcome
+    assert outcome.kind == "classes" and list(outcome.targets) == [3]
+    assert outcome.objective[0] > outcome.start_objective[0]
+    assert page.grid.captions()[0].startswith("class 3\n") and page.grid.keys() == [3]
+
+
 def test_cancel_stops_maximization_and_the_page_says_so(main_window, qtbot):
     page = maximize_page(main_window, qtbot)
     page.steps.setValue(100_000)
