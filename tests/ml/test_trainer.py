@@ -13,7 +13,7 @@ import pytest
 from cnnstudio.core.errors import DatasetError, UserError
 from cnnstudio.core.project import project_from_dict
 from cnnstudio.ml.training.optimizers import EarlyStopping, LearningRateSchedule
-from cnnstudio.ml.training.reporting import DIVERGED, FINISHED, STOPPED
+from cnnstudio.ml.training.reporting import DIVERGED, EARLY_STOPPING, FINISHED, STOPPED
 from cnnstudio.ml.training.settings import TrainingSettings, choose_loss
 
 # ---------------------------------------------------------------------- helpers (used by other test files)
@@ -119,6 +119,71 @@ def test_same_seed_gives_the_same_curves(npz, reference):
     assert [e.loss for e in again.history] == [e.loss for e in first.history]
     assert [e.val_loss for e in again.history] == [e.val_loss for e in first.history]
     assert again.test_loss == first.test_loss
+
+
+# ---------------------------------------------------------------------- settings at work
+
+
+def test_top_k_accuracy_counts_the_true_class_among_the_k_best(npz):
+    trainer, result = train(tiny_project(npz, epochs=1, metrics=["accuracy", "top_k"], top_k=2))
+    x, y = trainer.dataset.test_arrays()
+    ranked = np.argsort(-trainer.model.predict(x, verbose=0), axis=1)
+    assert result.test_accuracy == pytest.approx(np.mean(ranked[:, 0] == y), abs=1e-9)
+    assert result.test_top_k_accuracy == pytest.approx(np.mean((ranked[:, :2] == y[:, None]).any(1)), abs=1e-9)
+    assert result.test_top_k_accuracy > result.test_accuracy
+    epoch = result.history[0]
+    assert epoch.top_k_accuracy >= epoch.accuracy and epoch.val_top_k_accuracy >= epoch.val_accuracy
+
+
+def test_one_hot_labels_give_the_same_curves_as_class_numbers(npz, reference):
+    _, one_hot = train(tiny_project(npz, loss="categorical_crossentropy"))
+    assert [e.loss for e in one_hot.history] == pytest.approx([e.loss for e in reference["result"].history],
+                                                              rel=1e-5)
+    assert one_hot.test_loss == pytest.approx(reference["result"].test_loss, rel=1e-5)
+
+
+@pytest.mark.parametrize("activation, units, classes", [("softmax", 4, 4), (None, 4, 4), ("sigmoid", 1, 2)])
+def test_test_loss_is_the_loss_keras_computes_for_the_output_layer(tmp_path, activation, units, classes):
+    import keras
+
+    x, y = quadrant_arrays(240, 1)
+    xt, yt = quadrant_arrays(60, 2)
+    y, yt = y % classes, yt % classes
+    np.savez(tmp_path / "data.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
+    project = tiny_project(f"npz:{tmp_path / 'data.npz'}", units=units, epochs=2)
+    project.network.set_param("out", "activation", activation)
+    trainer, result = train(project)
+    pred = trainer.model.predict(xt[..., None], verbose=0)
+    if classes == 2:
+        expected = keras.losses.binary_crossentropy(yt[:, None].astype(np.float32), pred)
+        correct = (pred[:, 0] > 0.5) == yt
+    else:
+        expected = keras.losses.sparse_categorical_crossentropy(yt, pred, from_logits=activation is None)
+        correct = pred.argmax(1) == yt
+    assert result.test_loss == pytest.approx(float(np.mean(expected)), rel=1e-4)
+    assert result.test_accuracy == pytest.approx(float(np.mean(correct)), abs=1e-9)
+    assert result.test_accuracy > 0.7  # it learned
+
+
+def test_step_schedule_sets_the_rate_of_each_epoch(npz):
+    trainer, result = train(tiny_project(npz, epochs=3, max_steps_per_epoch=2, schedule="step",
+                                         schedule_params={"every": 1, "factor": 0.5}))
+    assert [e.learning_rate for e in result.history] == pytest.approx([0.01, 0.005, 0.0025])
+    assert float(trainer.optimizer.learning_rate) == pytest.approx(0.0025)
+
+
+def test_early_stopping_ends_the_run_and_keeps_the_best_epochs_weights(tmp_path):
+    rng = np.random.default_rng(0)  # labels that are pure noise: validation loss soon rises
+    np.savez(tmp_path / "noise.npz", x_train=rng.random((200, 8, 8)).astype(np.float32),
+             y_train=rng.integers(0, 4, 200), x_test=rng.random((40, 8, 8)).astype(np.float32),
+             y_test=rng.integers(0, 4, 40))
+    trainer, result = train(tiny_project(f"npz:{tmp_path / 'noise.npz'}", epochs=30, early_stopping=2,
+                                         validation_split=0.3))
+    val = [e.val_loss for e in result.history]
+    best = int(np.argmin(val)) + 1
+    assert result.stopped_reason == EARLY_STOPPING and result.epochs == best + 2 < 30
+    assert result.best_epoch == best and "kept the weights of epoch" in result.message
+    assert trainer.evaluate("validation")["loss"] == pytest.approx(val[best - 1], rel=1e-5)
 
 
 # ---------------------------------------------------------------------- control
