@@ -304,6 +304,18 @@ def test_cancel_stops_maximization_and_the_page_says_so(main_window, qtbot):
     assert page.grid.count() == 2 and page.bar.run_button.isEnabled()
 
 
+def test_closing_the_window_stops_a_long_maximization(make_window, qtbot):
+    window = make_window()
+    page = maximize_page(window, qtbot)
+    page.steps.setValue(100_000)
+    page.first.setValue(1)
+    page.bar.run_button.click()
+    qtbot.waitUntil(lambda: "steps" in page.bar.progress.format(), timeout=JOB_TIMEOUT)
+    job = page.bar.job
+    window.close()
+    assert job.cancelled and window.ml_thread.shutdown(timeout_ms=0)  # the ML thread has ended
+
+
 def test_chosen_filters_are_parsed_in_plain_words():
     from cnnstudio.core.errors import UserError
     from cnnstudio.ui.explain.maximize_page import parse_indices

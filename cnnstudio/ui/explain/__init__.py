@@ -45,6 +45,14 @@ def install(window: MainWindow) -> ExplainViews:
     area.addTab(maximize, "What filters respond to")
     views = ExplainViews(evaluation, saliency, maximize)
 
+    def stop_long_jobs() -> bool:
+        """Closing the window stops an evaluation or a maximization at its next step (never vetoes)."""
+        for bar in (evaluation.bar, maximize.bar):
+            bar.cancel()
+        return True
+
+    window.close_guards.append(stop_long_jobs)
+
     def evaluate_on(split: str, start: bool) -> None:
         show_page(window, evaluation)
         evaluation.choose_split(split)
