@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
 
@@ -113,7 +111,6 @@ def test_cli_export_of_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1 and "not a run directory" in err
 
 
-@pytest.mark.skipif(importlib.util.find_spec("cnnstudio.ml.codegen") is None, reason="codegen not present yet")
 def test_cli_exports_a_python_script(trained, tmp_path, capsys):
     _, run, _ = trained
     out = tmp_path / "train_lenet5.py"
