@@ -97,10 +97,18 @@ class MainWindow(QMainWindow):
         """Feature packages add their panels, tabs and menus here (one line each)."""
         from . import datasets  # the Dataset panel: choose, look at, prepare the data; fit the network
         datasets.install(self)
+        from . import runs  # the Runs panel: every training run, compared, reopened, exported, deleted
+        runs.install(self)
         from . import explain  # evaluation, saliency and Grad-CAM, what a filter responds to
         explain.install(self)
+        from .inspect import install as install_inspection  # filters, feature maps, drawing, prediction
+        install_inspection(self)
         from . import playground  # the convolution playground tab
         playground.install(self)
+        from . import codeview  # the Code panel: the network as Keras Python, live; the training script
+        codeview.install(self)
+        from . import exporting  # File > Export… and File > Import Keras Model… (also by dropping a file)
+        exporting.install(self)
 
     def menu(self, name: str) -> QMenu:
         """The top-level menu with object name ``menu_<key>`` for ``name`` ("&Train" -> menu_train),

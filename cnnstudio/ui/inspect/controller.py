@@ -1,0 +1,210 @@
+"""What the inspection views share: the model they look at, the analysis of the current input,
+the dataset's index and misclassified lists, and a word on what the ML thread is doing.
+
+Jobs go through `submit`, which remembers what is pending, so a view can say "waiting for
+training to finish…" when its answer is held up, instead of seeming frozen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QWidget
+
+from ..inspect_area import InputImage, current_input
+from . import jobs
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+WAIT_NOTICE_MS = 300  # say "waiting…" only when an answer takes longer than this
+
+
+class InspectController(QObject):
+    modelChanged = Signal(object)  # ModelFacts of the model now inspected
+    stale = Signal()  # the model changed (edit, other run): views should ask again when shown
+    analysisReady = Signal(object)  # jobs.Analysis of the current input
+    analysisFailed = Signal(str)
+    indexReady = Signal(object)  # jobs.DatasetIndex
+    misclassifiedReady = Signal(object)  # jobs.Misclassified
+    statusChanged = Signal(str)  # "" when idle
+    runsChanged = Signal()  # the list of runs offered for inspection changed
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.workspace = window.workspace
+        self.current = current_input(window)
+        self.facts = self.workspace.facts
+        self.analysis: jobs.Analysis | None = None
+        self.index: jobs.DatasetIndex | None = None
+        self.misclassified: dict[str, jobs.Misclassified] = {}
+        self.want_maps = False  # the feature-maps view is showing: analyses include every layer
+        self.runs: list[Path] = []  # runs inspected in this session, newest first
+        self._pending: dict[str, Any] = {}
+        self._status = ""
+        self._wait_timer = QTimer(self, singleShot=True, interval=WAIT_NOTICE_MS)
+        self._wait_timer.timeout.connect(self._update_status)
+        self.workspace.modelReady.connect(self._on_model_ready)
+        self.workspace.stale.connect(self._on_stale)
+        self.current.changed.connect(self._on_input)
+        window.document.lockedChanged.connect(lambda _locked: self._update_status())
+        window.model_source.changed.connect(self._remember_run)
+        self._remember_run(window.model_source.run_dir)
+
+    # -- jobs -------------------------------------------------------------------------------------
+    def submit(self, key: str, fn: Callable[..., Any], *args: Any, on_result: Callable[[Any], None],
+               on_error: Callable[[str], None] | None = None) -> None:
+        """Run ``fn(workspace, *args)`` with the current model loaded; latest wins per `key`."""
+        holder: list = []
+
+        def done() -> bool:
+            if holder and self._pending.get(key) is holder[0]:
+                del self._pending[key]
+                self._update_status()
+                return True
+            return False
+
+        def result(value: Any) -> None:
+            if done():
+                on_result(value)
+
+        def error(message: str) -> None:
+            if done():
+                (on_error or self._report)(message)
+
+        holder.append(self.workspace.with_model(fn, *args, on_result=result, on_error=error, key=f"inspect-{key}"))
+        self._pending[key] = holder[0]
+        self._wait_timer.start()
+
+    def is_pending(self, key: str) -> bool:
+        return key in self._pending
+
+    def _report(self, message: str) -> None:
+        self.window.show_message("error", message)
+
+    @property
+    def status(self) -> str:
+        return self._status
+
+    def _update_status(self) -> None:
+        if not self._pending:
+            text = ""
+        elif self._training_running():
+            text = "waiting for training to finish…"
+        elif self._wait_timer.isActive():
+            return  # not long enough to mention
+        else:
+            text = "working…"
+        if text != self._status:
+            self._status = text
+            self.statusChanged.emit(text)
+
+    def _training_running(self) -> bool:
+        training = getattr(self.window, "training", None)
+        running = getattr(training, "is_running", None)
+        if callable(running):
+            running = running()
+        return bool(running) if running is not None else self.window.document.locked
+
+    # -- the model --------------------------------------------------------------------------------
+    def _on_model_ready(self, facts: Any) -> None:
+        self.facts = facts
+        self.modelChanged.emit(facts)
+
+    def _on_stale(self) -> None:
+        self.analysis = None
+        self.index = None
+        self.misclassified.clear()
+        self.stale.emit()
+
+    @property
+    def source_name(self) -> str:
+        run = self.window.model_source.run_dir
+        return run.name if run is not None else "untrained network"
+
+    def _remember_run(self, run: Path | None) -> None:
+        if run is not None:
+            run = Path(run)
+            self.runs = [run] + [r for r in self.runs if r != run][:9]
+            self.runsChanged.emit()
+
+    def open_run(self, parent: QWidget) -> bool:
+        """Ask for a training run's folder and inspect its model."""
+        from .model_bar import ask_run_folder, has_model
+
+        folder = ask_run_folder(parent, str(self.runs[0].parent) if self.runs else "")
+        if folder is None:
+            return False
+        if not has_model(folder):
+            self.window.show_message("error", f"{folder} holds no trained model (model.keras); "
+                                              "choose the folder of a finished training run")
+            return False
+        self.window.model_source.set_run_dir(folder)
+        return True
+
+    # -- the current input ------------------------------------------------------------------------
+    def _on_input(self, value: InputImage | None) -> None:
+        if value is None:
+            self.analysis = None
+            return
+        if self.analysis is not None and self.analysis.input is value and self._complete(self.analysis):
+            self.analysisReady.emit(self.analysis)
+            return
+        self.analyse()
+
+    def _complete(self, analysis: jobs.Analysis) -> bool:
+        return analysis.activations is not None or not self.want_maps
+
+    def analyse(self) -> None:
+        """Ask for the analysis of the current input (probabilities, and maps if they are shown)."""
+        value = self.current.value
+        if value is None:
+            return
+        if self.analysis is not None and self.analysis.input is value and self._complete(self.analysis):
+            self.analysisReady.emit(self.analysis)
+            return
+        self.submit("input", jobs.analyse, value, self.want_maps, on_result=self._analysed,
+                    on_error=self.analysisFailed.emit)
+
+    def show_analysis(self, analysis: jobs.Analysis) -> None:
+        """Make an input analysed together with its loading (a drawing, a dataset image) current."""
+        self.analysis = analysis
+        self.current.set(analysis.input)
+
+    def _analysed(self, analysis: jobs.Analysis) -> None:
+        if analysis.input is not self.current.value:
+            return  # the input changed meanwhile; its own analysis follows
+        self.analysis = analysis
+        self.analysisReady.emit(analysis)
+
+    def load_input(self, key: str, fn: Callable[..., Any], *args: Any,
+                   on_error: Callable[[str], None] | None = None) -> None:
+        """Run a job returning a `jobs.Analysis` of a new input, then make that input current."""
+        self.submit(key, fn, *args, self.want_maps, on_result=self.show_analysis,
+                    on_error=on_error or self.analysisFailed.emit)
+
+    # -- the dataset ------------------------------------------------------------------------------
+    def request_index(self) -> None:
+        if self.index is not None:
+            self.indexReady.emit(self.index)
+        elif not self.is_pending("index"):
+            self.submit("index", jobs.dataset_index, on_result=self._indexed, on_error=self.analysisFailed.emit)
+
+    def _indexed(self, index: jobs.DatasetIndex) -> None:
+        self.index = index
+        self.indexReady.emit(index)
+
+    def request_misclassified(self, split: str) -> None:
+        if split in self.misclassified:
+            self.misclassifiedReady.emit(self.misclassified[split])
+        else:
+            self.submit(f"misclassified-{split}", jobs.misclassified, split, on_result=self._found_misclassified,
+                        on_error=self.analysisFailed.emit)
+
+    def _found_misclassified(self, found: jobs.Misclassified) -> None:
+        self.misclassified[found.split] = found
+        self.misclassifiedReady.emit(found)

@@ -1,0 +1,343 @@
+"""The filters view: every kernel of a convolution layer as one tiled picture, blue for negative
+weights, red for positive, white for zero; hover reads a weight, a click enlarges the filter.
+
+Works on the untrained network and on trained runs, and follows training live through the
+trainer's snapshots of the watched layer (no work for the busy ML thread).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+
+from cnnstudio.core.errors import UserError
+
+from ..widgets import signals_blocked
+from . import colors, export, filter_sets, jobs
+from .controller import InspectController
+from .filter_detail import FilterDetail
+from .filter_sets import MODE_TEXT, RGB, FilterPicture
+from .model_bar import ModelBar
+from .plots import menus_kept_by, style_view
+
+
+class FiltersPage(QWidget):
+    shown = Signal()  # the grid shows a new set of filters
+
+    def __init__(self, controller: InspectController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("filtersView")
+        self.controller = controller
+        self.kernels: jobs.LayerKernels | None = None
+        self.picture: FilterPicture | None = None
+        self.live: tuple[int, int] | None = None  # (epoch, batch) of the snapshot shown, while training
+        self._dirty = True
+        self._training = None
+        self.model_bar = ModelBar(controller, self)
+        self.layer_combo = QComboBox(self, objectName="filterLayer")
+        self.layer_combo.setToolTip("The convolution layer whose filters are shown")
+        self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.mode_combo = QComboBox(self, objectName="filterMode")
+        self.mode_combo.setToolTip("A filter has a kernel per input channel: show each, their average, "
+                                   "or (first layer on colour images) the three as one colour picture")
+        self.scale_combo = QComboBox(self, objectName="filterScale")
+        self.scale_combo.addItem("One scale for all filters", True)
+        self.scale_combo.addItem("Each filter on its own scale", False)
+        self.scale_combo.setToolTip("One scale compares filters' strengths; each filter's own scale shows the "
+                                    "pattern of weak filters too")
+        self.png_button = QPushButton("Export PNG…", self, objectName="exportFiltersPng")
+        self.npz_button = QPushButton("Export .npz…", self, objectName="exportFiltersNpz")
+        self.npz_button.setToolTip("The kernels and biases as shown (cnnstudio.ml.inspection.load_filters reads it)")
+        self.caption = QLabel(self, objectName="filtersCaption")
+        self.caption.setWordWrap(True)
+        self.banner = QLabel(self, objectName="filtersMessage")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        with menus_kept_by(self):
+            self.plot = pg.GraphicsLayoutWidget(self)
+            self.plot.setObjectName("filtersGrid")
+            style_view(self.plot)
+            self.box = self.plot.addViewBox(lockAspect=True, invertY=True)
+            self.box.setMenuEnabled(False)
+            self.image = pg.ImageItem(axisOrder="row-major")
+            self.box.addItem(self.image)
+            self.colorbar = pg.ColorBarItem(values=(-1, 1), colorMap=colors.colormap(colors.DIVERGING),
+                                            interactive=False, width=14)
+            self.colorbar.axis.enableAutoSIPrefix(False)
+            self.plot.addItem(self.colorbar)
+        self.detail = FilterDetail(self)
+        self.readout = QLabel("Point at a filter to read its weights; click it to enlarge it.", self,
+                              objectName="filtersReadout")
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.plot)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setSizes([1000, 360])
+        self.splitter.setChildrenCollapsible(False)
+        self.mode_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        top = QHBoxLayout()
+        top.addWidget(self.model_bar, 1)
+        top.addWidget(self.png_button)
+        top.addWidget(self.npz_button)
+        choices = QHBoxLayout()
+        for text, widget in (("Layer", self.layer_combo), ("Show", self.mode_combo), ("Scale", self.scale_combo)):
+            choices.addWidget(QLabel(text, self))
+            choices.addWidget(widget)
+        choices.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 4)
+        layout.addLayout(top)
+        layout.addLayout(choices)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.readout)
+        self.layer_combo.activated.connect(lambda _i: self.request())
+        self.mode_combo.activated.connect(lambda _i: self.redraw())
+        self.scale_combo.activated.connect(lambda _i: self.redraw())
+        self.png_button.clicked.connect(self.export_png)
+        self.npz_button.clicked.connect(self.export_npz)
+        self.plot.scene().sigMouseMoved.connect(self._hover)
+        self.plot.scene().sigMouseClicked.connect(self._click)
+        controller.modelChanged.connect(self._fill_layers)
+        controller.stale.connect(self._on_stale)
+        controller.statusChanged.connect(lambda _text: self._update_caption())
+        if controller.facts is not None:
+            self._fill_layers(controller.facts)
+        QTimer.singleShot(0, self.follow_training)
+
+    # -- model and layer --------------------------------------------------------------------------
+    @property
+    def layer(self) -> str | None:
+        return self.layer_combo.currentData()
+
+    def _fill_layers(self, facts) -> None:
+        chosen = self.layer
+        kinds = {layer.name: layer for layer in facts.layers}
+        with signals_blocked(self.layer_combo):
+            self.layer_combo.clear()
+            for name in facts.conv_layers:
+                fact = kinds[name]
+                self.layer_combo.addItem(f"{name} ({fact.type}, {fact.output_shape[-1]} filters)", name)
+            found = self.layer_combo.findData(chosen) if chosen is not None else -1
+            self.layer_combo.setCurrentIndex(found if found >= 0 else 0)
+        if not facts.conv_layers:
+            self._show_problem("This network has no convolution layer, so it has no filters to show.")
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.follow_training()
+        if self._dirty:
+            self.request()
+
+    def _on_stale(self) -> None:
+        self._dirty = True
+        self.live = None
+        if self.isVisible():
+            self.request()
+
+    def request(self, layer: str | None = None) -> None:
+        """Load the filters of `layer` (default: the one chosen) from the model now inspected."""
+        self._dirty = False
+        layer = layer or self.layer
+        self.controller.submit("filters", _load_filters, layer, on_result=self._loaded, on_error=self._show_problem)
+
+    def _loaded(self, kernels: jobs.LayerKernels | None) -> None:
+        if kernels is None:
+            self._show_problem("This network has no convolution layer, so it has no filters to show.")
+            return
+        found = self.layer_combo.findData(kernels.layer)
+        if found >= 0 and found != self.layer_combo.currentIndex():
+            with signals_blocked(self.layer_combo):
+                self.layer_combo.setCurrentIndex(found)
+        self.live = None
+        self.show_kernels(kernels)
+
+    # -- drawing ----------------------------------------------------------------------------------
+    def show_kernels(self, kernels: jobs.LayerKernels) -> None:
+        """Draw a layer's per-channel kernels in the chosen mode and scale."""
+        first = self.kernels is None or self.kernels.layer != kernels.layer \
+            or self.kernels.kernels.shape != kernels.kernels.shape
+        self.kernels = kernels
+        self.banner.hide()
+        if first:
+            self._fill_modes(kernels)
+        self.redraw(fit=first)
+
+    def _fill_modes(self, kernels: jobs.LayerKernels) -> None:
+        chosen = self.mode_combo.currentData()
+        modes = filter_sets.available_modes(kernels)
+        with signals_blocked(self.mode_combo):
+            self.mode_combo.clear()
+            for mode in modes:
+                self.mode_combo.addItem(MODE_TEXT[mode], mode)
+            mode = chosen if chosen in modes and chosen != RGB else filter_sets.default_mode(kernels)
+            self.mode_combo.setCurrentIndex(self.mode_combo.findData(mode))
+        self.mode_combo.setEnabled(kernels.kernels.shape[-1] > 1)
+
+    def redraw(self, fit: bool = False) -> None:
+        if self.kernels is None:
+            return
+        shared = bool(self.scale_combo.currentData())
+        self.picture = filter_sets.picture(self.kernels, self.mode_combo.currentData(), shared)
+        self.image.setImage(self.picture.rgba(), autoLevels=False)
+        if fit:
+            self.box.autoRange(padding=0.01)
+        vmax = self.picture.vmax if shared else 1.0
+        self.colorbar.setLevels(values=(-vmax, vmax))
+        self.colorbar.setVisible(self.picture.mode != RGB)
+        self.colorbar.axis.setLabel("weight" if shared else "weight ÷ the filter's largest |weight|")
+        if self.detail.filter_index is not None and self.detail.filter_index < len(self.kernels.kernels):
+            self.detail.show_filter(self.picture, self.detail.filter_index)
+        else:
+            self.detail.clear()
+        self._update_caption()
+        self.shown.emit()
+
+    def _update_caption(self) -> None:
+        if self.kernels is None:
+            self.caption.setText(self.controller.status)
+            return
+        n, kh, kw, c = self.kernels.kernels.shape
+        values = self.kernels.kernels
+        source = self.controller.source_name
+        trained = "trained model of run " + source if self.controller.window.model_source.run_dir else source
+        text = (f"<b>{self.kernels.layer}</b> of the {trained}: {n} filter{'s' * (n != 1)} of {kh}×{kw}, "
+                f"each reading {c} input channel{'s' * (c != 1)}; weights {values.min():+.3f} to {values.max():+.3f}")
+        if self.live is not None:
+            text += (f" — <span style='color:#d93636; font-weight:600;'>live</span>: epoch {self.live[0]}, "
+                     f"batch {self.live[1]}")
+        elif self.controller.status:
+            text += f" — {self.controller.status}"
+        self.caption.setText(text)
+
+    def _show_problem(self, message: str) -> None:
+        self.banner.setText(message)
+        self.banner.show()
+        self.caption.setText("")
+
+    # -- mouse ------------------------------------------------------------------------------------
+    def _pixel(self, scene_pos: QPointF) -> tuple[float, float] | None:
+        if self.picture is None:
+            return None
+        point = self.image.mapFromScene(scene_pos)
+        return point.x(), point.y()
+
+    def _hover(self, scene_pos: QPointF) -> None:
+        pixel = self._pixel(scene_pos)
+        found = self.picture.at(*pixel) if pixel is not None else None
+        if found is None:
+            return
+        tile, filter_index, row, col = found
+        picture = self.picture
+        channel = int(picture.channels[tile])
+        if picture.mode == RGB:
+            r, g, b = (float(v) for v in picture.values[tile][row, col])
+            where, value = "", f"red {r:+.4f}, green {g:+.4f}, blue {b:+.4f}"
+        else:
+            value = f"weight {float(picture.values[tile][row, col]):+.4f}"
+            if channel == -1:
+                where = " (average of its input channels)"
+            else:
+                where = f", input channel {channel}" if self.kernels.kernels.shape[-1] > 1 else ""
+        bias = ""
+        if picture.biases is not None and filter_index < len(picture.biases):
+            bias = f" (bias {float(picture.biases[filter_index]):+.4f})"
+        text = f"filter {filter_index}{where}, row {row}, column {col}: {value}{bias}"
+        self.readout.setText(text)
+        self.plot.setToolTip(text)
+
+    def _click(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        pixel = self._pixel(event.scenePos())
+        found = self.picture.at(*pixel) if pixel is not None else None
+        if found is not None:
+            tile, filter_index, _row, _col = found
+            channel = int(self.picture.channels[tile])
+            self.detail.show_filter(self.picture, filter_index, channel)
+
+    def select_filter(self, filter_index: int, channel: int | None = None) -> None:
+        """Enlarge a filter, as a click on it does."""
+        if self.picture is not None:
+            self.detail.show_filter(self.picture, filter_index, channel)
+
+    # -- live during training ---------------------------------------------------------------------
+    def follow_training(self) -> None:
+        """Listen to the training controller's snapshots, if the window has one (connected once)."""
+        training = getattr(self.controller.window, "training", None)
+        if training is None or training is self._training:
+            return
+        signal = getattr(training, "snapshot", None)
+        if signal is None or not hasattr(signal, "connect"):
+            return
+        signal.connect(self.show_snapshot)
+        self._training = training
+
+    def show_snapshot(self, snapshot) -> None:
+        """Redraw from a training snapshot when it holds the weights of the layer shown."""
+        weights = getattr(snapshot, "weights", None) or {}
+        layer = self.layer
+        if layer not in weights:
+            return
+        kind = self.kernels.layer_type if self.kernels is not None and self.kernels.layer == layer else ""
+        if not kind and self.controller.facts is not None:
+            kind = next((f.type for f in self.controller.facts.layers if f.name == layer), "")
+        kernels = filter_sets.kernels_from_weights(layer, kind, list(weights[layer]))
+        if kernels is None:
+            return
+        self.live = (int(getattr(snapshot, "epoch", 0)), int(getattr(snapshot, "batch", 0)))
+        self.show_kernels(kernels)
+
+    # -- export -----------------------------------------------------------------------------------
+    def _suggestion(self, suffix: str) -> str:
+        layer = self.kernels.layer if self.kernels is not None else "filters"
+        return str(Path.home() / f"filters-{layer}{suffix}")
+
+    def export_png(self) -> None:
+        path = export.ask_save_path(self, "Export Filters as PNG", self._suggestion(".png"), export.PNG_FILTER)
+        if path is not None:
+            self._saved(lambda: export.save_png(self.splitter, path))
+
+    def export_npz(self) -> None:
+        if self.picture is None or self.kernels is None:
+            self._show_problem("There are no filters to export yet.")
+            return
+        path = export.ask_save_path(self, "Export Filters as NumPy", self._suggestion(".npz"),
+                                    f"{export.NPZ_FILTER};;{export.NPY_FILTER}")
+        if path is None:
+            return
+        kernels = self.shown_kernels()
+        if path.suffix.lower() == ".npy":
+            self._saved(lambda: export.save_array(path, kernels))
+        else:
+            vmax = float(np.abs(kernels).max()) if kernels.size else 1.0
+            self._saved(lambda: export.save_filter_set(path, self.kernels.layer, self.picture.mode, kernels,
+                                                       self.kernels.biases, vmax if vmax > 0 else 1.0))
+
+    def shown_kernels(self) -> np.ndarray:
+        """The kernels in the mode shown, (n, kh, kw, channels) like `FilterSet.kernels`."""
+        k = self.kernels.kernels
+        if self.picture is not None and self.picture.mode == "average":
+            return k.mean(axis=-1, keepdims=True)
+        return k
+
+    def _saved(self, save) -> None:
+        try:
+            path = save()
+        except UserError as exc:
+            self._show_problem(str(exc))
+            return
+        self.controller.window.show_message("info", f"Saved {path}")
+
+
+def _load_filters(ws, layer: str | None) -> jobs.LayerKernels | None:
+    """On the ML thread: the chosen layer's kernels, or the first convolution's (None if there is none)."""
+    convs = ws.facts.conv_layers
+    if not convs:
+        return None
+    return jobs.layer_kernels(ws, layer if layer in convs else convs[0])

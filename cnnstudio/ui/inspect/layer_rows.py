@@ -1,0 +1,271 @@
+"""One row per layer in the feature-maps view: a grid of maps for convolution and pooling layers,
+a bar chart for flat layers (Dense, Flatten, global pooling), always with the layer's id, type
+and output shape."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
+
+from ..theme import ERROR_COLOR
+from . import colors
+from .pixel_view import Mark, PixelView
+from .plots import QuietPlot, palette_color
+from .tiles import TileLayout, tile
+
+MAP_SIZES = {"small": 44, "medium": 72, "large": 120}  # about this many screen pixels per map
+LINE_ABOVE = 4096  # flat layers with more values are drawn as a filled line, not bars
+
+
+def shape_text(shape: tuple) -> str:
+    return "×".join("?" if s is None else str(s) for s in shape) or "?"
+
+
+def header_text(name: str, kind: str, shape: tuple, extra: str = "") -> str:
+    more = f" — {extra}" if extra else ""
+    return f"<b>{name}</b> · {kind} · {shape_text(shape)}{more}"
+
+
+class LayerRow(QWidget):
+    """Base: a header line above the layer's picture."""
+
+    hovered = Signal(str)  # a line describing the value under the mouse ("" when it leaves)
+    exportRequested = Signal(str)  # the layer whose output the user wants as a .npy file
+
+    def __init__(self, name: str, kind: str, shape: tuple, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name, self.kind, self.shape = name, kind, tuple(shape)
+        self.setObjectName(f"layerRow_{name}")
+        self.header = QLabel(header_text(name, kind, shape), self)
+        self.header.setWordWrap(True)
+        self.header.setToolTip("Right-click to export this layer's output as a .npy file")
+        self.body = QVBoxLayout(self)
+        self.body.setContentsMargins(6, 8, 6, 4)
+        self.body.setSpacing(3)
+        self.body.addWidget(self.header)
+        self.values: np.ndarray | None = None
+
+    def set_values(self, values: np.ndarray | None, order: np.ndarray | None = None) -> None:
+        self.values = None if values is None else np.asarray(values)
+
+    def describe(self, extra: str) -> None:
+        self.header.setText(header_text(self.name, self.kind, self.shape, extra))
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802
+        if self.values is None:
+            return
+        menu = QMenu(self)
+        menu.addAction(f"Export {self.name}'s Output as .npy…", lambda: self.exportRequested.emit(self.name))
+        menu.exec(event.globalPos())
+
+
+class MapsRow(LayerRow):
+    """Feature maps of one layer as one tiled image, busiest channel first."""
+
+    positionClicked = Signal(str, int, int, int)  # layer, channel, row, col
+
+    def __init__(self, name: str, kind: str, shape: tuple, parent: QWidget | None = None) -> None:
+        super().__init__(name, kind, shape, parent)
+        self.view = PixelView(self, zoom=2, minimum=40)
+        self.view.frame = False
+        self.view.setObjectName(f"maps_{name}")
+        self.body.addWidget(self.view)
+        self.order = np.zeros(0, np.int64)
+        self.tiles = np.zeros((0, 1, 1), np.float32)  # (maps, h, w) in the order shown
+        self.layout_: TileLayout | None = None
+        self.shared_scale = False
+        self.map_size = MAP_SIZES["medium"]
+        self.selected: tuple[int, int, int] | None = None  # (channel, row, col)
+        self.view.hovered.connect(self._hover)
+        self.view.clicked.connect(self._click)
+
+    @property
+    def is_sequence(self) -> bool:
+        return len(self.shape) == 2
+
+    def set_values(self, values: np.ndarray | None, order: np.ndarray | None = None) -> None:
+        super().set_values(values)
+        if values is None:
+            self.tiles = np.zeros((0, 1, 1), np.float32)
+            self.view.set_image(None)
+            return
+        values = np.asarray(values, dtype=np.float32)
+        if self.is_sequence:  # (length, channels): one picture, a row per channel
+            self.order = np.arange(values.shape[-1])
+            self.tiles = values.T[None]
+        else:
+            self.order = np.asarray(order if order is not None else np.arange(values.shape[-1]))
+            self.tiles = np.moveaxis(values, -1, 0)[self.order]
+        low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+        count = len(self.order) if not self.is_sequence else 1
+        what = "channels as rows" if self.is_sequence else (
+            f"{count} map{'s' * (count != 1)}{', busiest first' if count > 1 else ''}")
+        self.describe(f"{what}; values {low:.3g} to {high:.3g}")
+        self.redraw()
+
+    def set_style(self, shared_scale: bool, map_size: int) -> None:
+        self.shared_scale, self.map_size = shared_scale, map_size
+        self.redraw()
+
+    def redraw(self) -> None:
+        if not len(self.tiles):
+            return
+        n, h, w = self.tiles.shape
+        zoom = int(np.clip(round(self.map_size / max(h, w)), 1, 16))
+        if self.is_sequence:
+            zoom = max(1, min(zoom, (max(self.width(), 200) - 12) // max(w, 1)))
+        columns = max(1, (max(self.width(), 200) - 12 + zoom) // (zoom * (w + 1)))
+        self.layout_ = TileLayout(n, h, w, min(columns, n))
+        self.view.set_zoom(zoom)
+        self.view.set_image(self._colour(tile(self.tiles, self.layout_)))
+        self._mark_selected()
+
+    def _colour(self, tiled: np.ndarray) -> np.ndarray:
+        signed = bool(np.nanmin(self.tiles) < 0) if self.tiles.size else False
+        if self.shared_scale or len(self.tiles) == 1:
+            if signed:
+                return colors.diverging(tiled, float(np.abs(self.tiles).max()))
+            return colors.sequential(tiled, 0.0, float(self.tiles.max()))
+        scaled = self._each_map_scaled(signed)
+        tiled = tile(scaled, self.layout_)
+        return colors.diverging(tiled, 1.0) if signed else colors.sequential(tiled, 0.0, 1.0)
+
+    def _each_map_scaled(self, signed: bool) -> np.ndarray:
+        if signed:
+            return self.tiles / colors.largest_magnitude(self.tiles)[:, None, None]
+        peak = self.tiles.reshape(len(self.tiles), -1).max(axis=1)
+        return self.tiles / np.where(peak > 0, peak, 1.0)[:, None, None]
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.layout_ is not None and event.oldSize().width() != event.size().width():
+            self.redraw()
+
+    # -- mouse ------------------------------------------------------------------------------------
+    def _locate(self, pixel: tuple[float, float] | None) -> tuple[int, int, int] | None:
+        """(channel, row, col) under an image pixel of the tiled picture ((channel, position, 0) for
+        sequences)."""
+        if pixel is None or self.layout_ is None:
+            return None
+        found = self.layout_.locate(*pixel)
+        if found is None:
+            return None
+        index, row, col = found
+        if self.is_sequence:  # the picture is (channels, length)
+            return row, col, 0
+        return int(self.order[index]), row, col
+
+    def _hover(self, pixel) -> None:
+        found = self._locate(pixel)
+        if found is None or self.values is None:
+            self.hovered.emit("")
+            return
+        channel, row, col = found
+        if self.is_sequence:  # row holds the position along the sequence
+            self.hovered.emit(f"{self.name}, channel {channel}, position {row}: {self.values[row, channel]:.4g}")
+        else:
+            value = self.values[row, col, channel]
+            self.hovered.emit(f"{self.name}, map {channel}, row {row}, column {col}: {value:.4g} "
+                              "— click to see what this position looks at")
+
+    def _click(self, x: int, y: int) -> None:
+        found = self._locate((x, y))
+        if found is not None and not self.is_sequence:
+            channel, row, col = found
+            self.positionClicked.emit(self.name, channel, row, col)
+
+    def select(self, channel: int | None, row: int = 0, col: int = 0) -> None:
+        self.selected = None if channel is None else (channel, row, col)
+        self._mark_selected()
+
+    def _mark_selected(self) -> None:
+        if self.selected is None or self.layout_ is None or self.is_sequence:
+            self.view.set_marks([])
+            return
+        channel, row, col = self.selected
+        where = np.flatnonzero(self.order == channel)
+        if not len(where):
+            self.view.set_marks([])
+            return
+        top, left = self.layout_.origin(int(where[0]))
+        self.view.set_marks([Mark(left + col, top + row, 1, 1, "#ffb000")])
+
+    def shown_maps(self) -> np.ndarray:
+        """The maps as drawn, (maps, h, w), in the order shown (see `order`)."""
+        return self.tiles
+
+
+class BarsRow(LayerRow):
+    """A flat layer's values as bars (one per unit)."""
+
+    def __init__(self, name: str, kind: str, shape: tuple, parent: QWidget | None = None) -> None:
+        super().__init__(name, kind, shape, parent)
+        self.plot = QuietPlot(self)
+        self.plot.setObjectName(f"bars_{name}")
+        self.plot.setFixedHeight(110)
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", "unit")
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.85)
+        self.line = pg.PlotDataItem()
+        item.addItem(self.bars)
+        item.addItem(self.line)
+        self.body.addWidget(self.plot)
+        self.plot.scene().sigMouseMoved.connect(self._hover)
+
+    def set_values(self, values: np.ndarray | None, order: np.ndarray | None = None) -> None:
+        super().set_values(values)
+        if values is None:
+            self.bars.setOpts(x=[], height=[])
+            self.line.setData([], [])
+            return
+        v = np.asarray(values, dtype=np.float32).reshape(-1)
+        x = np.arange(len(v))
+        positive = palette_color(self, QPalette.ColorRole.Highlight)
+        if len(v) > LINE_ABOVE:
+            self.bars.setOpts(x=[], height=[])
+            self.line.setData(x, v, pen=pg.mkPen(positive), fillLevel=0, brush=pg.mkBrush(positive))
+        else:
+            self.line.setData([], [])
+            brushes = [pg.mkBrush(positive) if value >= 0 else pg.mkBrush(ERROR_COLOR) for value in v]
+            self.bars.setOpts(x=x, height=v, width=0.85, brushes=brushes, pens=[None] * len(v))
+        item = self.plot.getPlotItem()
+        item.setXRange(-0.5, len(v) - 0.5, padding=0.01)
+        low, high = min(0.0, float(v.min())), max(0.0, float(v.max()))
+        item.setYRange(low, high if high > low else low + 1.0, padding=0.05)
+        top = int(np.argmax(v)) if len(v) else 0
+        active = int((v > 0).sum())
+        self.describe(f"values {v.min():.3g} to {v.max():.3g}; largest: unit {top}; {active} of {len(v)} above 0")
+
+    def _hover(self, scene_pos: QPointF) -> None:
+        if self.values is None:
+            return
+        point = self.plot.getPlotItem().getViewBox().mapSceneToView(scene_pos)
+        unit = int(round(point.x()))
+        v = self.values.reshape(-1)
+        if 0 <= unit < len(v):
+            self.hovered.emit(f"{self.name}, unit {unit}: {v[unit]:.4g}")
+
+    def leaveEvent(self, event) -> None:  # noqa: N802
+        self.hovered.emit("")
+        super().leaveEvent(event)
+
+
+class NoteRow(LayerRow):
+    """A layer whose output cannot be drawn (3-D maps, a layer used twice): the header only."""
+
+    def set_values(self, values: np.ndarray | None, order: np.ndarray | None = None) -> None:
+        super().set_values(values)
+        if values is not None:
+            self.describe("not drawn (outputs with more than two spatial axes)")
+
+
+def make_row(name: str, kind: str, shape: tuple, parent: QWidget | None = None) -> LayerRow:
+    """The right kind of row for a layer's output shape (without the batch axis)."""
+    if len(shape) in (2, 3):
+        return MapsRow(name, kind, shape, parent)
+    if len(shape) == 1:
+        return BarsRow(name, kind, shape, parent)
+    return NoteRow(name, kind, shape, parent)
