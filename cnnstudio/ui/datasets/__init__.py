@@ -19,6 +19,7 @@ def install(window: MainWindow) -> DatasetPanel:
     panel = DatasetPanel(window)
     dock = window.add_panel("dataset", "Dataset", panel, Qt.DockWidgetArea.RightDockWidgetArea)
     dock.setObjectName("datasetPanel")
+    dock.visibilityChanged.connect(panel.set_shown)  # loads only while someone can see it
     inspector = window.docks.get("inspector")
     if inspector is not None:
         window.tabifyDockWidget(inspector, dock)

@@ -70,6 +70,7 @@ class DatasetPanel(QScrollArea):
         self._request = 0  # answers to older requests are dropped
         self._job = None
         self._stale = True
+        self._shown = False  # the dock is open and in front (not a hidden tab)
         self._sample_seed = 0
         self._build()
         self._load_timer = QTimer(self, singleShot=True, interval=LOAD_DELAY_MS)
@@ -273,12 +274,13 @@ class DatasetPanel(QScrollArea):
     def _invalidate(self, now: bool = False) -> None:
         """The shown images may be out of date: load again when the panel is visible."""
         self._stale = True
-        if self.isVisible() or now:
+        if self._shown or now:
             self._load_timer.start(0 if now else LOAD_DELAY_MS)
 
-    def showEvent(self, event) -> None:  # noqa: N802
-        super().showEvent(event)
-        if self._stale:
+    def set_shown(self, shown: bool) -> None:
+        """The dock came to the front (load what is out of date) or went behind another tab."""
+        self._shown = shown
+        if shown and self._stale:
             self._load_timer.start(0)
 
     def load(self) -> None:
@@ -356,7 +358,7 @@ class DatasetPanel(QScrollArea):
         self.progress.setRange(0, 0)  # busy until a download reports its progress
         self.progress.setFormat(text)
         self.cancel_button.hide()
-        QTimer.singleShot(300, lambda request=self._request: self._reveal_busy(request))
+        QTimer.singleShot(300, self, lambda request=self._request: self._reveal_busy(request))
 
     def _reveal_busy(self, request: int) -> None:
         if request == self._request and self._job is not None:

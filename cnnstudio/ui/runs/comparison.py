@@ -1,0 +1,232 @@
+"""Runs side by side: loss and accuracy per epoch, one colour per run, and their final figures.
+
+Training is drawn solid with circles, validation dashed with squares, so MLP vs CNN or
+plain vs shuffled pixels can be read at a glance. The curves come from each run's
+metrics.csv; the figures from run.json.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnstudio.core.runs import RunSummary
+
+from .table import duration_text, percent
+
+RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+              "#bcbd22", "#7f7f7f")
+TABLE_COLUMNS = ("", "Run", "Differs", "Epochs", "Loss", "Val loss", "Train acc", "Val acc", "Test acc", "Duration")
+
+
+def run_labels(summaries: Sequence[RunSummary], differs: dict[Path, str]) -> list[str]:
+    """What the legend calls each run: what sets it apart, else its folder name (never twice the same)."""
+    labels = [differs.get(s.path) or s.name for s in summaries]
+    return [label if labels.count(label) == 1 else f"{label} ({s.name})" for label, s in zip(labels, summaries,
+                                                                                            strict=True)]
+
+
+def _column(rows: Sequence[dict[str, Any]], key: str) -> list[float]:
+    values = []
+    for row in rows:
+        value = row.get(key)
+        values.append(float(value) if isinstance(value, (int, float)) and math.isfinite(value) else math.nan)
+    return values
+
+
+def _plot(name: str, y_label: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget(enableMenu=False)
+    menu = plot.getPlotItem().ctrlMenu
+    if menu is not None and menu.parent() is None:  # goes when the plot goes
+        menu.setParent(plot, menu.windowFlags())
+    plot.setObjectName(name)
+    plot.setMinimumSize(260, 220)
+    plot.showGrid(x=True, y=True, alpha=0.2)
+    item = plot.getPlotItem()
+    item.setLabel("bottom", "epoch")
+    item.setLabel("left", y_label)
+    item.addLegend(offset=(-8, 8), labelTextSize="8pt")
+    return plot
+
+
+class RunComparison(QWidget):
+    """The comparison view (objectName ``runComparison``): two plots over a table of final figures."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("runComparison")
+        self.summaries: list[RunSummary] = []
+        self.labels: list[str] = []
+        self.histories: dict[Path, list[dict[str, Any]]] = {}
+        self.curves: dict[str, list[tuple[pg.PlotDataItem, pg.PlotDataItem]]] = {"loss": [], "accuracy": []}
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.title = QLabel("Select runs in the Runs panel and press Compare.")
+        self.title.setObjectName("comparisonTitle")
+        self.title.setWordWrap(True)
+        top.addWidget(self.title, 1)
+        self.log_scale = QCheckBox("Log scale (loss)")
+        self.log_scale.setObjectName("comparisonLogScale")
+        self.log_scale.toggled.connect(lambda on: self.loss_plot.setLogMode(y=on))
+        self.save_image = QPushButton("Save Image…")
+        self.save_image.setObjectName("comparisonSaveImage")
+        self.save_image.clicked.connect(lambda: self.export_image())
+        self.save_csv = QPushButton("Save CSV…")
+        self.save_csv.setObjectName("comparisonSaveCsv")
+        self.save_csv.setToolTip("Every run's metrics per epoch in one table, with a column naming the run")
+        self.save_csv.clicked.connect(lambda: self.export_csv())
+        for widget in (self.log_scale, self.save_image, self.save_csv):
+            top.addWidget(widget)
+        layout.addLayout(top)
+        legend_note = QLabel("Solid line, circles: training · dashed line, squares: validation")
+        legend_note.setObjectName("comparisonNote")
+        layout.addWidget(legend_note)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        plots = QWidget()
+        plots_layout = QHBoxLayout(plots)
+        plots_layout.setContentsMargins(0, 0, 0, 0)
+        self.loss_plot = _plot("comparisonLossPlot", "loss")
+        self.accuracy_plot = _plot("comparisonAccuracyPlot", "accuracy")
+        self.accuracy_plot.setXLink(self.loss_plot)
+        plots_layout.addWidget(self.loss_plot)
+        plots_layout.addWidget(self.accuracy_plot)
+        splitter.addWidget(plots)
+        self.table = QTableWidget(0, len(TABLE_COLUMNS))
+        self.table.setObjectName("comparisonTable")
+        self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        splitter.addWidget(self.table)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout.addWidget(splitter, 1)
+        self._style()
+
+    # ------------------------------------------------------------------ data
+    def show_runs(self, summaries: Sequence[RunSummary], histories: dict[Path, list[dict[str, Any]]],
+                  differs: dict[Path, str]) -> None:
+        """Overlay these runs (their metrics.csv rows in ``histories``); ``differs`` names what sets each apart."""
+        self.summaries = list(summaries)
+        self.histories = dict(histories)
+        self.labels = run_labels(self.summaries, differs)
+        for key, plot in (("loss", self.loss_plot), ("accuracy", self.accuracy_plot)):
+            plot.getPlotItem().clear()
+            legend = plot.getPlotItem().legend
+            if legend is not None:
+                legend.clear()
+            self.curves[key] = []
+            for i, (summary, label) in enumerate(zip(self.summaries, self.labels, strict=True)):
+                color = RUN_COLORS[i % len(RUN_COLORS)]
+                rows = self.histories.get(summary.path, [])
+                x = _column(rows, "epoch")
+                train = plot.plot(x, _column(rows, key), name=label, pen=pg.mkPen(color, width=2),
+                                  symbol="o", symbolSize=6, symbolBrush=color, symbolPen=None)
+                val = plot.plot(x, _column(rows, f"val_{key}"), pen=pg.mkPen(color, width=2,
+                                                                             style=Qt.PenStyle.DashLine),
+                                symbol="s", symbolSize=6, symbolBrush=color, symbolPen=None)
+                self.curves[key].append((train, val))
+            plot.getPlotItem().enableAutoRange()
+        self._fill_table(differs)
+        missing = [s.name for s in self.summaries if not self.histories.get(s.path)]
+        title = f"Comparing {len(self.summaries)} run{'s' * (len(self.summaries) != 1)}"
+        if missing:
+            title += f" — no epochs recorded yet for {', '.join(missing)}"
+        self.title.setText(title)
+
+    def _fill_table(self, differs: dict[Path, str]) -> None:
+        self.table.setRowCount(len(self.summaries))
+        for row, summary in enumerate(self.summaries):
+            swatch = QPixmap(14, 14)
+            swatch.fill(QColor(RUN_COLORS[row % len(RUN_COLORS)]))
+            color_item = QTableWidgetItem()
+            color_item.setData(Qt.ItemDataRole.DecorationRole, swatch)
+            final = summary.final
+            cells = [summary.name, differs.get(summary.path, ""), str(summary.epochs_completed),
+                     _number(final.get("loss")), _number(final.get("val_loss")),
+                     percent(summary.metric("accuracy")), percent(summary.metric("val_accuracy")),
+                     percent(summary.test_accuracy), duration_text(summary.seconds)]
+            self.table.setItem(row, 0, color_item)
+            for column, text in enumerate(cells, start=1):
+                item = QTableWidgetItem(text)
+                item.setToolTip(str(summary.path) if column == 1 else text)
+                self.table.setItem(row, column, item)
+
+    # ------------------------------------------------------------------ export
+    def export_image(self, path: str | Path | None = None) -> Path | None:
+        """The plots and table as a PNG."""
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save Comparison Image", "run-comparison.png",
+                                                  "PNG images (*.png)")
+            if not path:
+                return None
+        path = Path(path)
+        if not self.grab().save(str(path), "PNG"):
+            self.title.setText(f"Could not write {path}: check that the folder exists and is writable")
+            return None
+        return path
+
+    def export_csv(self, path: str | Path | None = None) -> Path | None:
+        """Every run's epochs in one CSV: run,epoch,loss,accuracy,val_loss,val_accuracy."""
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save Comparison Data", "run-comparison.csv",
+                                                  "CSV files (*.csv)")
+            if not path:
+                return None
+        path = Path(path)
+        keys = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
+        try:
+            with open(path, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(("run", "label", *keys))
+                for summary, label in zip(self.summaries, self.labels, strict=True):
+                    for row in self.histories.get(summary.path, []):
+                        writer.writerow((summary.name, label, *("" if row.get(k) is None else row[k] for k in keys)))
+        except OSError as exc:
+            self.title.setText(f"Could not write {path}: {exc.strerror or exc}")
+            return None
+        return path
+
+    # ------------------------------------------------------------------ looks
+    def _style(self) -> None:
+        palette = self.palette()
+        text = palette.color(QPalette.ColorRole.WindowText)
+        for plot in (self.loss_plot, self.accuracy_plot):
+            plot.setBackground(palette.color(QPalette.ColorRole.Base))
+            for name in ("left", "bottom"):
+                axis = plot.getPlotItem().getAxis(name)
+                axis.setPen(pg.mkPen(text))
+                axis.setTextPen(pg.mkPen(text))
+            legend = plot.getPlotItem().legend
+            if legend is not None:
+                legend.setLabelTextColor(text)
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == event.Type.PaletteChange and hasattr(self, "accuracy_plot"):
+            self._style()
+
+
+def _number(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, (int, float)) and math.isfinite(value) else ""
