@@ -233,6 +233,15 @@ def test_opacity_changes_only_the_overlay(make_window, qtbot, left_half_run):
     assert not np.allclose(before, page.overlay_item.image)
 
 
+def test_the_saliency_views_export_as_a_sharp_png(make_window, qtbot, left_half_run, tmp_path):
+    from PySide6.QtGui import QImage
+
+    window = make_window()
+    page = explained(window, qtbot, left_half_run, square_image(left=True, right=False), "grad-cam")
+    saved = QImage(page.export_png(str(tmp_path / "saliency.png")))
+    assert saved.width() == 2 * page.canvas.width() and saved.height() == 2 * page.canvas.height()
+
+
 def test_every_method_works_on_a_functional_network_with_skips(make_window, qtbot):
     window = make_window(load_template("resnet-mini"))
     page = views(window).saliency

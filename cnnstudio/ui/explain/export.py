@@ -38,7 +38,7 @@ def save_png(widget: QWidget, path: str | Path, scale: float = 2.0) -> Path:
         pixmap.setDevicePixelRatio(ratio)
         pixmap.fill(widget.palette().window().color())
         painter = QPainter(pixmap)
-        widget.render(painter, QPoint())
+        QWidget.render(widget, painter, QPoint())  # the widget's own render, also for graphics views
         painter.end()
     _write_atomically(path, lambda tmp: _save_pixmap(pixmap, tmp))
     return path
