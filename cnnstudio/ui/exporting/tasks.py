@@ -1,0 +1,237 @@
+"""The export job: runs on the ML thread, writes each file of an `ExportPlan` and checks it.
+
+Nothing here imports TensorFlow at module level (the GUI imports this module); the
+functions import what they need when the ML thread calls them. Every file is written
+beside its destination, checked, and only then moved into place: a failed export
+leaves no partial file and keeps what was there before. Progress goes to the GUI as
+job events: ("started", ExportItem) and ("finished", ItemResult).
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import shutil
+from pathlib import Path
+from typing import Any
+
+from cnnstudio.core.errors import UserError
+from cnnstudio.core.project import Project, atomic_write_text
+
+from .formats import MODEL_FORMATS, ExportItem, ExportPlan, ItemResult, human_size
+from .writing import write_checked
+
+CANCELLED = "not written: the export was cancelled"
+
+
+def run_export(workspace: Any, plan: ExportPlan, *, job: Any) -> list[ItemResult]:
+    """Write every item of `plan` in order (call on the ML thread, through WorkspaceClient.run)."""
+    results: list[ItemResult] = []
+    models: dict[str, Any] = {}
+    for item in plan.items:
+        if job.cancelled:
+            result = ItemResult(item.key, item.path, False, detail=CANCELLED)
+        else:
+            job.event("started", item)
+            result = export_item(workspace, plan, item, models)
+        job.event("finished", result)
+        results.append(result)
+    return results
+
+
+def export_item(workspace: Any, plan: ExportPlan, item: ExportItem, models: dict[str, Any]) -> ItemResult:
+    """One file, checked; failures come back as a result with the reason, never as an exception."""
+    try:
+        if item.key in MODEL_FORMATS:
+            return _model_file(plan, item, models)
+        if item.key == "python":
+            return write_checked(item, lambda tmp: _write_script(plan.project, tmp),
+                                 lambda tmp: _check_script(tmp, plan, models))
+        if item.key == "metrics":
+            source = _run_dir(plan) / "metrics.csv"
+            if not source.is_file():
+                raise UserError("this run has no metrics.csv yet: no epoch has finished")
+            return write_checked(item, lambda tmp: shutil.copyfile(source, tmp),
+                                 lambda tmp: _check_metrics(source, tmp))
+        if item.key == "report":
+            return _report(workspace, plan, item, models)
+        raise UserError(f"unknown export format '{item.key}'")
+    except UserError as exc:
+        return ItemResult(item.key, item.path, False, detail=str(exc))
+    except Exception as exc:  # a fault of ours: say so, keep the details in the log
+        return ItemResult(item.key, item.path, False, detail=_internal(exc))
+
+
+def _run_dir(plan: ExportPlan) -> Path:
+    if plan.run_dir is None:
+        raise UserError("only a trained run has metrics and a report; choose a run as the source")
+    return plan.run_dir
+
+
+# -- models ------------------------------------------------------------------------------------
+
+def source_model(plan: ExportPlan, models: dict[str, Any]):
+    """The run's trained model, or the untrained network with the project's seed (loaded once)."""
+    if "model" not in models:
+        try:
+            models["model"] = _load_source_model(plan)
+        except UserError as exc:
+            models["model"] = exc
+    model = models["model"]
+    if isinstance(model, UserError):
+        raise UserError(str(model))
+    return model
+
+
+def _load_source_model(plan: ExportPlan):
+    if plan.run_dir is None:
+        from cnnstudio.commands.export import untrained_model
+
+        _check_buildable(plan.project)
+        return untrained_model(plan.project)
+    from cnnstudio.ml.export import load_keras_model
+
+    for candidate in (plan.run_dir / "model.keras", plan.run_dir / "checkpoints" / "last.keras"):
+        if candidate.is_file():
+            return load_keras_model(candidate)
+    raise UserError(f"the run {plan.run_dir.name} holds no trained model yet (no model.keras)")
+
+
+def _check_buildable(project: Project) -> None:
+    from cnnstudio.core.analysis import analyze
+
+    errors = analyze(project.network).errors
+    if errors:
+        first = errors[0]
+        where = f"layer '{first.node}': " if first.node else ""
+        raise UserError(f"the network has errors, so no model can be built ({where}{first.message})")
+
+
+def _model_file(plan: ExportPlan, item: ExportItem, models: dict[str, Any]) -> ItemResult:
+    from cnnstudio.ml.export import export_model
+
+    model = source_model(plan, models)
+    result = export_model(model, item.key, item.path, quantize=item.quantize)
+    detail = ("predictions identical to the Keras model's" if result.max_abs_diff == 0 else
+              f"predictions match the Keras model within {result.max_abs_diff:.2g}")
+    if result.quantization:
+        detail = (f"{human_size(result.float32_size_bytes or 0)} unquantized → {human_size(result.size_bytes)} "
+                  f"{result.quantization}; predictions within {result.max_abs_diff:.2g} of the Keras model "
+                  f"(allowed {result.tolerance:g})")
+    return ItemResult(item.key, result.path, True, result.size_bytes, detail, result.float32_size_bytes)
+
+
+# -- the Python script ---------------------------------------------------------------------------
+
+def _write_script(project: Project, tmp: Path) -> None:
+    from cnnstudio.ml.codegen import generate_script
+
+    script = generate_script(project.network, name=project.name, dataset=project.dataset,
+                             training=project.training)
+    atomic_write_text(tmp, script)
+
+
+def _check_script(tmp: Path, plan: ExportPlan, models: dict[str, Any]) -> str:
+    """The script parses, and its build_model() builds the exported network: same layers, same parameter
+    count, and — given the source model's weights — the same predictions."""
+    import runpy
+
+    import numpy as np
+
+    from cnnstudio.core.analysis import analyze
+
+    text = tmp.read_text(encoding="utf-8")
+    try:
+        ast.parse(text, filename=tmp.name)
+    except SyntaxError as exc:
+        raise UserError(f"the generated script is not valid Python (line {exc.lineno}: {exc.msg}); "
+                        "nothing was written") from None
+    lines = text.count("\n") + 1
+    namespace = runpy.run_path(str(tmp), run_name="cnnstudio_script_check")  # defines, does not train
+    built = namespace["build_model"]()
+    expected = analyze(plan.project.network).total_params
+    if built.count_params() != expected:
+        raise UserError(f"the script builds a model of {built.count_params():,} parameters instead of "
+                        f"{expected:,}; nothing was written")
+    try:
+        model = source_model(plan, models)
+    except UserError:
+        return f"{lines} lines; its build_model() builds the network ({expected:,} parameters)"
+    built.set_weights(model.get_weights())
+    x = np.random.default_rng(0).random((4, *model.inputs[0].shape[1:]), dtype=np.float32)
+    diff = float(np.max(np.abs(built.predict(x, verbose=0) - model.predict(x, verbose=0))))
+    if not diff <= 1e-5:
+        raise UserError(f"the model the script builds predicts differently (by {diff:.2g}); nothing was written")
+    return (f"{lines} lines; its build_model() builds the same network ({expected:,} parameters; "
+            f"with these weights, predictions within {diff:.2g})")
+
+
+# -- metrics and the report ----------------------------------------------------------------------
+
+def _check_metrics(source: Path, tmp: Path) -> str:
+    def rows(path: Path) -> list[list[str]]:
+        with open(path, newline="", encoding="utf-8") as handle:
+            return list(csv.reader(handle))
+
+    written, original = rows(tmp), rows(source)
+    if written != original:
+        raise UserError("the written metrics differ from the run's metrics.csv; nothing was written")
+    epochs = max(len(written) - 1, 0)
+    columns = ", ".join(written[0]) if written else "—"
+    return f"{epochs} epoch{'s' * (epochs != 1)}, columns {columns}; reads back the same"
+
+
+def _report(workspace: Any, plan: ExportPlan, item: ExportItem, models: dict[str, Any]) -> ItemResult:
+    from cnnstudio.ml.report import write_report
+
+    run_dir = _run_dir(plan)
+    try:
+        dataset = workspace.dataset(plan.project)
+    except UserError:
+        dataset = None  # the report says why it has no evaluation
+    try:
+        model = source_model(plan, models)
+    except UserError:
+        model = None
+    summaries: list[Any] = []
+
+    def write(tmp: Path) -> None:
+        summaries.append(write_report(run_dir, tmp, dataset=dataset, model=model))
+
+    return write_checked(item, write, lambda tmp: _check_report(tmp, summaries[0]))
+
+
+def _check_report(tmp: Path, summary: Any) -> str:
+    from html.parser import HTMLParser
+
+    class Counter(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.cells = self.images = self.charts = 0
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            classes = dict(attrs).get("class") or ""
+            self.cells += tag == "rect" and classes == "cell"
+            self.images += tag == "img"
+            self.charts += tag == "svg" and "chart" in classes
+
+    counter = Counter()
+    counter.feed(tmp.read_text(encoding="utf-8"))
+    counter.close()
+    if counter.images != summary.samples:
+        raise UserError("the report did not come out whole (its sample images are missing); nothing was written")
+    if summary.split is None:
+        return f"written without an evaluation: {summary.note}"
+    return (f"{summary.evaluated:,} {summary.split} images evaluated (accuracy {100 * summary.accuracy:.1f}%), "
+            f"{summary.samples} sample predictions, {counter.charts} charts; opens in any browser")
+
+
+def _internal(exc: BaseException) -> str:
+    from cnnstudio.crashlog import write_crash_log
+
+    try:
+        log = write_crash_log(type(exc), exc, exc.__traceback__)
+    except Exception:  # logging must never make things worse
+        log = None
+    where = f"; details were written to {log}" if log else ""
+    return f"something went wrong ({type(exc).__name__}: {exc}){where}"
