@@ -107,8 +107,6 @@ class MainWindow(QMainWindow):
         playground.install(self)
         from . import codeview  # the Code panel: the network as Keras Python, live; the training script
         codeview.install(self)
-        from . import codeview  # the Code panel: the network as Keras Python, live; the training script
-        codeview.install(self)
         from . import exporting  # File > Export… and File > Import Keras Model… (also by dropping a file)
         exporting.install(self)
 
