@@ -157,3 +157,4 @@ def test_unsaved_changes_are_asked_about_and_cancel_keeps_the_project(main_windo
     assert not importer(main_window).import_file(models["functional"])
     assert asked == ["LeNet-5"] and not importer(main_window).busy
     assert main_window.document.name == "LeNet-5"
+    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, name: dialogs.DISCARD)  # let it close

@@ -337,10 +337,14 @@ class ExportDialog(QDialog):
         if not self.plan.items:
             self._done()
             return True
+        busy = self.window_.ml_thread.busy
         self.job = self.window_.workspace.run(run_export, self.plan, pass_job=True, on_event=self._event,
                                               on_result=lambda _results: self._done(),
                                               on_error=self._failed)
         self._set_running(True)
+        if busy:  # training, say: jobs run one after another on the ML thread
+            self.summary.setText("Waiting for the work already running (training, say) to finish; "
+                                 "the export starts right after it.")
         return True
 
     def _remember(self, folder: Path, keys: list[str], quantize: str | None) -> None:
@@ -367,6 +371,7 @@ class ExportDialog(QDialog):
     def _event(self, kind: str, payload: Any) -> None:
         if kind == "started" and payload.key in self.rows:
             self.rows[payload.key].setText(3, "writing and checking…")
+            self.summary.setText(f"Writing {payload.path.name}…")
         elif kind == "finished":
             self._finished(payload)
 
