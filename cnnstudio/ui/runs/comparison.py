@@ -36,6 +36,7 @@ from .table import duration_text, percent
 
 RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
               "#bcbd22", "#7f7f7f")
+MARKED_RUNS = 4  # up to this many runs, epochs are marked with circles (training) and squares (validation)
 TABLE_COLUMNS = ("", "Run", "Differs", "Epochs", "Loss", "Val loss", "Train acc", "Val acc", "Test acc", "Duration")
 
 
@@ -98,7 +99,7 @@ class RunComparison(QWidget):
         for widget in (self.log_scale, self.save_image, self.save_csv):
             top.addWidget(widget)
         layout.addLayout(top)
-        legend_note = QLabel("Solid line, circles: training · dashed line, squares: validation")
+        legend_note = QLabel("Solid line (circles): training · dashed line (squares): validation")
         legend_note.setObjectName("comparisonNote")
         layout.addWidget(legend_note)
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -116,7 +117,7 @@ class RunComparison(QWidget):
         self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         splitter.addWidget(self.table)
         splitter.setStretchFactor(0, 3)
@@ -132,6 +133,7 @@ class RunComparison(QWidget):
         self.histories = dict(histories)
         self.labels = run_labels(self.summaries, differs)
         for key, plot in (("loss", self.loss_plot), ("accuracy", self.accuracy_plot)):
+            plot.getPlotItem().disableAutoRange()  # one range update at the end, not one per curve
             plot.getPlotItem().clear()
             legend = plot.getPlotItem().legend
             if legend is not None:
@@ -141,11 +143,13 @@ class RunComparison(QWidget):
                 color = RUN_COLORS[i % len(RUN_COLORS)]
                 rows = self.histories.get(summary.path, [])
                 x = _column(rows, "epoch")
-                train = plot.plot(x, _column(rows, key), name=label, pen=pg.mkPen(color, width=2),
-                                  symbol="o", symbolSize=6, symbolBrush=color, symbolPen=None)
+                marks = ({"symbol": "o", "symbolSize": 6, "symbolBrush": color, "symbolPen": None}
+                         if len(self.summaries) <= MARKED_RUNS else {})
+                train = plot.plot(x, _column(rows, key), name=label, pen=pg.mkPen(color, width=2), **marks)
+                if marks:
+                    marks["symbol"] = "s"
                 val = plot.plot(x, _column(rows, f"val_{key}"), pen=pg.mkPen(color, width=2,
-                                                                             style=Qt.PenStyle.DashLine),
-                                symbol="s", symbolSize=6, symbolBrush=color, symbolPen=None)
+                                                                             style=Qt.PenStyle.DashLine), **marks)
                 self.curves[key].append((train, val))
             plot.getPlotItem().enableAutoRange()
         self._fill_table(differs)
@@ -156,6 +160,7 @@ class RunComparison(QWidget):
         self.title.setText(title)
 
     def _fill_table(self, differs: dict[Path, str]) -> None:
+        self.table.setUpdatesEnabled(False)
         self.table.setRowCount(len(self.summaries))
         for row, summary in enumerate(self.summaries):
             swatch = QPixmap(14, 14)
@@ -172,6 +177,8 @@ class RunComparison(QWidget):
                 item = QTableWidgetItem(text)
                 item.setToolTip(str(summary.path) if column == 1 else text)
                 self.table.setItem(row, column, item)
+        self.table.resizeColumnsToContents()
+        self.table.setUpdatesEnabled(True)
 
     # ------------------------------------------------------------------ export
     def export_image(self, path: str | Path | None = None) -> Path | None:
