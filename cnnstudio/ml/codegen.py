@@ -66,9 +66,9 @@ def model_function(network: Network, name: str, analysis: Analysis) -> str:
     for node_id in network.topological_order():
         node = network.nodes[node_id]
         info = analysis.layers[node_id]
-        shape = f"# -> {dims_text(info.output_shape)}" if info.output_shape else ""
+        shape = f"# {dims_text(info.output_shape)}" if info.output_shape else ""
         if info.params:
-            shape += f", {info.params:,} parameters"
+            shape += f", {info.params:,} params"
         if node.type == "Input":
             value = get_spec("Input").resolve(node.params)["shape"]
             call = f"keras.Input(shape={_python(value)}, name={_quote(node_id)})"

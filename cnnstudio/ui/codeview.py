@@ -237,7 +237,7 @@ class CodePanel(QWidget):
     def _show(self, text: str) -> None:
         self.stale = False
         self.note.setVisible(False)
-        self.highlighter.set_dimmed(False)
+        self._dim(False)
         if text != self.code:
             bar = self.editor.verticalScrollBar()
             position = bar.value()
@@ -255,9 +255,18 @@ class CodePanel(QWidget):
                           f"Fix this first: {_escape(problem)}")
         self.note.setToolTip(problem)
         self.note.setVisible(True)
-        self.highlighter.set_dimmed(has_code)
+        self._dim(has_code)
         self.copy_button.setEnabled(has_code)
         self.save_button.setEnabled(has_code)
+
+    def _dim(self, dimmed: bool) -> None:
+        """Grey out all of the code (tokens and plain text) while it is not the current network's."""
+        self.highlighter.set_dimmed(dimmed)
+        palette = QGuiApplication.palette()
+        if dimmed:
+            palette.setColor(QPalette.ColorRole.Text, palette.color(QPalette.ColorGroup.Disabled,
+                                                                    QPalette.ColorRole.Text))
+        self.editor.setPalette(palette)
 
     def _settings_key(self) -> str:
         project = self.document.project
@@ -308,7 +317,8 @@ class CodePanel(QWidget):
             self._poll.stop()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt)
-        if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
+        if event.type() == QEvent.Type.ApplicationPaletteChange:
+            self._dim(self.stale)
             self.highlighter.refresh_colors()
         super().changeEvent(event)
 
