@@ -97,10 +97,8 @@ def test_filter_tiles_equal_the_kernel_weights_of_the_trained_model(inspected, q
     assert picture.layout.rows == 16 and picture.layout.columns == 6
     for f, c in ((0, 0), (3, 2), (15, 5)):
         index = f * 6 + c
-        top, left = picture.layout.origin(index)
         np.testing.assert_allclose(picture.values[index], kernel[:, :, c, f], rtol=1e-6)
-        found = picture.at(left + 1, top + 2)
-        assert found == (index, f, 2, 1)
+        assert picture.at(*picture.layout.pixel(index, 2.5, 1.5)) == (index, f, 2, 1)
     np.testing.assert_array_equal(page.image.image, picture.rgba())
     assert "lenet5-test-run" in page.caption.text()
 
@@ -126,8 +124,7 @@ def test_the_shared_scale_is_centred_on_zero_and_per_filter_scales_differ(inspec
 def test_clicking_a_filter_enlarges_it_with_its_numbers_and_bias(inspected, qtbot, lenet_model):
     page = filters_of(inspected, qtbot, "conv1")
     layer = lenet_model.get_layer("conv1")
-    top, left = page.picture.layout.origin(4)
-    scene = page.image.mapToScene(QPointF(left + 2.5, top + 2.5))
+    scene = page.image.mapToScene(QPointF(*page.picture.layout.pixel(4, 2.5, 2.5)))
     viewport = page.plot.viewport()
     QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=page.plot.mapFromScene(scene))
     qtbot.waitUntil(lambda: page.detail.filter_index == 4, timeout=5000)
@@ -197,8 +194,7 @@ def test_clicking_a_map_position_marks_core_receptive_field(inspected, qtbot):
     page = maps_of(inspected, qtbot)
     row = page.rows["conv2"]
     channel = int(row.order[3])
-    top, left = row.layout_.origin(3)
-    at = row.view.to_widget(left + 4 + 0.5, top + 3 + 0.5)  # map row 3, column 4
+    at = row.view.to_widget(*row.layout_.pixel(3, 3.5, 4.5))  # the fourth map shown, row 3, column 4
     QTest.mouseClick(row.view, Qt.MouseButton.LeftButton, pos=at.toPoint())
     network = load_template("lenet5").network
     assert page.input_panel.field_box() == field_box(network, "conv2", 3, 4) == (4, 6, 18, 20)
@@ -301,3 +297,30 @@ def test_the_inspect_menu_switches_between_the_untrained_network_and_the_run(ins
     actions["trained"].trigger()
     assert inspected.model_source.run_dir == lenet_run
     qtbot.waitUntil(lambda: lenet_run.name in page.caption.text(), timeout=JOB_TIMEOUT)
+
+
+# -- the arithmetic behind the pictures -----------------------------------------------------------
+def test_every_value_of_a_tiled_grid_is_found_back_under_its_pixel():
+    from cnnstudio.ui.inspect.tiles import TileLayout, tile
+
+    values = np.arange(7 * 3 * 4, dtype=np.float32).reshape(7, 3, 4)
+    layout = TileLayout(7, 3, 4, columns=3, gap=2, cell=5)
+    image = tile(values, layout)
+    assert image.shape == (layout.height, layout.width) == (3 * 15 + 2 * 2, 3 * 20 + 2 * 2)
+    for index, row, col in ((0, 0, 0), (4, 2, 3), (6, 1, 2)):
+        x, y = layout.pixel(index, row + 0.5, col + 0.5)
+        assert layout.locate(x, y) == (index, row, col)
+        assert image[int(y), int(x)] == values[index, row, col]
+    assert layout.locate(20.5, 1) is None and np.isnan(image[1, 20])  # the gap between tiles
+
+
+def test_centring_like_mnist_fits_the_drawing_in_20_pixels_and_centres_its_mass(qapp):
+    from cnnstudio.ui.inspect.draw_canvas import FINE, centre_like_mnist
+
+    fine = np.zeros((28 * FINE, 28 * FINE), np.uint8)
+    fine[10:260, 30:90] = 255  # a tall bar in the top-left corner
+    out = centre_like_mnist(fine, (28, 28)).astype(np.float64)
+    rows = np.flatnonzero(out.any(axis=1))
+    assert rows[-1] - rows[0] + 1 == 20
+    ys, xs = np.indices(out.shape)
+    assert abs((ys * out).sum() / out.sum() - 13.5) <= 0.5 and abs((xs * out).sum() / out.sum() - 13.5) <= 0.5

@@ -132,10 +132,10 @@ class DrawCanvas(PixelView):
         """Draw a line through `points`, given in network-input pixels (x, y): for scripts and tests."""
         if not points:
             return
-        self._paint([QPointF(x * FINE, y * FINE) for x, y in points], erase)
+        self._paint([QPointF(x * FINE, y * FINE) for x, y in points], erase, quiet=True)
         self.strokeFinished.emit()
 
-    def _paint(self, fine_points: list[QPointF], erase: bool) -> None:
+    def _paint(self, fine_points: list[QPointF], erase: bool, quiet: bool = False) -> None:
         painter = QPainter(self._fine)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         color = QColor(0, 0, 0) if erase else QColor(255, 255, 255)
@@ -149,7 +149,8 @@ class DrawCanvas(PixelView):
                 painter.drawLine(a, b)
         painter.end()
         self._refresh()
-        self.strokeChanged.emit()
+        if not quiet:
+            self.strokeChanged.emit()
 
     def _refresh(self) -> None:
         gray = self.drawing()
@@ -244,6 +245,7 @@ class DrawingPad(QWidget):
         layout.addLayout(brush)
         layout.addWidget(self.centre_box)
         self._set_brush(self.brush_slider.value())
+        self._sent: np.ndarray | None = None
         self._send_throttled = qthrottled(self._send, timeout=THROTTLE_MS, leading=True, parent=self)
         self.canvas.strokeChanged.connect(self._send_throttled)
         self.canvas.strokeFinished.connect(self._finish)
@@ -264,7 +266,16 @@ class DrawingPad(QWidget):
             self.centre_box.setEnabled(True)
 
     def _send(self) -> None:
-        self.drawn.emit(self.canvas.drawing())
+        drawing = self.canvas.drawing()
+        if self._sent is not None and np.array_equal(drawing, self._sent):
+            return  # nothing new for the network (e.g. the end of a stroke already sent)
+        self._sent = drawing
+        self.drawn.emit(drawing)
+
+    def send_again(self) -> None:
+        """Send the drawing even if it was sent before (e.g. for a new model)."""
+        self._sent = None
+        self._send()
 
     def _finish(self) -> None:
         self._send_throttled.cancel()

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import colors
 from .jobs import LayerKernels
-from .tiles import TileLayout, matrix_layout, square_columns, tile
+from .tiles import TileLayout, cell_size, matrix_layout, square_columns, tile
 
 PER_CHANNEL, AVERAGE, RGB = "per_channel", "average", "rgb"
 MODE_TEXT = {
@@ -103,7 +103,8 @@ def picture(kernels: LayerKernels, mode: str, shared: bool) -> FilterPicture:
     if mode == PER_CHANNEL and c > 1:
         values = k.transpose(0, 3, 1, 2).reshape(n * c, kh, kw)
         filters, channels = np.repeat(np.arange(n), c), np.tile(np.arange(c), n)
-        layout = matrix_layout(n, c, kh, kw)
+        cell = cell_size(n * c, kh, kw)
+        layout = matrix_layout(n, c, kh, kw, gap=_gap(cell), cell=cell)
     else:
         if mode == RGB:
             values = k
@@ -113,10 +114,16 @@ def picture(kernels: LayerKernels, mode: str, shared: bool) -> FilterPicture:
             values = k[..., 0]
         filters = np.arange(n)
         channels = np.full(n, -1 if mode == AVERAGE and c > 1 else 0)
-        layout = TileLayout(n, kh, kw, square_columns(n, kh, kw))
+        cell = cell_size(n, kh, kw)
+        layout = TileLayout(n, kh, kw, square_columns(n, kh, kw), gap=_gap(cell), cell=cell)
     per_filter = colors.largest_magnitude(values.reshape(n, -1))  # tiles are grouped filter by filter
     if shared:
         scale = np.full(len(values), float(per_filter.max()) if n else 1.0, np.float32)
     else:
         scale = per_filter[filters]
     return FilterPicture(kernels.layer, mode, values, filters, channels, layout, scale, shared, kernels.biases)
+
+
+def _gap(cell: int) -> int:
+    """Pixels between tiles: thin beside the values, visible however small they are drawn."""
+    return 1 if cell < 4 else 2

@@ -108,7 +108,7 @@ class InputPanel(QWidget):
         elif tab == PICTURE and self.picture is not None:
             self._reload_picture()
         elif tab == DRAWING:
-            self._drawn(self.pad.canvas.drawing())
+            self.pad.send_again()
 
     def choose_picture(self) -> None:
         path = ask_picture_path(self)
@@ -154,7 +154,7 @@ class InputPanel(QWidget):
         elif value.origin == "file" and self.picture is not None:
             self._reload_picture()
         elif value.origin == "drawing":
-            self._drawn(self.pad.canvas.drawing())
+            self.pad.send_again()
         else:
             self.controller.analyse()
 

@@ -18,6 +18,7 @@ from .tiles import TileLayout, tile
 
 MAP_SIZES = {"small": 44, "medium": 72, "large": 120}  # about this many screen pixels per map
 LINE_ABOVE = 4096  # flat layers with more values are drawn as a filled line, not bars
+MAP_GAP = 3  # screen pixels between maps
 
 
 def shape_text(shape: tuple) -> str:
@@ -69,7 +70,7 @@ class MapsRow(LayerRow):
 
     def __init__(self, name: str, kind: str, shape: tuple, parent: QWidget | None = None) -> None:
         super().__init__(name, kind, shape, parent)
-        self.view = PixelView(self, zoom=2, minimum=40)
+        self.view = PixelView(self, zoom=1, minimum=40)  # the maps come enlarged already
         self.view.frame = False
         self.view.setObjectName(f"maps_{name}")
         self.body.addWidget(self.view)
@@ -114,12 +115,12 @@ class MapsRow(LayerRow):
         if not len(self.tiles):
             return
         n, h, w = self.tiles.shape
+        width = max(self.width(), 200) - 12
         zoom = int(np.clip(round(self.map_size / max(h, w)), 1, 16))
         if self.is_sequence:
-            zoom = max(1, min(zoom, (max(self.width(), 200) - 12) // max(w, 1)))
-        columns = max(1, (max(self.width(), 200) - 12 + zoom) // (zoom * (w + 1)))
-        self.layout_ = TileLayout(n, h, w, min(columns, n))
-        self.view.set_zoom(zoom)
+            zoom = max(1, min(zoom, width // max(w, 1)))
+        columns = max(1, (width + MAP_GAP) // (zoom * w + MAP_GAP))
+        self.layout_ = TileLayout(n, h, w, min(columns, n), gap=MAP_GAP, cell=zoom)
         self.view.set_image(self._colour(tile(self.tiles, self.layout_)))
         self._mark_selected()
 
@@ -190,8 +191,9 @@ class MapsRow(LayerRow):
         if not len(where):
             self.view.set_marks([])
             return
-        top, left = self.layout_.origin(int(where[0]))
-        self.view.set_marks([Mark(left + col, top + row, 1, 1, "#ffb000")])
+        x, y = self.layout_.pixel(int(where[0]), row, col)
+        cell = self.layout_.cell
+        self.view.set_marks([Mark(x, y, cell, cell, "#ffb000")])
 
     def shown_maps(self) -> np.ndarray:
         """The maps as drawn, (maps, h, w), in the order shown (see `order`)."""
@@ -208,29 +210,33 @@ class BarsRow(LayerRow):
         self.plot.setFixedHeight(110)
         item = self.plot.getPlotItem()
         item.setLabel("bottom", "unit")
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.85)
+        # one item per sign, each with one brush: thousands of bars stay fast to draw
+        self.positive = pg.BarGraphItem(x=[], height=[], width=0.85, pen=None)
+        self.negative = pg.BarGraphItem(x=[], height=[], width=0.85, pen=None, brush=pg.mkBrush(ERROR_COLOR))
         self.line = pg.PlotDataItem()
-        item.addItem(self.bars)
-        item.addItem(self.line)
+        for part in (self.positive, self.negative, self.line):
+            item.addItem(part)
         self.body.addWidget(self.plot)
         self.plot.scene().sigMouseMoved.connect(self._hover)
 
     def set_values(self, values: np.ndarray | None, order: np.ndarray | None = None) -> None:
         super().set_values(values)
         if values is None:
-            self.bars.setOpts(x=[], height=[])
+            for bars in (self.positive, self.negative):
+                bars.setOpts(x=[], height=[])
             self.line.setData([], [])
             return
         v = np.asarray(values, dtype=np.float32).reshape(-1)
         x = np.arange(len(v))
-        positive = palette_color(self, QPalette.ColorRole.Highlight)
+        color = palette_color(self, QPalette.ColorRole.Highlight)
         if len(v) > LINE_ABOVE:
-            self.bars.setOpts(x=[], height=[])
-            self.line.setData(x, v, pen=pg.mkPen(positive), fillLevel=0, brush=pg.mkBrush(positive))
+            for bars in (self.positive, self.negative):
+                bars.setOpts(x=[], height=[])
+            self.line.setData(x, v, pen=pg.mkPen(color), fillLevel=0, brush=pg.mkBrush(color))
         else:
             self.line.setData([], [])
-            brushes = [pg.mkBrush(positive) if value >= 0 else pg.mkBrush(ERROR_COLOR) for value in v]
-            self.bars.setOpts(x=x, height=v, width=0.85, brushes=brushes, pens=[None] * len(v))
+            self.positive.setOpts(x=x, height=np.maximum(v, 0), width=0.85, brush=pg.mkBrush(color))
+            self.negative.setOpts(x=x, height=np.minimum(v, 0), width=0.85)
         item = self.plot.getPlotItem()
         item.setXRange(-0.5, len(v) - 0.5, padding=0.01)
         low, high = min(0.0, float(v.min())), max(0.0, float(v.max()))

@@ -57,8 +57,7 @@ class PredictionView(QWidget):
         self.probabilities = None
         self.bars.setOpts(x0=[], y=[], width=[], brushes=None, pens=None)
         for text in self._texts:
-            self.plot.removeItem(text)
-        self._texts.clear()
+            text.hide()
         self.answer.setText(message or "Choose or draw an input to see what the network makes of it.")
 
     def show_probabilities(self, probabilities: np.ndarray | None, class_names: Sequence[str] = (),
@@ -88,18 +87,21 @@ class PredictionView(QWidget):
         return f"{name} (true)" if index == self.true_label else name
 
     def _label_bars(self, p: np.ndarray, shown: np.ndarray, rows: np.ndarray) -> None:
-        for text in self._texts:
-            self.plot.removeItem(text)
-        self._texts.clear()
+        """The percentage at the end of each bar (labels are reused: redrawn on every stroke)."""
         color = palette_color(self, QPalette.ColorRole.Text)
-        for row, index in zip(rows, shown):
-            if p[index] < 0.005:
-                continue
-            text = pg.TextItem(f"{p[index]:.0%}" if p[index] >= 0.1 else f"{p[index]:.1%}", color=color,
-                               anchor=(0 if p[index] < 0.8 else 1, 0.5))
-            text.setPos(float(p[index]) + (0.01 if p[index] < 0.8 else -0.01), float(row))
+        while len(self._texts) < len(shown):
+            text = pg.TextItem(color=color)
             self.plot.addItem(text)
             self._texts.append(text)
+        for text in self._texts[len(shown):]:
+            text.hide()
+        for text, row, index in zip(self._texts, rows, shown):
+            value = float(p[index])
+            text.setVisible(value >= 0.005)
+            inside = value >= 0.8
+            text.setText(f"{value:.0%}" if value >= 0.1 else f"{value:.1%}", color=color)
+            text.setAnchor((1, 0.5) if inside else (0, 0.5))
+            text.setPos(value + (-0.01 if inside else 0.01), float(row))
 
     def _answer(self, p: np.ndarray, top: int) -> str:
         text = f"<span style='font-size: 15pt; font-weight: 600;'>{class_name(self.class_names, top)}</span>" \

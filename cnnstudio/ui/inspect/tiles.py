@@ -15,37 +15,54 @@ import numpy as np
 
 @dataclass(frozen=True)
 class TileLayout:
-    """`count` tiles of `tile_h` x `tile_w` pixels in a grid of `rows` x `columns`, `gap` pixels apart."""
+    """`count` tiles of `tile_h` x `tile_w` values in a grid with `columns` columns; each value is
+    drawn as `cell` x `cell` pixels, and tiles are `gap` pixels apart (gaps stay thin however
+    large the values are drawn)."""
 
     count: int
     tile_h: int
     tile_w: int
     columns: int
     gap: int = 1
+    cell: int = 1
 
     @property
     def rows(self) -> int:
         return max(1, math.ceil(self.count / self.columns)) if self.count else 0
 
     @property
+    def step_y(self) -> int:
+        return self.tile_h * self.cell + self.gap
+
+    @property
+    def step_x(self) -> int:
+        return self.tile_w * self.cell + self.gap
+
+    @property
     def height(self) -> int:
-        return max(0, self.rows * (self.tile_h + self.gap) - self.gap)
+        return max(0, self.rows * self.step_y - self.gap)
 
     @property
     def width(self) -> int:
-        return max(0, min(self.columns, max(self.count, 1)) * (self.tile_w + self.gap) - self.gap)
+        return max(0, min(self.columns, max(self.count, 1)) * self.step_x - self.gap)
 
     def origin(self, index: int) -> tuple[int, int]:
         """(top, left) pixel of tile `index`."""
         grid_row, grid_col = divmod(index, self.columns)
-        return grid_row * (self.tile_h + self.gap), grid_col * (self.tile_w + self.gap)
+        return grid_row * self.step_y, grid_col * self.step_x
+
+    def pixel(self, index: int, row: float, col: float) -> tuple[float, float]:
+        """(x, y) pixel of value (row, col) of tile `index` (fractions reach inside the cell)."""
+        top, left = self.origin(index)
+        return left + col * self.cell, top + row * self.cell
 
     def locate(self, x: float, y: float) -> tuple[int, int, int] | None:
         """(tile, row, col) under pixel position (x, y) of the tiled image; None over a gap or outside."""
         if x < 0 or y < 0:
             return None
-        grid_col, col = divmod(int(x), self.tile_w + self.gap)
-        grid_row, row = divmod(int(y), self.tile_h + self.gap)
+        grid_col, col = divmod(int(x), self.step_x)
+        grid_row, row = divmod(int(y), self.step_y)
+        row, col = row // self.cell, col // self.cell
         if col >= self.tile_w or row >= self.tile_h or grid_col >= self.columns:
             return None
         index = grid_row * self.columns + grid_col
@@ -62,6 +79,8 @@ def square_columns(count: int, tile_h: int = 1, tile_w: int = 1) -> int:
 def tile(tiles: np.ndarray, layout: TileLayout) -> np.ndarray:
     """Lay out `tiles` (n, h, w) or (n, h, w, k) into one float32 image; gaps are NaN."""
     tiles = np.asarray(tiles, dtype=np.float32)
+    if layout.cell > 1:
+        tiles = np.repeat(np.repeat(tiles, layout.cell, axis=1), layout.cell, axis=2)
     n, h, w = tiles.shape[:3]
     extra = tiles.shape[3:]
     out = np.full((layout.height, layout.width, *extra), np.nan, dtype=np.float32)
@@ -75,6 +94,12 @@ def tile(tiles: np.ndarray, layout: TileLayout) -> np.ndarray:
     return np.ascontiguousarray(grid[: layout.height, : layout.width])
 
 
-def matrix_layout(rows: int, columns: int, tile_h: int, tile_w: int, gap: int = 1) -> TileLayout:
+def matrix_layout(rows: int, columns: int, tile_h: int, tile_w: int, gap: int = 1, cell: int = 1) -> TileLayout:
     """A rows x columns grid filled row by row (e.g. filters x input channels)."""
-    return TileLayout(rows * columns, tile_h, tile_w, max(columns, 1), gap)
+    return TileLayout(rows * columns, tile_h, tile_w, max(columns, 1), gap, cell)
+
+
+def cell_size(count: int, tile_h: int, tile_w: int, most_pixels: int = 3_000_000, largest: int = 8) -> int:
+    """Pixels per value so the whole grid stays under `most_pixels` (and values are at most `largest` px)."""
+    values = max(count * tile_h * tile_w, 1)
+    return int(max(1, min(largest, math.floor(math.sqrt(most_pixels / values)))))
