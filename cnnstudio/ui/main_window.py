@@ -105,6 +105,8 @@ class MainWindow(QMainWindow):
         install_inspection(self)
         from . import playground  # the convolution playground tab
         playground.install(self)
+        from . import lessons  # Help > Lessons and the Lessons panel: guided experiments in one click
+        lessons.install(self)
         from . import codeview  # the Code panel: the network as Keras Python, live; the training script
         codeview.install(self)
         from . import exporting  # File > Export… and File > Import Keras Model… (also by dropping a file)

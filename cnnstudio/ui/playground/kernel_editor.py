@@ -12,8 +12,8 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -64,12 +64,14 @@ class KernelEditor(QWidget):
         quick_row.setContentsMargins(0, 0, 0, 0)
         self.square_buttons = []
         for label, size in (("3×3", 3), ("5×5", 5)):
-            button = QPushButton(label)
+            button = QToolButton()
+            button.setText(label)
             button.setToolTip(f"Make the kernel {label}, keeping the numbers that still fit")
             button.clicked.connect(lambda _checked=False, s=size: self.resize_kernel(s, s))
             quick_row.addWidget(button)
             self.square_buttons.append(button)
-        self.clear_button = QPushButton("All zeros")
+        self.clear_button = QToolButton()
+        self.clear_button.setText("All zeros")
         self.clear_button.setToolTip("Set every number to 0, then type your own")
         self.clear_button.clicked.connect(lambda: self.set_kernel(np.zeros(self.kernel().shape)))
         quick_row.addWidget(self.clear_button)
@@ -178,7 +180,7 @@ class KernelEditor(QWidget):
                 cell.setDecimals(3)
                 cell.setSingleStep(0.1)
                 cell.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
-                cell.setFixedWidth(54 if self.rank == 2 else 46)
+                cell.setFixedWidth(50 if self.rank == 2 else 46)
                 cell.setToolTip(f"Kernel row {r}, column {c}" if self.rank == 2 else f"Kernel position {c}")
                 cell.valueChanged.connect(lambda value, r=r, c=c: self._typed(r, c, value))
                 self.grid.addWidget(cell, r if self.rank == 2 else c // 8, c if self.rank == 2 else c % 8)

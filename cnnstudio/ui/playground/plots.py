@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from .experiment import number
@@ -41,6 +41,16 @@ def owned_plot_widget(owner: QWidget) -> pg.PlotWidget:
 
     owner.destroyed.connect(delete_extras)
     return plot
+
+
+def apply_palette(plot: pg.PlotWidget, palette: QPalette) -> None:
+    """Plot background and axes in the window's colours, so light and dark themes both read well."""
+    plot.setBackground(palette.color(QPalette.ColorRole.Base))
+    text = palette.color(QPalette.ColorRole.WindowText)
+    for name in ("left", "bottom"):
+        axis = plot.getPlotItem().getAxis(name)
+        axis.setPen(pg.mkPen(text))
+        axis.setTextPen(pg.mkPen(text))
 
 
 def _colormap(name: str) -> pg.ColorMap:
@@ -75,7 +85,16 @@ class CellValues(QGraphicsItem):
         transform = painter.transform()
         cell_w = abs(transform.map(QPointF(1, 0)).x() - transform.map(QPointF(0, 0)).x())
         cell_h = abs(transform.map(QPointF(0, 1)).y() - transform.map(QPointF(0, 0)).y())
-        texts = [[number(v) for v in row] for row in self.values]
+        x0, y0 = self.origin
+        if min(cell_w, cell_h) >= 8:  # thin lines between cells make them easy to count
+            pen = QPen(QColor(128, 128, 128, 110))
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            for r in range(rows + 1):
+                painter.drawLine(QPointF(x0, y0 + r), QPointF(x0 + cols, y0 + r))
+            for c in range(cols + 1):
+                painter.drawLine(QPointF(x0 + c, y0), QPointF(x0 + c, y0 + rows))
+        texts = [[cell_text(v) for v in row] for row in self.values]
         longest = max(len(t) for row in texts for t in row)
         pixel_size = int(min(cell_h * 0.42, cell_w / (0.62 * longest + 0.6)))
         if pixel_size < 7:
@@ -85,7 +104,6 @@ class CellValues(QGraphicsItem):
         font = QFont()
         font.setPixelSize(min(pixel_size, 18))
         painter.setFont(font)
-        x0, y0 = self.origin
         for r in range(rows):
             for c in range(cols):
                 red, green, blue = (int(v) for v in self.colors[r, c, :3])
@@ -141,8 +159,14 @@ class GridPlot(QWidget):
         self.array = np.zeros((0, 0))
         self.origin = (0.0, 0.0)
         self.description = ""
+        apply_palette(self.plot, self.palette())
         self.plot.scene().sigMouseMoved.connect(self._hover)
         self.plot.setMouseTracking(True)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt)
+        if event.type() == QEvent.Type.PaletteChange:
+            apply_palette(self.plot, self.palette())
+        super().changeEvent(event)
 
     # ------------------------------------------------------------------ content
     def show_array(self, array: np.ndarray | None, *, colormap: str = DIVERGING,
@@ -183,6 +207,11 @@ class GridPlot(QWidget):
         self.highlight.setVisible(rect is not None)
         if rect is not None:
             self.highlight.setRect(rect)
+
+    def hide_axes(self) -> None:
+        """Just the cells (for small kernels, where row and column numbers add nothing)."""
+        for axis in ("left", "bottom"):
+            self.plot.getPlotItem().hideAxis(axis)
 
     def highlighted(self) -> QRectF | None:
         return self.highlight.rect() if self.highlight.isVisible() else None
@@ -240,6 +269,12 @@ class SignalPlot(QWidget):
         layout.addWidget(self.caption)
         self.values = np.zeros(0)
         self.start = 0
+        apply_palette(self.plot, self.palette())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt)
+        if event.type() == QEvent.Type.PaletteChange:
+            apply_palette(self.plot, self.palette())
+        super().changeEvent(event)
 
     def show_signal(self, values: np.ndarray | None, *, start: int = 0, pads: tuple[int, int] = (0, 0),
                     description: str = "") -> None:
@@ -272,6 +307,17 @@ class SignalPlot(QWidget):
             self.marker.setData([], [])
         else:
             self.marker.setData([position], [self.values[position - self.start]])
+
+
+def cell_text(value: float) -> str:
+    """A value short enough for its cell: 7, -1, 0.33, -12.5 (hovering shows it in full)."""
+    value = float(value) + 0.0
+    if value == round(value) and abs(value) < 1e6:
+        return str(int(round(value)))
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    text = f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+    return "0" if float(text) == 0 else text
 
 
 def _header(title: str) -> QLabel:

@@ -51,6 +51,7 @@ def _spin(low: int, high: int, value: int, tip: str, name: str) -> QSpinBox:
 
 
 def _size_formula(n: int, pads: tuple[int, int], k: int, s: int) -> str:
+    """How one output size comes about: ⌊(input + zeros − kernel) / stride⌋ + 1."""
     padded = f"{n} + {sum(pads)}" if sum(pads) else f"{n}"
     return f"⌊({padded} − {k}) / {s}⌋ + 1 = {(n + sum(pads) - k) // s + 1}"
 
@@ -271,9 +272,8 @@ class PlaygroundView(QWidget):
         e = outcome.experiment
         pads = outcome.pads
         fm = outcome.feature_map
-        sizes = " × ".join(
-            _size_formula(n, pad, k, e.stride) for n, pad, k in zip(e.image.shape, pads, e.kernel.shape)
-        )
+        formulas = [_size_formula(n, pad, k, e.stride) for n, pad, k in zip(e.image.shape, pads, e.kernel.shape)]
+        sizes = f"rows {formulas[0]}, columns {formulas[1]}" if len(formulas) == 2 else f"length {formulas[0]}"
         padded = ""
         if any(before or after for before, after in pads):
             sides = ("above", "below", "left", "right") if len(pads) == 2 else ("before", "after")
@@ -288,7 +288,7 @@ class PlaygroundView(QWidget):
             outcome.pooling_problem
         return {
             "input": f"{shape}{padded}",
-            "feature": f"size {sizes}",
+            "feature": f"{'×'.join(map(str, fm.shape))}: {sizes}",
             "relu": f"negative values become 0 ({negatives} of {fm.size} were negative)",
             "pool": pool,
         }

@@ -1,0 +1,312 @@
+"""Runs a lesson: opens its project, trains what it needs through `window.training`, then brings the
+right views to the front and hands the panel what to show.
+
+Other features are used through their public handles and only when they are there
+(`window.training`, `window.run_history`, `window.inspect_views`, `window.playground`);
+when one is missing the lesson says so in plain words instead of failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QWidget
+
+from cnnstudio.core.errors import UserError
+from cnnstudio.core.playground import KERNEL_PRESETS
+from cnnstudio.core.playground_inputs import x_or_o_picture
+from cnnstudio.core.project import Project, load_project
+
+from ..inspect_area import InputImage, current_input, show_page
+from . import facts, projects
+from .catalog import PARAMETERS, RECEPTIVE, SHUFFLED, STRIPES, X_VS_O, lesson
+from .results import ActionsResult, FieldResult, KernelPair, ParameterResult, RunsResult
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+WALK_INTERVAL_MS = 900
+
+
+def _edge_kernel(workspace: Any) -> np.ndarray:
+    """On the ML thread: the trained edge detector's one 5×5 kernel."""
+    return np.asarray(workspace.require_model().filters(projects.EDGE_FILTER).kernels[0, :, :, 0], np.float64)
+
+
+class LessonRunner(QObject):
+    progress = Signal(str, str)  # lesson key, what is happening
+    resultReady = Signal(str, object)  # lesson key, the QWidget to show in the panel
+    finished = Signal(str, bool)  # lesson key, whether it got to the end
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.training_overrides: dict[str, Any] = {}  # e.g. tiny epochs in tests
+        self.active: str | None = None
+        self._waiting: dict[str, Path | None] = {}  # project name -> its finished run
+        self._after_training: Callable[[list[Path]], None] | None = None
+        self._connected = None
+        self._walk = QTimer(self)
+        self._walk.setInterval(WALK_INTERVAL_MS)
+        self._walk.timeout.connect(self._walk_step)
+        self._walk_layers: list[str] = []
+        self._walk_index = 0
+        self._field_result: FieldResult | None = None
+
+    # ------------------------------------------------------------------ starting
+    def start(self, key: str) -> bool:
+        """Set the lesson up (asking to save unsaved changes first); False when it did not start."""
+        info = lesson(key)
+        if self.active is not None:
+            self._say(key, f"The lesson '{lesson(self.active).title}' is still running; wait for it to finish.")
+            return False
+        if self.window.document.locked:
+            self._say(key, "Training is running — stop it (Train > Stop) before starting a lesson.")
+            return False
+        if not self.window.confirm_discard():
+            self._say(key, "Not started: your project was kept as it is.")
+            return False
+        self._walk.stop()
+        self.active = key
+        self._say(key, f"Setting up '{info.title}'…")
+        try:
+            {PARAMETERS: self._parameters, SHUFFLED: self._shuffled, X_VS_O: self._x_vs_o,
+             STRIPES: self._stripes, RECEPTIVE: self._receptive}[key]()
+        except UserError as exc:
+            self._fail(str(exc))
+            return False
+        return True
+
+    def _open(self, project: Project) -> None:
+        """Show ``project`` in the editor as a new, unsaved project."""
+        self.window.autosaver.discard()
+        self.window.document.replace_project(project)
+
+    def _say(self, key: str, text: str) -> None:
+        self.progress.emit(key, text)
+
+    def _done(self, result: QWidget | None, text: str) -> None:
+        key, self.active = self.active, None
+        if key is None:
+            return
+        if result is not None:
+            self.resultReady.emit(key, result)
+        self._say(key, text)
+        self.finished.emit(key, True)
+
+    def _fail(self, text: str) -> None:
+        key, self.active = self.active, None
+        self._waiting, self._after_training = {}, None
+        if key is not None:
+            self._say(key, text)
+            self.finished.emit(key, False)
+
+    # ------------------------------------------------------------------ training
+    def _train(self, runs: list[tuple[str | None, Project | None]], then: Callable[[list[Path]], None]) -> None:
+        """Queue the runs (None: the open project) and call ``then`` with their folders once all finished."""
+        training = getattr(self.window, "training", None)
+        if training is None:
+            raise UserError("training is not available in this window, so this lesson cannot train its "
+                            "network; the project is open — train it with the command line instead")
+        self._connect(training)
+        names = [(project or self.window.document.project).name for _label, project in runs]
+        self._waiting = {name: None for name in names}
+        self._after_training = then
+        for label, project in runs:
+            if not training.start(project, label):
+                self._fail("Training could not start (see Messages for why).")
+                return
+        total = len(runs)
+        self._say(self.active, f"Training {total} run{'s' * (total != 1)}… the Training tab shows the curves; "
+                               "Train > Stop ends it.")
+
+    def _connect(self, training: Any) -> None:
+        if self._connected is training:
+            return
+        training.runFinished.connect(self._run_finished)
+        training.failed.connect(self._run_failed)
+        training.stateChanged.connect(lambda state: state == "idle" and QTimer.singleShot(0, self._check_idle))
+        self._connected = training
+
+    def _run_finished(self, run_dir: Any) -> None:
+        if not self._waiting or self._after_training is None:
+            return
+        path = Path(run_dir)
+        try:
+            name = load_project(path / "project.cnnproj").name
+        except UserError:
+            return
+        if name not in self._waiting or self._waiting[name] is not None:
+            return
+        self._waiting[name] = path
+        done = sum(p is not None for p in self._waiting.values())
+        if done < len(self._waiting):
+            self._say(self.active, f"{done} of {len(self._waiting)} runs finished; training the next…")
+            return
+        paths = [p for p in self._waiting.values() if p is not None]
+        then, self._waiting, self._after_training = self._after_training, {}, None
+        then(paths)
+
+    def _run_failed(self, text: str) -> None:
+        if self._waiting:
+            self._fail(f"The lesson stopped: {text}")
+
+    def _check_idle(self) -> None:
+        training = getattr(self.window, "training", None)
+        if self._waiting and training is not None and not training.is_running:
+            self._fail("Training ended before the lesson's runs were done; press Start to try again.")
+
+    # ------------------------------------------------------------------ lesson 1
+    def _parameters(self) -> None:
+        mlp, cnn = projects.parameter_pair()
+        self._open(cnn)
+        self._show_network()
+        comparison = facts.compare_parameters(mlp, cnn)
+        self._done(ParameterResult(comparison),
+                   f"{cnn.name} is open in the editor; its summary is below it. The table compares it with the MLP.")
+
+    # ------------------------------------------------------------------ lesson 2
+    def _shuffled(self) -> None:
+        runs = projects.shuffled_runs(self.training_overrides)
+        self._open(projects.parameter_pair()[1])
+        labels = {project.name: label for label, project in runs}
+        self._train([(label, project) for label, project in runs],
+                    lambda paths: self._shuffled_done([labels.get(self._name_of(p), p.name) for p in paths], paths))
+
+    @staticmethod
+    def _name_of(path: Path) -> str:
+        try:
+            return load_project(path / "project.cnnproj").name
+        except UserError:
+            return path.name
+
+    def _shuffled_done(self, labels: list[str], paths: list[Path]) -> None:
+        outcomes = [facts.run_outcome(label, path) for label, path in zip(labels, paths)]
+        verdict = facts.shuffled_verdict(*outcomes)
+        history = getattr(self.window, "run_history", None)
+        note = ""
+        if history is not None and hasattr(history, "compare"):
+            history.compare(paths)
+        else:
+            note = ("The run comparison view is not available in this window, so the curves cannot be overlaid "
+                    f"here; the four runs are saved in {paths[0].parent}.")
+        self._done(RunsResult(outcomes, verdict, note), "All four runs finished" +
+                   (": their curves are overlaid in the comparison view." if not note else "."))
+
+    # ------------------------------------------------------------------ lesson 3
+    def _x_vs_o(self) -> None:
+        self._open(projects.x_vs_o_project(self.training_overrides))
+        self._train([("X or O lesson", None)], self._x_vs_o_done)
+
+    def _x_vs_o_done(self, paths: list[Path]) -> None:
+        outcome = facts.run_outcome("X or O", paths[0])
+        accuracy = "" if outcome.accuracy is None else f" It tells X from O in {outcome.accuracy:.1%} of the validation pictures."
+        views = getattr(self.window, "inspect_views", None)
+        if views is None:
+            self._done(ActionsResult(f"Trained.{accuracy} The inspection views are not available in this "
+                                     "window, so its filters cannot be shown here.", []), "Trained.")
+            return
+        result = ActionsResult(
+            f"Trained for {outcome.epochs} epochs.{accuracy} The Filters page shows the eight 5×5 kernels of "
+            "'strokes' (red weights answer to ink, blue ones to empty paper) — look for diagonal and curved "
+            "strokes. The Feature Maps page shows where in an X each filter fires.",
+            [("Show the filters", "lessonShowFilters", lambda: show_page(self.window, views.filters)),
+             ("Feature maps of an X", "lessonShowX", lambda: self._show_letter(views, "X")),
+             ("Feature maps of an O", "lessonShowO", lambda: self._show_letter(views, "O"))])
+        self._show_letter(views, "X")
+        show_page(self.window, views.filters)
+        self._done(result, "Trained: the filters are shown; the buttons below switch views.")
+
+    def _show_letter(self, views: Any, letter: str) -> None:
+        picture = x_or_o_picture(letter, seed=7).astype(np.float32)[:, :, None]
+        current_input(self.window).set(InputImage(picture, f"a drawn {letter}", label=int(letter == "X"),
+                                                  origin="drawing"))
+        show_page(self.window, views.feature_maps)
+
+    # ------------------------------------------------------------------ lesson 4
+    def _stripes(self) -> None:
+        self._open(projects.edge_detector_project(self.training_overrides))
+        self._train([("stripes lesson", None)], self._stripes_trained)
+
+    def _stripes_trained(self, _paths: list[Path]) -> None:
+        key = self.active
+        self._say(key, "Trained; reading the learned filter…")
+        self.window.workspace.with_model(_edge_kernel, on_result=self._stripes_done,
+                                         on_error=lambda text: self._fail(f"The learned filter cannot be read: {text}"),
+                                         key="lesson-edge-kernel")
+
+    def _stripes_done(self, kernel: np.ndarray) -> None:
+        found = facts.orientation(kernel)
+        kind = "vertical" if found.vertical >= found.horizontal else "horizontal"
+        reference = f"sobel {kind}"
+        pair = KernelPair(kernel, np.asarray(KERNEL_PRESETS[reference]), f"Sobel {kind} (hand-made)",
+                          found.sentence())
+        pair.tryInPlayground.connect(lambda: self._slide_learned(kernel, kind))
+        playground = getattr(self.window, "playground", None)
+        if playground is not None:
+            playground.set_mode(2)
+            playground.image_source.choose("stripes")
+            playground.image_source.orientation.setCurrentIndex(0 if kind == "vertical" else 1)
+            playground.kernel_editor.choose_preset(reference)
+        views = getattr(self.window, "inspect_views", None)
+        if views is not None:
+            show_page(self.window, views.filters)
+        self._done(pair, "The learned filter is beside the Sobel kernel below"
+                   + ("; the Filters page shows it with its weights." if views is not None else "."))
+
+    def _slide_learned(self, kernel: np.ndarray, kind: str) -> None:
+        playground = getattr(self.window, "playground", None)
+        if playground is None:
+            return
+        playground.set_mode(2)
+        playground.image_source.choose("stripes")
+        playground.image_source.orientation.setCurrentIndex(0 if kind == "vertical" else 1)
+        playground.kernel_editor.set_kernel(kernel)
+        self.window.tabs.setCurrentWidget(playground)
+
+    # ------------------------------------------------------------------ lesson 5
+    def _receptive(self) -> None:
+        project = projects.deep_stack_project()
+        self._open(project)
+        self._show_network()
+        rows = facts.receptive_fields(project.network)
+        result = FieldResult(rows)
+        result.layerChosen.connect(lambda layer: self.window.editor.select([layer], center=True))
+        result.walkRequested.connect(self.walk)
+        self._field_result = result
+        self._walk_layers = [row.layer for row in rows]
+        self._done(result, "The deep stack is open; its receptive fields are below and in the Summary's last "
+                           "column. Walk through the layers to see each one on the canvas.")
+        self.walk()
+
+    def walk(self) -> None:
+        """Select each layer of the deep stack in turn on the canvas, from the input up."""
+        self._walk_index = 0
+        self._walk.start()
+        self._walk_step()
+
+    def _walk_step(self) -> None:
+        present = [layer for layer in self._walk_layers if layer in self.window.document.network]
+        if self._walk_index >= len(present):
+            self._walk.stop()
+            return
+        layer = present[self._walk_index]
+        self._walk_index += 1
+        self.window.editor.select([layer], center=True)
+        if self._field_result is not None:
+            try:
+                self._field_result.select_row(layer)
+            except RuntimeError:  # the panel replaced that result meanwhile
+                self._field_result = None
+
+    # ------------------------------------------------------------------ views
+    def _show_network(self) -> None:
+        self.window.tabs.setCurrentWidget(self.window.editor)
+        summary = self.window.docks.get("summary")
+        if summary is not None:
+            summary.show()
+            summary.raise_()
