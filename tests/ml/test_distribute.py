@@ -114,6 +114,27 @@ def test_mirrored_over_two_cpu_devices_matches_one_device(tmp_path):
     assert mirrored["test_loss"] == pytest.approx(one_device.test_loss, rel=1e-5)
 
 
+# `cnnstudio train` as a worker runs it, telling the test its final weights (a sum per array)
+# and epoch losses in a file: evaluation is all-reduced, so equal test losses alone would not
+# show that the workers hold the same model.
+WORKER = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    from cnnstudio.cli import main
+    from cnnstudio.ml.trainer import Trainer
+
+    def run_and_tell(trainer, run=Trainer.run):
+        result = run(trainer)
+        weights = [float(np.sum(np.abs(w), dtype=np.float64)) for w in trainer.model.get_weights()]
+        with open(sys.argv[1], "w") as out:
+            json.dump({"weights": weights, "losses": [e.loss for e in result.history]}, out)
+        return result
+
+    Trainer.run = run_and_tell
+    sys.exit(main(sys.argv[2:]))
+""")
+
+
 def test_two_workers_train_together_and_only_the_chief_keeps_a_record(tmp_path):
     project = tiny_project("npz:" + str(write_quadrants(tmp_path)), epochs=1, batch_size=32)
     save_project(project, tmp_path / "tiny.cnnproj")
@@ -123,8 +144,8 @@ def test_two_workers_train_together_and_only_the_chief_keeps_a_record(tmp_path):
     for index in range(2):
         home = tmp_path / f"worker{index}"
         home.mkdir()
-        command = [sys.executable, "-m", "cnnstudio", "train", str(tmp_path / "tiny.cnnproj"),
-                   "--strategy", "multi-worker", "--run-dir", str(run), "--json"]
+        command = [sys.executable, "-c", WORKER, str(tmp_path / f"told{index}.json"), "train",
+                   str(tmp_path / "tiny.cnnproj"), "--strategy", "multi-worker", "--run-dir", str(run), "--json"]
         workers.append(subprocess.Popen(command, cwd=home, env=child_env(TF_CONFIG=tf_config(ports, index)),
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     outputs = []
@@ -138,6 +159,9 @@ def test_two_workers_train_together_and_only_the_chief_keeps_a_record(tmp_path):
             if worker.poll() is None:
                 worker.kill()
     chief, other = outputs
+    told = [json.loads((tmp_path / f"told{i}.json").read_text()) for i in range(2)]
+    assert told[0]["weights"] == pytest.approx(told[1]["weights"], rel=1e-6)  # one model, kept in step
+    assert told[0]["losses"] == pytest.approx(told[1]["losses"], rel=1e-6) and told[0]["losses"][0] > 0
     assert chief["test_loss"] == pytest.approx(other["test_loss"], rel=1e-6)
     assert chief["epochs"] == other["epochs"] == 1
     assert chief["run_dir"] == str(run) and other["run_dir"] is None
