@@ -97,6 +97,8 @@ class MainWindow(QMainWindow):
         """Feature packages add their panels, tabs and menus here (one line each)."""
         from . import datasets  # the Dataset panel: choose, look at, prepare the data; fit the network
         datasets.install(self)
+        from . import training  # the Training panel and tab: settings, Train/Pause/Stop, live curves and filters
+        training.install(self)
         from . import runs  # the Runs panel: every training run, compared, reopened, exported, deleted
         runs.install(self)
         from . import explain  # evaluation, saliency and Grad-CAM, what a filter responds to

@@ -220,6 +220,8 @@ class TrainingController(QObject):
             self.runFinished.emit(run_dir)
 
     def _on_error(self, text: str) -> None:
+        if self.request is not None:  # the trainer names the project too; once is enough
+            text = text.removeprefix(f"{self.request.project.name}: ")
         self._fail(f"Training {_title(self.request)} stopped: {text}" if self.run_dir
                    else f"Cannot train {_title(self.request)}: {text}")
         self._finish()

@@ -244,9 +244,10 @@ class TrainingPanel(QWidget):
             self._set_status("Training again")
 
     def _show_problem(self, text: str) -> None:
+        """The problem stays in the panel; the window's status bar and Messages already carry it."""
         self.problem_label.setText(text)
         self.problem_label.show()
-        self._set_status("Not training.")
+        self.status_label.setText("Not training.")
 
     def _on_result(self, result: Any) -> None:
         if self.progress is not None and self.controller.state != STOPPING and result.stopped_reason == "finished":
