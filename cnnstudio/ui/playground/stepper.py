@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
 
 from ..widgets import signals_blocked
 
+PLAY, PAUSE = "Play ▶", "Pause ❚❚"
 SPEEDS = {"slow": 900, "normal": 450, "fast": 150}  # milliseconds per step while playing
 
 
@@ -18,19 +19,15 @@ class Stepper(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("playgroundStepper")
-        style = self.style()
-        icons = QStyle.StandardPixmap
-        self.first = self._button(style.standardIcon(icons.SP_MediaSkipBackward), "First position (Home)",
-                                  "playgroundFirst", lambda: self.set_position(0))
-        self.previous = self._button(style.standardIcon(icons.SP_MediaSeekBackward), "Previous position",
-                                     "playgroundPrevious", lambda: self.set_position(self.position - 1))
-        self.play = self._button(style.standardIcon(icons.SP_MediaPlay), "Play: step on by itself",
-                                 "playgroundPlay", self.toggle_play)
+        # Text glyphs rather than the style's icons: they take the palette's text colour, light or dark.
+        self.first = self._button("|◀", "First position", "playgroundFirst", lambda: self.set_position(0))
+        self.previous = self._button("◀", "Previous position", "playgroundPrevious",
+                                     lambda: self.set_position(self.position - 1))
+        self.play = self._button(PLAY, "Play: step on by itself", "playgroundPlay", self.toggle_play)
         self.play.setCheckable(True)
-        self.next = self._button(style.standardIcon(icons.SP_MediaSeekForward), "Next position",
-                                 "playgroundNext", lambda: self.set_position(self.position + 1))
-        self.last = self._button(style.standardIcon(icons.SP_MediaSkipForward), "Last position (End)",
-                                 "playgroundLast", lambda: self.set_position(self.count - 1))
+        self.next = self._button("▶", "Next position", "playgroundNext",
+                                 lambda: self.set_position(self.position + 1))
+        self.last = self._button("▶|", "Last position", "playgroundLast", lambda: self.set_position(self.count - 1))
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("playgroundSlider")
         self.slider.setToolTip("Drag to move the kernel over the input")
@@ -57,9 +54,10 @@ class Stepper(QWidget):
         self.count, self.position = 0, 0
         self.set_count(0)
 
-    def _button(self, icon, tip: str, name: str, slot) -> QToolButton:
+    def _button(self, text: str, tip: str, name: str, slot) -> QToolButton:
         button = QToolButton()
-        button.setIcon(icon)
+        button.setText(text)
+        button.setMinimumWidth(34)
         button.setToolTip(tip)
         button.setObjectName(name)
         button.setAutoRaise(True)
@@ -99,13 +97,13 @@ class Stepper(QWidget):
             self.set_position(0)
         self.timer.start()
         self.play.setChecked(True)
-        self.play.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
+        self.play.setText(PAUSE)
         self.play.setToolTip("Pause")
 
     def stop(self) -> None:
         self.timer.stop()
         self.play.setChecked(False)
-        self.play.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self.play.setText(PLAY)
         self.play.setToolTip("Play: step on by itself")
 
     def _tick(self) -> None:
