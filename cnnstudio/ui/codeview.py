@@ -184,20 +184,18 @@ class CodePanel(QWidget):
         layout.addWidget(self.note)
         layout.addWidget(self.editor)
         self.stale = False  # showing the last valid code of a network that has an error now
-        self._shown = True
+        self._shown = False  # set by the dock: code is generated only while someone can see it
         self._shown_for: tuple | None = None
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self.refresh)
         self._poll = QTimer(self, interval=SETTINGS_POLL_MS)
         self._poll.timeout.connect(self._check_settings)
-        self._poll.start()
         document.networkChanged.connect(lambda *_: self.schedule())
         document.projectReplaced.connect(self.schedule)
         document.nameChanged.connect(lambda _name: self.schedule())
         self.script_toggle.toggled.connect(lambda _on: self.refresh())
         self.copy_button.clicked.connect(self.copy_all)
         self.save_button.clicked.connect(lambda: self.save_as())
-        self.refresh()
 
     # -- content ----------------------------------------------------------------------------
     @property
