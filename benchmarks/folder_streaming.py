@@ -56,7 +56,8 @@ def network(size: int) -> dict:
         {"id": "conv1", "type": "Conv2D", "params": {"filters": 8, "kernel_size": 3, "activation": "relu"}},
         {"id": "pool1", "type": "MaxPooling2D", "params": {"pool_size": 4}},
         {"id": "conv2", "type": "Conv2D", "params": {"filters": 16, "kernel_size": 3, "activation": "relu"}},
-        {"id": "gap", "type": "GlobalAveragePooling2D", "params": {}},
+        {"id": "pool2", "type": "MaxPooling2D", "params": {"pool_size": 2}},
+        {"id": "flat", "type": "Flatten", "params": {}},  # keeps where the bright square is: that is the class
         {"id": "out", "type": "Dense", "params": {"units": CLASSES, "activation": "softmax"}},
     ]
     ids = [n["id"] for n in nodes]
