@@ -252,3 +252,18 @@ def test_lenet5_script_trains_and_prints_its_test_accuracy(tmp_path):
     accuracy = float(re.search(r"test accuracy: ([0-9.]+)", result.stdout).group(1))
     assert 0.2 < accuracy <= 1.0  # ten classes: far above guessing after one short epoch
     assert (tmp_path / "trained.keras").stat().st_size > 100_000
+
+
+def test_names_and_paths_never_become_code():
+    """A project name or data path crafted to close the docstring stays text in both outputs."""
+    import ast
+
+    project = load_template("mlp")
+    hostile = 'evil""" + __import__("os").system("touch pwned") + """\\'
+    project.dataset["name"] = 'npz:/tmp/x"""; import os; os.system("touch pwned"); """.npz'
+    for code in (generate_model_code(project.network, hostile),
+                 generate_script(project.network, name=hostile, dataset=project.dataset, training=project.training)):
+        tree = ast.parse(code)
+        assert isinstance(tree.body[0], ast.Expr) and "evil" in tree.body[0].value.value
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "system"]
+        assert calls == []
