@@ -160,6 +160,25 @@ def test_a_training_snapshot_redraws_the_watched_layer_live(inspected, qtbot):
     assert "live" in page.caption.text() and "epoch 2, batch 17" in page.caption.text()
     page.show_snapshot(Snapshot(2, 18, {"other": [kernel]}, {}))  # another layer: nothing changes
     assert "batch 17" in page.caption.text()
+    training = getattr(inspected, "training", None)
+    if training is not None:  # the window's training controller is listened to
+        page.follow_training()
+        training.snapshot.emit(Snapshot(3, 5, {"conv1": [-kernel, np.zeros(6, np.float32)]}, {}))
+        np.testing.assert_allclose(page.picture.values, -kernel[:, :, 0, :].transpose(2, 0, 1))
+        assert "epoch 3, batch 5" in page.caption.text()
+
+
+def test_a_view_held_up_by_the_busy_ml_thread_says_so(inspected, qtbot):
+    import threading
+
+    page = filters_of(inspected, qtbot)
+    gate = threading.Event()
+    inspected.workspace.run(lambda ws: gate.wait(10))
+    page.request()
+    qtbot.waitUntil(lambda: page.model_bar.status.text() in ("working…", "waiting for training to finish…"),
+                    timeout=5000)
+    gate.set()
+    qtbot.waitUntil(lambda: page.model_bar.status.text() == "", timeout=JOB_TIMEOUT)
 
 
 def test_a_network_without_convolutions_says_it_has_no_filters(make_window, qtbot):
@@ -188,6 +207,19 @@ def test_feature_maps_shown_equal_a_keras_submodel_outputs(inspected, qtbot, len
     np.testing.assert_allclose(page.rows["fc1"].values, outputs["fc1"], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(page.prediction.probabilities, outputs["output"], rtol=1e-4, atol=1e-6)
     assert "10×10×16" in page.rows["conv2"].header.text()
+
+
+def test_an_input_chosen_elsewhere_is_shown_when_the_view_comes_up(inspected, qtbot):
+    from cnnstudio.ui.inspect_area import InputImage
+
+    page = maps_of(inspected, qtbot)
+    show_page(inspected, views(inspected).filters)
+    chosen = InputImage(np.full((28, 28, 1), 0.5, np.float32), "grey square", origin="file")
+    current_input(inspected).set(chosen)
+    show_page(inspected, page)
+    qtbot.waitUntil(lambda: page.analysis.input is chosen and page.analysis.activations is not None,
+                    timeout=JOB_TIMEOUT)
+    assert "grey square" in page.input_panel.caption.text()
 
 
 def test_clicking_a_map_position_marks_core_receptive_field(inspected, qtbot):

@@ -151,6 +151,8 @@ class InspectController(QObject):
         if value is None:
             self.analysis = None
             return
+        if not self.want_maps:
+            return  # nothing of ours is showing: the feature-maps view asks when it is shown
         if self.analysis is not None and self.analysis.input is value and self._complete(self.analysis):
             self.analysisReady.emit(self.analysis)
             return

@@ -80,7 +80,7 @@ class FeatureMapsPage(QWidget):
         self.splitter.addWidget(self.scroll)
         self.splitter.addWidget(self.prediction)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([320, 900, 320])
+        self.splitter.setSizes([300, 1000, 300])
         self.splitter.setChildrenCollapsible(False)
         top = QHBoxLayout()
         top.addWidget(self.model_bar, 1)
@@ -111,6 +111,8 @@ class FeatureMapsPage(QWidget):
         self.controller.want_maps = True
         if self._dirty:
             self.refresh()
+        else:
+            self.controller.analyse()  # the input may have changed while hidden (cached if not)
 
     def hideEvent(self, event) -> None:  # noqa: N802
         self.controller.want_maps = False

@@ -12,7 +12,17 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGraphicsRectItem,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cnnstudio.core.errors import UserError
 
@@ -65,6 +75,13 @@ class FiltersPage(QWidget):
             self.box.setMenuEnabled(False)
             self.image = pg.ImageItem(axisOrder="row-major")
             self.box.addItem(self.image)
+            self.selection = QGraphicsRectItem()  # around the filter enlarged on the right
+            pen = QPen(QColor("#202020"), 2)
+            pen.setCosmetic(True)
+            self.selection.setPen(pen)
+            self.selection.setZValue(20)
+            self.selection.hide()
+            self.box.addItem(self.selection, ignoreBounds=True)
             self.colorbar = pg.ColorBarItem(values=(-1, 1), colorMap=colors.colormap(colors.DIVERGING),
                                             interactive=False, width=14)
             self.colorbar.axis.enableAutoSIPrefix(False)
@@ -192,9 +209,10 @@ class FiltersPage(QWidget):
         self.colorbar.setVisible(self.picture.mode != RGB)
         self.colorbar.axis.setLabel("weight" if shared else "weight ÷ the filter's largest |weight|")
         if self.detail.filter_index is not None and self.detail.filter_index < len(self.kernels.kernels):
-            self.detail.show_filter(self.picture, self.detail.filter_index)
+            self._enlarge(self.detail.filter_index, None)
         else:
             self.detail.clear()
+            self.selection.hide()
         self._update_caption()
         self.shown.emit()
 
@@ -258,13 +276,27 @@ class FiltersPage(QWidget):
         found = self.picture.at(*pixel) if pixel is not None else None
         if found is not None:
             tile, filter_index, _row, _col = found
-            channel = int(self.picture.channels[tile])
-            self.detail.show_filter(self.picture, filter_index, channel)
+            self._enlarge(filter_index, int(self.picture.channels[tile]))
 
     def select_filter(self, filter_index: int, channel: int | None = None) -> None:
         """Enlarge a filter, as a click on it does."""
         if self.picture is not None:
-            self.detail.show_filter(self.picture, filter_index, channel)
+            self._enlarge(filter_index, channel)
+
+    def _enlarge(self, filter_index: int, channel: int | None) -> None:
+        """Show the filter on the right and outline its tiles in the grid."""
+        self.detail.show_filter(self.picture, filter_index, channel)
+        tiles = np.flatnonzero(self.picture.filters == filter_index)
+        if not len(tiles):
+            self.selection.hide()
+            return
+        layout = self.picture.layout
+        top, left = layout.origin(int(tiles[0]))
+        bottom, right = layout.origin(int(tiles[-1]))
+        bottom += layout.tile_h * layout.cell
+        right += layout.tile_w * layout.cell
+        self.selection.setRect(left - 0.5, top - 0.5, right - left + 1, bottom - top + 1)
+        self.selection.show()
 
     # -- live during training ---------------------------------------------------------------------
     def follow_training(self) -> None:

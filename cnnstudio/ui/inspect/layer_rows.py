@@ -207,9 +207,8 @@ class BarsRow(LayerRow):
         super().__init__(name, kind, shape, parent)
         self.plot = QuietPlot(self)
         self.plot.setObjectName(f"bars_{name}")
-        self.plot.setFixedHeight(110)
+        self.plot.setFixedHeight(96)
         item = self.plot.getPlotItem()
-        item.setLabel("bottom", "unit")
         # one item per sign, each with one brush: thousands of bars stay fast to draw
         self.positive = pg.BarGraphItem(x=[], height=[], width=0.85, pen=None)
         self.negative = pg.BarGraphItem(x=[], height=[], width=0.85, pen=None, brush=pg.mkBrush(ERROR_COLOR))
