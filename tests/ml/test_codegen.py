@@ -149,6 +149,19 @@ def test_random_catalog_networks_give_code_that_builds_the_same_model():
         same_models(built_from_code(code), build_model(network, "random"))
 
 
+def test_random_catalog_networks_give_scripts_that_are_valid_python():
+    compiled = 0
+    for network in random_networks(80):
+        try:
+            script = generate_script(network, name="random", dataset={"name": "folder:/data/pictures"},
+                                     training={"loss": "auto"})
+        except UserError:  # e.g. two inputs, or an output no loss can score: refused in words
+            continue
+        compile(script, "random.py", "exec")
+        compiled += 1
+    assert compiled >= 10
+
+
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
 def test_every_template_script_is_valid_python(name):
     project = load_template(name)
