@@ -239,7 +239,7 @@ def _architecture_section(project: Project) -> str:
     totals = (f"<tr class='total'><td colspan='4'>Total ({len(order)} layers; {analysis.trainable_params:,} "
               f"trainable, {analysis.non_trainable_params:,} not trainable)</td>"
               f"<td class='num'>{analysis.total_params:,}</td><td></td></tr>")
-    return ("<section><h2>Architecture</h2><table class='arch'><thead><tr><th>Layer</th><th>Type</th>"
+    return ("<section class='long'><h2>Architecture</h2><table class='arch'><thead><tr><th>Layer</th><th>Type</th>"
             "<th>Settings</th><th>Output shape</th><th>Parameters</th><th>Receptive field</th></tr></thead>"
             f"<tbody>{''.join(rows)}{totals}</tbody></table></section>")
 
@@ -263,9 +263,9 @@ def _settings_section(project: Project, info: dict) -> str:
             ("Normalization", s.get("normalization")),
             ("Started / finished", f"{info.get('started', '—')} / {info.get('finished', '—')}".replace("T", " ")),
             ("Software", ", ".join(f"{k} {v}" for k, v in versions.items() if k != "platform") or "—")]
-    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v if v is not None else '—'))}</td></tr>"
+    body = "".join(f"<div class='key'>{html.escape(k)}</div><div>{html.escape(str(v if v is not None else '—'))}</div>"
                    for k, v in rows)
-    return f"<section><h2>Settings</h2><table class='settings'>{body}</table></section>"
+    return f"<section class='long'><h2>Settings</h2><div class='settings'>{body}</div></section>"
 
 
 # -- charts ----------------------------------------------------------------------------------------
@@ -385,9 +385,9 @@ def _confusion_svg(confusion: np.ndarray, class_names: tuple[str, ...]) -> str:
                          f"fill='{_shade(fraction)}' data-true='{t}' data-predicted='{p}' data-count='{count}'>"
                          f"<title>{html.escape(label)}</title></rect>")
             if show_text and count:
-                color = "#ffffff" if fraction > 0.55 else "#1d1f23"
+                tone = "count on-dark" if fraction > 0.55 else "count"
                 parts.append(f"<text x='{x + cell / 2}' y='{y + cell / 2 + 4}' text-anchor='middle' "
-                             f"class='count' fill='{color}'>{count}</text>")
+                             f"class='{tone}'>{count}</text>")
     if cell >= 12:
         for i, name in enumerate(class_names):
             short = html.escape(name if len(name) <= 12 else name[:11] + "…")
@@ -450,7 +450,8 @@ h1 { font-size: 24px; margin: 0; }
 h2 { font-size: 15px; margin: 18px 0 8px; border-bottom: 1px solid #dfe2e7; padding-bottom: 3px; }
 .sub, .note, footer { color: #5f656e; }
 .note { margin: 4px 0 8px; }
-section { break-inside: avoid; page-break-inside: avoid; }
+section, .pair > div { break-inside: avoid; page-break-inside: avoid; }
+section.long { break-inside: auto; page-break-inside: auto; }
 .pair { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }
 .pair > div { flex: 1 1 420px; min-width: 0; }
 .cards { display: flex; flex-wrap: wrap; gap: 8px; }
@@ -462,6 +463,7 @@ svg .title { font-size: 13px; font-weight: 600; }
 svg .tick, svg .legend { font-size: 10.5px; fill: #5f656e; }
 svg .axis { font-size: 11px; fill: #5f656e; }
 svg .count { font-size: 10.5px; }
+svg text.on-dark { fill: #ffffff; }
 svg .grid { stroke: #eceef1; }
 svg .frame { fill: none; stroke: #b9bec6; }
 svg.chart, svg.confusion { max-width: 100%; height: auto; }
@@ -470,8 +472,9 @@ th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eceef1; v
 thead th { background: #f3f4f6; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.total td { font-weight: 600; border-top: 1px solid #b9bec6; }
-table.settings th { width: 190px; font-weight: 500; color: #5f656e; }
-code { font: 12px ui-monospace, Menlo, Consolas, monospace; }
+.settings { display: grid; grid-template-columns: max-content 1fr max-content 1fr; gap: 3px 14px; }
+.settings .key { color: #5f656e; }
+code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.95em; }
 .samples { display: grid; grid-template-columns: repeat(auto-fill, minmax(78px, 1fr)); gap: 6px; }
 figure.sample { margin: 0; text-align: center; font-size: 11px; border: 2px solid transparent;
                 border-radius: 4px; padding: 2px; }
@@ -480,5 +483,16 @@ figure.sample img { image-rendering: pixelated; display: block; margin: 0 auto 2
 figure.sample span { color: #5f656e; }
 footer { margin-top: 20px; font-size: 11px; }
 @page { size: A4; margin: 12mm; }
-@media print { body { margin: 0; max-width: none; font-size: 11px; } h2 { margin-top: 12px; } }
+@media print {
+  body { margin: 0; padding: 0; max-width: none; font-size: 9.5px; }
+  h1 { font-size: 18px; } h2 { font-size: 12px; margin: 8px 0 4px; }
+  .pair { gap: 12px; flex-wrap: nowrap; } .pair > div { flex: 1 1 50%; }
+  .cards { gap: 4px; } .card { padding: 1px 6px; min-width: 0; } .card b { font-size: 12px; }
+  .card span { font-size: 8.5px; }
+  th, td { padding: 1px 6px; }
+  .samples { grid-template-columns: repeat(auto-fill, minmax(50px, 1fr)); gap: 2px; }
+  figure.sample { font-size: 8.5px; padding: 1px; } figure.sample img { width: 36px; height: 36px; }
+  svg.chart { max-height: 130px; } svg.confusion { max-height: 215px; }
+  footer { margin-top: 8px; }
+}
 """

@@ -94,7 +94,7 @@ def check_every_format(dialog, out: Path, run_dir: Path) -> None:
         assert np.max(np.abs(_load_predict(fmt, out / name, x) - expected)) <= 1e-5, fmt
         assert "predictions" in results[fmt].detail
     assert "summary" not in dialog.summary.text() and dialog.summary.text().startswith("9 of 9 written")
-    assert dialog.open_button.isEnabled()
+    assert dialog.open_button.isEnabled() and dialog.base.text() == "model"  # the name used stays shown
 
 
 def test_every_format_is_written_and_checked_from_a_lenet5_run(qtbot, main_window, runs, tmp_path):
@@ -105,7 +105,7 @@ def test_every_format_is_written_and_checked_from_a_lenet5_run(qtbot, main_windo
     check_every_format(dialog, tmp_path, runs["lenet5"])
     tflite = dialog.results["tflite"]
     assert tflite.size_before_bytes and tflite.size_bytes < 0.5 * tflite.size_before_bytes  # int8 weights
-    assert "unquantized →" in tflite.detail and "dynamic" in tflite.detail
+    assert "unquantized →" in tflite.detail and "dynamic-range int8" in tflite.detail
     with open(tmp_path / "model_metrics.csv", newline="") as handle:
         assert next(csv.reader(handle)) == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy"]
     assert "160 validation images evaluated" in dialog.results["report"].detail
@@ -214,3 +214,24 @@ def test_export_and_import_are_in_the_file_menu_with_their_shortcuts(main_window
     dialog = feature(main_window).dialog
     assert dialog.isVisible() and dialog.objectName() == "exportDialog"
     dialog.close()
+
+
+def test_checking_a_script_runs_only_keras_constructors_on_literal_values():
+    import ast
+
+    from cnnstudio.ui.exporting.tasks import safe_build_model
+
+    script = '''
+def build_model():
+    """A model."""
+    input_ = keras.Input(shape=(28, 28, 1), name="input")
+    dense = layers.Dense(units=3, kernel_regularizer=keras.regularizers.L2(0.01), name="dense")(input_)
+    model = keras.Model(inputs=input_, outputs=dense, name="m")
+    return model
+'''
+    build = safe_build_model(ast.parse(script))
+    assert build is not None and build().count_params() == 1 * 3 + 3  # Dense(3) on one channel
+    smuggled = [script.replace('name="dense")', 'name=__import__("os").system("echo hi"))'),
+                script.replace("keras.regularizers.L2(0.01)", 'keras.utils.get_file("x", "http://example.com/x")'),
+                script.replace("    return model", '    open("/tmp/x", "w")\n    return model')]
+    assert [safe_build_model(ast.parse(s)) for s in smuggled] == [None, None, None]

@@ -259,17 +259,22 @@ class ExportDialog(QDialog):
         if not self.sources:
             return
         source = self.source
+        self._apply_source_limits()
+        if not self._base_edited:
+            name = source.run_dir.name if source.run_dir else slug(self.window_.document.name)
+            with signals_blocked(self.base):
+                self.base.setText(name)
+        self._update_names()
+
+    def _apply_source_limits(self) -> None:
+        """Metrics and the report exist only for a trained run."""
+        source = self.source
         for fmt in FORMATS:
             if fmt.runs_only:
                 check = self.checks[fmt.key]
                 check.setEnabled(source.is_run)
                 check.setToolTip(fmt.description if source.is_run else
                                  f"{fmt.description} — only for a trained run; choose a run under From")
-        if not self._base_edited:
-            name = source.run_dir.name if source.run_dir else slug(self.window_.document.name)
-            with signals_blocked(self.base):
-                self.base.setText(name)
-        self._update_names()
 
     def _base_was_edited(self, _text: str) -> None:
         self._base_edited = True
@@ -424,7 +429,7 @@ class ExportDialog(QDialog):
         for widget in (self.source_box, self.folder, self.base, self.quantize, *self.checks.values()):
             widget.setEnabled(not running)
         if not running:
-            self._source_changed()
+            self._apply_source_limits()
             self.quantize.setEnabled(self.checks["tflite"].isChecked())
         self._update_buttons()
 
