@@ -46,7 +46,7 @@ def shuffled_runs(overrides: dict[str, Any] | None = None) -> list[tuple[str, Pr
     runs = []
     for template, title in (("mlp", "MLP"), ("lenet5", "LeNet-5")):
         for shuffled in (False, True):
-            project = with_training(load_template(template), overrides, epochs=3)
+            project = with_training(load_template(template), overrides, epochs=2)
             project.dataset["permute_pixels"] = SHUFFLE_SEED if shuffled else None
             project.name = f"{title}, {'shuffled' if shuffled else 'ordered'} pixels"
             runs.append((project.name, project))
