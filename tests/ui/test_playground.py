@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QColor, QImage
 
 from cnnstudio.core.convolution import convolve2d, max_pool2d
@@ -246,3 +246,17 @@ def test_export_png_saves_the_views(view, tmp_path):
     assert view.export_png(path)
     saved = QImage(str(path))
     assert saved.width() > 300 and saved.height() > 300
+
+
+def test_hovering_a_cell_tells_its_value(view):
+    view_box = view.feature_plot.plot.getPlotItem().getViewBox()
+    view.feature_plot._hover(view_box.mapViewToScene(QPointF(3.5, 1.5)))  # column 3, row 1
+    expected = convolve2d(XO_GRIDS["X"], KERNEL_PRESETS["diagonal \\"])[1, 3]
+    assert view.feature_plot.caption.text() == f"row 1, column 3: <b>{expected:g}</b>"
+
+
+def test_the_pooled_cell_that_takes_in_the_current_output_is_framed(view):
+    view.go_to(7 * 3 + 5)  # output row 3, column 5: pooling window row 1, column 2
+    assert view.pool_plot.highlighted() == QRectF(2, 1, 1, 1)
+    view.go_to(7 * 6 + 6)  # row 6, column 6: left out by 2x2 pooling of a 7x7 map
+    assert view.pool_plot.highlighted() is None
