@@ -105,9 +105,9 @@ def test_run_comparison_overlays_two_runs(history_of, runs_dir, qtbot):
     assert list(train.getData()[0]) == [1, 2, 3] and list(train.getData()[1]) == [1.2, 0.9, 0.7]
     assert [round(v, 2) for v in validation.getData()[1]] == [1.25, 0.95, 0.75]
     assert train.opts["pen"].color().name() != by_label["plain pixels"][0].opts["pen"].color().name()
-    legend = view.loss_plot.getPlotItem().legend
-    assert sorted(label.text for _, label in legend.items) == ["plain pixels", "shuffled pixels"]
-    assert view.table.rowCount() == 2 and view.table.item(1, 1).text() == "shuffled"
+    legend = view.legend.text()
+    assert legend.index("plain pixels") < legend.index("shuffled pixels") and "dashed line: validation" in legend
+    assert view.table.rowCount() == 2 and view.table.item(1, 1).text() == "shuffled pixels" and view.table.item(1, 9).text() == "shuffled"
 
 
 def test_compare_is_offered_to_other_features_by_path(history_of, runs_dir, tmp_path, monkeypatch):

@@ -29,6 +29,9 @@ def style_plot(widget: pg.PlotWidget) -> None:
         axis = widget.getPlotItem().getAxis(name)
         axis.setPen(pg.mkPen(text))
         axis.setTextPen(pg.mkPen(text))
+    legend = widget.getPlotItem().legend
+    if legend is not None:
+        legend.setLabelTextColor(text)
 
 
 class ClassCountsPlot(pg.PlotWidget):
@@ -39,15 +42,16 @@ class ClassCountsPlot(pg.PlotWidget):
         own_menus(self)
         self.setObjectName("classCountsPlot")
         self.setMinimumHeight(160)
+        self.setMaximumHeight(230)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
         plot = self.getPlotItem()
         plot.setLabel("left", "images")
         self.legend = plot.addLegend(offset=(-4, 2), labelTextSize="8pt", colCount=3)
+        style_plot(self)
         self.bars: dict[str, pg.BarGraphItem] = {}
         self.counts: dict[str, np.ndarray] = {}
         self.class_names: tuple[str, ...] = ()
-        style_plot(self)
         self.scene().sigMouseMoved.connect(self._hovered)
 
     def set_counts(self, counts: dict[str, np.ndarray], class_names: tuple[str, ...]) -> None:

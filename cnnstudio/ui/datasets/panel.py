@@ -151,7 +151,7 @@ class DatasetPanel(QScrollArea):
         samples_layout.addLayout(sample_actions)
         layout.addWidget(samples_box)
 
-        counts_box = QGroupBox("Images per class")
+        counts_box = self.counts_box = QGroupBox("Images per class")
         counts_layout = QVBoxLayout(counts_box)
         self.counts = ClassCountsPlot()
         counts_layout.addWidget(self.counts)
@@ -322,6 +322,7 @@ class DatasetPanel(QScrollArea):
         value_range = (0.0, 1.0) if preview.normalization == "scale" else None
         self.samples.set_samples(preview.images, preview.labels, preview.class_names, value_range)
         self.counts.set_counts(preview.counts, preview.class_names)
+        self.counts_box.show()
         self._show_settings()
         self._show_facts()
         self.update_fit()
@@ -335,6 +336,7 @@ class DatasetPanel(QScrollArea):
         self.preview = None
         self.samples.clear("No images: the dataset could not be loaded")
         self.counts.clear_counts()
+        self.counts_box.hide()
         self._show_status(message, error=True, offer_fallback=self.dataset_name != FALLBACK_DATASET)
         self._show_facts()
 

@@ -8,6 +8,7 @@ metrics.csv; the figures from run.json.
 from __future__ import annotations
 
 import csv
+import html
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,7 +38,7 @@ from .table import duration_text, percent
 RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
               "#bcbd22", "#7f7f7f")
 MARKED_RUNS = 4  # up to this many runs, epochs are marked with circles (training) and squares (validation)
-TABLE_COLUMNS = ("", "Run", "Differs", "Epochs", "Loss", "Val loss", "Train acc", "Val acc", "Test acc", "Duration")
+TABLE_COLUMNS = ("", "Run", "Epochs", "Loss", "Val loss", "Train acc", "Val acc", "Test acc", "Duration", "Folder")
 
 
 def run_labels(summaries: Sequence[RunSummary], differs: dict[Path, str]) -> list[str]:
@@ -66,7 +67,6 @@ def _plot(name: str, y_label: str) -> pg.PlotWidget:
     item = plot.getPlotItem()
     item.setLabel("bottom", "epoch")
     item.setLabel("left", y_label)
-    item.addLegend(offset=(-8, 8), labelTextSize="8pt")
     return plot
 
 
@@ -99,9 +99,11 @@ class RunComparison(QWidget):
         for widget in (self.log_scale, self.save_image, self.save_csv):
             top.addWidget(widget)
         layout.addLayout(top)
-        legend_note = QLabel("Solid line (circles): training · dashed line (squares): validation")
-        legend_note.setObjectName("comparisonNote")
-        layout.addWidget(legend_note)
+        self.legend = QLabel()
+        self.legend.setObjectName("comparisonLegend")
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.legend)
         splitter = QSplitter(Qt.Orientation.Vertical)
         plots = QWidget()
         plots_layout = QHBoxLayout(plots)
@@ -116,6 +118,7 @@ class RunComparison(QWidget):
         self.table.setObjectName("comparisonTable")
         self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -135,29 +138,36 @@ class RunComparison(QWidget):
         for key, plot in (("loss", self.loss_plot), ("accuracy", self.accuracy_plot)):
             plot.getPlotItem().disableAutoRange()  # one range update at the end, not one per curve
             plot.getPlotItem().clear()
-            legend = plot.getPlotItem().legend
-            if legend is not None:
-                legend.clear()
             self.curves[key] = []
-            for i, (summary, label) in enumerate(zip(self.summaries, self.labels, strict=True)):
+            for i, summary in enumerate(self.summaries):
                 color = RUN_COLORS[i % len(RUN_COLORS)]
                 rows = self.histories.get(summary.path, [])
                 x = _column(rows, "epoch")
                 marks = ({"symbol": "o", "symbolSize": 6, "symbolBrush": color, "symbolPen": None}
                          if len(self.summaries) <= MARKED_RUNS else {})
-                train = plot.plot(x, _column(rows, key), name=label, pen=pg.mkPen(color, width=2), **marks)
+                train = plot.plot(x, _column(rows, key), pen=pg.mkPen(color, width=2), **marks)
                 if marks:
                     marks["symbol"] = "s"
                 val = plot.plot(x, _column(rows, f"val_{key}"), pen=pg.mkPen(color, width=2,
                                                                              style=Qt.PenStyle.DashLine), **marks)
                 self.curves[key].append((train, val))
             plot.getPlotItem().enableAutoRange()
+        self._fill_legend()
         self._fill_table(differs)
         missing = [s.name for s in self.summaries if not self.histories.get(s.path)]
         title = f"Comparing {len(self.summaries)} run{'s' * (len(self.summaries) != 1)}"
         if missing:
             title += f" — no epochs recorded yet for {', '.join(missing)}"
         self.title.setText(title)
+
+    def _fill_legend(self) -> None:
+        """One colour per run, named by what sets it apart; above the plots, so it never hides a curve."""
+        entries = [f"<span style='color:{RUN_COLORS[i % len(RUN_COLORS)]}; font-weight:bold'>&#9473;&#9473;</span>"
+                   f"&nbsp;{html.escape(label)}" for i, label in enumerate(self.labels)]
+        self.legend.setText("&nbsp;&nbsp;&nbsp; ".join(entries) + "<br><span style='color:gray'>solid line: "
+                            "training · dashed line: validation</span>")
+        self.legend.setToolTip("\n".join(f"{label}: {s.path}" for label, s in zip(self.labels, self.summaries,
+                                                                                   strict=True)))
 
     def _fill_table(self, differs: dict[Path, str]) -> None:
         self.table.setUpdatesEnabled(False)
@@ -168,18 +178,20 @@ class RunComparison(QWidget):
             color_item = QTableWidgetItem()
             color_item.setData(Qt.ItemDataRole.DecorationRole, swatch)
             final = summary.final
-            cells = [summary.name, differs.get(summary.path, ""), str(summary.epochs_completed),
+            cells = [self.labels[row], str(summary.epochs_completed),
                      _number(final.get("loss")), _number(final.get("val_loss")),
                      percent(summary.metric("accuracy")), percent(summary.metric("val_accuracy")),
-                     percent(summary.test_accuracy), duration_text(summary.seconds)]
+                     percent(summary.test_accuracy), duration_text(summary.seconds), summary.name]
             self.table.setItem(row, 0, color_item)
             for column, text in enumerate(cells, start=1):
                 item = QTableWidgetItem(text)
-                item.setToolTip(str(summary.path) if column == 1 else text)
+                item.setToolTip(str(summary.path) if column in (1, len(cells)) else text)
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
         self.table.setUpdatesEnabled(True)
-
+        rows = min(len(self.summaries), 8)
+        height = self.table.horizontalHeader().height() + rows * self.table.verticalHeader().defaultSectionSize()
+        self.table.setMinimumHeight(min(height + 4, 240))
     # ------------------------------------------------------------------ export
     def export_image(self, path: str | Path | None = None) -> Path | None:
         """The plots and table as a PNG."""
@@ -225,9 +237,6 @@ class RunComparison(QWidget):
                 axis = plot.getPlotItem().getAxis(name)
                 axis.setPen(pg.mkPen(text))
                 axis.setTextPen(pg.mkPen(text))
-            legend = plot.getPlotItem().legend
-            if legend is not None:
-                legend.setLabelTextColor(text)
 
     def changeEvent(self, event) -> None:  # noqa: N802
         super().changeEvent(event)

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from ..main_window import MainWindow
 
 REFRESH_DELAY_MS = 250
+MAX_COLUMN_WIDTH = 320
 
 
 def move_to_trash(path: Path) -> bool:
@@ -206,7 +207,10 @@ class RunHistory(QWidget):
             self.folder = folder
         if folder.is_dir() and str(folder) not in self._watcher.directories():
             self._watcher.addPath(str(folder))
+        fresh = not self.model.runs
         self.model.set_runs(load_history(folder))
+        if fresh and self.model.runs:
+            self._fit_columns()
         if self._folders_being_written(folder):
             self._refresh_timer.start(2000)  # a run started elsewhere: look again once it has its run.json
         self._current_network = network_fingerprint(self.document.network.to_dict())
@@ -217,6 +221,13 @@ class RunHistory(QWidget):
                            else f"No runs yet in {folder}. Train the network and its run appears here.")
         self.where.setToolTip(str(folder))
         self._update_buttons()
+
+    def _fit_columns(self) -> None:
+        """Columns as wide as their contents, the long ones capped (the tooltip has the whole text)."""
+        self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        for column in range(self.model.columnCount()):
+            header.resizeSection(column, min(header.sectionSize(column), MAX_COLUMN_WIDTH))
 
     @staticmethod
     def _folders_being_written(folder: Path) -> bool:
