@@ -40,7 +40,11 @@ def models(tmp_path_factory):
     flat = keras.layers.Flatten()(doubled)
     keras.Model(inputs, keras.layers.Dense(10)(flat)).save(folder / "with_lambda.keras")
     (folder / "broken.keras").write_bytes(b"this is not a zip file")
-    return {"functional": folder / "tiny_residual.keras", "lambda": folder / "with_lambda.keras",
+    sequence = keras.Input((28, 28))
+    recurrent = keras.layers.LSTM(8, name="memory")(sequence)
+    unit = keras.layers.UnitNormalization(name="unit")(recurrent)
+    keras.Model(sequence, keras.layers.Dense(10)(unit)).save(folder / "unsupported.keras")
+    return {"unsupported": folder / "unsupported.keras", "functional": folder / "tiny_residual.keras", "lambda": folder / "with_lambda.keras",
             "broken": folder / "broken.keras", "weights": {n: model.get_layer(n).get_weights()
                                                           for n in ("conv_a", "conv_b", "scores")}}
 
@@ -133,6 +137,14 @@ def test_a_model_with_a_lambda_layer_is_refused_and_the_editor_is_unchanged(qtbo
     assert "refused for safety" in errors[0] and "Lambda" in errors[0] and "Nothing was" in errors[0]
     assert main_window.document.network.to_dict() == before and main_window.document.name == "LeNet-5"
     assert main_window.model_source.run_dir is None and not main_window.document.is_modified
+
+
+def test_every_unsupported_layer_is_named_in_one_dialog(qtbot, main_window, models, errors):
+    before = main_window.document.network.to_dict()
+    importer(main_window).import_file(models["unsupported"])
+    wait_until_done(qtbot, main_window)
+    assert len(errors) == 1 and "LSTM 'memory'" in errors[0] and "UnitNormalization 'unit'" in errors[0]
+    assert main_window.document.network.to_dict() == before and main_window.model_source.run_dir is None
 
 
 def test_a_broken_file_is_explained_in_one_dialog_and_nothing_changes(qtbot, main_window, models, errors):
