@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -111,12 +113,18 @@ def test_cli_export_of_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1 and "not a run directory" in err
 
 
-def test_cli_exports_a_python_script(trained, tmp_path, capsys):
-    _, run, _ = trained
+def test_cli_exported_python_script_builds_the_model_that_was_trained(trained, tmp_path, capsys):
+    model, run, images = trained
     out = tmp_path / "train_lenet5.py"
     assert main(["export", str(run), "--format", "python", "--out", str(out)]) == 0
-    compile(out.read_text(), str(out), "exec")
-
+    spec = importlib.util.spec_from_file_location("train_lenet5", out)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)  # defines build_model() and the rest; trains only when run as a program
+    rebuilt = script.build_model()
+    assert [layer.name for layer in rebuilt.layers] == [layer.name for layer in model.layers]
+    rebuilt.set_weights(model.get_weights())
+    got = rebuilt.predict(images, verbose=0)
+    assert np.max(np.abs(got - model.predict(images, verbose=0))) <= TOLERANCE
 
 
 def test_cli_exports_the_last_checkpoint_of_a_run_that_did_not_finish(tmp_path, capsys):
