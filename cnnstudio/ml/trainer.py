@@ -300,11 +300,15 @@ class Trainer:
             if control.stopping:
                 self._paused_seconds += paused
                 return STOPPED
-            if not bool(steps.train_step(iterator)):
+            ran = steps.train_step(iterator)
+            now = time.monotonic()
+            due = check.due(now)
+            # Asking whether a step found a batch waits for it to finish (on a GPU that stalls the
+            # queue of work): ask only near the end of the epoch, or when a report reads the totals anyway.
+            if (due or batch + 1 >= batches) and not bool(ran):
                 break
             batch += 1
-            now = time.monotonic()
-            if check.due(now):
+            if due:
                 totals = steps.read()
                 if totals[NON_FINITE] > 0:
                     return DIVERGED
