@@ -124,6 +124,36 @@ def picture(kernels: LayerKernels, mode: str, shared: bool) -> FilterPicture:
     return FilterPicture(kernels.layer, mode, values, filters, channels, layout, scale, shared, kernels.biases)
 
 
+Ticks = list[tuple[float, str]]
+MOST_TICKS = 24
+
+
+def axis_ticks(picture: FilterPicture) -> tuple[tuple[Ticks, str], tuple[Ticks, str]]:
+    """Ticks and titles for the left and top axes of the grid: filters down and input channels
+    across for the per-channel matrix; otherwise each grid row's first filter and the offset
+    within the row ("+3"), so any tile's filter number can be read off."""
+    layout = picture.layout
+    matrix = picture.mode == PER_CHANNEL and picture.channels.max(initial=0) > 0
+    rows = [(layout.origin(r * layout.columns)[0] + layout.tile_h * layout.cell / 2, r)
+            for r in range(layout.rows)]
+    columns = [(layout.origin(c)[1] + layout.tile_w * layout.cell / 2, c)
+               for c in range(min(layout.columns, layout.count))]
+    if matrix:
+        left = [(y, str(r)) for y, r in rows]
+        top = [(x, str(c)) for x, c in columns]
+        titles = ("filter", "input channel")
+    else:
+        left = [(y, str(r * layout.columns)) for y, r in rows]
+        top = [(x, f"+{c}") for x, c in columns]
+        titles = ("filters", "")
+    return (_thinned(left), titles[0]), (_thinned(top), titles[1])
+
+
+def _thinned(ticks: Ticks) -> Ticks:
+    step = max(1, -(-len(ticks) // MOST_TICKS))
+    return ticks[::step]
+
+
 def _gap(cell: int) -> int:
     """Pixels between tiles: thin beside the values, visible however small they are drawn."""
     return 1 if cell < 4 else 2

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QPalette, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsRectItem,
@@ -32,7 +32,7 @@ from .controller import InspectController
 from .filter_detail import FilterDetail
 from .filter_sets import MODE_TEXT, RGB, FilterPicture
 from .model_bar import ModelBar
-from .plots import menus_kept_by, style_view
+from .plots import menus_kept_by, palette_color, style_view
 
 
 class FiltersPage(QWidget):
@@ -71,20 +71,25 @@ class FiltersPage(QWidget):
             self.plot = pg.GraphicsLayoutWidget(self)
             self.plot.setObjectName("filtersGrid")
             style_view(self.plot)
-            self.box = self.plot.addViewBox(lockAspect=True, invertY=True)
-            self.box.setMenuEnabled(False)
+            self.grid = self.plot.addPlot()  # a plot for its axes: filters down, input channels across
+            self.grid.setMenuEnabled(False)
+            self.grid.hideButtons()
+            self.grid.hideAxis("bottom")
+            self.grid.showAxis("top")
+            self.box = self.grid.getViewBox()
+            self.box.setAspectLocked(True)
+            self.box.invertY(True)
             self.image = pg.ImageItem(axisOrder="row-major")
             self.box.addItem(self.image)
             self.selection = QGraphicsRectItem()  # around the filter enlarged on the right
-            pen = QPen(QColor("#202020"), 2)
-            pen.setCosmetic(True)
-            self.selection.setPen(pen)
+            self.selection.setPen(self._selection_pen())
             self.selection.setZValue(20)
             self.selection.hide()
             self.box.addItem(self.selection, ignoreBounds=True)
             self.colorbar = pg.ColorBarItem(values=(-1, 1), colorMap=colors.colormap(colors.DIVERGING),
                                             interactive=False, width=14)
             self.colorbar.axis.enableAutoSIPrefix(False)
+            self.colorbar.axis.setTextPen(pg.mkPen(palette_color(self, QPalette.ColorRole.Text)))
             self.plot.addItem(self.colorbar)
         self.detail = FilterDetail(self)
         self.readout = QLabel("Point at a filter to read its weights; click it to enlarge it.", self,
@@ -202,12 +207,14 @@ class FiltersPage(QWidget):
         shared = bool(self.scale_combo.currentData())
         self.picture = filter_sets.picture(self.kernels, self.mode_combo.currentData(), shared)
         self.image.setImage(self.picture.rgba(), autoLevels=False)
+        self._label_axes()
         if fit:
             self.box.autoRange(padding=0.01)
         vmax = self.picture.vmax if shared else 1.0
         self.colorbar.setLevels(values=(-vmax, vmax))
         self.colorbar.setVisible(self.picture.mode != RGB)
-        self.colorbar.axis.setLabel("weight" if shared else "weight ÷ the filter's largest |weight|")
+        self.colorbar.axis.setLabel("weight" if shared else "weight ÷ the filter's largest |weight|",
+                                    color=palette_color(self, QPalette.ColorRole.Text).name())
         if self.detail.filter_index is not None and self.detail.filter_index < len(self.kernels.kernels):
             self._enlarge(self.detail.filter_index, None)
         else:
@@ -215,6 +222,33 @@ class FiltersPage(QWidget):
             self.selection.hide()
         self._update_caption()
         self.shown.emit()
+
+    def _label_axes(self) -> None:
+        (left, left_title), (top, top_title) = filter_sets.axis_ticks(self.picture)
+        text = palette_color(self, QPalette.ColorRole.Text)
+        for name, ticks, title in (("left", left, left_title), ("top", top, top_title)):
+            axis = self.grid.getAxis(name)
+            axis.setTicks([ticks])
+            axis.setPen(pg.mkPen(palette_color(self, QPalette.ColorRole.Mid)))
+            axis.setTextPen(pg.mkPen(text))  # after setPen, which recolours the title too
+            axis.setLabel(title, color=text.name())
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.PaletteChange:  # light / dark appearance
+            style_view(self.plot, self)
+            text = palette_color(self, QPalette.ColorRole.Text)
+            self.colorbar.axis.setPen(pg.mkPen(palette_color(self, QPalette.ColorRole.Mid)))
+            self.colorbar.axis.setTextPen(pg.mkPen(text))
+            self.colorbar.axis.setLabel(self.colorbar.axis.labelText, color=text.name())
+            self.selection.setPen(self._selection_pen())
+            if self.picture is not None:
+                self._label_axes()
+        super().changeEvent(event)
+
+    def _selection_pen(self) -> QPen:
+        pen = QPen(palette_color(self, QPalette.ColorRole.Highlight), 3)
+        pen.setCosmetic(True)
+        return pen
 
     def _update_caption(self) -> None:
         if self.kernels is None:

@@ -216,10 +216,12 @@ class BarsRow(LayerRow):
         for part in (self.positive, self.negative, self.line):
             item.addItem(part)
         self.body.addWidget(self.plot)
+        self.plot.hide()  # until there are values
         self.plot.scene().sigMouseMoved.connect(self._hover)
 
     def set_values(self, values: np.ndarray | None, order: np.ndarray | None = None) -> None:
         super().set_values(values)
+        self.plot.setVisible(values is not None)
         if values is None:
             for bars in (self.positive, self.negative):
                 bars.setOpts(x=[], height=[])

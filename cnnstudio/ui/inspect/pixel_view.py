@@ -79,7 +79,9 @@ class PixelView(QWidget):
 
     # -- geometry ---------------------------------------------------------------------------------
     def sizeHint(self) -> QSize:  # noqa: N802
-        if self._zoom and not self._image.isNull():
+        if self._zoom:  # as large as the enlarged image (nothing while there is none)
+            if self._image.isNull():
+                return QSize(self._minimum, 0)
             return QSize(self._image.width() * self._zoom + 2, self._image.height() * self._zoom + 2)
         return QSize(self._minimum * 3, self._minimum * 3)
 

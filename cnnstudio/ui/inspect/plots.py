@@ -58,6 +58,7 @@ class QuietPlot(pg.PlotWidget):
         super().changeEvent(event)
 
 
-def style_view(widget: pg.GraphicsView) -> None:
-    """Palette background for a pyqtgraph GraphicsLayoutWidget / GraphicsView."""
-    widget.setBackground(palette_color(widget, QPalette.ColorRole.Base))
+def style_view(widget: pg.GraphicsView, source: QWidget | None = None) -> None:
+    """Palette background for a pyqtgraph GraphicsLayoutWidget / GraphicsView (from `source`'s palette:
+    a parent hears of a new palette before its children have it)."""
+    widget.setBackground(palette_color(source or widget, QPalette.ColorRole.Base))

@@ -52,6 +52,8 @@ class PredictionView(QWidget):
         layout.addWidget(self.heading)
         layout.addWidget(self.answer)
         layout.addWidget(self.plot, 1)
+        layout.addStretch(0)
+        self.plot.hide()  # until there is an answer
 
     def clear(self, message: str = "") -> None:
         self.probabilities = None
@@ -59,6 +61,7 @@ class PredictionView(QWidget):
         for text in self._texts:
             text.hide()
         self.answer.setText(message or "Choose or draw an input to see what the network makes of it.")
+        self.plot.hide()
 
     def show_probabilities(self, probabilities: np.ndarray | None, class_names: Sequence[str] = (),
                            true_label: int | None = None) -> None:
@@ -67,6 +70,7 @@ class PredictionView(QWidget):
             self.clear("This network's output is not a set of class probabilities.")
             return
         p = np.asarray(probabilities, dtype=np.float64).reshape(-1)
+        self.plot.show()
         self.probabilities, self.class_names, self.true_label = p, tuple(class_names), true_label
         top = int(np.argmax(p))
         shown = np.arange(len(p)) if len(p) <= MOST_CLASSES else np.argsort(-p, kind="stable")[:MOST_CLASSES]
