@@ -61,8 +61,10 @@ def feature(window) -> TransferFeature:
 
 
 def export(qtbot, window, out: Path, keys, *, run_dir=None, quantize=None, base="model"):
-    dialog = feature(window).show_dialog()
-    dialog.select_source(run_dir)
+    dialog = feature(window).show_dialog(run_dir)
+    if run_dir is None:
+        dialog.select_source(None)
+    assert dialog.source.run_dir == run_dir
     dialog.folder.setText(str(out))
     dialog.base.setText(base)
     dialog.set_formats(keys, quantize)

@@ -6,10 +6,13 @@ window, and makes closing the window stop a running export first.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
+
+from cnnstudio.core.errors import UserError
 
 from .dialog import ExportDialog
 from .importing import ModelImporter
@@ -60,9 +63,15 @@ class TransferFeature(QObject):
             self._dialog = ExportDialog(self.window_)
         return self._dialog
 
-    def show_dialog(self) -> ExportDialog:
+    def show_dialog(self, run_dir: Path | None = None) -> ExportDialog:
+        """Open the export dialog; with `run_dir`, on that run's trained model (the run history uses this)."""
         dialog = self.dialog
         dialog.prepare()
+        if run_dir is not None and not dialog.running:
+            try:
+                dialog.select_source(Path(run_dir))
+            except UserError as exc:
+                self.window_.show_message("error", str(exc))
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
