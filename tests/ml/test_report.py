@@ -11,7 +11,8 @@ import pytest
 
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.templates import load_template
-from cnnstudio.ml.report import nice_ticks, write_report
+from cnnstudio.ml.report import write_report
+from cnnstudio.ml.report_charts import nice_ticks
 
 VOID = {"meta", "img", "br", "rect", "line", "circle", "polyline", "path", "input", "link"}
 
