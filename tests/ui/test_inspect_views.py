@@ -356,3 +356,22 @@ def test_centring_like_mnist_fits_the_drawing_in_20_pixels_and_centres_its_mass(
     assert rows[-1] - rows[0] + 1 == 20
     ys, xs = np.indices(out.shape)
     assert abs((ys * out).sum() / out.sum() - 13.5) <= 0.5 and abs((xs * out).sum() / out.sum() - 13.5) <= 0.5
+
+
+def test_a_picture_dropped_on_the_page_becomes_the_input(inspected, qtbot, tmp_path):
+    from PySide6.QtCore import QMimeData, QPoint, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    page = maps_of(inspected, qtbot)
+    path = tmp_path / "dot.png"
+    picture = QImage(28, 28, QImage.Format.Format_Grayscale8)
+    picture.fill(0)
+    picture.setPixel(14, 14, 0xFFFFFFFF)
+    assert picture.save(str(path))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    page.dropEvent(event)
+    qtbot.waitUntil(lambda: current_input(inspected).value.title == "dot.png", timeout=JOB_TIMEOUT)
+    assert current_input(inspected).value.image[14, 14, 0] == pytest.approx(1.0)

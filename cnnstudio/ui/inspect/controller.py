@@ -29,6 +29,7 @@ class InspectController(QObject):
     analysisReady = Signal(object)  # jobs.Analysis of the current input
     analysisFailed = Signal(str)
     indexReady = Signal(object)  # jobs.DatasetIndex
+    indexFailed = Signal(str)  # the dataset could not be loaded
     misclassifiedReady = Signal(object)  # jobs.Misclassified
     statusChanged = Signal(str)  # "" when idle
     runsChanged = Signal()  # the list of runs offered for inspection changed
@@ -194,7 +195,7 @@ class InspectController(QObject):
         if self.index is not None:
             self.indexReady.emit(self.index)
         elif not self.is_pending("index"):
-            self.submit("index", jobs.dataset_index, on_result=self._indexed, on_error=self.analysisFailed.emit)
+            self.submit("index", jobs.dataset_index, on_result=self._indexed, on_error=self.indexFailed.emit)
 
     def _indexed(self, index: jobs.DatasetIndex) -> None:
         self.index = index

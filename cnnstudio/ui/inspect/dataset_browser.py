@@ -73,6 +73,7 @@ class DatasetBrowser(QWidget):
         self.random_button.clicked.connect(self.random)
         controller.indexReady.connect(self._on_index)
         controller.misclassifiedReady.connect(self._on_misclassified)
+        controller.indexFailed.connect(self._on_index_failed)
         controller.stale.connect(self._forget)
         self._enable(False)
         self.position_label.setText("Loading the dataset…")
@@ -111,6 +112,13 @@ class DatasetBrowser(QWidget):
         if self._want_first:
             self._want_first = False
             self.show_current()
+
+    def _on_index_failed(self, message: str) -> None:
+        self._want_first = False
+        self._enable(False)
+        self.position_label.setText(f"The dataset cannot be browsed: {message}. "
+                                    "Open a picture or draw an input instead.")
+        self.failed.emit(message)
 
     def _enable(self, on: bool) -> None:
         for widget in (self.split_combo, self.class_combo, self.wrong_box, self.previous_button,

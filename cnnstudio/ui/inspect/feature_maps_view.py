@@ -101,6 +101,7 @@ class FeatureMapsPage(QWidget):
         controller.stale.connect(self._on_stale)
         controller.analysisReady.connect(self._show_analysis)
         controller.analysisFailed.connect(self.show_problem)
+        controller.indexFailed.connect(self.show_problem)
         controller.indexReady.connect(lambda _index: self._refresh_prediction())
         if controller.facts is not None:
             self._build_rows(controller.facts)
@@ -168,7 +169,6 @@ class FeatureMapsPage(QWidget):
         if self.controller.facts is not None:
             self._build_rows(self.controller.facts)
         self._refresh_prediction()
-        self.input_panel.show_note(analysis.note)
         if analysis.activations is None:
             self._dirty = self._dirty or self.isVisible()
             return

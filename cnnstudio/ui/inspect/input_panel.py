@@ -178,12 +178,11 @@ class InputPanel(QWidget):
         self.image_view.set_image(colors.input_rgba(image) if image.ndim >= 2 else None)
         shape = "x".join(map(str, image.shape))
         low, high = (float(image.min()), float(image.max())) if image.size else (0.0, 0.0)
-        self.caption.setText(f"{value.title} — {shape}, values {low:.2g} to {high:.2g}")
+        analysis = self.controller.analysis
+        note = analysis.note if analysis is not None and analysis.input is value and analysis.note else ""
+        self.caption.setText(f"{value.title} — {shape}, values {low:.2g} to {high:.2g}"
+                             + (f" ({note})" if note else ""))
         self.browser.follow(value)
-
-    def show_note(self, note: str) -> None:
-        if note:
-            self.caption.setText(f"{self.caption.text()} ({note})")
 
     def show_field(self, box: tuple[int, int, int, int] | None, text: str = "") -> None:
         """Mark input rows top..bottom, columns left..right (half-open) as a receptive field."""

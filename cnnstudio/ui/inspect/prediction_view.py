@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QFontMetrics, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..theme import ERROR_COLOR, OK_COLOR
@@ -81,7 +81,10 @@ class PredictionView(QWidget):
         pens = [pg.mkPen(OK_COLOR if c == true_label else None, width=2.5) for c in shown]
         self.bars.setOpts(x0=np.zeros(len(shown)), y=rows, width=p[shown], height=0.72, brushes=brushes, pens=pens)
         axis = self.plot.getPlotItem().getAxis("left")
-        axis.setTicks([[(float(r), self._tick(int(c))) for r, c in zip(rows, shown)]])
+        ticks = [(float(r), self._tick(int(c))) for r, c in zip(rows, shown)]
+        axis.setTicks([ticks])
+        metrics = QFontMetrics(axis.font() if hasattr(axis, "font") else self.font())
+        axis.setWidth(max(metrics.horizontalAdvance(text) for _, text in ticks) + 16)
         self.plot.getPlotItem().setYRange(-0.6, len(shown) - 0.4, padding=0)
         self._label_bars(p, shown, rows)
         self.answer.setText(self._answer(p, top))
