@@ -282,6 +282,17 @@ def save_project(project: Project, path: str | os.PathLike[str]) -> None:
     project.path = Path(path)
 
 
+def _file_mode(path: Path) -> int:
+    """The permissions a plain new file would get (the old file's, if it exists): temporary files
+    start as owner-only, which a saved project must not inherit."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write to a temporary file beside ``path``, fsync it, then rename over ``path``."""
     atomic_write_bytes(path, text.encode("utf-8"))
@@ -295,6 +306,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
+            if hasattr(os, "fchmod"):  # not on Windows, where files have no such modes
+                os.fchmod(handle.fileno(), _file_mode(path))
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:

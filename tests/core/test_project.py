@@ -178,3 +178,21 @@ def test_fuzz_binary_garbage_fails_cleanly(tmp_path_factory, blob):
     path.write_bytes(blob)
     with pytest.raises(ProjectError):
         load_project(path)
+
+
+def test_a_saved_project_gets_normal_file_permissions_and_keeps_existing_ones(tmp_path):
+    import os
+    import stat
+
+    from cnnstudio.core.templates import load_template
+
+    umask = os.umask(0o022)
+    try:
+        path = tmp_path / "p.cnnproj"
+        save_project(load_template("lenet5"), path)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+        path.chmod(0o600)
+        save_project(load_template("lenet5"), path)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    finally:
+        os.umask(umask)
