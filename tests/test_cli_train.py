@@ -116,6 +116,27 @@ def test_labels_outputs_mismatch_and_too_large_exit_2(tmp_path, capsys):
     assert not (tmp_path / "runs").exists()  # refused before anything was written
 
 
+def test_disk_full_exits_2_and_keeps_what_was_saved(project_file, tmp_path, capsys, monkeypatch):
+    import errno
+
+    from cnnstudio.ml.training import checkpoints
+
+    real = checkpoints.replace_bytes
+
+    def replace_bytes(path, data, durable=False):
+        if path.name == "last.npz" and (path.parent / "last.npz").exists():
+            raise OSError(errno.ENOSPC, "No space left on device")  # full after the first epoch's checkpoint
+        real(path, data, durable=durable)
+
+    monkeypatch.setattr(checkpoints, "replace_bytes", replace_bytes)
+    code, out, err = run(capsys, "train", str(project_file), "--epochs", "3", "--run-dir", str(tmp_path / "run"),
+                         "--json")
+    assert code == 2 and out == ""
+    line = _one_error_line(err.strip().splitlines()[-1])
+    assert "the disk is full" in line and "resume" in line
+    assert checkpoints.Checkpoints(tmp_path / "run" / "checkpoints").load_state()["epoch"] == 1
+
+
 def test_killed_mid_epoch_resumes_losing_at_most_one_epoch(tmp_path, capsys):
     x, y = quadrant_arrays(4000, 3)
     xt, yt = quadrant_arrays(200, 4)
