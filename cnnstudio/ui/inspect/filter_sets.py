@@ -61,10 +61,8 @@ class FilterPicture:
     def rgba(self) -> np.ndarray:
         """The tiled grid coloured: diverging map centred on zero (or colour for RGB)."""
         scaled = self.values / self.scale.reshape(-1, *([1] * (self.values.ndim - 1)))
-        tiled = tile(scaled, self.layout)
-        if self.mode == RGB:
-            return colors.rgb(tiled / 2.0 + 0.5)
-        return colors.diverging(tiled, 1.0)
+        coloured = colors.rgb(scaled / 2.0 + 0.5) if self.mode == RGB else colors.diverging(scaled, 1.0)
+        return tile(coloured, self.layout)  # coloured first: far fewer values than pixels
 
     def at(self, x: float, y: float) -> tuple[int, int, int, int] | None:
         """(tile, filter, row, col) under grid pixel (x, y)."""

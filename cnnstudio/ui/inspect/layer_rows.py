@@ -121,18 +121,18 @@ class MapsRow(LayerRow):
             zoom = max(1, min(zoom, width // max(w, 1)))
         columns = max(1, (width + MAP_GAP) // (zoom * w + MAP_GAP))
         self.layout_ = TileLayout(n, h, w, min(columns, n), gap=MAP_GAP, cell=zoom)
-        self.view.set_image(self._colour(tile(self.tiles, self.layout_)))
+        self.view.set_image(tile(self._coloured_tiles(), self.layout_))
         self._mark_selected()
 
-    def _colour(self, tiled: np.ndarray) -> np.ndarray:
-        signed = bool(np.nanmin(self.tiles) < 0) if self.tiles.size else False
+    def _coloured_tiles(self) -> np.ndarray:
+        """The maps coloured at their own resolution (n, h, w, 4): one scale per map or per layer."""
+        signed = bool(self.tiles.min() < 0) if self.tiles.size else False
         if self.shared_scale or len(self.tiles) == 1:
             if signed:
-                return colors.diverging(tiled, float(np.abs(self.tiles).max()))
-            return colors.sequential(tiled, 0.0, float(self.tiles.max()))
+                return colors.diverging(self.tiles, float(np.abs(self.tiles).max()))
+            return colors.sequential(self.tiles, 0.0, float(self.tiles.max()))
         scaled = self._each_map_scaled(signed)
-        tiled = tile(scaled, self.layout_)
-        return colors.diverging(tiled, 1.0) if signed else colors.sequential(tiled, 0.0, 1.0)
+        return colors.diverging(scaled, 1.0) if signed else colors.sequential(scaled, 0.0, 1.0)
 
     def _each_map_scaled(self, signed: bool) -> np.ndarray:
         if signed:

@@ -76,18 +76,25 @@ def square_columns(count: int, tile_h: int = 1, tile_w: int = 1) -> int:
     return max(1, min(count, round(math.sqrt(count * tile_h / max(tile_w, 1)))))
 
 
-def tile(tiles: np.ndarray, layout: TileLayout) -> np.ndarray:
-    """Lay out `tiles` (n, h, w) or (n, h, w, k) into one float32 image; gaps are NaN."""
-    tiles = np.asarray(tiles, dtype=np.float32)
+def tile(tiles: np.ndarray, layout: TileLayout, fill: float | int | None = None) -> np.ndarray:
+    """Lay out `tiles` (n, h, w) or (n, h, w, k) into one image, each value `layout.cell` pixels wide.
+
+    Floats keep their dtype (float32) and gaps are NaN; other dtypes (e.g. RGBA uint8, coloured
+    before tiling, which is much cheaper than colouring the enlarged image) are kept with gaps
+    of `fill` (0: transparent)."""
+    tiles = np.asarray(tiles)
+    if tiles.dtype.kind == "f" or tiles.dtype.kind not in "uib":
+        tiles = tiles.astype(np.float32, copy=False)
+    if fill is None:
+        fill = np.nan if tiles.dtype.kind == "f" else 0
     if layout.cell > 1:
         tiles = np.repeat(np.repeat(tiles, layout.cell, axis=1), layout.cell, axis=2)
     n, h, w = tiles.shape[:3]
     extra = tiles.shape[3:]
-    out = np.full((layout.height, layout.width, *extra), np.nan, dtype=np.float32)
     if n == 0:
-        return out
+        return np.full((layout.height, layout.width, *extra), fill, dtype=tiles.dtype)
     rows, cols, gap = layout.rows, layout.columns, layout.gap
-    padded = np.full((rows * cols, h + gap, w + gap, *extra), np.nan, dtype=np.float32)
+    padded = np.full((rows * cols, h + gap, w + gap, *extra), fill, dtype=tiles.dtype)
     padded[:n, :h, :w] = tiles
     grid = padded.reshape(rows, cols, h + gap, w + gap, *extra).swapaxes(1, 2)
     grid = grid.reshape(rows * (h + gap), cols * (w + gap), *extra)
