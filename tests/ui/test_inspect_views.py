@@ -281,6 +281,8 @@ def test_a_picture_of_another_size_and_colour_is_converted_to_the_network_input(
     raw = input_panel.read_picture(path)
     expected = load_dataset("mnist-sample", validation_split=0.1).prepare(raw[None])[0]
     np.testing.assert_allclose(shown.image, expected, atol=1e-6)
+    qtbot.waitUntil(lambda: page.analysis.input is shown, timeout=JOB_TIMEOUT)
+    assert "converted from 50×40 colour to 28×28 grey" in page.input_panel.caption.text()
 
 
 def test_a_corrupt_picture_gives_a_clear_message_and_keeps_the_input(inspected, qtbot, tmp_path):

@@ -97,6 +97,7 @@ class FeatureMapsPage(QWidget):
         self.png_button.clicked.connect(self.export_png)
         self.npz_button.clicked.connect(self.export_npz)
         self.input_panel.failed.connect(self.show_problem)
+        self.input_panel.hovered.connect(self._hover)
         controller.modelChanged.connect(self._build_rows)
         controller.stale.connect(self._on_stale)
         controller.analysisReady.connect(self._show_analysis)

@@ -45,6 +45,7 @@ class InputPanel(QWidget):
     """Source tabs (Dataset / Picture / Draw) above the network's input image."""
 
     failed = Signal(str)
+    hovered = Signal(str)  # the input pixel under the mouse, in words
 
     def __init__(self, controller: InspectController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +80,7 @@ class InputPanel(QWidget):
         layout.addWidget(self.image_view, 2)
         layout.addWidget(self.caption)
         layout.addWidget(self.field_label)
+        self.image_view.hovered.connect(self._hover)
         controller.current.changed.connect(self.show_input)
         controller.modelChanged.connect(self._on_model)
         self.show_input(controller.current.value)
@@ -183,6 +185,15 @@ class InputPanel(QWidget):
         self.caption.setText(f"{value.title} — {shape}, values {low:.2g} to {high:.2g}"
                              + (f" ({note})" if note else ""))
         self.browser.follow(value)
+
+    def _hover(self, pixel) -> None:
+        value = self.controller.current.value
+        if pixel is None or value is None or np.ndim(value.image) < 2:
+            return
+        col, row = int(pixel[0]), int(pixel[1])
+        numbers = np.atleast_1d(np.asarray(value.image)[row, col])
+        text = ", ".join(f"{v:.4g}" for v in numbers[:4])
+        self.hovered.emit(f"input, row {row}, column {col}: {text}")
 
     def show_field(self, box: tuple[int, int, int, int] | None, text: str = "") -> None:
         """Mark input rows top..bottom, columns left..right (half-open) as a receptive field."""

@@ -116,7 +116,17 @@ def prepare_picture(ws: Any, raw: np.ndarray) -> tuple[np.ndarray, str]:
     if tuple(prepared.shape) != tuple(shape):
         what = "x".join(map(str, prepared.shape))
         return _plain_conversion(raw, shape), f"scaled to 0–1 only: the dataset's images are {what}"
-    return prepared, ""
+    return prepared, _conversion_note(raw, shape)
+
+
+def _conversion_note(raw: np.ndarray, shape: tuple) -> str:
+    """How a picture was changed to fit the network ("" when it already fitted)."""
+    height, width = raw.shape[:2]
+    colour = "colour" if raw.ndim == 3 and raw.shape[2] >= 3 else "grey"
+    wanted = "grey" if shape[2] == 1 else "colour" if shape[2] == 3 else f"{shape[2]} channels"
+    if (height, width) == tuple(shape[:2]) and colour == wanted:
+        return ""
+    return f"converted from {width}×{height} {colour} to {shape[1]}×{shape[0]} {wanted}"
 
 
 def _image_input_shape(ws: Any) -> tuple[int, int, int]:
