@@ -54,23 +54,31 @@ def _menu(window: MainWindow, controller: InspectController, filters: FiltersPag
           maps: FeatureMapsPage) -> dict[str, QAction]:
     menu = window.menu("&Inspect")
     actions: dict[str, QAction] = {}
+    existing = menu.actions()
+    first = existing[0] if existing else None  # the views come first, in the order of their tabs
 
-    def add(key: str, text: str, slot, tip: str) -> QAction:
-        action = menu.addAction(text)
+    def add(key: str, text: str, slot, tip: str, before: QAction | None = None) -> QAction:
+        action = QAction(text, menu)
         action.setObjectName(f"action_inspect_{key}")
         action.setStatusTip(tip)
         action.triggered.connect(slot)
+        if before is not None:
+            menu.insertAction(before, action)
+        else:
+            menu.addAction(action)
         actions[key] = action
         return action
 
-    add("filters", "&Filters", lambda: show_page(window, filters),
-        "The kernels of a convolution layer, with their weights")
+    add("filters", "Fi&lters", lambda: show_page(window, filters),
+        "The kernels of a convolution layer, with their weights", first)
     add("feature_maps", "Feature &Maps", lambda: show_page(window, maps),
-        "What every layer makes of an input, and the network's answer")
+        "What every layer makes of an input, and the network's answer", first)
     add("prediction", "&Prediction", lambda: _show_prediction(window, maps),
-        "Class probabilities for the chosen or drawn input")
+        "Class probabilities for the chosen or drawn input", first)
     add("draw", "&Draw an Input…", lambda: _draw(window, maps),
-        "Draw a digit by hand and watch the prediction follow the pen")
+        "Draw a digit by hand and watch the prediction follow the pen", first)
+    if first is not None and not first.isSeparator():
+        menu.insertSeparator(first)
     menu.addSeparator()
     group = QActionGroup(menu)
     untrained = add("untrained", "Inspect the &Untrained Network", lambda: window.model_source.set_run_dir(None),
