@@ -24,6 +24,7 @@ from cnnstudio.ml.training.reporting import DIVERGED, EARLY_STOPPING, STOPPED, R
 from cnnstudio.ml.training.settings import TrainingSettings
 
 from .. import preferences
+from .responsiveness import favour_the_window
 from .worker import RunRequest, train_in_workspace
 
 if TYPE_CHECKING:
@@ -167,6 +168,7 @@ class TrainingController(QObject):
         self._control = RunControl()
         self._started_at = time.monotonic()
         self.window.document.set_locked(True, LOCK_REASON)
+        favour_the_window()
         self.runStarting.emit(request)
         self._set_state(PREPARING)
         self.status.emit(f"Preparing {_title(request)}…")
@@ -177,6 +179,7 @@ class TrainingController(QObject):
     def _on_event(self, kind: str, payload: Any) -> None:
         if kind == "batch":
             if self.state == PREPARING:
+                favour_the_window()  # TensorFlow's data and compute threads exist by now
                 self._set_state(TRAINING)
             self.batch.emit(payload)
         elif kind == "epoch":

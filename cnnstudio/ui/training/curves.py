@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QSizePolicy,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -59,6 +60,8 @@ def _plot(name: str, y_label: str, long: bool = True) -> pg.PlotWidget:
     plot.setAntialiasing(False)
     plot.setMenuEnabled(True)  # the view box's menu keeps pyqtgraph's own Export… entry
     plot.showGrid(x=True, y=True, alpha=0.15)
+    for axis in ("left", "bottom"):  # grid lines at major and minor ticks only: a third of the drawing time
+        plot.getAxis(axis).setStyle(maxTickLevel=1)
     plot.setLabel("left", y_label)
     plot.setLabel("bottom", "epoch")
     if long:
@@ -93,7 +96,7 @@ class TrainingCurves(QWidget):
         self._planned_epochs: int | None = None
         self._overlays: list[list[tuple[pg.PlotWidget, pg.PlotDataItem]]] = []
         self._markers: list[Any] = []
-        self._dirty = False
+        self._dirty: set[str] = set()  # "batches", "epochs": what changed since the last redraw
         with menus_owned_by(self):
             self._build()
         self._timer = QTimer(self, interval=REDRAW_MS)
@@ -106,6 +109,7 @@ class TrainingCurves(QWidget):
         self.accuracy_plot = _plot(PLOTS["accuracy"], "accuracy")
         self.rate_plot = _plot(PLOTS["learning_rate"], "learning rate", long=False)
         self.rate_plot.setMinimumHeight(110)
+        self.rate_plot.getAxis("left").enableAutoSIPrefix(False)  # "0.001", not "1 (x0.001)"
         self._highest_rate = 0.0  # of overlaid runs
         for plot in (self.accuracy_plot, self.rate_plot):
             plot.setXLink(self.loss_plot)
@@ -164,6 +168,8 @@ class TrainingCurves(QWidget):
         export.setToolTip("Save the plots as pictures, or the numbers behind them as CSV")
         self.readout = QLabel("Move the mouse over a plot to read its values")
         self.readout.setObjectName("curvesReadout")
+        self.readout.setWordWrap(True)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         bar = QHBoxLayout()
@@ -207,7 +213,7 @@ class TrainingCurves(QWidget):
         self._overlays.clear()
         self._highest_rate = 0.0
         self._clear_markers()
-        self._dirty = True
+        self._dirty |= {"batches", "epochs"}
         self._redraw()
 
     def add_batch(self, report: Any) -> None:
@@ -216,24 +222,24 @@ class TrainingCurves(QWidget):
         if not self._planned_epochs:
             self._planned_epochs = report.epochs
             self.fit_view()
-        self._dirty = True
+        self._dirty.add("batches")
 
     def add_epoch(self, report: Any) -> None:
         """An EpochReport, or a mapping with metrics.csv's keys (and `learning_rate`)."""
         self.epochs.add(report if isinstance(report, Mapping) else report.to_dict())
-        self._dirty = True
+        self._dirty.add("epochs")
 
     def set_batches(self, x: np.ndarray, loss: np.ndarray, accuracy: np.ndarray) -> None:
         """Per-batch points worked out elsewhere (a benchmark, a saved trace)."""
         self.batches.clear()
         self.batches.extend(x, loss, accuracy)
-        self._dirty = True
+        self._dirty.add("batches")
 
     def set_smoothing(self, smoothing: float) -> None:
         self.smoothing = float(smoothing)
         self._smooth_loss.set_smoothing(self.smoothing)
         self._smooth_accuracy.set_smoothing(self.smoothing)
-        self._dirty = True
+        self._dirty |= {"batches", "epochs"}
         self._redraw()
 
     @property
@@ -247,7 +253,7 @@ class TrainingCurves(QWidget):
         any named one is added as an overlay in its own colour (training solid, validation dashed)."""
         if name is None:
             self.epochs = read_rows(rows)
-            self._dirty = True
+            self._dirty.add("epochs")
             self._redraw()
             return
         table = read_rows(rows)
@@ -318,26 +324,28 @@ class TrainingCurves(QWidget):
             self._redraw()
 
     def _redraw(self) -> None:
-        self._dirty = False
-        b = self.batches
-        x = b.x.values
-        self.raw_loss.setData(x, b.loss.values)
-        self.smooth_loss.setData(x, self._smooth_loss.sync(b.loss.values))
-        has_accuracy = bool(len(b) and np.isfinite(b.accuracy.values[-1]))
-        self.raw_accuracy.setData(x, b.accuracy.values if has_accuracy else x * np.nan)
-        self.smooth_accuracy.setData(x, self._smooth_accuracy.sync(b.accuracy.values))
-        e = self.epochs
-        ex = e.column("epoch")
-        self.epoch_loss.setData(ex, e.column("loss"))
-        self.val_loss.setData(ex, e.column("val_loss"))
-        self.epoch_accuracy.setData(ex, e.column("accuracy"))
-        self.val_accuracy.setData(ex, e.column("val_accuracy"))
-        rate = e.column("learning_rate")
-        if len(ex) and np.isfinite(rate).all():
-            self.rate.setData(np.concatenate([[ex[0] - 1], ex]), rate)
-        else:
-            self.rate.setData([], [])
-        self._fit_rate_axis(rate)
+        """Hand pyqtgraph what changed (only that: each setData costs a repaint)."""
+        dirty, self._dirty = self._dirty, set()
+        if "batches" in dirty:
+            b = self.batches
+            x = b.x.values
+            self.raw_loss.setData(x, b.loss.values)
+            self.smooth_loss.setData(x, self._smooth_loss.sync(b.loss.values))
+            has_accuracy = bool(len(b) and np.isfinite(b.accuracy.values[-1]))
+            self.raw_accuracy.setData(x, b.accuracy.values if has_accuracy else x * np.nan)
+            self.smooth_accuracy.setData(x, self._smooth_accuracy.sync(b.accuracy.values))
+        if "epochs" in dirty:
+            e = self.epochs
+            ex = e.column("epoch")
+            for item, key in ((self.epoch_loss, "loss"), (self.val_loss, "val_loss"),
+                              (self.epoch_accuracy, "accuracy"), (self.val_accuracy, "val_accuracy")):
+                item.setData(*_finite(ex, e.column(key)))
+            rate = e.column("learning_rate")
+            if len(ex) and np.isfinite(rate).all():
+                self.rate.setData(np.concatenate([[ex[0] - 1], ex]), rate)
+            else:
+                self.rate.setData([], [])
+            self._fit_rate_axis(rate)
 
     def _fit_rate_axis(self, rate: np.ndarray) -> None:
         """From zero to a little above the highest rate: a constant rate is a flat line, a schedule a staircase."""
@@ -481,6 +489,12 @@ class TrainingCurves(QWidget):
                 fill.setAlpha(200)
                 legend.setBrush(fill)
         self.setProperty("dark", theme.is_dark(palette))
+
+
+def _finite(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The points where y is a number (symbols of NaN points make pyqtgraph warn)."""
+    keep = np.isfinite(y)
+    return x[keep], y[keep]
 
 
 def _fmt(value: float | None) -> str:

@@ -127,6 +127,7 @@ class TrainingForm(QWidget):
         self._schedule_fields: dict[str, QWidget] = {}
         form = self.form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow dock puts labels above
         optimizer = QComboBox()
         optimizer.addItems(list(OPTIMIZERS))
         optimizer.currentTextChanged.connect(lambda v: self._write("optimizer", v))
@@ -167,6 +168,9 @@ class TrainingForm(QWidget):
 
     def _add_row(self, key: str, widget: QWidget) -> None:
         widget.setObjectName(f"trainingField_{key}")
+        if isinstance(widget, QComboBox):
+            widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            widget.setMinimumContentsLength(8)
         widget.setToolTip(TIPS[key])
         self.fields[key] = widget
         self.form.addRow(LABELS[key], widget)
@@ -178,7 +182,7 @@ class TrainingForm(QWidget):
         row = QWidget()
         layout = QHBoxLayout(row)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.top_k_check = QCheckBox("Top-k accuracy too, k =")
+        self.top_k_check = QCheckBox("top-k accuracy, k =")
         self.top_k_check.setObjectName("trainingField_top_k_on")
         self.top_k_box = QSpinBox(minimum=1, maximum=1000)
         self.top_k_box.setObjectName("trainingField_top_k")

@@ -100,6 +100,7 @@ class LiveLookInside(QWidget):
         self.pages = QStackedWidget()
         self.pages.addWidget(pictures)
         self.pages.addWidget(self.note)
+        self.setMinimumWidth(300)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 0, 0, 0)
         outer.addWidget(self.caption)

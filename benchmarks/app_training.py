@@ -1,0 +1,326 @@
+"""Training in the app: does the window slow training down, does training make the window lag,
+do long curves stay smooth, does memory stay put? Prints measured figures (no assertions).
+
+    python benchmarks/app_training.py [--epochs 4] [--rounds 2] [--points 1000000]
+                                      [--memory-minutes 30] [--only throughput,redraw,memory]
+
+1. Throughput: LeNet-5 on mnist-sample trained from the window (Training tab in front: live
+   curves redrawn up to 10 times a second, live filters and feature maps every 2 s, a run
+   record written every epoch) against a bare `model.fit` of the same model, data and batch
+   size on the same ML thread, rounds alternating. Images/s per epoch from consecutive epoch
+   ends (the first epoch, which traces the model, left out). Goal: ratio >= 0.95.
+2. GUI latency while training: a 10 ms timer measures how late each tick fires.
+   Goal: p99 <= 50 ms, max <= 100 ms.
+3. A curve of `--points` batch points: time to draw it whole, zoomed to 1 %, and panning
+   (each frame forced with a repaint), downsampled and clipped to the view as the app does,
+   and, for comparison, without.
+4. Memory: resident memory over a training run of `--memory-minutes` (after a 1-minute
+   warm-up). Goal: growth under 100 MB.
+
+Runs offscreen unless a display is there (xvfb-run works too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def rss_mb() -> float:
+    """Resident memory of this process in MB (Linux /proc; 0 elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        from PySide6.QtCore import QCoreApplication, QSettings
+        from PySide6.QtWidgets import QApplication
+
+        self.args = args
+        self.tmp = Path(tempfile.mkdtemp(prefix="cnnstudio-bench-"))
+        os.environ["CNNSTUDIO_RUNS_DIR"] = str(self.tmp / "runs")
+        os.environ["CNNSTUDIO_RECOVERY_DIR"] = str(self.tmp / "recovery")
+        QCoreApplication.setOrganizationName("CNN Studio Benchmarks")
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(self.tmp / "settings"))
+        self.app = QApplication.instance() or QApplication(["cnnstudio-bench"])
+        self.app.setStyle("Fusion")
+        self.window = None
+
+    # ------------------------------------------------------------------ helpers
+    def project(self, epochs: int):
+        from cnnstudio.core.templates import load_template
+
+        project = load_template("lenet5")
+        project.training.update(epochs=epochs, batch_size=self.args.batch_size, validation_split=0.0,
+                                learning_rate=0.001, schedule="constant", optimizer="adam", seed=0)
+        return project
+
+    def open_window(self):
+        from cnnstudio.ui.main_window import MainWindow
+
+        if self.window is None:
+            self.window = MainWindow(self.project(self.args.epochs))
+            self.window.resize(1600, 1000)
+            self.window.show()
+            self.window.tabs.setCurrentWidget(self.window.training_view)
+            self.wait(lambda: False, 0.5)
+        return self.window
+
+    def wait(self, done, seconds: float) -> bool:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.app.processEvents()
+            if done():
+                return True
+            time.sleep(0.002)
+        return done()
+
+    def train_in_app(self, epochs: int, stop_after: float | None = None, sample=None):
+        """Train from the window; epoch-end times (GUI clock), trainer speeds, timer lateness."""
+        from PySide6.QtCore import Qt, QTimer
+
+        w = self.open_window()
+        ends, speeds, late, finished, failed = [], [], [], [], []
+        interval = 10
+        timer = QTimer()
+        timer.setTimerType(Qt.TimerType.PreciseTimer)
+        timer.setInterval(interval)
+        last = [0.0]
+
+        def tick() -> None:
+            now = time.perf_counter()
+            if last[0]:
+                late.append(max(0.0, (now - last[0]) * 1000 - interval))
+            last[0] = now
+
+        timer.timeout.connect(tick)
+        on_epoch = lambda r: (ends.append(time.perf_counter()), speeds.append(r.images_per_second))  # noqa: E731
+        on_started = lambda _d: timer.start()  # noqa: E731
+        on_finished = lambda d: finished.append(d)  # noqa: E731
+        on_failed = lambda t: failed.append(t)  # noqa: E731
+        c = w.training
+        c.epoch.connect(on_epoch)
+        c.started.connect(on_started)
+        c.runFinished.connect(on_finished)
+        c.failed.connect(on_failed)
+        try:
+            started = time.monotonic()
+            c.start(self.project(epochs))
+            while not finished and not failed:
+                self.wait(lambda: bool(finished or failed), 5.0)
+                if sample is not None:
+                    sample(time.monotonic() - started)
+                if stop_after is not None and time.monotonic() - started > stop_after and c.is_running:
+                    c.stop()
+                    stop_after = None
+        finally:
+            timer.stop()
+            for signal, slot in ((c.epoch, on_epoch), (c.started, on_started), (c.runFinished, on_finished),
+                                 (c.failed, on_failed)):
+                signal.disconnect(slot)
+        if failed:
+            raise SystemExit(f"training failed: {failed[0]}")
+        return ends, speeds, late
+
+    def fit_bare(self, epochs: int) -> list[float]:
+        """model.fit of the same model and data on the same ML thread; epoch-end times."""
+        w = self.open_window()
+        project = self.project(epochs)
+        batch = self.args.batch_size
+        out: dict = {}
+
+        def fit(workspace):
+            import keras
+
+            from cnnstudio.ml.builder import build_model
+
+            data = workspace.dataset(project)
+            keras.utils.set_random_seed(0)
+            model = build_model(project.network, project.name)
+            model.compile(optimizer=keras.optimizers.Adam(0.001), loss="sparse_categorical_crossentropy",
+                          metrics=["accuracy"])
+            ends: list[float] = []
+            end = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: ends.append(time.perf_counter()))
+            model.fit(data.train(batch, seed=0), epochs=epochs, verbose=0, callbacks=[end])
+            return ends, data.num_train
+
+        w.workspace.run(fit, on_result=lambda r: out.update(result=r), on_error=lambda t: out.update(error=t))
+        self.wait(lambda: bool(out), 3600)
+        if "error" in out:
+            raise SystemExit(f"model.fit failed: {out['error']}")
+        return out["result"]
+
+    def images_per_epoch(self) -> int:
+        w = self.open_window()
+        out: dict = {}
+        w.workspace.run(lambda ws: ws.dataset(self.project(1)).num_train, on_result=lambda n: out.update(n=n))
+        self.wait(lambda: bool(out), 600)
+        return out["n"]
+
+    # ------------------------------------------------------------------ parts
+    def throughput_and_latency(self) -> None:
+        args = self.args
+        images = self.images_per_epoch()
+        ours, theirs, reported, late_all = [], [], [], []
+        for round_ in range(args.rounds):
+            ends, speeds, late = self.train_in_app(args.epochs)
+            app_speeds = [images / (b - a) for a, b in zip(ends, ends[1:], strict=False)]
+            fit_ends, _ = self.fit_bare(args.epochs)
+            fit_speeds = [images / (b - a) for a, b in zip(fit_ends, fit_ends[1:], strict=False)]
+            ours += app_speeds
+            theirs += fit_speeds
+            reported += speeds[1:]
+            late_all += late
+            print(f"round {round_ + 1}: in the app {statistics.median(app_speeds):,.0f} img/s, bare model.fit "
+                  f"{statistics.median(fit_speeds):,.0f} img/s (epoch medians)", flush=True)
+        print(f"\n1. Throughput — LeNet-5 on mnist-sample ({images} images, batch {args.batch_size}, "
+              f"{args.epochs} epochs per run, first left out, {args.rounds} rounds alternating)")
+        print(f"{'':44}{'median':>10}{'best':>10}   images/s over {len(ours)} epochs each")
+        print(f"{'in the app (live curves + live filters on)':44}{statistics.median(ours):>10,.0f}{max(ours):>10,.0f}")
+        print(f"{'  (training loop only, as the trainer times it)':44}{statistics.median(reported):>10,.0f}"
+              f"{max(reported):>10,.0f}")
+        print(f"{'bare model.fit, same ML thread':44}{statistics.median(theirs):>10,.0f}{max(theirs):>10,.0f}")
+        print(f"ratio (median): {statistics.median(ours) / statistics.median(theirs):.3f}   "
+              f"ratio (best epoch): {max(ours) / max(theirs):.3f}   goal >= 0.95")
+        print(f"\n2. GUI event-loop latency while training ({len(late_all)} ticks of a 10 ms timer, lateness)")
+        print(f"p50 {percentile(late_all, 50):.1f} ms   p99 {percentile(late_all, 99):.1f} ms   "
+              f"max {max(late_all):.1f} ms   goals: p99 <= 50 ms, max <= 100 ms", flush=True)
+
+    def redraw(self) -> None:
+        import numpy as np
+
+        from cnnstudio.ui.training.curves import TrainingCurves
+
+        n = self.args.points
+        results = {}
+        for mode in ("as in the app (downsampled, clipped to view)", "without downsampling or clipping"):
+            curves = TrainingCurves()
+            curves.resize(1200, 800)
+            curves.show()
+            if mode.startswith("without"):
+                for plot in (curves.loss_plot, curves.accuracy_plot):
+                    plot.setClipToView(False)
+                    plot.setDownsampling(auto=False, ds=1)
+                    for item in plot.getPlotItem().listDataItems():
+                        item.setClipToView(False)
+                        item.setDownsampling(auto=False, ds=1)
+            rng = np.random.default_rng(0)
+            epochs = 100
+            x = np.linspace(0, epochs, n)
+            loss = 2.3 * np.exp(-x / 10) + 0.05 + rng.normal(0, 0.05, n) ** 2
+            accuracy = np.clip(1 - loss / 2.5 + rng.normal(0, 0.01, n), 0, 1)
+            started = time.perf_counter()
+            curves.set_batches(x, loss, accuracy)
+            curves.redraw_now()
+            set_data = time.perf_counter() - started
+            plot = curves.loss_plot
+
+            def frame(plots=(plot, curves.accuracy_plot)) -> float:
+                t = time.perf_counter()
+                for p in plots:
+                    p.viewport().repaint()
+                return (time.perf_counter() - t) * 1000
+
+            def move(low: float, high: float, plot=plot) -> float:
+                """Change the view; the event loop re-clips, re-downsamples and repaints the linked plots."""
+                t = time.perf_counter()
+                plot.setXRange(low, high, padding=0)
+                self.app.processEvents()
+                return (time.perf_counter() - t) * 1000
+
+            curves.fit_view()
+            self.app.processEvents()
+            whole = statistics.median(frame() for _ in range(5))
+            zoomed = move(40, 41)
+            pans = [move(40 + step * 0.05, 41 + step * 0.05) for step in range(30)]
+            zoom_out = move(0, 100)
+            results[mode] = (set_data * 1000, whole, zoomed, statistics.mean(pans), max(pans), zoom_out)
+            curves.close()
+            curves.deleteLater()
+            self.app.processEvents()
+        print(f"\n3. Redraw of a curve of {n:,} batch points (loss and accuracy plots, raw + smoothed), ms")
+        print(f"{'':46}{'set data':>9}{'whole':>8}{'zoom 1%':>9}{'pan avg':>9}{'pan max':>9}{'zoom out':>9}")
+        for mode, r in results.items():
+            print(f"{mode:46}" + "".join(f"{v:>9.1f}" if i else f"{v:>9.0f}" for i, v in enumerate(r)))
+        print("(whole: loss and accuracy plots repainted; zoom, pan: the view moved, then one pass of the event loop\n"
+              " re-clips, re-downsamples and repaints all three linked plots — smooth needs <= 16-33 ms a frame)",
+              flush=True)
+
+    def memory(self) -> None:
+        minutes = self.args.memory_minutes
+        if minutes <= 0:
+            return
+        samples: list[tuple[float, float]] = []
+
+        def sample(elapsed: float) -> None:
+            samples.append((elapsed, rss_mb()))
+
+        before = rss_mb()
+        self.train_in_app(100000, stop_after=60 * (minutes + 1), sample=sample)
+        warm = [m for t, m in samples if t >= 60]
+        baseline = warm[0] if warm else before
+        points = len(self.window.training_view.curves.batches)
+        print(f"\n4. Memory over {minutes} min of training after a 1-min warm-up (resident, MB; "
+              f"{len(samples)} samples, {points:,} curve points at the end)")
+        print(f"before the run {before:.0f}   after warm-up {baseline:.0f}   at the end {samples[-1][1]:.0f}   "
+              f"highest {max(m for _, m in samples):.0f}")
+        print(f"growth after warm-up: {samples[-1][1] - baseline:+.0f} MB (highest {max(warm) - baseline:+.0f})"
+              f"   goal < 100 MB", flush=True)
+
+    def close(self) -> None:
+        if self.window is not None:
+            self.window.close()
+            self.app.processEvents()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--points", type=int, default=1_000_000)
+    parser.add_argument("--memory-minutes", type=float, default=30.0)
+    parser.add_argument("--only", default="throughput,redraw,memory",
+                        help="comma-separated parts: throughput (with latency), redraw, memory")
+    args = parser.parse_args()
+    parts = {p.strip() for p in args.only.split(",")}
+
+    from cnnstudio.commands import quiet_tensorflow
+
+    quiet_tensorflow()
+    bench = Bench(args)
+    try:
+        if "redraw" in parts:
+            bench.redraw()
+        if "throughput" in parts:
+            bench.throughput_and_latency()
+        if "memory" in parts:
+            bench.memory()
+    finally:
+        bench.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
