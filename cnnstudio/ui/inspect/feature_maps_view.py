@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.receptive import field_box
 
+from ..theme import ERROR_COLOR
 from . import export, jobs
 from .controller import InspectController
 from .image_files import is_image_path
@@ -44,6 +45,7 @@ class FeatureMapsPage(QWidget):
         self.controller = controller
         self.rows: dict[str, LayerRow] = {}
         self.analysis: jobs.Analysis | None = None
+        self._selection: tuple[str, int, int, int] | None = None  # the map position clicked last
         self._dirty = True
         self.model_bar = ModelBar(controller, self)
         self.scale_combo = QComboBox(self, objectName="mapScale")
@@ -60,7 +62,7 @@ class FeatureMapsPage(QWidget):
         self.npz_button.setToolTip("Every layer's output for this input, one array per layer id")
         self.banner = QLabel(self, objectName="mapsMessage")
         self.banner.setWordWrap(True)
-        self.banner.setStyleSheet("color: #d93636;")
+        self.banner.setStyleSheet(f"color: {ERROR_COLOR};")
         self.banner.hide()
         self.input_panel = InputPanel(controller, self)
         self.prediction = PredictionView(self)
@@ -222,9 +224,8 @@ class FeatureMapsPage(QWidget):
                  f"columns {left}–{right - 1}: {bottom - top}×{right - left} pixels.")
 
     def _reselect(self) -> None:
-        selection = getattr(self, "_selection", None)
-        if selection is not None and selection[0] in self.rows:
-            self.show_field(*selection)
+        if self._selection is not None and self._selection[0] in self.rows:
+            self.show_field(*self._selection)
 
     # -- dropping pictures ------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.errors import UserError
 
+from ..theme import ERROR_COLOR
 from ..widgets import signals_blocked
 from . import colors, export, filter_sets, jobs
 from .controller import InspectController
@@ -33,6 +34,8 @@ from .filter_detail import FilterDetail
 from .filter_sets import MODE_TEXT, RGB, FilterPicture
 from .model_bar import ModelBar
 from .plots import menus_kept_by, palette_color, style_view
+
+NO_FILTERS = "This network has no convolution layer, so it has no filters to show."
 
 
 class FiltersPage(QWidget):
@@ -148,7 +151,7 @@ class FiltersPage(QWidget):
             found = self.layer_combo.findData(chosen) if chosen is not None else -1
             self.layer_combo.setCurrentIndex(found if found >= 0 else 0)
         if not facts.conv_layers:
-            self._show_problem("This network has no convolution layer, so it has no filters to show.")
+            self._no_filters(NO_FILTERS, error=False)
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
@@ -166,11 +169,11 @@ class FiltersPage(QWidget):
         """Load the filters of `layer` (default: the one chosen) from the model now inspected."""
         self._dirty = False
         layer = layer or self.layer
-        self.controller.submit("filters", _load_filters, layer, on_result=self._loaded, on_error=self._show_problem)
+        self.controller.submit("filters", _load_filters, layer, on_result=self._loaded, on_error=self._no_filters)
 
     def _loaded(self, kernels: jobs.LayerKernels | None) -> None:
         if kernels is None:
-            self._show_problem("This network has no convolution layer, so it has no filters to show.")
+            self._no_filters(NO_FILTERS, error=False)
             return
         found = self.layer_combo.findData(kernels.layer)
         if found >= 0 and found != self.layer_combo.currentIndex():
@@ -261,16 +264,26 @@ class FiltersPage(QWidget):
         text = (f"<b>{self.kernels.layer}</b> of the {trained}: {n} filter{'s' * (n != 1)} of {kh}×{kw}, "
                 f"each reading {c} input channel{'s' * (c != 1)}; weights {values.min():+.3f} to {values.max():+.3f}")
         if self.live is not None:
-            text += (f" — <span style='color:#d93636; font-weight:600;'>live</span>: epoch {self.live[0]}, "
+            text += (f" — <span style='color:{ERROR_COLOR}; font-weight:600;'>live</span>: epoch {self.live[0]}, "
                      f"batch {self.live[1]}")
         elif self.controller.status:
             text += f" — {self.controller.status}"
         self.caption.setText(text)
 
-    def _show_problem(self, message: str) -> None:
+    def _show_problem(self, message: str, error: bool = True) -> None:
+        """A line above the grid: red for something that went wrong, plain for a fact."""
         self.banner.setText(message)
+        self.banner.setStyleSheet(f"color: {ERROR_COLOR};" if error else "")
         self.banner.show()
+
+    def _no_filters(self, message: str, error: bool = True) -> None:
+        """Nothing to show for this model (no convolution, or it could not be loaded): say why."""
+        self._show_problem(message, error)
         self.caption.setText("")
+        self.image.clear()
+        self.detail.clear()
+        self.selection.hide()
+        self.kernels, self.picture = None, None
 
     # -- mouse ------------------------------------------------------------------------------------
     def _pixel(self, scene_pos: QPointF) -> tuple[float, float] | None:
@@ -371,7 +384,7 @@ class FiltersPage(QWidget):
 
     def export_npz(self) -> None:
         if self.picture is None or self.kernels is None:
-            self._show_problem("There are no filters to export yet.")
+            self._show_problem("There are no filters to export yet.", error=False)
             return
         path = export.ask_save_path(self, "Export Filters as NumPy", self._suggestion(".npz"),
                                     f"{export.NPZ_FILTER};;{export.NPY_FILTER}")

@@ -75,7 +75,7 @@ def analyse(ws: Any, image: InputImage, with_maps: bool, note: str = "") -> Anal
     """Probabilities for `image`; with `with_maps`, every layer's output too (one forward pass)."""
     inspector = ws.require_model()
     if not with_maps:
-        return Analysis(image, _probabilities(inspector, image.image), note=note)
+        return Analysis(image, np.asarray(inspector.predict_proba(image.image)), note=note)
     from cnnstudio.ml.inspection import channel_order
     from cnnstudio.ml.inspection.layers import output_layer
     from cnnstudio.ml.inspection.prediction import to_probabilities
@@ -86,13 +86,9 @@ def analyse(ws: Any, image: InputImage, with_maps: bool, note: str = "") -> Anal
         raw = np.asarray(outputs[last], dtype=np.float64).reshape(1, -1)
         probabilities = to_probabilities(raw, inspector.output_activation())[0]
     else:
-        probabilities = _probabilities(inspector, image.image)
+        probabilities = np.asarray(inspector.predict_proba(image.image))
     orders = {name: channel_order(value) for name, value in outputs.items() if np.ndim(value) >= 2}
     return Analysis(image, probabilities, outputs, orders, note)
-
-
-def _probabilities(inspector: Any, image: np.ndarray) -> np.ndarray | None:
-    return np.asarray(inspector.predict_proba(image))
 
 
 def from_picture(ws: Any, raw: np.ndarray, title: str, origin: str, with_maps: bool) -> Analysis:
