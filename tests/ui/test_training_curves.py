@@ -158,3 +158,22 @@ def test_remaining_time_follows_the_pace_and_leaves_pauses_out():
     assert p.active(35.0) == pytest.approx(15.0)
     assert p.run_fraction == pytest.approx(0.3) and p.remaining(35.0) == pytest.approx(28.0)
     assert format_duration(28.0) == "0:28" and format_duration(3725) == "1:02:05" and format_duration(None) == "–"
+
+
+def test_the_live_view_watches_the_first_convolution_or_says_there_is_none(qtbot):
+    from cnnstudio.core.templates import load_template
+    from cnnstudio.ui.training.controller import first_convolution
+    from cnnstudio.ui.training.live import LiveLookInside
+
+    assert first_convolution(load_template("lenet5")) == "conv1"
+    assert first_convolution(load_template("mlp")) is None
+    live = LiveLookInside()
+    qtbot.addWidget(live)
+    live.start_run(None)
+    assert live.pages.currentWidget() is live.note and "no convolution layer" in live.note.text()
+    live.start_run("conv1")
+    snapshot = SimpleNamespace(epoch=1, batch=7, weights={"conv1": [np.ones((5, 5, 1, 6)), np.zeros(6)]},
+                               activations={"conv1": np.ones((1, 28, 28, 6))})
+    live.show_snapshot(snapshot)
+    assert live.filters_image.image.shape == (11, 17) and live.maps_image.image.shape == (58, 88)
+    assert "Filters of conv1: 6 of 5×5" in live.filters_title.text() and "epoch 1, after batch 7" in live.caption.text()

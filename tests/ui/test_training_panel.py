@@ -197,3 +197,17 @@ def test_the_settings_form_writes_the_project_and_follows_a_new_one(window, qtbo
     document.replace_project(fresh)
     assert form.fields["epochs"].value() == 7 and form.fields["optimizer"].currentText() == "adam"
     assert form.fields["schedule"].currentText() == "constant" and not form._schedule_fields
+
+
+def test_a_run_can_start_from_the_weights_of_the_run_the_views_show(window, qtbot):
+    w = window(tiny("tiny"))
+    w.training.evaluate_test = False
+    panel = w.training_panel
+    assert panel.from_weights.isHidden()  # no trained run yet
+    first = train_to_the_end(qtbot, w)
+    assert not panel.from_weights.isHidden() and panel.from_weights.text() == f"Start from the weights of {first.name}"
+    panel.from_weights.setChecked(True)
+    second = train_to_the_end(qtbot, w)
+    taken = json.loads((second / "run.json").read_text())["initial_weights"]
+    assert taken["layers_taken"] == 2 and Path(taken["path"]).parent == first
+    assert any("started from the weights of" in text for text in w.messages.texts())

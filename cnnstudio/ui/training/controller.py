@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 LOCK_REASON = "training is running — stop it to edit the network"
 IDLE, PREPARING, TRAINING, PAUSED, STOPPING = "idle", "preparing", "training", "paused", "stopping"
+QUIET_MESSAGES = ("downloading", "training stopped", "early stopping")
 CONVOLUTIONS = ("Conv2D", "Conv1D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D")
 
 
@@ -201,10 +202,16 @@ class TrainingController(QObject):
 
     def _on_trainer_message(self, text: str) -> None:
         self.message.emit(text)
+        sentence = text[:1].upper() + text[1:]
         if text.startswith("warning:"):
-            self._say("warning", text.removeprefix("warning:").strip().capitalize())
-        elif text not in ("paused", "resumed"):
-            self.status.emit(text[:1].upper() + text[1:])
+            self._say("warning", sentence.removeprefix("Warning:").strip().capitalize())
+        elif text in ("paused", "resumed"):
+            return
+        elif text.startswith(QUIET_MESSAGES):  # progress, or how the run ended (said once, with the result)
+            self.status.emit(sentence)
+        else:  # weights taken from another run, a lowered learning rate, a resumed run: worth keeping
+            self.status.emit(sentence)
+            self._say("info", f"{_title(self.request)}: {text}")
 
     def _on_result(self, result: Any) -> None:
         request = self.request

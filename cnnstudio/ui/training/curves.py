@@ -131,6 +131,8 @@ class TrainingCurves(QWidget):
                                    symbolSize=6, symbolBrush=val, symbolPen=None)
         self.rate = _curve(self.rate_plot, _pen(RATE_COLOR), stepMode="center")
         self.accuracy_plot.setLimits(yMin=-0.05, yMax=1.05)
+        self.accuracy_plot.getAxis("left").enableAutoSIPrefix(False)
+        self.loss_plot.getAxis("left").enableAutoSIPrefix(False)
         self._crosshairs = {}
         for key, plot in self.plots.items():
             line = pg.InfiniteLine(angle=90, movable=False, pen=_pen("#888888", 200, Qt.PenStyle.DashLine))
@@ -283,11 +285,13 @@ class TrainingCurves(QWidget):
         """A red line where training stopped (e.g. the loss became NaN), labelled with `text`; its x."""
         if x is None:
             x = max(self.batches.last_x or 0.0, float(len(self.epochs)))
+        left, right = self.loss_plot.getViewBox().viewRange()[0]
+        side = (0, 0.5) if x < (left + right) / 2 else (1, 0.5)  # the words go where there is room
         for key, plot in self.plots.items():
             line = pg.InfiniteLine(pos=x, angle=90, movable=False, pen=pg.mkPen(STOP_COLOR, width=2),
                                    label=text if key == "loss" else None,
                                    labelOpts={"position": 0.85, "color": STOP_COLOR, "fill": (255, 255, 255, 200),
-                                              "anchors": [(1, 0.5), (1, 0.5)]})
+                                              "anchors": [side, side]})
             plot.addItem(line, ignoreBounds=True)
             self._markers.append((plot, line))
         return x
@@ -360,6 +364,7 @@ class TrainingCurves(QWidget):
             plot.enableAutoRange()
         if self._planned_epochs:
             self.loss_plot.setXRange(0, self._planned_epochs, padding=0.02)
+        self.accuracy_plot.setYRange(0, 1, padding=0.02)  # accuracy lives in 0..1: a fixed, honest scale
         self._fit_rate_axis(self.epochs.column("learning_rate"))
 
     def redraw_now(self) -> None:

@@ -163,7 +163,7 @@ class LiveLookInside(QWidget):
             self._update_maps_title()
         self.snapshots_shown += 1
         if snapshot.batch == 0:
-            self.caption.setText(f"{layer} at the end of training ({snapshot.epoch} epoch"
+            self.caption.setText(f"{layer} as training left it ({snapshot.epoch} finished epoch"
                                  f"{'s' * (snapshot.epoch != 1)})")
         else:
             self.caption.setText(f"{layer} during epoch {snapshot.epoch}, after batch {snapshot.batch} "
