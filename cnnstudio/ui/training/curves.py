@@ -43,7 +43,7 @@ from .series import DEFAULT_SMOOTHING, BatchSeries, EpochTable, SmoothedTrace, r
 
 TRAIN_COLOR, VALIDATION_COLOR, RATE_COLOR, STOP_COLOR = "#2f6fd0", "#e0791c", "#2f9e5b", "#d93636"
 RUN_COLORS = ("#2f6fd0", "#e0791c", "#2f9e5b", "#cf4477", "#8b50d4", "#1497a3", "#9a6b45", "#7a8a24")
-REDRAW_MS = 100  # at most 10 redraws a second
+REDRAW_MS = 250  # at most 4 redraws a second: live to the eye, light on the CPU training needs
 PLOTS = {"loss": "lossPlot", "accuracy": "accuracyPlot", "learning_rate": "learningRatePlot"}
 
 
