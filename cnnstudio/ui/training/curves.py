@@ -70,6 +70,7 @@ def _plot(name: str, y_label: str, long: bool = True) -> pg.PlotWidget:
     plot.setMouseEnabled(x=True, y=True)
     plot.setMinimumHeight(90)
     plot.getViewBox().setAutoVisible(y=True)  # zoomed in, the y axis fits what is in view
+    plot.getAxis("left").setWidth(56)  # the same for every plot, so their epochs line up
     return plot
 
 
@@ -301,9 +302,14 @@ class TrainingCurves(QWidget):
         self._clear_markers(kind="hint")
         if hint is None or hint.epoch is None:
             return
-        line = pg.InfiniteLine(pos=hint.epoch - 1, angle=90, movable=False,
+        x = hint.epoch - 1
+        left, right = self.loss_plot.getViewBox().viewRange()[0]
+        side = (0, 0.5) if x < (left + right) / 2 else (1, 0.5)
+        line = pg.InfiniteLine(pos=x, angle=90, movable=False,
                                pen=_pen(VALIDATION_COLOR, 220, Qt.PenStyle.DashLine),
-                               label="best validation loss", labelOpts={"position": 0.95, "color": VALIDATION_COLOR})
+                               label=" best validation loss ",
+                               labelOpts={"position": 0.55, "color": VALIDATION_COLOR, "anchors": [side, side],
+                                          "fill": (255, 255, 255, 170)})
         line.hint_marker = True
         self.loss_plot.addItem(line, ignoreBounds=True)
         self._markers.append((self.loss_plot, line))
