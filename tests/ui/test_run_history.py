@@ -239,3 +239,31 @@ def test_settings_that_are_the_same_everywhere_are_not_listed(tmp_path):
     summaries = load_history(tmp_path)
     assert differing_settings(summaries) == {a: "batch 32", b: "batch 128"}
     assert summaries[0].network == network_fingerprint(project.network.to_dict())
+
+
+def test_a_run_trained_in_the_window_is_listed_and_a_later_edit_marks_it_older(history_of, runs_dir, qtbot,
+                                                                               monkeypatch):
+    """End to end with the real trainer: one tiny epoch, the record it writes read back by the panel."""
+    from cnnstudio.ui.editor.commands import SetParamCommand
+
+    window, history = history_of(load_template("mlp"))
+    training = getattr(window, "training", None)
+    if training is None:
+        pytest.skip("this window has no training feature")
+    from cnnstudio.ui.training import controller
+
+    monkeypatch.setattr(controller, "ask_stop_and_close", lambda parent: True)  # never a modal question
+    window.document.project.training.update(epochs=1, max_steps_per_epoch=3)
+    followed = []
+    training.started.connect(lambda _run: followed.append(history.active_run))
+    with qtbot.waitSignal(training.runFinished, timeout=180000) as finished:
+        assert training.start()
+    run_dir = finished.args[0]
+    assert followed == [run_dir]
+    qtbot.waitUntil(lambda: history.active_run is None and history.model.row_of(run_dir) is not None, timeout=5000)
+    row = history.model.row_of(run_dir)
+    cells = [history.model.data(history.model.index(row, c)) for c in range(history.model.columnCount())]
+    assert cells[3] == "mnist-sample" and cells[5] == "1" and cells[10] == "finished" and cells[8].endswith("%")
+    assert not history.is_older(run_dir)
+    window.document.push(SetParamCommand(window.document.network, "dense1", "units", 64))
+    qtbot.waitUntil(lambda: history.is_older(run_dir), timeout=3000)
