@@ -284,3 +284,13 @@ def test_a_run_trained_in_the_window_is_listed_and_a_later_edit_marks_it_older(h
     assert not history.is_older(run_dir)
     window.document.push(SetParamCommand(window.document.network, "dense1", "units", 64))
     qtbot.waitUntil(lambda: history.is_older(run_dir), timeout=3000)
+
+
+def test_runs_of_one_project_on_different_networks_are_numbered_oldest_first(tmp_path):
+    project = load_template("lenet5")
+    first = write_run(tmp_path, "first", project, started="2026-01-02T10:00:00")
+    changed = project.copy()
+    changed.network.set_param("conv1", "filters", 12)
+    second = write_run(tmp_path, "second", changed, started="2026-01-02T11:00:00")
+    again = write_run(tmp_path, "again", project, started="2026-01-02T12:00:00")
+    assert differing_settings(load_history(tmp_path)) == {again: "network 1", second: "network 2", first: "network 1"}
