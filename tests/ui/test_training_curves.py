@@ -102,6 +102,7 @@ def test_plots_export_as_png_and_svg_and_the_points_as_csv(curves, tmp_path):
     png = curves.export_image("loss", tmp_path / "loss.png")
     svg = curves.export_image("accuracy", tmp_path / "accuracy.svg")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "<svg" in svg.read_text()
+    assert svg.read_text().count("<image") <= 1  # symbols are shapes, not pasted pictures
     rows = list(csv.DictReader(open(curves.export_csv(tmp_path / "curves.csv"))))
     assert [r["kind"] for r in rows] == ["batch"] * 10 + ["epoch"]
     assert float(rows[-1]["val_loss"]) == 0.8 and float(rows[0]["epoch"]) == pytest.approx(0.1)

@@ -10,7 +10,6 @@ runs the network is locked; when it ends, the inspection views switch to its mod
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,7 +87,6 @@ class TrainingController(QObject):
         self._control: RunControl | None = None
         self._job = None
         self._closing = False
-        self._started_at = 0.0
 
     # ------------------------------------------------------------------ the API
     @property
@@ -167,7 +165,6 @@ class TrainingController(QObject):
     def _launch(self, request: RunRequest) -> None:
         self.request, self.run_dir, self.last_result = request, None, None
         self._control = RunControl()
-        self._started_at = time.monotonic()
         self.window.document.set_locked(True, LOCK_REASON)
         favour_the_window()
         self.runStarting.emit(request)

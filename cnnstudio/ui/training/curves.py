@@ -20,12 +20,10 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QPalette
-from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMenu,
@@ -39,6 +37,7 @@ from PySide6.QtWidgets import (
 from .. import theme
 from .hints import Hint
 from .ownership import menus_owned_by
+from .saving import PICTURE_FILTERS, ask_and_save, save_plot, save_widget
 from .series import DEFAULT_SMOOTHING, BatchSeries, EpochTable, SmoothedTrace, read_rows, write_csv
 
 TRAIN_COLOR, VALIDATION_COLOR, RATE_COLOR, STOP_COLOR = "#2f6fd0", "#e0791c", "#2f9e5b", "#d93636"
@@ -164,7 +163,7 @@ class TrainingCurves(QWidget):
         for key, title in (("loss", "Loss plot"), ("accuracy", "Accuracy plot"),
                            ("learning_rate", "Learning-rate plot")):
             menu.addAction(f"{title} as PNG or SVG…", lambda k=key: self._ask_export_image(k))
-        menu.addAction("All plots as one PNG or SVG…", self._ask_export_all)
+        menu.addAction("All plots as one PNG…", self._ask_export_all)
         menu.addSeparator()
         menu.addAction("Curve data as CSV…", self._ask_export_csv)
         export.setMenu(menu)
@@ -420,29 +419,13 @@ class TrainingCurves(QWidget):
     # ------------------------------------------------------------------ export
     def export_image(self, which: str, path: str | Path) -> Path:
         """Save one plot ("loss", "accuracy", "learning_rate") as PNG, or SVG when `path` ends in .svg."""
-        from pyqtgraph import exporters
-
         self._redraw()
-        path = Path(path)
-        item = self.plots[which].getPlotItem()
-        if path.suffix.lower() == ".svg":
-            # pyqtgraph's SVGExporter trips over closed paths (pyqtgraph issue #3495): Qt's own SVG painter
-            render_svg(self.plots[which], path, f"{which.replace('_', ' ')} — CNN Studio")
-        else:
-            exporter = exporters.ImageExporter(item)
-            exporter.parameters()["width"] = int(max(1200, self.plots[which].width() * 2))
-            exporter.export(str(path.with_suffix(".png") if path.suffix.lower() != ".png" else path))
-        return path
+        return save_plot(self.plots[which], path)
 
     def export_all(self, path: str | Path) -> Path:
-        """The three plots stacked, as PNG (or SVG when `path` ends in .svg)."""
+        """The three plots stacked, as one PNG picture."""
         self._redraw()
-        path = Path(path)
-        if path.suffix.lower() == ".svg":
-            render_svg(self.plots_area, path, "training curves — CNN Studio")
-        else:
-            self.plots_area.grab().save(str(path), "PNG")
-        return path
+        return save_widget(self.plots_area, path)
 
     def export_csv(self, path: str | Path) -> Path:
         """Every point behind the curves: batch rows, then epoch rows (see series.CSV_HEADER)."""
@@ -450,33 +433,13 @@ class TrainingCurves(QWidget):
         return Path(path)
 
     def _ask_export_image(self, which: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export plot", f"{which}.png",
-                                              "PNG image (*.png);;SVG drawing (*.svg)")
-        if path:
-            self._report(lambda: self.export_image(which, path), path)
+        ask_and_save(self, "Export plot", f"{which}.png", PICTURE_FILTERS, lambda p: self.export_image(which, p))
 
     def _ask_export_all(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export plots", "training-curves.png",
-                                              "PNG image (*.png);;SVG drawing (*.svg)")
-        if path:
-            self._report(lambda: self.export_all(path), path)
+        ask_and_save(self, "Export plots", "training-curves.png", "PNG image (*.png)", self.export_all)
 
     def _ask_export_csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export curve data", "training-curves.csv", "CSV (*.csv)")
-        if path:
-            self._report(lambda: self.export_csv(path), path)
-
-    def _report(self, action, path: str) -> None:
-        window = self.window()
-        try:
-            action()
-        except OSError as exc:
-            text = f"Cannot save {path}: {exc.strerror or exc}"
-            severity = "error"
-        else:
-            text, severity = f"Saved {path}", "info"
-        if hasattr(window, "show_message"):
-            window.show_message(severity, text)
+        ask_and_save(self, "Export curve data", "training-curves.csv", "CSV (*.csv)", self.export_csv)
 
     # ------------------------------------------------------------------ appearance
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
@@ -512,22 +475,6 @@ def _fmt(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return "NaN" if value is not None else "–"
     return f"{value:.4g}"
-
-
-def render_svg(widget: QWidget, path: Path, title: str) -> None:
-    """Paint `widget` into an SVG file: lines and text stay vectors."""
-    generator = QSvgGenerator()
-    generator.setFileName(str(path))
-    generator.setSize(widget.size())
-    generator.setViewBox(widget.rect())
-    generator.setTitle(title)
-    painter = QPainter(generator)
-    try:
-        widget.render(painter)
-    finally:
-        painter.end()
-    if not path.is_file():
-        raise OSError(f"could not write {path}")
 
 
 def plot_history(rows: Sequence[Mapping[str, Any]], curves: TrainingCurves | None = None, name: str | None = None,
