@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -27,13 +26,13 @@ from PySide6.QtWidgets import (
 from cnnstudio.core.datasets import DatasetInfo, dataset_info
 from cnnstudio.core.errors import DatasetError
 
-from ..ml_thread import CancelledError
 from . import edits
 from .augmentation import AugmentationBox, starting_params
 from .chooser import DatasetChooser, source_text
 from .counts import ClassCountsPlot
 from .fit import DataFacts, Problem, find_problems, output_layer
 from .fit_box import FitBox
+from .loader import LoadProgress, PreviewLoader
 from .samples import SampleGrid
 from .settings_form import DataSettingsForm
 
@@ -67,11 +66,11 @@ class DatasetPanel(QScrollArea):
         self.augmented_images = None
         self.info: DatasetInfo | None = None
         self._preview_key: tuple | None = None
-        self._request = 0  # answers to older requests are dropped
-        self._job = None
+        self._requested_key: tuple = ()
         self._stale = True
         self._shown = False  # the dock is open and in front (not a hidden tab)
         self._sample_seed = 0
+        self.loader = PreviewLoader(window.workspace, self)
         self._build()
         self._load_timer = QTimer(self, singleShot=True, interval=LOAD_DELAY_MS)
         self._load_timer.timeout.connect(self.load)
@@ -92,17 +91,8 @@ class DatasetPanel(QScrollArea):
         self.description.setWordWrap(True)
         layout.addWidget(self.description)
 
-        self.progress_row = QWidget()
-        progress = QHBoxLayout(self.progress_row)
-        progress.setContentsMargins(0, 0, 0, 0)
-        self.progress = QProgressBar()
-        self.progress.setObjectName("datasetProgress")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setObjectName("datasetCancel")
-        self.cancel_button.setToolTip("Stop the download; what was downloaded so far is thrown away")
-        progress.addWidget(self.progress, 1)
-        progress.addWidget(self.cancel_button)
-        self.progress_row.hide()
+        self.progress_row = LoadProgress()
+        self.progress, self.cancel_button = self.progress_row.bar, self.progress_row.cancel_button
         layout.addWidget(self.progress_row)
 
         self.status = QLabel()
@@ -186,6 +176,10 @@ class DatasetPanel(QScrollArea):
         self.fallback_button.clicked.connect(lambda: self.set_dataset(FALLBACK_DATASET))
         self.reshuffle_button.clicked.connect(self.reshuffle)
         self.show_augmented.toggled.connect(lambda _on: self._update_augmented())
+        self.loader.loaded.connect(self._loaded)
+        self.loader.failed.connect(self._failed)
+        self.loader.downloading.connect(
+            lambda fraction: self.progress_row.download(fraction, self.info.title if self.info else ""))
 
     # ------------------------------------------------------------------ the project
     @property
@@ -288,35 +282,16 @@ class DatasetPanel(QScrollArea):
         self._load_timer.stop()
         if self.info is None:
             return
-        key = self._options_key()
         self._stale = False
-        self._request += 1
-        request = self._request
+        self._requested_key = self._options_key()
         self._clear_status()
-        self._show_busy(f"Loading {self.info.title}…")
-        project = self.document.project.copy()
-        self._job = self.window.workspace.run(
-            _load_preview, project, SAMPLE_COUNT, self._sample_seed, pass_job=True, key="dataset-preview",
-            on_result=lambda preview: self._loaded(request, key, preview),
-            on_error=lambda message: self._failed(request, message),
-            on_event=lambda kind, value: self._progressed(request, kind, value))
+        self.progress_row.busy(f"Loading {self.info.title}…")
+        self.loader.load(self.document.project.copy(), SAMPLE_COUNT, self._sample_seed)
 
-    def _progressed(self, request: int, kind: str, value: Any) -> None:
-        if request != self._request or kind != "download":
-            return
-        self.progress_row.show()
-        self.cancel_button.show()
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(int(round(float(value) * 1000)))
-        self.progress.setFormat(f"Downloading {self.info.title if self.info else ''}… %p%")
-
-    def _loaded(self, request: int, key: tuple, preview) -> None:
-        if request != self._request:
-            return
-        self._job = None
-        self.progress_row.hide()
+    def _loaded(self, preview) -> None:
+        self.progress_row.done()
         self.preview = preview
-        self._preview_key = key[:2]  # what the facts depend on (not which samples were drawn)
+        self._preview_key = self._requested_key[:2]  # what the facts depend on (not which samples were drawn)
         if preview.warnings:
             self._show_status("\n".join(preview.warnings), error=False)
         value_range = (0.0, 1.0) if preview.normalization == "scale" else None
@@ -328,11 +303,8 @@ class DatasetPanel(QScrollArea):
         self.update_fit()
         self._update_augmented()
 
-    def _failed(self, request: int, message: str) -> None:
-        if request != self._request:
-            return
-        self._job = None
-        self.progress_row.hide()
+    def _failed(self, message: str) -> None:
+        self.progress_row.done()
         self.preview = None
         self.samples.clear("No images: the dataset could not be loaded")
         self.counts.clear_counts()
@@ -342,12 +314,9 @@ class DatasetPanel(QScrollArea):
 
     def cancel_download(self) -> None:
         """Stop a download in progress (the dataset stays chosen; Try again resumes it)."""
-        if self._job is not None:
-            self._job.cancel()
-            self._job = None
-        self._request += 1
+        self.loader.cancel()
         self._stale = True
-        self.progress_row.hide()
+        self.progress_row.done()
         title = self.info.title if self.info else self.dataset_name
         self._show_status(f"Download of {title} cancelled. It is not on this computer yet: try again "
                           "later, or choose another dataset.", error=False, offer_fallback=True)
@@ -356,19 +325,9 @@ class DatasetPanel(QScrollArea):
         self._sample_seed += 1
         self.load()
 
-    def _show_busy(self, text: str) -> None:
-        self.progress.setRange(0, 0)  # busy until a download reports its progress
-        self.progress.setFormat(text)
-        self.cancel_button.hide()
-        QTimer.singleShot(300, self, lambda request=self._request: self._reveal_busy(request))
-
-    def _reveal_busy(self, request: int) -> None:
-        if request == self._request and self._job is not None:
-            self.progress_row.show()
-
     @property
     def loading(self) -> bool:
-        return self._job is not None
+        return self.loader.loading
 
     # ------------------------------------------------------------------ status and facts
     def _show_status(self, text: str, error: bool, offer_fallback: bool = False) -> None:
@@ -523,13 +482,3 @@ class DatasetPanel(QScrollArea):
         if preview is self.preview and self.show_augmented.isChecked():
             self.augmented_images = images
             self.samples.set_samples(images, preview.labels, preview.class_names, value_range)
-
-
-def _load_preview(ws, project, count: int, seed: int, job):
-    """On the ML thread: the dataset's preview; a cancelled job stops its download."""
-    def progress(fraction: float) -> None:
-        if job.cancelled:
-            raise CancelledError("download cancelled")
-        job.event("download", fraction)
-
-    return ws.dataset_preview(project, count=count, seed=seed, progress=progress)
