@@ -161,6 +161,8 @@ def test_opening_a_run_for_inspection_sets_the_model_source(history_of, runs_dir
     history.select([run])
     history.inspect_button.click()
     assert window.model_source.run_dir == run
+    inspect = window.findChild(type(window.tabs), "inspectTabs")
+    assert inspect is None or window.tabs.currentWidget() is inspect
     bold = history.model.data(history.model.index(0, 0), 6)  # FontRole
     assert bold is not None and bold.bold()
 

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -356,6 +357,9 @@ class RunHistory(QWidget):
             return
         self.window.model_source.set_run_dir(summary.path)
         self.window.show_message("info", f"The inspection views now show the trained model of {summary.name}")
+        area = self.window.findChild(QTabWidget, "inspectTabs")
+        if area is not None:
+            self.window.tabs.setCurrentWidget(area)
 
     def inspect_untrained(self) -> None:
         self.window.model_source.set_run_dir(None)
