@@ -79,6 +79,8 @@ def test_training_lenet5_from_the_gui_feeds_the_curves_filters_and_run_record(wi
     assert json.loads((run_dir / "run.json").read_text())["status"] == "finished"
     assert w.model_source.run_dir == run_dir
     assert w.training_panel.run_bar.value() == 1000 and w.training_panel.train_button.isEnabled()
+    w.document.replace_project(load_template("mlp"))  # another project: the old run's curves go
+    assert len(view.curves.batches) == 0 and len(view.curves.epochs) == 0 and view.live.layer is None
 
 
 def test_pause_holds_the_batches_and_resume_carries_on(window, qtbot):

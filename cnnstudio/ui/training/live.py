@@ -20,6 +20,8 @@ from .tiles import display_image, feature_map_tiles, filter_tiles, symmetric_lev
 
 FILTER_COLORS = "CET-D1A"  # blue - white - red, white at zero
 MAP_COLORS = "viridis"
+WAITING = ("The first convolution layer's filters appear here a few seconds after training starts, and change "
+           "as the network learns.")
 
 
 def _view() -> pg.ViewBox:
@@ -52,8 +54,7 @@ class LiveLookInside(QWidget):
         self.last_snapshot: Any = None
         self.probe = None
         self._maps_count = (0, 0)  # maps drawn, maps the layer has
-        self.caption = QLabel("The first convolution layer's filters appear here a few seconds after training "
-                              "starts, and change as the network learns.")
+        self.caption = QLabel(WAITING)
         self.caption.setObjectName("liveCaption")
         self.caption.setWordWrap(True)
 
@@ -108,9 +109,17 @@ class LiveLookInside(QWidget):
         self._apply_colors()
 
     # ------------------------------------------------------------------ a run
+    def reset(self) -> None:
+        """Back to the state before any run: nothing watched, nothing drawn."""
+        self.start_run("")
+        self.layer = None
+        self.caption.setText(WAITING)
+        self.filters_title.setText("Filters")
+        self.maps_title.setText("Feature maps")
+
     def start_run(self, layer: str | None) -> None:
         """A new run watches `layer` (None: the network has no convolution)."""
-        self.layer, self.snapshots_shown, self.last_snapshot = layer, 0, None
+        self.layer, self.snapshots_shown, self.last_snapshot, self.probe = layer, 0, None, None
         self._maps_count = (0, 0)
         self.filters_image.clear()
         self.maps_image.clear()

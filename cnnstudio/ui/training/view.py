@@ -16,6 +16,8 @@ from .hints import Hint, fitting_hint
 from .live import LiveLookInside
 from .worker import final_look
 
+WELCOME = ("Press Train (F5) to train the network. The loss and accuracy curves appear here as it learns, and on "
+           "the right its first layer's filters and feature maps.")
 HINT_EVERY_MS = 2000  # the per-batch evidence for a hint is looked at every 2 s
 
 
@@ -30,8 +32,7 @@ class TrainingView(QWidget):
         self._run = 0  # counts runs, so a late answer about an old run is dropped
         self.hint: Hint | None = None
         self._num_classes: int | None = None
-        self.caption = QLabel("Press Train (F5) to train the network. The loss and accuracy curves appear here as "
-                              "it learns, and on the right its first layer's filters and feature maps.")
+        self.caption = QLabel(WELCOME)
         self.caption.setObjectName("trainingRunCaption")
         self.caption.setWordWrap(True)
         self.banner = QLabel()
@@ -65,6 +66,7 @@ class TrainingView(QWidget):
         controller.resultReady.connect(self._on_result)
         controller.failed.connect(lambda text: self.show_banner(text, ERROR_COLOR))
         controller.stateChanged.connect(self._on_state)
+        controller.window.document.projectReplaced.connect(self._on_project_replaced)
 
     def _on_run_starting(self, request: Any) -> None:
         self._run += 1
@@ -76,6 +78,17 @@ class TrainingView(QWidget):
         self._num_classes = _num_classes(request.project.dataset.get("name"))
         label = f" ({request.label})" if request.label else ""
         self.caption.setText(f"{request.project.name}{label} on {request.project.dataset.get('name')}: preparing…")
+
+    def _on_project_replaced(self) -> None:
+        """Another project: the last run's curves belong to the old one (they stay in its run folder)."""
+        if self.controller.is_running:
+            return
+        self._run += 1
+        self.curves.start_run(None)
+        self.live.reset()
+        self.hint = None
+        self.banner.hide()
+        self.caption.setText(WELCOME)
 
     def _on_started(self, run_dir: Any) -> None:
         request = self.controller.request
