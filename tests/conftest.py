@@ -40,6 +40,9 @@ def qapp(tmp_path_factory: pytest.TempPathFactory):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(user / "settings"))
     app = QApplication.instance() or QApplication(["cnnstudio-tests"])
     yield app
+    from cnnstudio.ui.editor.clipboard import hand_over_clipboard
+
+    hand_over_clipboard()  # as the program does when it quits
 
 
 @pytest.fixture(autouse=True)

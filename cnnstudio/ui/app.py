@@ -31,6 +31,9 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 
     preferences.apply_environment()
 
+    from .editor.clipboard import hand_over_clipboard
+
+    app.aboutToQuit.connect(hand_over_clipboard)
     app.setWindowIcon(app_icon())
     if sys.platform.startswith("linux") and app.style().name().lower() != "fusion":
         app.setStyle("Fusion")

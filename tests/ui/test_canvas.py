@@ -305,3 +305,15 @@ def test_double_clicking_a_layer_puts_the_keyboard_in_its_first_parameter(main_w
     assert main_window.editor.selected_ids() == ["fc1"]
     spin = main_window.inspector.form.editor("units").spin
     qtbot.waitUntil(lambda: spin.hasFocus() or QApplication.focusWidget() is spin.lineEdit(), timeout=1000)
+
+
+def test_copied_layers_survive_quitting_as_plain_text_that_still_pastes(main_window):
+    from cnnstudio.ui.editor.clipboard import LAYERS_MIME, hand_over_clipboard
+
+    main_window.editor.select(["conv1", "pool1"])
+    assert main_window.editor.copy_selection()
+    hand_over_clipboard()  # what the program does when it quits
+    mime = QApplication.clipboard().mimeData()
+    assert not mime.hasFormat(LAYERS_MIME) and mime.hasText()
+    pasted = main_window.editor.paste()
+    assert [main_window.document.network.node(p).type for p in pasted] == ["Conv2D", "MaxPooling2D"]

@@ -127,8 +127,11 @@ class EditingMachine(RuleBasedStateMachine):
 
 def test_random_edit_sequences_keep_canvas_file_and_undo_history_consistent(main_window):
     EditingMachine.window = main_window
-    run_state_machine_as_test(
-        EditingMachine,
-        settings=settings(max_examples=30, stateful_step_count=25, deadline=None,
-                          suppress_health_check=list(HealthCheck)),
-    )
+    try:
+        run_state_machine_as_test(
+            EditingMachine,
+            settings=settings(max_examples=30, stateful_step_count=25, deadline=None,
+                              suppress_health_check=list(HealthCheck)),
+        )
+    finally:
+        EditingMachine.window = None  # a window kept past the test outlives the QApplication

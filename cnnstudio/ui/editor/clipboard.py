@@ -29,6 +29,20 @@ def to_mime(data: dict[str, Any]) -> QMimeData:
     return mime
 
 
+def hand_over_clipboard() -> None:
+    """Before Qt shuts down, leave copied layers on the clipboard as plain text owned by Qt.
+
+    Mime data made in Python and still held by the clipboard would be destroyed after the
+    interpreter has stopped, which crashes the program on exit; plain JSON text pastes the same.
+    """
+    from PySide6.QtGui import QGuiApplication
+
+    board = QGuiApplication.clipboard()
+    mime = board.mimeData()
+    if mime is not None and mime.hasFormat(LAYERS_MIME):
+        board.setText(mime.text())
+
+
 def from_mime(mime: QMimeData | None) -> dict[str, Any] | None:
     """The fragment on the clipboard, also accepted as plain JSON text; None if there is none."""
     if mime is None:
