@@ -94,25 +94,18 @@ class MainWindow(QMainWindow):
         self._on_selection([])
 
     def _install_features(self) -> None:
-        """Feature packages add their panels, tabs and menus here (one line each)."""
-        from . import datasets  # the Dataset panel: choose, look at, prepare the data; fit the network
-        datasets.install(self)
-        from . import training  # the Training panel and tab: settings, Train/Pause/Stop, live curves and filters
-        training.install(self)
-        from . import runs  # the Runs panel: every training run, compared, reopened, exported, deleted
-        runs.install(self)
-        from . import explain  # evaluation, saliency and Grad-CAM, what a filter responds to
-        explain.install(self)
-        from .inspect import install as install_inspection  # filters, feature maps, drawing, prediction
-        install_inspection(self)
-        from . import playground  # the convolution playground tab
-        playground.install(self)
-        from . import lessons  # Help > Lessons and the Lessons panel: guided experiments in one click
-        lessons.install(self)
-        from . import codeview  # the Code panel: the network as Keras Python, live; the training script
-        codeview.install(self)
-        from . import exporting  # File > Export… and File > Import Keras Model… (also by dropping a file)
-        exporting.install(self)
+        """Feature packages add their panels, tabs and menus (the order is the order they appear in)."""
+        from . import codeview, datasets, explain, exporting, inspect, lessons, playground, runs, training
+
+        datasets.install(self)  # the Dataset panel: choose, look at, prepare the data; fit the network
+        training.install(self)  # the Training panel and tab: settings, Train/Pause/Stop, live curves and filters
+        runs.install(self)  # the Runs panel: every training run, compared, reopened, exported, deleted
+        explain.install(self)  # evaluation, saliency and Grad-CAM, what a filter responds to
+        inspect.install(self)  # filters, feature maps, drawing, prediction
+        playground.install(self)  # the convolution playground tab
+        lessons.install(self)  # Help > Lessons and the Lessons panel: guided experiments in one click
+        codeview.install(self)  # the Code panel: the network as Keras Python, live; the training script
+        exporting.install(self)  # File > Export… and File > Import Keras Model… (also by dropping a file)
 
     def menu(self, name: str) -> QMenu:
         """The top-level menu with object name ``menu_<key>`` for ``name`` ("&Train" -> menu_train),
