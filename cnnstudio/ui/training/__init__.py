@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
+from ..icons import icon
 from .controller import IDLE, PAUSED, TrainingController
 from .curves import TrainingCurves, plot_history
 from .hints import Hint, fitting_hint
@@ -72,8 +73,14 @@ def _add_menu(window: MainWindow, controller: TrainingController, panel: Trainin
     show = QAction("Show Training &Curves", window)
     show.setObjectName("action_train_show")
     show.triggered.connect(show_training)
-    for action in (start, pause, stop):
+    toolbar = window.toolbar
+    toolbar.addSeparator()
+    for action, icon_name in ((start, "train"), (pause, "pause"), (stop, "stop")):
         menu.addAction(action)
+        action.setData(icon_name)  # re-tinted with the other toolbar icons on a light/dark switch
+        action.setIcon(icon(icon_name))
+        action.setToolTip(f"{action.statusTip()} ({action.shortcut().toString()})")
+        toolbar.addAction(action)
     menu.addSeparator()
     menu.addAction(show)
     window.actions_.update(train_start=start, train_pause=pause, train_stop=stop, train_show=show)
