@@ -45,3 +45,13 @@ def write_crash_log(
     path = folder / f"crash-{stamp}.log"
     path.write_text(header + details, encoding="utf-8")
     return path
+
+
+def internal_error_message(exc: BaseException) -> str:
+    """For a fault that is a bug, not the user's input: log the details, and say briefly where."""
+    try:
+        log = write_crash_log(type(exc), exc, exc.__traceback__)
+    except Exception:  # logging must never make things worse
+        log = None
+    where = f"; details were written to {log}" if log else ""
+    return f"something went wrong ({type(exc).__name__}: {exc}){where}"

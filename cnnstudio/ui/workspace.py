@@ -21,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from cnnstudio.core.errors import UserError
+from cnnstudio.crashlog import internal_error_message
 
 from .document import ProjectDocument
 from .ml_thread import CancelledError, Job, MLThread
@@ -112,7 +113,7 @@ class WorkspaceClient(QObject):
         def errored(exc: BaseException, details: str) -> None:
             if isinstance(exc, CancelledError):
                 return
-            message = str(exc) if isinstance(exc, UserError) else _internal(exc, details)
+            message = str(exc) if isinstance(exc, UserError) else internal_error_message(exc)
             if on_error is not None:
                 on_error(message)
             else:
@@ -127,15 +128,3 @@ class WorkspaceClient(QObject):
         if key is not None:
             self._keyed[key] = job
         return job
-
-
-def _internal(exc: BaseException, details: str) -> str:
-    """An unexpected fault: log the details, tell the user briefly where they are."""
-    from cnnstudio.crashlog import write_crash_log
-
-    try:
-        log = write_crash_log(type(exc), exc, exc.__traceback__)
-    except Exception:  # logging must never make things worse
-        log = None
-    where = f"; details were written to {log}" if log else ""
-    return f"something went wrong ({type(exc).__name__}: {exc}){where}"

@@ -4,42 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QWidget
+
+from ..plotting import apply_palette, menus_owned_by
 
 SPLIT_COLORS = {"train": "#3b7dd8", "validation": "#f28e1c", "test": "#8c8c8c"}
 MAX_NAMED_TICKS = 12  # up to this many classes, every bar is labelled with its class name
-
-
-def own_menus(widget: pg.PlotWidget) -> None:
-    """Give the plot's (parentless) options menu a parent, so it goes when the plot goes."""
-    menu = widget.getPlotItem().ctrlMenu
-    if menu is not None and menu.parent() is None:
-        menu.setParent(widget, menu.windowFlags())
-
-
-def style_plot(widget: pg.PlotWidget) -> None:
-    """Colours from the window's palette, so the plot reads well in light and dark themes."""
-    palette = widget.palette()
-    if widget.getPlotItem() is None:  # still being built
-        return
-    widget.setBackground(palette.color(QPalette.ColorRole.Base))
-    text = palette.color(QPalette.ColorRole.WindowText)
-    for name in ("left", "bottom"):
-        axis = widget.getPlotItem().getAxis(name)
-        axis.setPen(pg.mkPen(text))
-        axis.setTextPen(pg.mkPen(text))
-    legend = widget.getPlotItem().legend
-    if legend is not None:
-        legend.setLabelTextColor(text)
 
 
 class ClassCountsPlot(pg.PlotWidget):
     """One bar per class, stacked by split; hover a bar to read its numbers."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, enableMenu=False)
-        own_menus(self)
+        with menus_owned_by(lambda: self):
+            super().__init__(parent, enableMenu=False)
         self.setObjectName("classCountsPlot")
         self.setMinimumHeight(160)
         self.setMaximumHeight(230)
@@ -48,7 +26,7 @@ class ClassCountsPlot(pg.PlotWidget):
         plot = self.getPlotItem()
         plot.setLabel("left", "images")
         self.legend = plot.addLegend(offset=(-4, 2), labelTextSize="8pt", colCount=3)
-        style_plot(self)
+        apply_palette(self)
         self.bars: dict[str, pg.BarGraphItem] = {}
         self.counts: dict[str, np.ndarray] = {}
         self.class_names: tuple[str, ...] = ()
@@ -111,4 +89,4 @@ class ClassCountsPlot(pg.PlotWidget):
     def changeEvent(self, event) -> None:  # noqa: N802
         super().changeEvent(event)
         if event.type() == event.Type.PaletteChange and self.getPlotItem() is not None:
-            style_plot(self)
+            apply_palette(self)

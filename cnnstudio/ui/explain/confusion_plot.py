@@ -13,7 +13,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from .plot_style import follow_palette, menus_owned_by
+from ..plotting import follow_palette, menus_owned_by
 
 MAX_WRITTEN = 20  # up to this many classes, every cell has its count written in it
 CELL_COLORS = [(247, 251, 255), (198, 219, 239), (107, 174, 214), (33, 113, 181), (8, 48, 107)]

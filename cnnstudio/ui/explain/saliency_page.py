@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from ..inspect_area import InputImage, current_input
+from ..plotting import follow_palette, menus_owned_by
 from ..widgets import signals_blocked
 from . import jobs
 from .export import ask_path, save_png
 from .imaging import HEAT_COLORMAP, display_image, overlay
-from .plot_style import follow_palette, menus_owned_by
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow

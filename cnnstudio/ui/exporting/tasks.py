@@ -18,6 +18,7 @@ from typing import Any
 
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.project import Project, atomic_write_text
+from cnnstudio.crashlog import internal_error_message
 
 from .formats import MODEL_FORMATS, ExportItem, ExportPlan, ItemResult, human_size
 from .writing import write_checked
@@ -60,7 +61,7 @@ def export_item(workspace: Any, plan: ExportPlan, item: ExportItem, models: dict
     except UserError as exc:
         return ItemResult(item.key, item.path, False, detail=str(exc))
     except Exception as exc:  # a fault of ours: say so, keep the details in the log
-        return ItemResult(item.key, item.path, False, detail=_internal(exc))
+        return ItemResult(item.key, item.path, False, detail=internal_error_message(exc))
 
 
 def _run_dir(plan: ExportPlan) -> Path:
@@ -283,14 +284,3 @@ def _check_report(tmp: Path, summary: Any) -> str:
         return f"written without an evaluation: {summary.note}"
     return (f"{summary.evaluated:,} {summary.split} images evaluated (accuracy {100 * summary.accuracy:.1f}%), "
             f"{summary.samples} sample predictions, {counter.charts} charts; opens in any browser")
-
-
-def _internal(exc: BaseException) -> str:
-    from cnnstudio.crashlog import write_crash_log
-
-    try:
-        log = write_crash_log(type(exc), exc, exc.__traceback__)
-    except Exception:  # logging must never make things worse
-        log = None
-    where = f"; details were written to {log}" if log else ""
-    return f"something went wrong ({type(exc).__name__}: {exc}){where}"

@@ -8,10 +8,11 @@ import pyqtgraph as pg
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ..plotting import menus_owned_by
 from ..widgets import signals_blocked
 from . import colors
 from .filter_sets import AVERAGE, RGB, FilterPicture
-from .plots import menus_kept_by, palette_color, style_view
+from .plots import palette_color, style_view
 
 MOST_NUMBERS = 81  # cells with their value written in (9x9)
 
@@ -33,7 +34,7 @@ class FilterDetail(QWidget):
         self.copy_button = QPushButton("Copy Numbers", self, objectName="copyFilter")
         self.copy_button.setToolTip("Copy the weights shown, tab-separated, to paste into a spreadsheet")
         self.copy_button.setEnabled(False)
-        with menus_kept_by(self):
+        with menus_owned_by(self):
             self.view = pg.GraphicsLayoutWidget(self)
             self.view.setObjectName("filterEnlarged")
             self.view.setMinimumSize(220, 220)

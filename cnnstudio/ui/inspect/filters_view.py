@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.errors import UserError
 
+from ..plotting import menus_owned_by
 from ..theme import ERROR_COLOR
 from ..widgets import signals_blocked
 from . import colors, export, filter_sets, jobs
@@ -33,7 +34,7 @@ from .controller import InspectController
 from .filter_detail import FilterDetail
 from .filter_sets import MODE_TEXT, RGB, FilterPicture
 from .model_bar import ModelBar
-from .plots import menus_kept_by, palette_color, style_view
+from .plots import palette_color, style_view
 
 NO_FILTERS = "This network has no convolution layer, so it has no filters to show."
 
@@ -70,7 +71,7 @@ class FiltersPage(QWidget):
         self.banner = QLabel(self, objectName="filtersMessage")
         self.banner.setWordWrap(True)
         self.banner.hide()
-        with menus_kept_by(self):
+        with menus_owned_by(self):
             self.plot = pg.GraphicsLayoutWidget(self)
             self.plot.setObjectName("filtersGrid")
             style_view(self.plot)

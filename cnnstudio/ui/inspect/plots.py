@@ -3,35 +3,25 @@ let the mouse wheel scroll the page they sit in instead of zooming."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QMenu, QWidget
+from PySide6.QtWidgets import QWidget
+
+from ..plotting import menus_owned_by
 
 
 def palette_color(widget: QWidget, role: QPalette.ColorRole) -> QColor:
     return widget.palette().color(role)
 
 
-@contextmanager
-def menus_kept_by(owner: QWidget) -> Iterator[None]:
-    """pyqtgraph makes its context menus without a parent; hand the ones made in this block to
-    `owner`, so they go when it goes instead of living on as stray top-level windows."""
-    before = {id(w) for w in QApplication.topLevelWidgets()}
-    yield
-    for widget in QApplication.topLevelWidgets():
-        if id(widget) not in before and isinstance(widget, QMenu) and widget.parent() is None:
-            widget.setParent(owner, widget.windowFlags())
 
 
 class QuietPlot(pg.PlotWidget):
     """A plot for showing numbers, not exploring them: no zoom, no pan, no context menu."""
 
     def __init__(self, parent: QWidget | None = None, **kwargs) -> None:
-        with menus_kept_by(parent or self):
+        with menus_owned_by(parent or self):
             super().__init__(parent, **kwargs)
         item = self.getPlotItem()
         item.setMenuEnabled(False)

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..playground.plots import GridPlot, apply_palette, owned_plot_widget
+from ..playground.plots import GridPlot
+from ..plotting import apply_palette, owned_plot_widget
 from .facts import FieldRow, ParameterComparison, RunOutcome
 
 
@@ -162,7 +163,7 @@ class FieldResult(QWidget):
         self.chart.setMouseEnabled(x=False, y=False)
         self.chart.getPlotItem().hideButtons()
         self.chart.setFixedHeight(210)
-        apply_palette(self.chart, self.palette())
+        apply_palette(self.chart)
         self.bars = pg.BarGraphItem(x=np.arange(len(spatial)), height=[r.field for r in spatial], width=0.7,
                                     brush="#3a72d8")
         self.chart.addItem(self.bars)

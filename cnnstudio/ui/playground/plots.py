@@ -11,46 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QApplication, QGraphicsItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
+from ..plotting import apply_palette, owned_plot_widget
 from .experiment import number
 
 DIVERGING = "CET-D1"  # blue - white - red, centred on zero
 MAX_CELLS_WITH_VALUES = 20  # above this many rows or columns, numbers would be unreadable
 HIGHLIGHT = "#ffb000"
-
-
-def owned_plot_widget(owner: QWidget) -> pg.PlotWidget:
-    """A PlotWidget whose context menus and option panels go when ``owner`` goes.
-
-    pyqtgraph makes them as parentless windows, which would outlive the plot (a leak
-    each time a view is built).
-    """
-    before = {id(widget) for widget in QApplication.topLevelWidgets()}
-    plot = pg.PlotWidget()
-    extras = [widget for widget in QApplication.topLevelWidgets()
-              if id(widget) not in before and widget is not plot and widget.parent() is None]
-
-    def delete_extras() -> None:
-        for widget in extras:
-            try:
-                widget.deleteLater()
-            except RuntimeError:  # already gone
-                pass
-
-    owner.destroyed.connect(delete_extras)
-    return plot
-
-
-def apply_palette(plot: pg.PlotWidget, palette: QPalette) -> None:
-    """Plot background and axes in the window's colours, so light and dark themes both read well."""
-    plot.setBackground(palette.color(QPalette.ColorRole.Base))
-    text = palette.color(QPalette.ColorRole.WindowText)
-    for name in ("left", "bottom"):
-        axis = plot.getPlotItem().getAxis(name)
-        axis.setPen(pg.mkPen(text))
-        axis.setTextPen(pg.mkPen(text))
 
 
 def _colormap(name: str) -> pg.ColorMap:
@@ -159,13 +128,13 @@ class GridPlot(QWidget):
         self.array = np.zeros((0, 0))
         self.origin = (0.0, 0.0)
         self.description = ""
-        apply_palette(self.plot, self.palette())
+        apply_palette(self.plot)
         self.plot.scene().sigMouseMoved.connect(self._hover)
         self.plot.setMouseTracking(True)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt)
         if event.type() == QEvent.Type.PaletteChange:
-            apply_palette(self.plot, self.palette())
+            apply_palette(self.plot)
         super().changeEvent(event)
 
     # ------------------------------------------------------------------ content
@@ -269,11 +238,11 @@ class SignalPlot(QWidget):
         layout.addWidget(self.caption)
         self.values = np.zeros(0)
         self.start = 0
-        apply_palette(self.plot, self.palette())
+        apply_palette(self.plot)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt)
         if event.type() == QEvent.Type.PaletteChange:
-            apply_palette(self.plot, self.palette())
+            apply_palette(self.plot)
         super().changeEvent(event)
 
     def show_signal(self, values: np.ndarray | None, *, start: int = 0, pads: tuple[int, int] = (0, 0),

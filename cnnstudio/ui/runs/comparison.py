@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.runs import RunSummary
 
+from ..plotting import menus_owned_by
 from .table import duration_text, percent
 
 RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -57,10 +58,8 @@ def _column(rows: Sequence[dict[str, Any]], key: str) -> list[float]:
 
 
 def _plot(name: str, y_label: str) -> pg.PlotWidget:
-    plot = pg.PlotWidget(enableMenu=False)
-    menu = plot.getPlotItem().ctrlMenu
-    if menu is not None and menu.parent() is None:  # goes when the plot goes
-        menu.setParent(plot, menu.windowFlags())
+    with menus_owned_by(lambda: plot):
+        plot = pg.PlotWidget(enableMenu=False)
     plot.setObjectName(name)
     plot.setMinimumSize(260, 220)
     plot.showGrid(x=True, y=True, alpha=0.2)

@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
 )
 
 from .. import theme
+from ..plotting import menus_owned_by
 from .hints import Hint
-from .ownership import menus_owned_by
 from .saving import PICTURE_FILTERS, ask_and_save, save_plot, save_widget
 from .series import DEFAULT_SMOOTHING, BatchSeries, EpochTable, SmoothedTrace, read_rows, write_csv
 

@@ -15,7 +15,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
-from .ownership import menus_owned_by
+from ..plotting import menus_owned_by
 from .tiles import display_image, feature_map_tiles, filter_tiles, symmetric_level
 
 FILTER_COLORS = "CET-D1A"  # blue - white - red, white at zero
