@@ -49,7 +49,15 @@ from .training.reporting import (
     TrainingResult,
 )
 from .training.settings import TrainingSettings
-from .training.steps import COUNT, NON_FINITE, StepFunctions, distribute, summarize
+from .training.steps import (
+    COUNT,
+    NON_FINITE,
+    StepFunctions,
+    custom_gradient_names,
+    distribute,
+    forget_custom_gradients,
+    summarize,
+)
 
 __all__ = ["BatchReport", "EpochReport", "RunControl", "Snapshot", "Trainer", "TrainingCallbacks",
            "TrainingResult", "TrainingSettings"]
@@ -135,6 +143,7 @@ class Trainer:
         for warning in self.dataset.warnings:
             self.callbacks.message(f"warning: {warning}")
         loss = check_loaded(self.dataset, facts, s)
+        gradients = custom_gradient_names()  # those the steps register are dropped when the run ends
         self._build(facts, loss)
         if self.run_dir is not None and chief:
             self.record = RunRecord.open(self.run_dir, self._snapshot_project())
@@ -161,6 +170,7 @@ class Trainer:
         finally:
             if self.record:
                 self.record.close()
+            forget_custom_gradients(gradients)
         if message:
             self.callbacks.message(message)
         return result
