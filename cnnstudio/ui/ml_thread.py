@@ -64,14 +64,16 @@ class _Bridge(QObject):
 
     @Slot(object, str, object)
     def _deliver(self, job: Job, what: str, value: Any) -> None:
-        if what == "event" and job.on_event is not None:
-            job.on_event(*value)
-        elif what == "result" and job.on_result is not None:
-            job.on_result(value)
-        elif what == "error" and job.on_error is not None:
-            job.on_error(*value)
-        if what in ("result", "error") and job.on_finished is not None:
-            job.on_finished()
+        try:
+            if what == "event" and job.on_event is not None:
+                job.on_event(*value)
+            elif what == "result" and job.on_result is not None:
+                job.on_result(value)
+            elif what == "error" and job.on_error is not None:
+                job.on_error(*value)
+        finally:  # a handler that fails still ends its job (else the thread would seem busy for good)
+            if what in ("result", "error") and job.on_finished is not None:
+                job.on_finished()
 
 
 class _Runner(QThread):

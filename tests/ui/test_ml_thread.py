@@ -60,3 +60,14 @@ def test_cancel_is_seen_by_a_running_job(ml, qtbot):
     job.cancel()
     qtbot.waitUntil(lambda: bool(results), timeout=5000)
     assert results[0] < 10_000
+
+
+def test_a_result_handler_that_fails_still_ends_its_job(ml, qtbot):
+    def broken_handler(value):
+        raise RuntimeError("the view could not show it")
+
+    with qtbot.captureExceptions() as exceptions:
+        ml.submit(lambda job: 42, on_result=broken_handler)
+        qtbot.waitUntil(lambda: bool(exceptions), timeout=5000)
+    assert "could not show it" in str(exceptions[0][1])
+    assert not ml.busy
