@@ -12,8 +12,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import (
-    QFormLayout,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -225,8 +225,7 @@ class LayerForm(QWidget):
 
     def _build_rows(self, spec: LayerSpec | None) -> None:
         for form in (self.params_form, self.more_form):
-            while form.rowCount():
-                form.removeRow(0)
+            form.clear()
         self.rows = {}
         advanced = 0
         for param in spec.params if spec else ():
@@ -381,15 +380,44 @@ class LayerForm(QWidget):
             self._refresh_values()
 
 
-def _form(parent: QWidget | None) -> QFormLayout:
-    form = QFormLayout(parent) if parent is not None else QFormLayout()
-    form.setContentsMargins(0, 0, 0, 0)
-    form.setHorizontalSpacing(10)
-    form.setVerticalSpacing(6)
-    form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
-    return form
+class FormRows(QGridLayout):
+    """Label-and-field rows like QFormLayout, on a grid: QFormLayout shares the height of rows with
+    wrapped text out evenly, squeezing long explanations and formulas; a grid gives each row its own."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setContentsMargins(0, 0, 0, 0)
+        self.setHorizontalSpacing(10)
+        self.setVerticalSpacing(6)
+        self.setColumnStretch(1, 1)
+        self._rows = 0
+
+    def addRow(self, label: QWidget | str, field: QWidget) -> None:  # noqa: N802 (as QFormLayout)
+        if label:
+            label = QLabel(label) if isinstance(label, str) else label
+            inner = field.layout()  # the label level with the field's first line (its editor)
+            first = inner.itemAt(0).widget() if inner is not None and inner.count() else field
+            top = max(0, (first.sizeHint().height() - label.sizeHint().height()) // 2)
+            label.setContentsMargins(0, top, 0, 0)
+            self.addWidget(label, self._rows, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.addWidget(field, self._rows, 1)
+        self._rows += 1
+
+    def rowCount(self) -> int:  # noqa: N802 (as QFormLayout)
+        return self._rows
+
+    def clear(self) -> None:
+        """Remove every row and delete its widgets."""
+        while self.count():
+            widget = self.takeAt(0).widget()
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+        self._rows = 0
+
+
+def _form(parent: QWidget | None) -> FormRows:
+    return FormRows(parent)
 
 
 def _escape(text: str) -> str:
