@@ -16,6 +16,7 @@ from cnnstudio.paths import resources_dir
 
 from .theme import ERROR_COLOR, OK_COLOR, WARNING_COLOR, category_color
 
+DISABLED_OPACITY = 0.35
 CATEGORY_ICONS = {
     "Input": "cat-input",
     "Convolution": "cat-convolution",
@@ -40,13 +41,17 @@ def _icon(name: str, color: str) -> QIcon:
     renderer = QSvgRenderer(data)
     icon = QIcon()
     for size in (16, 24, 32, 48, 64):
-        image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
-        image.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        renderer.render(painter, QRectF(0, 0, size, size))
-        painter.end()
-        icon.addPixmap(QPixmap.fromImage(image))
+        # Disabled: the same drawing faded, which reads as off on light and dark alike (the style's
+        # own disabled icons barely differ from the enabled ones in dark mode).
+        for mode, opacity in ((QIcon.Mode.Normal, 1.0), (QIcon.Mode.Disabled, DISABLED_OPACITY)):
+            image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+            image.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(image)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setOpacity(opacity)
+            renderer.render(painter, QRectF(0, 0, size, size))
+            painter.end()
+            icon.addPixmap(QPixmap.fromImage(image), mode)
     return icon
 
 
