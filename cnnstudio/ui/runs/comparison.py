@@ -57,15 +57,25 @@ def _column(rows: Sequence[dict[str, Any]], key: str) -> list[float]:
     return values
 
 
+class EpochAxis(pg.AxisItem):
+    """An axis of whole epochs: ticks at 1, 2, 3 …, never at 1.5."""
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph's names)
+        levels = [(spacing, offset) for spacing, offset in super().tickSpacing(minVal, maxVal, size)
+                  if spacing >= 1]
+        return levels or [(1.0, 0.0)]
+
+
 def _plot(name: str, y_label: str) -> pg.PlotWidget:
     with menus_owned_by(lambda: plot):
-        plot = pg.PlotWidget(enableMenu=False)
+        plot = pg.PlotWidget(enableMenu=False, axisItems={"bottom": EpochAxis("bottom")})
     plot.setObjectName(name)
     plot.setMinimumSize(260, 220)
     plot.showGrid(x=True, y=True, alpha=0.2)
     item = plot.getPlotItem()
     item.setLabel("bottom", "epoch")
     item.setLabel("left", y_label)
+    item.getAxis("left").enableAutoSIPrefix(False)  # accuracy 0.95, not "950 (x0.001)"
     return plot
 
 
@@ -161,8 +171,9 @@ class RunComparison(QWidget):
 
     def _fill_legend(self) -> None:
         """One colour per run, named by what sets it apart; above the plots, so it never hides a curve."""
-        entries = [f"<span style='color:{RUN_COLORS[i % len(RUN_COLORS)]}; font-weight:bold'>&#9473;&#9473;</span>"
-                   f"&nbsp;{html.escape(label)}" for i, label in enumerate(self.labels)]
+        entries = [f"<span style='white-space:nowrap'>"  # a line breaks between runs, never inside one
+                   f"<span style='color:{RUN_COLORS[i % len(RUN_COLORS)]}; font-weight:bold'>&#9473;&#9473;</span>"
+                   f"&nbsp;{html.escape(label)}</span>" for i, label in enumerate(self.labels)]
         self.legend.setText("&nbsp;&nbsp;&nbsp; ".join(entries) + "<br><span style='color:gray'>solid line: "
                             "training · dashed line: validation</span>")
         self.legend.setToolTip("\n".join(f"{label}: {s.path}" for label, s in zip(self.labels, self.summaries,
@@ -188,9 +199,11 @@ class RunComparison(QWidget):
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
         self.table.setUpdatesEnabled(True)
-        rows = min(len(self.summaries), 8)
-        height = self.table.horizontalHeader().height() + rows * self.table.verticalHeader().defaultSectionSize()
-        self.table.setMinimumHeight(min(height + 4, 240))
+        rows = min(len(self.summaries), 8)  # every run's row in sight, below the header and a scroll bar
+        height = (self.table.horizontalHeader().sizeHint().height()
+                  + rows * self.table.verticalHeader().defaultSectionSize()
+                  + self.table.horizontalScrollBar().sizeHint().height() + 2 * self.table.frameWidth())
+        self.table.setMinimumHeight(min(height, 260))
     # ------------------------------------------------------------------ export
     def export_image(self, path: str | Path | None = None) -> Path | None:
         """The plots and table as a PNG."""
