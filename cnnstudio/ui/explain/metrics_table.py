@@ -41,9 +41,9 @@ class MetricsTable(QTableWidget):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setAlternatingRowColors(True)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(COLUMNS)):
+        for column in range(len(COLUMNS)):  # every heading whole, even in a narrow pane
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.sortByColumn(0, Qt.SortOrder.AscendingOrder)
 
     def show_evaluation(self, evaluation: Any) -> None:
