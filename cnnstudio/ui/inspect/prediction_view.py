@@ -106,7 +106,8 @@ class PredictionView(QWidget):
             value = float(p[index])
             text.setVisible(value >= 0.005)
             inside = value >= 0.8
-            text.setText(f"{value:.0%}" if value >= 0.1 else f"{value:.1%}", color=color)
+            whole = 0.1 <= value < 0.995  # 99.9% stays 99.9%, as in the answer above, not "100%"
+            text.setText(f"{value:.0%}" if whole else f"{value:.1%}", color=color)
             text.setAnchor((1, 0.5) if inside else (0, 0.5))
             text.setPos(value + (-0.01 if inside else 0.01), float(row))
 
