@@ -159,6 +159,7 @@ class TrainingCurves(QWidget):
         export = QToolButton(text="Export")
         export.setObjectName("exportCurvesButton")
         export.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        export.setStyleSheet("QToolButton { padding-right: 12px; }")  # the menu arrow beside the text, not on it
         menu = QMenu(export)
         for key, title in (("loss", "Loss plot"), ("accuracy", "Accuracy plot"),
                            ("learning_rate", "Learning-rate plot")):
