@@ -266,7 +266,9 @@ def differing_settings(summaries: Sequence[RunSummary]) -> dict[Path, str]:
             for s, value in zip(summaries, values, strict=True):
                 text = _value_text(key, value)
                 parts[s.path].append(f"{label} {text}".strip())
-    return {path: ", ".join(words) for path, words in parts.items()}
+    names = {s.path: s.project.lower() for s in summaries}
+    return {path: ", ".join(w for i, w in enumerate(words) if i == 0 or w.lower() not in names[path])
+            for path, words in parts.items()}  # "MLP, shuffled pixels" needs no second "shuffled pixels"
 
 
 def _network_labels(summaries: Sequence[RunSummary], parts: dict[Path, list[str]]) -> None:

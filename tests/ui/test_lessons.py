@@ -92,7 +92,7 @@ def test_the_shuffled_pixels_lesson_trains_four_runs_and_compares_them(window, q
     panel = run_lesson(window, qtbot, "shuffled-pixels", TRAINING_TIMEOUT_MS)
     assert len(started) == 4 and len(compared) == 1 and len(compared[0]) == 4
     trained = [load_project(path / "project.cnnproj") for path in compared[0]]
-    assert [p.name for p in trained] == ["MLP, ordered pixels", "MLP, shuffled pixels", "LeNet-5, ordered pixels",
+    assert [p.name for p in trained] == ["MLP, plain pixels", "MLP, shuffled pixels", "LeNet-5, plain pixels",
                                          "LeNet-5, shuffled pixels"]
     assert [p.dataset["permute_pixels"] is not None for p in trained] == [False, True, False, True]
     assert [len(p.network) for p in trained] == [5, 5, 9, 9]

@@ -296,3 +296,13 @@ def test_runs_of_one_project_on_different_networks_are_numbered_oldest_first(tmp
     second = write_run(tmp_path, "second", changed, started="2026-01-02T11:00:00")
     again = write_run(tmp_path, "again", project, started="2026-01-02T12:00:00")
     assert differing_settings(load_history(tmp_path)) == {again: "network 1", second: "network 2", first: "network 1"}
+
+
+def test_what_a_run_name_already_says_is_not_repeated(tmp_path):
+    plain, shuffled = load_template("mlp"), load_template("mlp")
+    plain.name, shuffled.name = "MLP, plain pixels", "MLP, shuffled pixels"
+    a = write_run(tmp_path, "a", plain, started="2026-01-02T10:00:00")
+    b = write_run(tmp_path, "b", shuffled, started="2026-01-02T11:00:00", permute=3)
+    c = write_run(tmp_path, "c", load_template("lenet5"), started="2026-01-02T12:00:00", permute=3)
+    assert differing_settings(load_history(tmp_path)) == {
+        a: "MLP, plain pixels", b: "MLP, shuffled pixels", c: "LeNet-5, shuffled pixels"}

@@ -42,13 +42,13 @@ def parameter_pair() -> tuple[Project, Project]:
 
 
 def shuffled_runs(overrides: dict[str, Any] | None = None) -> list[tuple[str, Project]]:
-    """The four runs of the shuffled-pixels lesson: (label, project), ordered pixels first."""
+    """The four runs of the shuffled-pixels lesson: (label, project), plain pixels first."""
     runs = []
     for template, title in (("mlp", "MLP"), ("lenet5", "LeNet-5")):
         for shuffled in (False, True):
             project = with_training(load_template(template), overrides, epochs=2)
             project.dataset["permute_pixels"] = SHUFFLE_SEED if shuffled else None
-            project.name = f"{title}, {'shuffled' if shuffled else 'ordered'} pixels"
+            project.name = f"{title}, {'shuffled' if shuffled else 'plain'} pixels"
             runs.append((project.name, project))
     return runs
 

@@ -276,7 +276,10 @@ def _check_network(project: Project, analysis) -> None:
 def _title(request: RunRequest | None) -> str:
     if request is None:
         return "the run"
-    return f"{request.project.name} ({request.label})" if request.label else request.project.name
+    name, label = request.project.name, request.label
+    if not label or label == name:
+        return name
+    return label if label.startswith(name) else f"{name} ({label})"
 
 
 def _ending(request: RunRequest | None, result: Any, run_dir: Path | None) -> tuple[str, str]:
