@@ -9,7 +9,6 @@ Events sent to the GUI thread: ("status", text), ("loading", fraction),
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,17 +86,11 @@ def train_in_workspace(workspace: Any, request: RunRequest, control: Any, *, job
         on_epoch=lambda report: job.event("epoch", report),
         on_snapshot=lambda snapshot: job.event("snapshot", snapshot),
         on_message=lambda text: job.event("message", text))
-    extra: dict[str, Any] = {}
-    if request.initial_weights is not None:
-        if "initial_weights" in inspect.signature(Trainer).parameters:
-            extra["initial_weights"] = request.initial_weights
-        else:
-            job.event("message", "warning: this version cannot start from saved weights; starting afresh")
     watch = [request.watch_layer] if request.watch_layer and probe is not None else []
     trainer = Trainer(project, settings=settings, dataset=dataset, run_dir=run_dir, callbacks=callbacks,
                       control=control, report_every=REPORT_EVERY, snapshot_every=SNAPSHOT_EVERY,
                       snapshot_layers=watch, probe_images=None if probe is None else probe.image[None],
-                      evaluate_test=request.evaluate_test, **extra)
+                      evaluate_test=request.evaluate_test, initial_weights=request.initial_weights)
     try:
         return trainer.run()
     except UserError:
