@@ -10,6 +10,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
@@ -183,15 +184,23 @@ class SummaryTableView(QTableView):
         self.clicked.connect(lambda index: self.layerClicked.emit(index.data(NODE_ROLE)))
 
     def compact(self) -> None:
-        """Narrow columns sized to their contents (for the inspector)."""
+        """Narrow columns sized to their contents (for the inspector).
+
+        Sized again a moment after the figures change, not on every change: measuring every
+        cell of a 200-layer table would slow each edit down several times over.
+        """
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setResizeContentsPrecision(60)  # look at 60 rows, not all 200 of a big network
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(20)
         self._proxy = _ShortHeaders(self)
         self._proxy.setSourceModel(self.source)
         self.setModel(self._proxy)
+        self._fit_columns = QTimer(self, singleShot=True, interval=250)
+        self._fit_columns.timeout.connect(self.resizeColumnsToContents)
+        for changed in (self.source.modelReset, self.source.dataChanged):
+            changed.connect(self._fit_columns.start)
+        self.resizeColumnsToContents()
 
     def show_layer(self, node_id: str | None) -> None:
         model = self.model()

@@ -163,6 +163,8 @@ class DatasetPanel(QScrollArea):
 
     def _wire(self) -> None:
         document = self.document
+        self._after_edit = QTimer(self, singleShot=True, interval=150)
+        self._after_edit.timeout.connect(self._network_settled)
         document.projectReplaced.connect(self.refresh_from_project)
         document.analysisChanged.connect(lambda _analysis: self._network_changed())
         document.lockedChanged.connect(self._apply_lock)
@@ -391,7 +393,12 @@ class DatasetPanel(QScrollArea):
 
     # ------------------------------------------------------------------ the network
     def _network_changed(self) -> None:
+        """After an edit: checked a moment later, once a burst of edits is over, so that trying
+        the fixes on copies of the network never slows the editing itself."""
         self.augmentation.show_network(self.document.network)
+        self._after_edit.start()
+
+    def _network_settled(self) -> None:
         self.update_fit()
         self._update_augmented()
 
