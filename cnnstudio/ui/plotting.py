@@ -40,11 +40,15 @@ def owned_plot_widget(owner: QWidget, **options) -> pg.PlotWidget:
         return pg.PlotWidget(**options)
 
 
-def apply_palette(widget: pg.GraphicsView) -> None:
-    """Background, axes, titles and legends of a PlotWidget or GraphicsLayoutWidget in its palette."""
+def apply_palette(widget: pg.GraphicsView, palette: QPalette | None = None) -> None:
+    """Background, axes, titles and legends of a PlotWidget or GraphicsLayoutWidget in its palette.
+
+    Pass the containing widget's ``palette`` from its own change event: a child plot may
+    not have been told of the new palette yet.
+    """
     if widget.scene() is None:  # still being built
         return
-    palette = widget.palette()
+    palette = palette or widget.palette()
     widget.setBackground(palette.color(QPalette.ColorRole.Base))
     text = palette.color(QPalette.ColorRole.WindowText)
     for item in widget.scene().items():

@@ -260,3 +260,19 @@ def test_the_pooled_cell_that_takes_in_the_current_output_is_framed(view):
     assert view.pool_plot.highlighted() == QRectF(2, 1, 1, 1)
     view.go_to(7 * 6 + 6)  # row 6, column 6: left out by 2x2 pooling of a 7x7 map
     assert view.pool_plot.highlighted() is None
+
+
+def test_plots_follow_a_switch_to_dark_and_back_to_light(main_window):
+    from PySide6.QtWidgets import QApplication
+
+    from cnnstudio.ui.playground.plots import GridPlot
+
+    plots = main_window.findChildren(GridPlot)
+    assert plots
+    main_window.set_appearance("dark")
+    QApplication.processEvents()
+    dark = {p.plot.backgroundBrush().color().lightness() for p in plots}
+    main_window.set_appearance("light")
+    QApplication.processEvents()
+    light = {p.plot.backgroundBrush().color().lightness() for p in plots}
+    assert max(dark) < 100 and min(light) > 200

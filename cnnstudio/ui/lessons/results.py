@@ -163,7 +163,7 @@ class FieldResult(QWidget):
         self.chart.setMouseEnabled(x=False, y=False)
         self.chart.getPlotItem().hideButtons()
         self.chart.setFixedHeight(210)
-        apply_palette(self.chart)
+        apply_palette(self.chart, self.palette())
         self.bars = pg.BarGraphItem(x=np.arange(len(spatial)), height=[r.field for r in spatial], width=0.7,
                                     brush="#3a72d8")
         self.chart.addItem(self.bars)

@@ -128,13 +128,13 @@ class GridPlot(QWidget):
         self.array = np.zeros((0, 0))
         self.origin = (0.0, 0.0)
         self.description = ""
-        apply_palette(self.plot)
+        apply_palette(self.plot, self.palette())
         self.plot.scene().sigMouseMoved.connect(self._hover)
         self.plot.setMouseTracking(True)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt)
         if event.type() == QEvent.Type.PaletteChange:
-            apply_palette(self.plot)
+            apply_palette(self.plot, self.palette())
         super().changeEvent(event)
 
     # ------------------------------------------------------------------ content
@@ -238,11 +238,11 @@ class SignalPlot(QWidget):
         layout.addWidget(self.caption)
         self.values = np.zeros(0)
         self.start = 0
-        apply_palette(self.plot)
+        apply_palette(self.plot, self.palette())
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt)
         if event.type() == QEvent.Type.PaletteChange:
-            apply_palette(self.plot)
+            apply_palette(self.plot, self.palette())
         super().changeEvent(event)
 
     def show_signal(self, values: np.ndarray | None, *, start: int = 0, pads: tuple[int, int] = (0, 0),
