@@ -291,6 +291,9 @@ def test_double_clicking_a_layer_puts_the_keyboard_in_its_first_parameter(main_w
     from PySide6.QtGui import QMouseEvent
 
     view = main_window.editor.view
+    main_window.docks["dataset"].raise_()  # the Inspector behind another panel: it comes to the front
+    main_window.activateWindow()  # keyboard focus needs the active window (a real display has one)
+    qtbot.waitUntil(main_window.isActiveWindow, timeout=2000)
     _show(main_window, "fc1")
     local = QPointF(view.mapFromScene(main_window.editor.scene.nodes["fc1"].pos()))
     event = QMouseEvent(

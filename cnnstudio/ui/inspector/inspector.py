@@ -61,6 +61,7 @@ class Inspector(QWidget):
         dock = self.parentWidget()
         if dock is not None and not dock.isVisible():
             dock.show()
+            dock.raise_()  # in front of the panels it shares a tab bar with
         if self.showing == "layer":
             self.form.focus_first()
 
