@@ -55,7 +55,8 @@ def _no_dangling_qt(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
     from PySide6.QtWidgets import QApplication
 
     request.getfixturevalue("qapp")
-    before = {id(w) for w in QApplication.topLevelWidgets()}
+    existing = QApplication.topLevelWidgets()  # held: a new widget's wrapper cannot take an old id
+    before = {id(w) for w in existing}
     started: list[tuple[QThread, str]] = []
     original_start = QThread.start
 

@@ -24,7 +24,8 @@ def menus_owned_by(owner: QWidget | Callable[[], QWidget]) -> Iterator[None]:
 
     ``owner`` may be a callable returning the widget, for a widget still being built.
     """
-    before = {id(w) for w in QApplication.topLevelWidgets()}
+    existing = QApplication.topLevelWidgets()  # held, so that no new widget's wrapper reuses an id below
+    before = {id(w) for w in existing}
     try:
         yield
     finally:

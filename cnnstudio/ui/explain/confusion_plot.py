@@ -24,10 +24,9 @@ class ConfusionPlot(pg.PlotWidget):
 
     def __init__(self, parent=None) -> None:
         with menus_owned_by(lambda: self):
-            super().__init__(parent)
+            super().__init__(parent, enableMenu=False)
         self.setObjectName("confusionMatrix")
         self.setMinimumSize(320, 300)
-        self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
         self.setAspectLocked(True)

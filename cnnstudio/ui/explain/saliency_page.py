@@ -177,10 +177,9 @@ class SaliencyPage(QWidget):
         return [w for pair in made for w in pair]
 
     def _panel(self, title: str, column: int) -> tuple[pg.ImageItem, pg.PlotItem]:
-        plot = self.canvas.addPlot(row=0, col=column, title=title)
+        plot = self.canvas.addPlot(row=0, col=column, title=title, enableMenu=False)
         plot.hideAxis("left")
         plot.hideAxis("bottom")
-        plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setAspectLocked(True)
         plot.invertY(True)

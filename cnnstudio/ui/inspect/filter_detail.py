@@ -39,8 +39,7 @@ class FilterDetail(QWidget):
             self.view.setObjectName("filterEnlarged")
             self.view.setMinimumSize(220, 220)
             style_view(self.view)
-            self.box = self.view.addViewBox(lockAspect=True, enableMouse=False, invertY=True)
-            self.box.setMenuEnabled(False)
+            self.box = self.view.addViewBox(lockAspect=True, enableMouse=False, invertY=True, enableMenu=False)
             self.image = pg.ImageItem(axisOrder="row-major")
             self.box.addItem(self.image)
         self._texts: list[pg.TextItem] = []

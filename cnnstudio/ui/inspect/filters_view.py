@@ -75,8 +75,7 @@ class FiltersPage(QWidget):
             self.plot = pg.GraphicsLayoutWidget(self)
             self.plot.setObjectName("filtersGrid")
             style_view(self.plot)
-            self.grid = self.plot.addPlot()  # a plot for its axes: filters down, input channels across
-            self.grid.setMenuEnabled(False)
+            self.grid = self.plot.addPlot(enableMenu=False)  # a plot for its axes: filters down, input channels across
             self.grid.hideButtons()
             self.grid.hideAxis("bottom")
             self.grid.showAxis("top")

@@ -22,9 +22,8 @@ class QuietPlot(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None, **kwargs) -> None:
         with menus_owned_by(parent or self):
-            super().__init__(parent, **kwargs)
+            super().__init__(parent, enableMenu=False, **kwargs)
         item = self.getPlotItem()
-        item.setMenuEnabled(False)
         item.hideButtons()
         item.getViewBox().setMouseEnabled(False, False)
         self.apply_palette()

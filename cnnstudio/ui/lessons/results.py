@@ -157,9 +157,8 @@ class FieldResult(QWidget):
             self.table.item(r, 0).setToolTip(row.type)
         self.table.itemSelectionChanged.connect(self._picked)
         spatial = [r for r in rows if r.field is not None]
-        self.chart = owned_plot_widget(self)
+        self.chart = owned_plot_widget(self, enableMenu=False)
         self.chart.setObjectName("lessonFieldChart")
-        self.chart.setMenuEnabled(False)
         self.chart.setMouseEnabled(x=False, y=False)
         self.chart.getPlotItem().hideButtons()
         self.chart.setFixedHeight(210)
