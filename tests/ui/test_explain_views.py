@@ -150,6 +150,22 @@ def test_evaluation_exports_csv_and_png(make_window, qtbot, tmp_path):
     assert png.endswith("matrix.png") and (tmp_path / "matrix.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_export_buttons_ask_where_and_say_what_was_written_or_why_not(make_window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    window = make_window(tiny_project())
+    page = evaluated(window, qtbot)
+    chosen = [str(tmp_path / "chosen.csv")]
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (chosen[0], "")))
+    page.export_csv_button.click()
+    assert (tmp_path / "chosen.csv").exists()
+    assert "chosen.csv" in window.statusBar().currentMessage()
+    chosen[0] = str(tmp_path / "chosen.csv" / "matrix.png")  # a file where a folder should be
+    page.export_png_button.click()
+    assert (tmp_path / "chosen.csv").is_file()
+    assert window.statusBar().currentMessage().startswith("Could not export to")
+
+
 # ---------------------------------------------------------------- saliency
 
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpli
 from ..inspect_area import InputImage
 from . import jobs
 from .confusion_plot import ConfusionPlot
-from .export import ask_path, evaluation_csv, save_png, save_text
+from .export import ask_and_save, evaluation_csv, save_png, save_text
 from .imaging import display_image
 from .job_bar import JobBar
 from .metrics_table import MetricsTable
@@ -254,19 +254,8 @@ class EvaluationPage(QWidget):
         return str(save_text(evaluation_csv(outcome.evaluation, outcome.split, outcome.source), path))
 
     def _export_png(self) -> None:
-        path = ask_path(self, "Export the Evaluation as PNG", "confusion-matrix.png", "PNG images (*.png)")
-        self._export(self.export_png, path)
+        ask_and_save(self, self.window_, self.export_png, "Export the Evaluation as PNG", "confusion-matrix.png")
 
     def _export_csv(self) -> None:
-        path = ask_path(self, "Export the Evaluation as CSV", "evaluation.csv", "CSV files (*.csv)")
-        self._export(self.export_csv, path)
-
-    def _export(self, save: Callable[[str], str], path: Any) -> None:
-        if path is None:
-            return
-        try:
-            written = save(str(path))
-        except OSError as exc:
-            self.window_.show_message("error", f"Could not export to {path}: {exc.strerror or exc}")
-        else:
-            self.window_.statusBar().showMessage(f"Saved {written}", 5000)
+        ask_and_save(self, self.window_, self.export_csv, "Export the Evaluation as CSV", "evaluation.csv",
+                     "CSV files (*.csv)")

@@ -10,6 +10,7 @@ import csv
 import io
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,20 @@ def ask_path(parent: QWidget, title: str, suggestion: str, file_filter: str) -> 
     """Ask where to save; None when the person cancels."""
     path, _ = QFileDialog.getSaveFileName(parent, title, suggestion, file_filter)
     return Path(path) if path else None
+
+
+def ask_and_save(page: QWidget, window: Any, save: Callable[[str], str], title: str, suggestion: str,
+                 file_filter: str = "PNG images (*.png)") -> None:
+    """Ask where, save with ``save(path)``; say what was written in the status bar, or why not."""
+    path = ask_path(page, title, suggestion, file_filter)
+    if path is None:
+        return
+    try:
+        written = save(str(path))
+    except OSError as exc:
+        window.show_message("error", f"Could not export to {path}: {exc.strerror or exc}")
+    else:
+        window.statusBar().showMessage(f"Saved {written}", 5000)
 
 
 def save_png(widget: QWidget, path: str | Path, scale: float = 2.0) -> Path:

@@ -30,7 +30,7 @@ from cnnstudio.core.errors import UserError
 
 from ..widgets import signals_blocked
 from . import jobs
-from .export import ask_path, save_png
+from .export import ask_and_save, save_png
 from .imaging import display_image
 from .job_bar import JobBar
 from .thumbnails import Thumbnail, ThumbnailGrid
@@ -302,12 +302,4 @@ class MaximizePage(QWidget):
         return str(save_png(self.grid.viewport(), path))
 
     def _export_png(self) -> None:
-        path = ask_path(self, "Export the Images as PNG", "what-filters-respond-to.png", "PNG images (*.png)")
-        if path is None:
-            return
-        try:
-            written = self.export_png(str(path))
-        except OSError as exc:
-            self.window_.show_message("error", f"Could not export to {path}: {exc.strerror or exc}")
-        else:
-            self.window_.statusBar().showMessage(f"Saved {written}", 5000)
+        ask_and_save(self, self.window_, self.export_png, "Export the Images as PNG", "what-filters-respond-to.png")

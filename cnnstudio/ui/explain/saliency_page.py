@@ -27,7 +27,7 @@ from ..inspect_area import InputImage, current_input
 from ..plotting import follow_palette, menus_owned_by
 from ..widgets import signals_blocked
 from . import jobs
-from .export import ask_path, save_png
+from .export import ask_and_save, save_png
 from .imaging import HEAT_COLORMAP, display_image, overlay
 
 if TYPE_CHECKING:
@@ -328,13 +328,5 @@ class SaliencyPage(QWidget):
         return str(save_png(self.canvas, path))
 
     def _export_png(self) -> None:
-        path = ask_path(self, "Export the Saliency Views as PNG", "saliency.png", "PNG images (*.png)")
-        if path is None:
-            return
-        try:
-            written = self.export_png(str(path))
-        except OSError as exc:
-            self.window_.show_message("error", f"Could not export to {path}: {exc.strerror or exc}")
-        else:
-            self.window_.statusBar().showMessage(f"Saved {written}", 5000)
+        ask_and_save(self, self.window_, self.export_png, "Export the Saliency Views as PNG", "saliency.png")
 
