@@ -486,8 +486,16 @@ class Soak:
             print(f"cycle {cycle.number} ({cycle.mode}) FAILED: " + " | ".join(cycle.failures), flush=True)
 
     def print_table(self, rows: list[Cycle]) -> None:
+        """The rows; the column heads before the first and then every 100 cycles."""
+        if not any((c.number - 1) % 100 == 0 for c in rows):
+            self._print_rows(rows)
+            return
         print(f"{'cycle':>5} {'mode':<14} {'s':>6} {'train':>6} {'insp':>5} {'exp':>5} {'RSS MB':>8} "
               f"{'py thr':>6} {'OS thr':>6} {'widg':>5} {'runs':>4}  result", flush=True)
+        self._print_rows(rows)
+
+    @staticmethod
+    def _print_rows(rows: list[Cycle]) -> None:
         for c in rows:
             print(f"{c.number:>5} {c.mode:<14} {c.seconds:>6.1f} {c.train_s:>6.1f} {c.inspect_s:>5.1f} "
                   f"{c.export_s:>5.1f} {c.rss_mb:>8.1f} {c.py_threads:>6} {c.os_threads:>6} {c.widgets:>5} "
