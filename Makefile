@@ -36,7 +36,7 @@ package: $(STAMP)
 	@du -sh dist/cnnstudio
 
 bench: $(STAMP)
-	for script in benchmarks/*.py; do [ $$script = benchmarks/soak.py ] && continue; echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	for script in benchmarks/*.py; do case $$script in benchmarks/soak.py|benchmarks/_*) continue;; esac; echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

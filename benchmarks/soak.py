@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _measuring import rss_mb  # noqa: E402  (beside this script)
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 QUIET_QT = ("This plugin does not support",)  # the offscreen platform's notes on window hints
@@ -53,23 +55,6 @@ TRAIN_TIMEOUT_S, STEP_TIMEOUT_S = 600.0, 300.0
 
 
 # ---------------------------------------------------------------------------------------- measuring
-def rss_mb() -> float:
-    """Resident memory of this process in MB (psutil where installed, else /proc/self/status)."""
-    try:
-        import psutil
-
-        return psutil.Process().memory_info().rss / 2 ** 20
-    except ImportError:
-        pass
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
-
-
 def os_threads() -> int:
     try:
         return len(os.listdir("/proc/self/task"))
