@@ -84,3 +84,19 @@ def chain_project(layers: int = 200, name: str = "Deep chain") -> Project:
         network.connect(previous, node.id)
         previous = node.id
     return Project(name, network)
+
+
+def save_tiny_residual(path):
+    """A small functional Keras model with a skip connection (layers: image, conv_a, conv_b, skip, pool,
+    scores), saved to ``path``; returns the model."""
+    import keras
+
+    image = keras.Input((28, 28, 1), name="image")
+    a = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv_a")(image)
+    b = keras.layers.Conv2D(4, 3, padding="same", name="conv_b")(a)
+    merged = keras.layers.Add(name="skip")([a, b])
+    pooled = keras.layers.GlobalAveragePooling2D(name="pool")(merged)
+    scores = keras.layers.Dense(10, activation="softmax", name="scores")(pooled)
+    model = keras.Model(image, scores, name="tiny_residual")
+    model.save(path)
+    return model

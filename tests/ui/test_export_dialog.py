@@ -21,6 +21,8 @@ from cnnstudio.ui.exporting import dialog as dialog_module  # noqa: E402
 from cnnstudio.ui.exporting.diagram import MARGIN, PNG_SCALE, Diagram  # noqa: E402
 from cnnstudio.ui.exporting.formats import FORMATS  # noqa: E402
 
+from .helpers import save_tiny_residual  # noqa: E402
+
 ALL = [f.key for f in FORMATS]
 FILES = {"keras": ".keras", "savedmodel": "_savedmodel", "tflite": ".tflite", "onnx": ".onnx", "python": ".py",
          "png": "_diagram.png", "svg": "_diagram.svg", "metrics": "_metrics.csv", "report": "_report.html"}
@@ -40,18 +42,10 @@ def _train(template: str, folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Tiny trained runs of LeNet-5 and resnet-mini, and the run of an imported functional Keras model."""
-    import keras
-
     from cnnstudio.ml.importer import import_model, save_imported_run
 
     folder = tmp_path_factory.mktemp("runs")
-    image = keras.Input((28, 28, 1), name="image")
-    a = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv_a")(image)
-    b = keras.layers.Conv2D(4, 3, padding="same", name="conv_b")(a)
-    merged = keras.layers.Add(name="skip")([a, b])
-    pooled = keras.layers.GlobalAveragePooling2D(name="pool")(merged)
-    scores = keras.layers.Dense(10, activation="softmax", name="scores")(pooled)
-    keras.Model(image, scores, name="tiny_residual").save(folder / "tiny_residual.keras")
+    save_tiny_residual(folder / "tiny_residual.keras")
     imported = save_imported_run(import_model(folder / "tiny_residual.keras"), folder)
     return {"lenet5": _train("lenet5", folder), "resnet-mini": _train("resnet-mini", folder), "imported": imported}
 

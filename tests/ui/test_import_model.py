@@ -17,6 +17,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from cnnstudio.ui import dialogs  # noqa: E402
 from cnnstudio.ui.exporting import TransferFeature, importing  # noqa: E402
 
+from .helpers import save_tiny_residual  # noqa: E402
+
 LAYERS = ["image", "conv_a", "conv_b", "skip", "pool", "scores"]
 
 
@@ -27,14 +29,7 @@ def models(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("models")
     keras.utils.set_random_seed(3)
-    image = keras.Input((28, 28, 1), name="image")
-    a = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv_a")(image)
-    b = keras.layers.Conv2D(4, 3, padding="same", name="conv_b")(a)
-    merged = keras.layers.Add(name="skip")([a, b])
-    pooled = keras.layers.GlobalAveragePooling2D(name="pool")(merged)
-    scores = keras.layers.Dense(10, activation="softmax", name="scores")(pooled)
-    model = keras.Model(image, scores, name="tiny_residual")
-    model.save(folder / "tiny_residual.keras")
+    model = save_tiny_residual(folder / "tiny_residual.keras")
     inputs = keras.Input((28, 28, 1))
     doubled = keras.layers.Lambda(lambda t: t * 2.0, name="double")(inputs)
     flat = keras.layers.Flatten()(doubled)
