@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from .catalog import CATALOG, ParamError, get_spec
 from .errors import ProjectError
+from .files import atomic_write_bytes, atomic_write_text  # noqa: F401 - the one writer, re-exported
 from .network import ID_PATTERN, CycleError, Network, Node
 
 FORMAT = "cnnstudio-project"
@@ -280,49 +280,3 @@ def save_project(project: Project, path: str | os.PathLike[str]) -> None:
     """Write the project atomically: a crash mid-save never leaves a broken file."""
     atomic_write_text(Path(path), dumps(project))
     project.path = Path(path)
-
-
-def _file_mode(path: Path) -> int:
-    """The permissions a plain new file would get (the old file's, if it exists): temporary files
-    start as owner-only, which a saved project must not inherit."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path``, fsync it, then rename over ``path``."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            if hasattr(os, "fchmod"):  # not on Windows, where files have no such modes
-                os.fchmod(handle.fileno(), _file_mode(path))
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)

@@ -1,0 +1,209 @@
+"""The one way CNN Studio writes and reads users' files: atomic, durable, size-checked.
+
+Every file the program writes goes through ``atomic_write_*``: the data goes to a
+hidden temporary file beside the destination, is flushed and fsync'ed, gets the
+permissions a plain new file would have, and is renamed over the destination; the
+folder is fsync'ed too. A crash or a full disk leaves either the old file or the
+new one, never half of one, and no temporary file behind.
+
+    atomic_write_text(path, text)
+    atomic_write_bytes(path, data)
+    atomic_write_with(path, lambda tmp: model.save(tmp))   # for writers that need a path
+
+Reading a user's file goes through ``read_user_file``: only regular files (not a
+FIFO, a device such as /dev/zero or a folder), and never more than a limit.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+
+TEMP_SUFFIX = ".tmp"
+MAX_PROJECT_BYTES = 64 * 1024 * 1024  # a 20,000-layer project is about 3 MB
+
+
+def new_file_mode(path: Path) -> int:
+    """The permissions a plain new file gets (the old file's, if it exists): temporary files start
+    owner-only, which a saved file must not inherit."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _temporary_beside(path: Path, suffix: str = TEMP_SUFFIX) -> Path:
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=folder)
+    os.close(fd)
+    return Path(tmp)
+
+
+def _fsync_path(path: Path) -> None:
+    if path.is_dir():
+        for child in path.rglob("*"):
+            if child.is_file():
+                _fsync_file(child)
+        return
+    _fsync_file(path)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename inside ``folder`` durable (a no-op where folders cannot be opened, e.g. Windows)."""
+    try:
+        dir_fd = os.open(folder if str(folder) else ".", os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def remove_quietly(path: Path) -> None:
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        pass
+
+
+def atomic_write_with(path: str | os.PathLike[str], write: Callable[[Path], Any], *,
+                      suffix: str | None = None, durable: bool = True) -> None:
+    """Call ``write(tmp)`` for a temporary path beside ``path``, then rename it over ``path``.
+
+    ``suffix`` is the temporary file's ending (e.g. ``.keras`` for writers that check it).
+    An exception from ``write`` or a failed rename leaves ``path`` as it was and removes
+    the temporary file.
+    """
+    path = Path(path)
+    tmp = _temporary_beside(path, suffix if suffix is not None else TEMP_SUFFIX)
+    try:
+        write(tmp)
+        if hasattr(os, "chmod") and tmp.is_file():
+            os.chmod(tmp, new_file_mode(path))
+        if durable:
+            _fsync_path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        remove_quietly(tmp)
+        raise
+    if durable:
+        fsync_folder(path.parent)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically (see the module docstring)."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            if hasattr(os, "fchmod"):  # not on Windows, where files have no such modes
+                os.fchmod(handle.fileno(), new_file_mode(path))
+            if durable:
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        remove_quietly(Path(tmp))
+        raise
+    if durable:
+        fsync_folder(folder)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str, *, durable: bool = True) -> None:
+    """Write UTF-8 ``text`` to ``path`` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
+
+
+def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
+    """Delete the hidden temporary files an interrupted save of ``path`` left beside it
+    (``.NAME.*.tmp``, which only these writers create); returns what was removed."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    removed = []
+    try:
+        candidates = list(folder.glob(f".{_glob_escape(path.name)}.*{TEMP_SUFFIX}"))
+    except OSError:
+        return removed
+    for candidate in candidates:
+        if candidate.is_file() and not candidate.is_symlink():
+            try:
+                candidate.unlink()
+                removed.append(candidate)
+            except OSError:
+                pass
+    return removed
+
+
+def _glob_escape(name: str) -> str:
+    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in name)
+
+
+def write_error(exc: OSError, path: Path, what: str = "the file") -> UserError:
+    """A plain message for a failed write: the disk is full, no permission, a read-only disk."""
+    if exc.errno == errno.ENOSPC:
+        reason = "the disk is full"
+        try:
+            free = shutil.disk_usage(path.parent if str(path.parent) else ".").free
+            reason += f" ({free / 2**20:,.1f} MiB free)"
+        except OSError:
+            pass
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        reason = "there is no permission to write there"
+    elif exc.errno == errno.EROFS:
+        reason = "the disk is read-only"
+    else:
+        reason = exc.strerror or str(exc)
+    return UserError(f"could not write {what} to {path}: {reason}")
+
+
+def read_user_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_PROJECT_BYTES,
+                   what: str = "file") -> bytes:
+    """The bytes of a regular file, refusing devices, FIFOs, folders and anything over ``max_bytes``."""
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such {what}") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    import stat
+
+    if stat.S_ISDIR(info.st_mode):
+        raise UserError(f"{path}: is a folder, not a {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise UserError(f"{path}: is not a regular file (a device, a pipe or a socket), so it is not a {what}")
+    if info.st_size > max_bytes:
+        raise UserError(f"{path}: is {info.st_size / 2**20:,.1f} MiB, more than the {max_bytes / 2**20:,.0f} MiB "
+                        f"a {what} may have")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if len(data) > max_bytes:
+        raise UserError(f"{path}: is more than the {max_bytes / 2**20:,.0f} MiB a {what} may have")
+    return data
