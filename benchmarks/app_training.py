@@ -75,7 +75,7 @@ class Bench:
             self.window = MainWindow(self.project(self.args.epochs))
             self.window.resize(1600, 1000)
             self.window.show()
-            self.window.tabs.setCurrentWidget(self.window.training_view)
+            self.window.tabs.setCurrentWidget(self.window.features.training_view)
             self.wait(lambda: False, 0.5)
         return self.window
 
@@ -114,7 +114,7 @@ class Bench:
         on_started = lambda _d: timer.start()  # noqa: E731
         on_finished = lambda d: finished.append(d)  # noqa: E731
         on_failed = lambda t: failed.append(t)  # noqa: E731
-        c = w.training
+        c = w.features.training
         c.epoch.connect(on_epoch)
         c.batch.connect(on_batch)
         c.started.connect(on_started)
@@ -295,7 +295,7 @@ class Bench:
         self.train_in_app(100000, stop_after=60 * (minutes + 1), sample=sample)
         warm = [m for t, m in samples if t >= 60]
         baseline = warm[0] if warm else before
-        points = len(self.window.training_view.curves.batches)
+        points = len(self.window.features.training_view.curves.batches)
         print(f"\n4. Memory over {minutes} min of training after a 1-min warm-up (resident, MB; "
               f"{len(samples)} samples, {points:,} curve points at the end)")
         print(f"before the run {before:.0f}   after warm-up {baseline:.0f}   at the end {samples[-1][1]:.0f}   "

@@ -40,7 +40,7 @@ def main() -> int:
 
     from cnnstudio.core.templates import load_template
     from cnnstudio.ui.explain import install
-    from cnnstudio.ui.inspect_area import InputImage, current_input, show_page
+    from cnnstudio.ui.inspect_area import InputImage
     from cnnstudio.ui.main_window import MainWindow
     from cnnstudio.ui.widgets import signals_blocked
 
@@ -65,7 +65,7 @@ def main() -> int:
             time.sleep(0.0005)
 
     # -- evaluation of the validation split
-    show_page(window, evaluation)
+    window.features.inspect.area.show_page(evaluation)
     times = []
     for _ in range(2):
         start = time.perf_counter()
@@ -80,11 +80,11 @@ def main() -> int:
 
     # -- saliency methods for one image, through the page and directly on the ML thread
     image = outcome.images[0]
-    current_input(window).set(InputImage(image, "validation image 0", origin="dataset", split="validation", index=0))
+    window.context.current_input.set(InputImage(image, "validation image 0", origin="dataset", split="validation", index=0))
     saliency.samples.setValue(25)
     firsts = {}
     start = time.perf_counter()
-    show_page(window, saliency)  # the page explains the new input (Grad-CAM) as it appears
+    window.features.inspect.area.show_page(saliency)  # the page explains the new input (Grad-CAM) as it appears
     wait(lambda: saliency.explanation is not None)
     firsts["grad-cam"] = time.perf_counter() - start
 

@@ -44,7 +44,7 @@ def main() -> int:
 
     from cnnstudio.core.templates import load_template
     from cnnstudio.ui.inspect.jobs import LayerKernels
-    from cnnstudio.ui.inspect_area import InputImage, current_input, show_page
+    from cnnstudio.ui.inspect_area import InputImage
     from cnnstudio.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv)
@@ -70,9 +70,9 @@ def main() -> int:
     window = MainWindow(load_template("mnist-cnn"))
     window.resize(1600, 1000)
     window.show()
-    views = window.inspect_views
+    views = window.features.inspect
     maps = views.feature_maps
-    show_page(window, maps)
+    window.features.inspect.area.show_page(maps)
     wait(lambda: maps.analysis is not None and maps.analysis.activations is not None)
     images = ml_call(window, lambda ws: ws.dataset(ws.facts.project).images("validation",
                                                                              np.arange(args.repeats + 1))[0])
@@ -82,7 +82,7 @@ def main() -> int:
     for i, image in enumerate(images):
         before = len(shown)
         start, start_cpu = time.perf_counter(), time.process_time()
-        current_input(window).set(InputImage(image, f"validation image {i}", origin="dataset"))
+        window.context.current_input.set(InputImage(image, f"validation image {i}", origin="dataset"))
         wait(lambda before=before: len(shown) > before)
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
@@ -97,7 +97,7 @@ def main() -> int:
 
     # 2. the filters grid of a 512-filter layer
     filters = views.filters
-    show_page(window, filters)
+    window.features.inspect.area.show_page(filters)
     rng = np.random.default_rng(0)
     kernels = LayerKernels("conv512", "Conv2D", rng.normal(size=(512, 3, 3, 64)).astype(np.float32),
                            rng.normal(size=512).astype(np.float32))
@@ -124,9 +124,9 @@ def main() -> int:
     window = MainWindow(load_template("lenet5"))
     window.resize(1600, 1000)
     window.show()
-    views = window.inspect_views
+    views = window.features.inspect
     maps = views.feature_maps
-    show_page(window, maps)
+    window.features.inspect.area.show_page(maps)
     wait(lambda: maps.analysis is not None and maps.analysis.activations is not None)
     maps.input_panel.focus_draw()
     wait(lambda: maps.analysis.input.origin == "drawing")

@@ -43,8 +43,8 @@ from cnnstudio.ml.codegen import generate_model_code, generate_script
 from . import theme
 
 if TYPE_CHECKING:
+    from .context import AppContext
     from .document import ProjectDocument
-    from .main_window import MainWindow
 
 DEBOUNCE_MS = 150
 SETTINGS_POLL_MS = 1000  # training settings and dataset change without a signal of their own
@@ -325,15 +325,11 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def install(window: MainWindow) -> CodePanel:
+def install(context: AppContext) -> CodePanel:
     """The Code dock at the bottom, as a tab beside the Summary (the Summary stays in front)."""
-    panel = CodePanel(window.document, window)
-    dock = window.add_panel("code", "Code", panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-    summary = window.docks.get("summary")
-    if summary is not None:
-        window.tabifyDockWidget(summary, dock)
-        summary.raise_()
+    panel = CodePanel(context.document, context.parent)
+    dock = context.shell.add_panel("code", "Code", panel, Qt.DockWidgetArea.BottomDockWidgetArea,
+                                   beside="summary")
     dock.visibilityChanged.connect(panel.set_shown)
-    panel.copied.connect(lambda text: window.statusBar().showMessage(text, 5000))
-    window.code_panel = panel
+    panel.copied.connect(lambda text: context.messages.status(text, 5000))
     return panel

@@ -50,6 +50,11 @@ class WorkspaceClient(QObject):
         if kind != "moved" and self.model_source.run_dir is None:
             self.stale.emit()
 
+    @property
+    def busy(self) -> bool:
+        """Whether jobs are queued or running (a new one waits for them)."""
+        return self.ml_thread.busy
+
     # ------------------------------------------------------------------ jobs
     def run(self, fn: Callable[..., Any], *args: Any, on_result: Callable[[Any], None] | None = None,
             on_error: Callable[[str], None] | None = None, on_event: Callable[[str, Any], None] | None = None,

@@ -13,7 +13,7 @@ def shown_panel(window):
     window.docks["code"].show()
     window.docks["code"].raise_()
     QApplication.processEvents()
-    return window.code_panel
+    return window.features.code
 
 
 def test_code_panel_shows_the_networks_keras_code_read_only(main_window):

@@ -15,13 +15,11 @@ WAIT = 60000
 
 @pytest.fixture
 def panel_of(make_window, qtbot):
-    """A window on a template, with its Dataset panel (installed if the window has not done it)."""
+    """A window on a template, with its Dataset panel."""
 
     def make(template: str = "lenet5"):
-        from cnnstudio.ui import datasets
-
         window = make_window(load_template(template))
-        panel = getattr(window, "dataset_panel", None) or datasets.install(window)
+        panel = window.features.datasets
         window.docks["dataset"].raise_()  # in front, as when a user opens it: it loads what it shows
         qtbot.waitUntil(lambda: panel._shown, timeout=3000)
         return window, panel

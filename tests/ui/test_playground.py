@@ -12,7 +12,7 @@ from PySide6.QtGui import QAction, QColor, QImage
 from cnnstudio.core.convolution import convolve2d, max_pool2d
 from cnnstudio.core.playground import KERNEL_PRESETS, XO_GRIDS
 from cnnstudio.core.playground_inputs import mnist_digit
-from cnnstudio.ui.playground import PICTURE, SIGNAL, PlaygroundView, show_playground
+from cnnstudio.ui.playground import PICTURE, SIGNAL, PlaygroundView
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_the_window_has_a_playground_tab_and_a_menu_action(main_window):
     main_window.findChild(QAction, "action_playground").trigger()
     assert main_window.tabs.currentWidget().objectName() == "playgroundView"
     assert main_window.tabs.tabText(main_window.tabs.currentIndex()) == "Playground"
-    assert show_playground(main_window) is main_window.playground
+    assert main_window.tabs.currentWidget() is main_window.features.playground
 
 
 def shown(plot) -> np.ndarray:

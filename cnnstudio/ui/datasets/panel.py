@@ -9,9 +9,9 @@ modified; network changes (augmentation layers, fixes) are undoable commands.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QGroupBox,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from cnnstudio.core.datasets import DatasetInfo, dataset_info
 from cnnstudio.core.errors import DatasetError
 
+from ..context import AppContext
 from . import edits
 from .augmentation import AugmentationBox, starting_params
 from .chooser import DatasetChooser, source_text
@@ -35,9 +36,6 @@ from .fit_box import FitBox
 from .loader import LoadProgress, PreviewLoader
 from .samples import SampleGrid
 from .settings_form import DataSettingsForm
-
-if TYPE_CHECKING:
-    from ..main_window import MainWindow
 
 SAMPLE_COUNT = 32
 FALLBACK_DATASET = "mnist-sample"
@@ -55,10 +53,12 @@ def _channels_text(c: int) -> str:
 class DatasetPanel(QScrollArea):
     """The dock's content (objectName ``datasetPanel`` is on the dock)."""
 
-    def __init__(self, window: MainWindow) -> None:
+    fitChanged = Signal(bool)  # whether the network has errors fitting the data
+
+    def __init__(self, context: AppContext) -> None:
         super().__init__()
-        self.window = window
-        self.document = window.document
+        self.context = context
+        self.document = context.document
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -70,7 +70,7 @@ class DatasetPanel(QScrollArea):
         self._stale = True
         self._shown = False  # the dock is open and in front (not a hidden tab)
         self._sample_seed = 0
-        self.loader = PreviewLoader(window.workspace, self)
+        self.loader = PreviewLoader(context.ml, self)
         self._build()
         self._load_timer = QTimer(self, singleShot=True, interval=LOAD_DELAY_MS)
         self._load_timer.timeout.connect(self.load)
@@ -227,7 +227,7 @@ class DatasetPanel(QScrollArea):
             section["name"] = info.name
             self.document.mark_modified()
             self.document.reanalyze()
-            self.window.show_message("info", f"Dataset: {info.title}")
+            self.context.messages.show("info", f"Dataset: {info.title}")
         self.chooser.set_current(info.name)
         self._clear_status()
         self._update_info()
@@ -427,10 +427,7 @@ class DatasetPanel(QScrollArea):
         if facts is not None and facts.shape is not None and not problems:
             ok = f"The network fits {self.info.title if self.info else 'the data'}."
         self.fit_box.show_problems(problems, ok)
-        dock = self.window.docks.get("dataset")
-        if dock is not None:
-            errors = any(p.severity == "error" for p in problems)
-            dock.setWindowTitle("Dataset ⚠" if errors else "Dataset")
+        self.fitChanged.emit(any(p.severity == "error" for p in problems))
 
     def apply_fix(self, fix) -> None:
         """One click: an undoable network edit, or new dataset/training settings."""
@@ -439,7 +436,7 @@ class DatasetPanel(QScrollArea):
                 return
         if fix.dataset or fix.training:
             self._write(dict(fix.dataset), dict(fix.training))
-        self.window.show_message("info", f"Dataset fit: {fix.label}")
+        self.context.messages.show("info", f"Dataset fit: {fix.label}")
 
     def toggle_augmentation(self, type_name: str, on: bool) -> None:
         """Add or remove one augmentation layer after the Input (one undoable step)."""
@@ -480,7 +477,7 @@ class DatasetPanel(QScrollArea):
                                      value_range)
             return
         preview = self.preview
-        self.window.workspace.run(
+        self.context.ml.run(
             lambda ws: ws.augmented(preview.images, layers, seed=self._sample_seed), key="dataset-augmented",
             on_result=lambda images: self._show_augmented(preview, images, value_range),
             on_error=lambda message: self._show_status(message, error=True))

@@ -24,7 +24,7 @@ from .metrics_table import MetricsTable
 from .thumbnails import Thumbnail, ThumbnailGrid
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..context import AppContext
 
 MAX_THUMBNAILS = 240
 TEST_WARNING = ("⚠ The test split is held out: use it once, for a final estimate. Choosing epochs or settings "
@@ -32,10 +32,10 @@ TEST_WARNING = ("⚠ The test split is held out: use it once, for a final estima
 
 
 class EvaluationPage(QWidget):
-    def __init__(self, window: MainWindow, open_image: Callable[[InputImage], None]) -> None:
+    def __init__(self, context: AppContext, open_image: Callable[[InputImage], None]) -> None:
         super().__init__()
         self.setObjectName("confusionView")
-        self.window_ = window
+        self.context = context
         self.open_image = open_image
         self.outcome: jobs.EvaluationOutcome | None = None
         self.listed: np.ndarray = np.zeros(0, np.int64)
@@ -121,7 +121,7 @@ class EvaluationPage(QWidget):
         layout.addWidget(self.warning)
         layout.addWidget(self.summary)
         layout.addWidget(self.content, 1)
-        window.workspace.stale.connect(self._model_changed)
+        context.ml.stale.connect(self._model_changed)
         self._update_buttons()
 
     # ------------------------------------------------------------------ split
@@ -143,7 +143,7 @@ class EvaluationPage(QWidget):
         if self.bar.running:
             return
         split = self.chosen_split
-        job = self.window_.workspace.with_model(
+        job = self.context.ml.with_model(
             jobs.evaluate, split, pass_job=True, key="evaluation",
             on_result=self._finished, on_error=self._failed, on_event=self._event)
         self.bar.started(job, "Loading the model…")
@@ -156,7 +156,7 @@ class EvaluationPage(QWidget):
 
     def _failed(self, message: str) -> None:
         self.bar.finished(f"Not evaluated: {message}")
-        self.window_.show_message("error", f"Evaluation: {message}")
+        self.context.messages.show("error", f"Evaluation: {message}")
 
     def _finished(self, outcome: jobs.EvaluationOutcome) -> None:
         if outcome.cancelled:
@@ -254,8 +254,8 @@ class EvaluationPage(QWidget):
         return str(save_text(evaluation_csv(outcome.evaluation, outcome.split, outcome.source), path))
 
     def _export_png(self) -> None:
-        ask_and_save(self, self.window_, self.export_png, "Export the Evaluation as PNG", "confusion-matrix.png")
+        ask_and_save(self, self.context.messages, self.export_png, "Export the Evaluation as PNG", "confusion-matrix.png")
 
     def _export_csv(self) -> None:
-        ask_and_save(self, self.window_, self.export_csv, "Export the Evaluation as CSV", "evaluation.csv",
+        ask_and_save(self, self.context.messages, self.export_csv, "Export the Evaluation as CSV", "evaluation.csv",
                      "CSV files (*.csv)")

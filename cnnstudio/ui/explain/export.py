@@ -16,6 +16,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from ..messages import Messages
+
 
 def ask_path(parent: QWidget, title: str, suggestion: str, file_filter: str) -> Path | None:
     """Ask where to save; None when the person cancels."""
@@ -23,7 +25,7 @@ def ask_path(parent: QWidget, title: str, suggestion: str, file_filter: str) -> 
     return Path(path) if path else None
 
 
-def ask_and_save(page: QWidget, window: Any, save: Callable[[str], str], title: str, suggestion: str,
+def ask_and_save(page: QWidget, messages: Messages, save: Callable[[str], str], title: str, suggestion: str,
                  file_filter: str = "PNG images (*.png)") -> None:
     """Ask where, save with ``save(path)``; say what was written in the status bar, or why not."""
     path = ask_path(page, title, suggestion, file_filter)
@@ -32,9 +34,9 @@ def ask_and_save(page: QWidget, window: Any, save: Callable[[str], str], title: 
     try:
         written = save(str(path))
     except OSError as exc:
-        window.show_message("error", f"Could not export to {path}: {exc.strerror or exc}")
+        messages.show("error", f"Could not export to {path}: {exc.strerror or exc}")
     else:
-        window.statusBar().showMessage(f"Saved {written}", 5000)
+        messages.status(f"Saved {written}", 5000)
 
 
 def save_png(widget: QWidget, path: str | Path, scale: float = 2.0) -> Path:

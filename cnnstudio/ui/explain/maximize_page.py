@@ -36,7 +36,7 @@ from .job_bar import JobBar
 from .thumbnails import Thumbnail, ThumbnailGrid
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..context import AppContext
 
 # The defaults of cnnstudio.ml.inspection.Ascent (the GUI thread does not import the ml package).
 DEFAULT_STEPS, DEFAULT_STEP_SIZE, DEFAULT_JITTER, DEFAULT_TV = 128, 0.05, 2, 0.02
@@ -63,10 +63,10 @@ def parse_indices(text: str, count: int | None = None) -> list[int] | None:
 
 
 class MaximizePage(QWidget):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, context: AppContext) -> None:
         super().__init__()
         self.setObjectName("maximizeView")
-        self.window_ = window
+        self.context = context
         self.outcome: jobs.MaximizeOutcome | None = None
         self.facts: Any = None
 
@@ -169,8 +169,8 @@ class MaximizePage(QWidget):
 
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.icon_size.valueChanged.connect(self._resize_images)
-        window.workspace.modelReady.connect(self._model_ready)
-        window.workspace.stale.connect(self._model_stale)
+        context.ml.modelReady.connect(self._model_ready)
+        context.ml.stale.connect(self._model_stale)
         self._kind_changed()
 
     # ------------------------------------------------------------------ choices
@@ -200,12 +200,12 @@ class MaximizePage(QWidget):
         """The network was edited or another run chosen: its layers may differ, so look again."""
         self.facts = None
         if self.isVisible():
-            self.window_.workspace.load_model()
+            self.context.ml.load_model()
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         if self.facts is None:
-            self.window_.workspace.load_model()  # fills the layer list
+            self.context.ml.load_model()  # fills the layer list
 
     def set_layer(self, name: str) -> None:
         self.layer.setCurrentIndex(self.layer.findData(name))
@@ -231,14 +231,14 @@ class MaximizePage(QWidget):
         layer = self.layer.currentData() if kind == "filters" else None
         if kind == "filters" and not layer:
             self.bar.status.setText("The model has no layer with feature maps to show yet.")
-            self.window_.workspace.load_model()
+            self.context.ml.load_model()
             return
         try:
             targets = self.targets()
         except UserError as exc:
             self.bar.status.setText(str(exc))
             return
-        job = self.window_.workspace.with_model(
+        job = self.context.ml.with_model(
             jobs.maximize, kind, layer, targets, self.settings(), pass_job=True, key="maximize",
             on_result=self._finished, on_error=self._failed, on_event=self._event)
         self.bar.started(job, "Loading the model…")
@@ -251,7 +251,7 @@ class MaximizePage(QWidget):
 
     def _failed(self, message: str) -> None:
         self.bar.finished(f"Not run: {message}")
-        self.window_.show_message("error", f"What a filter responds to: {message}")
+        self.context.messages.show("error", f"What a filter responds to: {message}")
 
     def _finished(self, outcome: jobs.MaximizeOutcome) -> None:
         self.outcome = outcome
@@ -302,4 +302,4 @@ class MaximizePage(QWidget):
         return str(save_png(self.grid.viewport(), path))
 
     def _export_png(self) -> None:
-        ask_and_save(self, self.window_, self.export_png, "Export the Images as PNG", "what-filters-respond-to.png")
+        ask_and_save(self, self.context.messages, self.export_png, "Export the Images as PNG", "what-filters-respond-to.png")

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..inspect_area import InputImage, current_input
+from ..inspect_area import InputImage
 from ..plotting import follow_palette, menus_owned_by
 from ..widgets import signals_blocked
 from . import jobs
@@ -31,7 +31,7 @@ from .export import ask_and_save, save_png
 from .imaging import HEAT_COLORMAP, display_image, overlay
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..context import AppContext
 
 METHOD_NAMES = {
     "grad-cam": "Grad-CAM",
@@ -53,10 +53,10 @@ AUTO_LAYER = ""
 
 
 class SaliencyPage(QWidget):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, context: AppContext) -> None:
         super().__init__()
         self.setObjectName("saliencyView")
-        self.window_ = window
+        self.context = context
         self.explanation: jobs.Explanation | None = None
         self.shown_input: InputImage | None = None
         self._dirty = True
@@ -157,11 +157,11 @@ class SaliencyPage(QWidget):
         self.layer.currentIndexChanged.connect(self.refresh)
         self.target.currentIndexChanged.connect(self.refresh)
         self.opacity.valueChanged.connect(self._draw_overlay)
-        current_input(window).changed.connect(self._input_changed)
-        window.workspace.modelReady.connect(self._model_ready)
-        window.workspace.stale.connect(self._model_stale)
+        context.current_input.changed.connect(self._input_changed)
+        context.ml.modelReady.connect(self._model_ready)
+        context.ml.stale.connect(self._model_stale)
         self._method_changed()
-        self._show_input(current_input(window).value)
+        self._show_input(context.current_input.value)
 
     # ------------------------------------------------------------------ building
     @staticmethod
@@ -255,7 +255,7 @@ class SaliencyPage(QWidget):
             return
         method = self.method_key
         self.status.setText(f"Computing {METHOD_NAMES[method].split(' (')[0]}…")
-        self._job = self.window_.workspace.with_model(
+        self._job = self.context.ml.with_model(
             jobs.explain, value.image, method, self.target.currentData(), self.layer.currentData() or None,
             self.samples.value(), self.noise.value() / 100.0, key="saliency",
             on_result=self._explained, on_error=self._failed)
@@ -315,12 +315,12 @@ class SaliencyPage(QWidget):
         def chosen(result: tuple) -> None:
             image, label, names, count, used = result
             self.picker.setMaximum(count - 1)
-            current_input(self.window_).set(InputImage(
+            self.context.current_input.set(InputImage(
                 image, f"{split} image {used} (a {names[label]})", label=label, origin="dataset",
                 split=split, index=used))
 
         self.status.setText(f"Loading {split} image {index}…")
-        self.window_.workspace.with_model(jobs.dataset_image, split, index, key="saliency-pick",
+        self.context.ml.with_model(jobs.dataset_image, split, index, key="saliency-pick",
                                           on_result=chosen, on_error=self._failed)
 
     # ------------------------------------------------------------------ export
@@ -328,5 +328,5 @@ class SaliencyPage(QWidget):
         return str(save_png(self.canvas, path))
 
     def _export_png(self) -> None:
-        ask_and_save(self, self.window_, self.export_png, "Export the Saliency Views as PNG", "saliency.png")
+        ask_and_save(self, self.context.messages, self.export_png, "Export the Saliency Views as PNG", "saliency.png")
 

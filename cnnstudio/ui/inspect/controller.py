@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from ..inspect_area import InputImage, current_input
+from ..context import AppContext
+from ..inspect_area import InputImage
 from . import jobs
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..training import TrainingController
 
 WAIT_NOTICE_MS = 300  # say "waiting…" only when an answer takes longer than this
 
@@ -34,11 +35,12 @@ class InspectController(QObject):
     statusChanged = Signal(str)  # "" when idle
     runsChanged = Signal()  # the list of runs offered for inspection changed
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.workspace = window.workspace
-        self.current = current_input(window)
+    def __init__(self, context: AppContext, training: TrainingController) -> None:
+        super().__init__(context.parent)
+        self.context = context
+        self.training = training  # its snapshots show live filters; its runs hold answers up
+        self.workspace = context.ml
+        self.current = context.current_input
         self.facts = self.workspace.facts
         self.analysis: jobs.Analysis | None = None
         self.index: jobs.DatasetIndex | None = None
@@ -52,9 +54,9 @@ class InspectController(QObject):
         self.workspace.modelReady.connect(self._on_model_ready)
         self.workspace.stale.connect(self._on_stale)
         self.current.changed.connect(self._on_input)
-        window.document.lockedChanged.connect(lambda _locked: self._update_status())
-        window.model_source.changed.connect(self._remember_run)
-        self._remember_run(window.model_source.run_dir)
+        context.document.lockedChanged.connect(lambda _locked: self._update_status())
+        context.model_source.changed.connect(self._remember_run)
+        self._remember_run(context.model_source.run_dir)
 
     # -- jobs -------------------------------------------------------------------------------------
     def submit(self, key: str, fn: Callable[..., Any], *args: Any, on_result: Callable[[Any], None],
@@ -85,7 +87,7 @@ class InspectController(QObject):
         return key in self._pending
 
     def _report(self, message: str) -> None:
-        self.window.show_message("error", message)
+        self.context.messages.show("error", message)
 
     @property
     def status(self) -> str:
@@ -94,7 +96,7 @@ class InspectController(QObject):
     def _update_status(self) -> None:
         if not self._pending:
             text = ""
-        elif self._training_running():
+        elif self.training.is_running:
             text = "waiting for training to finish…"
         elif self._wait_timer.isActive():
             return  # not long enough to mention
@@ -103,13 +105,6 @@ class InspectController(QObject):
         if text != self._status:
             self._status = text
             self.statusChanged.emit(text)
-
-    def _training_running(self) -> bool:
-        training = getattr(self.window, "training", None)
-        running = getattr(training, "is_running", None)
-        if callable(running):
-            running = running()
-        return bool(running) if running is not None else self.window.document.locked
 
     # -- the model --------------------------------------------------------------------------------
     def _on_model_ready(self, facts: Any) -> None:
@@ -124,7 +119,7 @@ class InspectController(QObject):
 
     @property
     def source_name(self) -> str:
-        run = self.window.model_source.run_dir
+        run = self.context.model_source.run_dir
         return run.name if run is not None else "untrained network"
 
     def _remember_run(self, run: Path | None) -> None:
@@ -141,10 +136,10 @@ class InspectController(QObject):
         if folder is None:
             return False
         if not has_model(folder):
-            self.window.show_message("error", f"{folder} holds no trained model (model.keras); "
-                                              "choose the folder of a finished training run")
+            self.context.messages.show("error", f"{folder} holds no trained model (model.keras); "
+                                                "choose the folder of a finished training run")
             return False
-        self.window.model_source.set_run_dir(folder)
+        self.context.model_source.set_run_dir(folder)
         return True
 
     # -- the current input ------------------------------------------------------------------------

@@ -190,7 +190,7 @@ class FeatureMapsPage(QWidget):
     def show_problem(self, message: str) -> None:
         self.banner.setText(message)
         self.banner.show()
-        self.controller.window.statusBar().showMessage(message, 8000)
+        self.controller.context.messages.status(message, 8000)
 
     def _hover(self, text: str) -> None:
         if text:
@@ -278,4 +278,4 @@ class FeatureMapsPage(QWidget):
         except UserError as exc:
             self.show_problem(str(exc))
             return
-        self.controller.window.show_message("info", f"Saved {path}")
+        self.controller.context.messages.show("info", f"Saved {path}")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, Qt, Signal
 from PySide6.QtGui import QPalette, QPen
 from PySide6.QtWidgets import (
     QComboBox,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core.errors import UserError
+from cnnstudio.ml.training.reporting import Snapshot
 
 from ..plotting import menus_owned_by
 from ..theme import ERROR_COLOR
@@ -50,7 +51,6 @@ class FiltersPage(QWidget):
         self.picture: FilterPicture | None = None
         self.live: tuple[int, int] | None = None  # (epoch, batch) of the snapshot shown, while training
         self._dirty = True
-        self._training = None
         self.model_bar = ModelBar(controller, self)
         self.layer_combo = QComboBox(self, objectName="filterLayer")
         self.layer_combo.setToolTip("The convolution layer whose filters are shown")
@@ -131,9 +131,9 @@ class FiltersPage(QWidget):
         controller.modelChanged.connect(self._fill_layers)
         controller.stale.connect(self._on_stale)
         controller.statusChanged.connect(lambda _text: self._update_caption())
+        controller.training.snapshot.connect(self.show_snapshot)
         if controller.facts is not None:
             self._fill_layers(controller.facts)
-        QTimer.singleShot(0, self.follow_training)
 
     # -- model and layer --------------------------------------------------------------------------
     @property
@@ -155,7 +155,6 @@ class FiltersPage(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
-        self.follow_training()
         if self._dirty:
             self.request()
 
@@ -260,7 +259,7 @@ class FiltersPage(QWidget):
         n, kh, kw, c = self.kernels.kernels.shape
         values = self.kernels.kernels
         source = self.controller.source_name
-        trained = "trained model of run " + source if self.controller.window.model_source.run_dir else source
+        trained = "trained model of run " + source if self.controller.context.model_source.run_dir else source
         text = (f"<b>{self.kernels.layer}</b> of the {trained}: {n} filter{'s' * (n != 1)} of {kh}×{kw}, "
                 f"each reading {c} input channel{'s' * (c != 1)}; weights {values.min():+.3f} to {values.max():+.3f}")
         if self.live is not None:
@@ -346,20 +345,9 @@ class FiltersPage(QWidget):
         self.selection.show()
 
     # -- live during training ---------------------------------------------------------------------
-    def follow_training(self) -> None:
-        """Listen to the training controller's snapshots, if the window has one (connected once)."""
-        training = getattr(self.controller.window, "training", None)
-        if training is None or training is self._training:
-            return
-        signal = getattr(training, "snapshot", None)
-        if signal is None or not hasattr(signal, "connect"):
-            return
-        signal.connect(self.show_snapshot)
-        self._training = training
-
-    def show_snapshot(self, snapshot) -> None:
+    def show_snapshot(self, snapshot: Snapshot) -> None:
         """Redraw from a training snapshot when it holds the weights of the layer shown."""
-        weights = getattr(snapshot, "weights", None) or {}
+        weights = snapshot.weights
         layer = self.layer
         if layer not in weights:
             return
@@ -369,7 +357,7 @@ class FiltersPage(QWidget):
         kernels = filter_sets.kernels_from_weights(layer, kind, list(weights[layer]))
         if kernels is None:
             return
-        self.live = (int(getattr(snapshot, "epoch", 0)), int(getattr(snapshot, "batch", 0)))
+        self.live = (int(snapshot.epoch), int(snapshot.batch))
         self.show_kernels(kernels)
 
     # -- export -----------------------------------------------------------------------------------
@@ -411,7 +399,7 @@ class FiltersPage(QWidget):
         except UserError as exc:
             self._show_problem(str(exc))
             return
-        self.controller.window.show_message("info", f"Saved {path}")
+        self.controller.context.messages.show("info", f"Saved {path}")
 
 
 def _load_filters(ws, layer: str | None) -> jobs.LayerKernels | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -84,6 +84,8 @@ def _curve(plot: pg.PlotWidget, pen: Any, name: str | None = None, **options: An
 
 class TrainingCurves(QWidget):
     """Loss (log scale optional), accuracy and learning rate; crosshair with values; PNG/SVG/CSV export."""
+
+    saved = Signal(str, str)  # severity, what an export wrote (or why it could not)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -434,13 +436,16 @@ class TrainingCurves(QWidget):
         return Path(path)
 
     def _ask_export_image(self, which: str) -> None:
-        ask_and_save(self, "Export plot", f"{which}.png", PICTURE_FILTERS, lambda p: self.export_image(which, p))
+        ask_and_save(self, "Export plot", f"{which}.png", PICTURE_FILTERS, lambda p: self.export_image(which, p),
+                     self.saved.emit)
 
     def _ask_export_all(self) -> None:
-        ask_and_save(self, "Export plots", "training-curves.png", "PNG image (*.png)", self.export_all)
+        ask_and_save(self, "Export plots", "training-curves.png", "PNG image (*.png)", self.export_all,
+                     self.saved.emit)
 
     def _ask_export_csv(self) -> None:
-        ask_and_save(self, "Export curve data", "training-curves.csv", "CSV (*.csv)", self.export_csv)
+        ask_and_save(self, "Export curve data", "training-curves.csv", "CSV (*.csv)", self.export_csv,
+                     self.saved.emit)
 
     # ------------------------------------------------------------------ appearance
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802

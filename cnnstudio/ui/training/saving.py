@@ -71,18 +71,16 @@ def save_widget(widget: QWidget, path: str | Path) -> Path:
 
 
 def ask_and_save(parent: QWidget, caption: str, suggestion: str, filters: str,
-                 save: Callable[[str], Path]) -> Path | None:
-    """Ask where, save, and say how it went in the window's Messages and status bar."""
+                 save: Callable[[str], Path], say: Callable[[str, str], None]) -> Path | None:
+    """Ask where, save, and ``say(severity, text)`` how it went."""
     path, _ = QFileDialog.getSaveFileName(parent, caption, suggestion, filters)
     if not path:
         return None
-    window = parent.window()
     try:
         saved = save(path)
     except OSError as exc:
         text, severity, saved = f"Cannot save {path}: {exc.strerror or exc}", "error", None
     else:
         text, severity = f"Saved {saved}", "info"
-    if hasattr(window, "show_message"):
-        window.show_message(severity, text)
+    say(severity, text)
     return saved

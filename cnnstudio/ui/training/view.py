@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from cnnstudio.core.datasets import FIXED_NAMES, dataset_info
 
+from ..context import AppContext
 from ..theme import ERROR_COLOR, WARNING_COLOR
 from .controller import TrainingController
 from .curves import TrainingCurves
@@ -24,11 +25,11 @@ HINT_EVERY_MS = 2000  # the per-batch evidence for a hint is looked at every 2 s
 class TrainingView(QWidget):
     """Curves on the left, filters and feature maps on the right, a hint or a problem above them."""
 
-    def __init__(self, controller: TrainingController, workspace: Any = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, controller: TrainingController, context: AppContext) -> None:
+        super().__init__(context.parent)
         self.setObjectName("trainingView")
         self.controller = controller
-        self.workspace = workspace  # WorkspaceClient: the finished run's last look inside
+        self.context = context
         self._run = 0  # counts runs, so a late answer about an old run is dropped
         self.hint: Hint | None = None
         self._num_classes: int | None = None
@@ -41,6 +42,7 @@ class TrainingView(QWidget):
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
         self.curves = TrainingCurves()
+        self.curves.saved.connect(context.messages.show)
         self.live = LiveLookInside()
         split = QSplitter(Qt.Orientation.Horizontal)
         split.setChildrenCollapsible(False)
@@ -66,7 +68,7 @@ class TrainingView(QWidget):
         controller.resultReady.connect(self._on_result)
         controller.failed.connect(lambda text: self.show_banner(text, ERROR_COLOR))
         controller.stateChanged.connect(self._on_state)
-        controller.window.document.projectReplaced.connect(self._on_project_replaced)
+        context.document.projectReplaced.connect(self._on_project_replaced)
 
     def _on_run_starting(self, request: Any) -> None:
         self._run += 1
@@ -130,8 +132,8 @@ class TrainingView(QWidget):
 
     def _final_look(self, result: Any) -> None:
         """Snapshots come every 2 s; the filters as training left them come from the saved model."""
-        live, source = self.live, self.controller.window.model_source.run_dir
-        if self.workspace is None or live.layer is None or live.probe is None or result.run_dir is None \
+        live, source = self.live, self.context.model_source.run_dir
+        if live.layer is None or live.probe is None or result.run_dir is None \
                 or source is None or source != result.run_dir:
             return
         run = self._run
@@ -140,7 +142,7 @@ class TrainingView(QWidget):
             if run == self._run:
                 live.show_snapshot(snapshot)
 
-        self.workspace.with_model(final_look, live.layer, live.probe.image, result.epochs, on_result=show,
+        self.context.ml.with_model(final_look, live.layer, live.probe.image, result.epochs, on_result=show,
                                   on_error=lambda _text: None, key="training-final-look")
 
     def show_banner(self, text: str, color: str) -> None:
