@@ -47,7 +47,6 @@ if TYPE_CHECKING:
     from .document import ProjectDocument
 
 DEBOUNCE_MS = 150
-SETTINGS_POLL_MS = 1000  # training settings and dataset change without a signal of their own
 
 # (light, dark) colours of each kind of token, after the Visual Studio Code default themes.
 COLORS = {
@@ -188,8 +187,8 @@ class CodePanel(QWidget):
         self._shown_for: tuple | None = None
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self.refresh)
-        self._poll = QTimer(self, interval=SETTINGS_POLL_MS)
-        self._poll.timeout.connect(self._check_settings)
+        document.settings.training.changed.connect(self._settings_changed)
+        document.settings.data.changed.connect(self._settings_changed)
         document.networkChanged.connect(lambda *_: self.schedule())
         document.projectReplaced.connect(self.schedule)
         document.nameChanged.connect(lambda _name: self.schedule())
@@ -270,9 +269,10 @@ class CodePanel(QWidget):
         project = self.document.project
         return json.dumps([project.dataset, project.training], sort_keys=True, default=str)
 
-    def _check_settings(self) -> None:
-        if self.script_toggle.isChecked() and self._shown_for and self._shown_for[3] != self._settings_key():
-            self.refresh()
+    def _settings_changed(self, keys: frozenset[str]) -> None:
+        """The training script follows the settings (the model code does not depend on them)."""
+        if self.script_toggle.isChecked():
+            self.schedule()
 
     # -- actions ----------------------------------------------------------------------------
     def copy_all(self) -> None:
@@ -309,10 +309,7 @@ class CodePanel(QWidget):
         """Whether someone can see the panel (its dock tab is in front): only then does it keep up."""
         self._shown = shown
         if shown:
-            self._poll.start()
             self.refresh()
-        else:
-            self._poll.stop()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt)
         if event.type() == QEvent.Type.ApplicationPaletteChange:

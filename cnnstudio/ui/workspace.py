@@ -21,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from cnnstudio.core.errors import UserError
+from cnnstudio.core.network import NetworkChange
 from cnnstudio.crashlog import internal_error_message
 
 from .document import ProjectDocument
@@ -46,8 +47,8 @@ class WorkspaceClient(QObject):
         document.networkChanged.connect(self._on_network_changed)
         document.projectReplaced.connect(self.stale.emit)
 
-    def _on_network_changed(self, kind: str, _ids: list) -> None:
-        if kind != "moved" and self.model_source.run_dir is None:
+    def _on_network_changed(self, kind: NetworkChange, _ids: list) -> None:
+        if kind != NetworkChange.MOVED and self.model_source.run_dir is None:
             self.stale.emit()
 
     @property

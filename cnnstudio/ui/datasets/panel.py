@@ -3,8 +3,9 @@
 What is known without loading (names, shapes, classes: `cnnstudio.core.datasets`) shows
 at once; images, class counts and exact split sizes come from the ML thread
 (`Workspace.dataset_preview`), with a progress bar and Cancel while a Keras dataset
-downloads. Edits write ``project.dataset`` / ``project.training`` and mark the project
-modified; network changes (augmentation layers, fixes) are undoable commands.
+downloads. Edits go into the document's evented data settings (which mark the project
+modified), and the panel follows them whoever changes them; network changes
+(augmentation layers, fixes) are undoable commands.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class DatasetPanel(QScrollArea):
         super().__init__()
         self.context = context
         self.document = context.document
+        self.settings = context.document.settings.data
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -165,7 +167,8 @@ class DatasetPanel(QScrollArea):
         document = self.document
         self._after_edit = QTimer(self, singleShot=True, interval=150)
         self._after_edit.timeout.connect(self._network_settled)
-        document.projectReplaced.connect(self.refresh_from_project)
+        self.settings.changed.connect(self._data_changed)
+        document.settings.training.changed.connect(self._training_changed)
         document.analysisChanged.connect(lambda _analysis: self._network_changed())
         document.lockedChanged.connect(self._apply_lock)
         self.chooser.chosen.connect(self.set_dataset)
@@ -186,7 +189,7 @@ class DatasetPanel(QScrollArea):
     # ------------------------------------------------------------------ the project
     @property
     def dataset_name(self) -> str:
-        return str(self.document.project.dataset.get("name") or "")
+        return str(self.settings.get("name") or "")
 
     def refresh_from_project(self) -> None:
         """Show the project's dataset and settings (on start and when another project opens)."""
@@ -203,7 +206,7 @@ class DatasetPanel(QScrollArea):
         own = self.info.input_shape[:2] if self.info and self.info.input_shape else None
         if own is None and self.preview is not None:
             own = self.preview.input_shape[:2]
-        self.settings_form.show_settings(self.document.project.dataset, self.document.project.training, own)
+        self.settings_form.show_settings(self.settings.value, own)
 
     def _update_info(self) -> None:
         try:
@@ -222,12 +225,9 @@ class DatasetPanel(QScrollArea):
         except DatasetError as exc:
             self._show_status(str(exc), error=True)
             return
-        section = self.document.project.dataset
-        if section.get("name") != info.name:
-            section["name"] = info.name
-            self.document.mark_modified()
-            self.document.reanalyze()
-            self.context.messages.show("info", f"Dataset: {info.title}")
+        with self.settings.changed.blocker(self._data_changed):
+            if self.settings.update(name=info.name):
+                self.context.messages.show("info", f"Dataset: {info.title}")
         self.chooser.set_current(info.name)
         self._clear_status()
         self._update_info()
@@ -240,20 +240,27 @@ class DatasetPanel(QScrollArea):
         self._write(dataset, training)
 
     def _write(self, dataset: dict[str, Any], training: dict[str, Any]) -> None:
-        project = self.document.project
-        changed = False
-        for section, changes in ((project.dataset, dataset), (project.training, training)):
-            for key, value in changes.items():
-                if value is None and key in ("image_size", "color_mode"):
-                    changed |= section.pop(key, None) is not None
-                elif section.get(key) != value or key not in section:
-                    section[key] = value
-                    changed = True
-        if not changed:
-            return
-        self.document.mark_modified()
-        if "normalization" in training:
-            self.document.reanalyze()
+        with self.settings.changed.blocker(self._data_changed):
+            changed = self.settings.update(**dataset, **training)
+        if changed:
+            self._settings_shown()
+
+    def _data_changed(self, keys: frozenset[str]) -> None:
+        """The data settings changed elsewhere (a new project, say): show what they are now."""
+        if "name" in keys:
+            self.refresh_from_project()
+        else:
+            self._settings_shown()
+
+    def _training_changed(self, keys: frozenset[str]) -> None:
+        """The loss decides what the output must be; the seed, which images are held out."""
+        if keys & {"loss", "seed"}:
+            self._show_facts()
+            self.update_fit()
+        if "seed" in keys:
+            self._invalidate()
+
+    def _settings_shown(self) -> None:
         self._show_settings()
         self._show_facts()
         self.update_fit()
@@ -261,11 +268,7 @@ class DatasetPanel(QScrollArea):
 
     # ------------------------------------------------------------------ loading
     def _options_key(self) -> tuple:
-        project = self.document.project
-        dataset = {k: v for k, v in project.dataset.items() if k in ("name", "permute_pixels", "image_size",
-                                                                       "color_mode")}
-        training = {k: project.training.get(k) for k in ("validation_split", "normalization", "seed")}
-        return (repr(sorted(dataset.items())), repr(sorted(training.items())), self._sample_seed)
+        return (repr(self.settings.value), self.document.settings.training.get("seed"), self._sample_seed)
 
     def _invalidate(self, now: bool = False) -> None:
         """The shown images may be out of date: load again when the panel is visible."""
@@ -349,14 +352,13 @@ class DatasetPanel(QScrollArea):
         """The data the network must fit, as known now (exact once the preview is loaded)."""
         if self.info is None:
             return None
-        dataset = self.document.project.dataset
-        normalization = str(self.document.project.training.get("normalization")
-                            or dataset.get("normalization") or "scale")
+        data = self.settings.value
+        normalization = str(data.normalization or "scale")
         if self.preview is not None and self._preview_key == self._options_key()[:2]:
             return DataFacts(self.info.name, tuple(self.preview.input_shape), len(self.preview.class_names),
                              normalization, self.info.input_shape)
         own = self.info.input_shape
-        size, color = dataset.get("image_size"), dataset.get("color_mode")
+        size, color = data.image_size, data.color_mode
         shape = own
         if own is not None or (size and color):
             h, w, c = own if own is not None else (0, 0, 0)
@@ -384,7 +386,7 @@ class DatasetPanel(QScrollArea):
             sizes = [self.preview.split_size(s) for s in ("train", "validation", "test")]
             lines.append(f"Train {sizes[0]:,} · validation {sizes[1]:,} · test {sizes[2]:,} images")
         elif self.info is not None and self.info.num_train:
-            split = self.document.project.training.get("validation_split", 0.1)
+            split = self.settings.get("validation_split")
             split = float(split) if isinstance(split, (int, float)) else 0.1
             validation = round(self.info.num_train * split)
             lines.append(f"Train ~{self.info.num_train - validation:,} · validation ~{validation:,} · "
@@ -416,7 +418,7 @@ class DatasetPanel(QScrollArea):
         units = None
         if out_info is not None and out_info.output_shape and len(out_info.output_shape) == 1:
             units = out_info.output_shape[0]
-        return find_problems(network, facts, loss=self.document.project.training.get("loss"),
+        return find_problems(network, facts, loss=self.document.settings.training.get("loss"),
                              output_units=units,
                              input_shape=input_info.output_shape if input_info else None)
 
@@ -442,7 +444,7 @@ class DatasetPanel(QScrollArea):
         """Add or remove one augmentation layer after the Input (one undoable step)."""
         network = self.document.network
         if on:
-            normalization = str(self.document.project.training.get("normalization") or "scale")
+            normalization = str(self.settings.get("normalization") or "scale")
             command = edits.add_augmentation(network, type_name, starting_params(type_name, normalization))
         else:
             command = edits.remove_augmentation(network, type_name)

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core.errors import UserError
+from cnnstudio.core.network import NetworkChange
 from cnnstudio.core.project import load_project
 from cnnstudio.core.runs import (
     RunSummary,
@@ -243,8 +244,8 @@ class RunHistory(QWidget):
     def schedule_refresh(self) -> None:
         self._refresh_timer.start()
 
-    def _network_changed(self, kind: str, _ids: list) -> None:
-        if kind != "moved":
+    def _network_changed(self, kind: NetworkChange, _ids: list) -> None:
+        if kind != NetworkChange.MOVED:
             self._marks_timer.start()
 
     def _update_marks(self) -> None:

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QColor, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import qthrottled
 
 from .. import theme
 from ..plotting import menus_owned_by
@@ -101,9 +102,7 @@ class TrainingCurves(QWidget):
         self._dirty: set[str] = set()  # "batches", "epochs": what changed since the last redraw
         with menus_owned_by(self):
             self._build()
-        self._timer = QTimer(self, interval=REDRAW_MS)
-        self._timer.timeout.connect(self._redraw_if_needed)
-        self._timer.start()
+        self._redraw_soon = qthrottled(self._redraw_if_needed, REDRAW_MS, parent=self)
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
@@ -218,7 +217,7 @@ class TrainingCurves(QWidget):
         self._overlays.clear()
         self._highest_rate = 0.0
         self._clear_markers()
-        self._dirty |= {"batches", "epochs"}
+        self._mark("batches", "epochs")
         self._redraw()
 
     def add_batch(self, report: Any) -> None:
@@ -227,24 +226,24 @@ class TrainingCurves(QWidget):
         if not self._planned_epochs:
             self._planned_epochs = report.epochs
             self.fit_view()
-        self._dirty.add("batches")
+        self._mark("batches")
 
     def add_epoch(self, report: Any) -> None:
         """An EpochReport, or a mapping with metrics.csv's keys (and `learning_rate`)."""
         self.epochs.add(report if isinstance(report, Mapping) else report.to_dict())
-        self._dirty.add("epochs")
+        self._mark("epochs")
 
     def set_batches(self, x: np.ndarray, loss: np.ndarray, accuracy: np.ndarray) -> None:
         """Per-batch points worked out elsewhere (a benchmark, a saved trace)."""
         self.batches.clear()
         self.batches.extend(x, loss, accuracy)
-        self._dirty.add("batches")
+        self._mark("batches")
 
     def set_smoothing(self, smoothing: float) -> None:
         self.smoothing = float(smoothing)
         self._smooth_loss.set_smoothing(self.smoothing)
         self._smooth_accuracy.set_smoothing(self.smoothing)
-        self._dirty |= {"batches", "epochs"}
+        self._mark("batches", "epochs")
         self._redraw()
 
     @property
@@ -258,7 +257,7 @@ class TrainingCurves(QWidget):
         any named one is added as an overlay in its own colour (training solid, validation dashed)."""
         if name is None:
             self.epochs = read_rows(rows)
-            self._dirty.add("epochs")
+            self._mark("epochs")
             self._redraw()
             return
         table = read_rows(rows)
@@ -331,9 +330,18 @@ class TrainingCurves(QWidget):
                 if plot is self.loss_plot and not getattr(line, "hint_marker", False)]
 
     # ------------------------------------------------------------------ drawing
+    def _mark(self, *what: str) -> None:
+        """What changed ("batches", "epochs"); drawn at most every REDRAW_MS while visible."""
+        self._dirty.update(what)
+        self._redraw_soon()
+
     def _redraw_if_needed(self) -> None:
         if self._dirty and self.isVisible():
             self._redraw()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._redraw_if_needed()  # what changed while hidden
 
     def _redraw(self) -> None:
         """Hand pyqtgraph what changed (only that: each setData costs a repaint)."""
