@@ -36,10 +36,10 @@ def main() -> int:
     from cnnstudio.commands import quiet_tensorflow
 
     quiet_tensorflow()
+    from _ml_jobs import DirectExplanation
     from PySide6.QtWidgets import QApplication
 
     from cnnstudio.core.templates import load_template
-    from cnnstudio.ui.explain import install
     from cnnstudio.ui.inspect_area import InputImage
     from cnnstudio.ui.main_window import MainWindow
     from cnnstudio.ui.widgets import signals_blocked
@@ -50,9 +50,7 @@ def main() -> int:
     window = MainWindow(project)
     window.resize(1600, 1000)
     window.show()
-    pages = install(window) if window.findChild(object, "saliencyView") is None else None
-    saliency = pages.saliency if pages else window.findChild(object, "saliencyView")
-    evaluation = pages.evaluation if pages else window.findChild(object, "confusionView")
+    saliency, evaluation = window.features.explain.saliency, window.features.explain.evaluation
     if args.run_dir:
         window.model_source.set_run_dir(args.run_dir)
 
@@ -97,19 +95,7 @@ def main() -> int:
 
     def directly(method: str) -> float:
         answer: list[float] = []
-
-        def call(ws):
-            start = time.perf_counter()
-            inspector = ws.inspector
-            if method == "gradient":
-                inspector.saliency(image)
-            elif method == "smoothgrad":
-                inspector.smoothgrad(image, samples=25)
-            else:
-                inspector.grad_cam(image, variant=method)
-            return time.perf_counter() - start
-
-        window.workspace.with_model(call, on_result=answer.append)
+        window.context.ml.with_model(DirectExplanation(image, method), on_result=answer.append)
         wait(lambda: bool(answer))
         return answer[0]
 

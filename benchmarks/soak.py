@@ -229,7 +229,7 @@ class Soak:
                 self.notes.append(f"cycle {len(self.cycles) + 1}: warning: {text}")
 
         window.context.messages.shown.connect(recording_message)
-        window.workspace.failed.connect(lambda text: self.problem(f"ML job failed: {text}"))
+        window.context.ml.failed.connect(lambda text: self.problem(f"ML job failed: {text}"))
         window.document.project.training.update(epochs=self.args.epochs, max_steps_per_epoch=self.args.steps,
                                                 validation_split=0.1, batch_size=64, seed=0)
         window.document.mark_modified()

@@ -26,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote a Python script for '{project.name}' to {out}", file=sys.stderr)
         return 0
     quiet_tensorflow()
+    from ..ml.builder import untrained_model
     from ..ml.export import export_model, load_keras_model
 
     if model_file is not None and model_file.suffix == ".npz":
@@ -78,21 +79,12 @@ def _checkpoint_epoch(last: Path) -> int | None:
 
 def checkpoint_model(project: Project, last: Path):
     """The run's network with the weights of its last checkpoint (a run that did not finish)."""
+    from ..ml.builder import untrained_model
     from ..ml.training.checkpoints import Checkpoints
 
     model = untrained_model(project)
     Checkpoints(last.parent).restore_model(model)
     return model
-
-
-def untrained_model(project: Project):
-    """The project's network as a Keras model with freshly initialised, seeded weights."""
-    import keras
-
-    from ..ml.builder import build_model
-
-    keras.utils.set_random_seed(int(project.training.get("seed") or 0))
-    return build_model(project.network, project.name)
 
 
 def _write_script(project: Project, out: Path) -> None:

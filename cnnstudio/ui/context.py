@@ -1,6 +1,6 @@
 """What every feature of the window is given: one typed application context.
 
-The main window makes the shared pieces once (the open project, the ML
+The main window makes the shared pieces once (the open project, its settings, the ML
 client, the run store, the inspected model, the shared input, the messages) and hands
 them to each feature as an `AppContext`. A feature that needs another feature gets
 that feature's public face as a constructor argument, so `main_window.py` shows every
@@ -23,14 +23,15 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolBar, QWidget
 
 if TYPE_CHECKING:
     from cnnstudio.core.project import Project
+    from cnnstudio.core.project_settings import ProjectSettings
 
     from .document import ProjectDocument
     from .editor.editor import NetworkEditor
     from .inspect_area import CurrentInput
     from .messages import Messages
+    from .ml_client import MLClient
     from .model_source import ModelSource
     from .runs.store import RunStore
-    from .workspace import WorkspaceClient
 
 
 class Shell(Protocol):
@@ -70,7 +71,8 @@ class AppContext:
 
     shell: Shell
     document: ProjectDocument  # the open project, its undo history and analysis
-    ml: WorkspaceClient  # schedules ML jobs; all TensorFlow work happens on the other side
+    settings: ProjectSettings  # its training and dataset settings, evented (the document's)
+    ml: MLClient  # schedules ML jobs (cnnstudio.ml.jobs); all TensorFlow work happens on the other side
     model_source: ModelSource  # which model the inspection views look at
     runs: RunStore  # where training runs are kept
     current_input: CurrentInput  # the input the inspection views share

@@ -9,27 +9,17 @@ browser, the drawing canvas) shows it in every view that follows it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QTabWidget, QWidget
+
+from cnnstudio.ml.jobs.results import InputImage
 
 if TYPE_CHECKING:
     from .context import Shell
 
-
-@dataclass(frozen=True)
-class InputImage:
-    """One network input: ``image`` is (H, W, C) float32, prepared exactly as training data are."""
-
-    image: np.ndarray
-    title: str  # e.g. "test image 17 (a 7)", "drawn by hand", "cat.png"
-    label: int | None = None  # the true class, when known
-    origin: str = "dataset"  # "dataset", "file" or "drawing"
-    split: str | None = None  # for dataset images: "train", "validation" or "test"
-    index: int | None = None  # for dataset images: the position in that split
+__all__ = ["CurrentInput", "InputImage", "InspectArea"]
 
 
 class CurrentInput(QObject):

@@ -33,12 +33,12 @@ from .icons import app_icon
 from .inspect_area import CurrentInput, InspectArea
 from .inspector import Inspector
 from .messages import Messages, MessagesPanel
+from .ml_client import MLClient
 from .ml_thread import MLThread
 from .model_source import ModelSource
 from .palette import PaletteWidget
 from .runs.store import RunStore
 from .summary import SummaryModel, SummaryPanel
-from .workspace import WorkspaceClient
 
 if TYPE_CHECKING:
     from .codeview import CodePanel
@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         self.document = ProjectDocument(project if project is not None else default_project(), self)
         self.ml_thread = MLThread(self)  # all TensorFlow work runs there, never on this thread
         self.model_source = ModelSource(self)
-        self.workspace = WorkspaceClient(self.document, self.ml_thread, self.model_source, self)
+        ml = MLClient(self.document, self.ml_thread, self.model_source, self)
         self.summary_model = SummaryModel(self.document, self)
         self.editor = NetworkEditor(self.document, self)
         self.tabs = QTabWidget(self)  # later: training and inspection views join as tabs
@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
         self._wire()
         self.context = AppContext(
-            shell=self, document=self.document, ml=self.workspace, model_source=self.model_source,
+            shell=self, document=self.document, settings=self.document.settings, ml=ml, model_source=self.model_source,
             runs=RunStore(self.document), current_input=CurrentInput(self),
             messages=Messages(self.messages, self.statusBar()))
         self._close_guards: tuple[CloseGuard, ...] = ()  # each may keep the window open (False)
@@ -337,7 +337,7 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def show_preferences(self) -> preferences.PreferencesDialog:
-        dialog = preferences.PreferencesDialog(self, self.set_appearance, self.autosaver, self.workspace)
+        dialog = preferences.PreferencesDialog(self, self.set_appearance, self.autosaver, self.context.ml)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog

@@ -32,12 +32,13 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core.project import DEFAULT_TRAINING, OPTIMIZERS
+from cnnstudio.ml.jobs.requests import DevicesRequest
 
 from . import settings
 
 if TYPE_CHECKING:
     from .autosave import Autosaver
-    from .workspace import WorkspaceClient
+    from .ml_client import MLClient
 
 DEFAULTS: dict[str, Any] = {
     "dataset_cache": str(Path.home() / ".keras"),
@@ -111,18 +112,11 @@ def apply_environment(environ: dict[str, str] | None = None) -> None:
         env.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
 
 
-def list_devices(workspace) -> list[str]:
-    """Runs on the ML thread: the devices TensorFlow sees, in words."""
-    import tensorflow as tf
-
-    return [f"{d.device_type}: {d.name}" for d in tf.config.list_physical_devices()]
-
-
 class PreferencesDialog(QDialog):
     """Edit the preferences; OK stores them, Reset puts every one back to its default."""
 
     def __init__(self, parent: QWidget, set_appearance: Callable[[str], None], autosaver: Autosaver,
-                 ml: WorkspaceClient) -> None:
+                 ml: MLClient) -> None:
         super().__init__(parent)
         self.setObjectName("preferencesDialog")
         self.setWindowTitle("Preferences")
@@ -256,7 +250,7 @@ class PreferencesDialog(QDialog):
             if open_:
                 self.devices.setText(text)
 
-        self.ml.run(list_devices, on_result=lambda names: show("\n".join(names) or "none"),
+        self.ml.run(DevicesRequest(), on_result=lambda names: show("\n".join(names) or "none"),
                     on_error=lambda message: show(f"TensorFlow could not list devices: {message}"))
 
 

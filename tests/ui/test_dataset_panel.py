@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from cnnstudio.core.templates import load_template
+from cnnstudio.ml.jobs.requests import PingRequest
 
 WAIT = 60000
 
@@ -229,6 +230,6 @@ def test_a_download_shows_its_progress_and_cancel_stops_it(panel_of, qtbot, monk
     panel.cancel_button.click()
     assert panel.progress_row.isHidden() and "cancelled" in panel.status.text()
     done = []
-    window.workspace.run(lambda ws: True, on_result=done.append)  # runs once the download job has ended
+    window.context.ml.run(PingRequest(True), on_result=done.append)  # runs once the download job has ended
     qtbot.waitUntil(lambda: done == [True], timeout=WAIT)
     assert not target.exists() and window.document.project.dataset["name"] == "mnist"

@@ -79,12 +79,12 @@ def test_the_imported_weights_are_kept_in_a_run_and_the_inspection_workspace_loa
     wait_until_done(qtbot, main_window)
     run_dir = main_window.model_source.run_dir
     assert run_dir is not None and (run_dir / "model.keras").is_file() and run_dir.parent.name == "runs"
+    from .jobs_for_tests import LayerWeights
+
     loaded = []
-    main_window.workspace.with_model(
-        lambda ws: {n: [np.array(w) for w in ws.model.get_layer(n).get_weights()] for n in models["weights"]},
-        on_result=loaded.append)
+    main_window.context.ml.with_model(LayerWeights(tuple(models["weights"])), on_result=loaded.append)
     qtbot.waitUntil(lambda: bool(loaded), timeout=60000)
-    assert main_window.workspace.facts.run_dir == run_dir
+    assert main_window.context.ml.facts.run_dir == run_dir
     for name, weights in models["weights"].items():
         assert all(np.array_equal(a, b) for a, b in zip(loaded[0][name], weights, strict=True)), name
     log = [main_window.messages.tree.topLevelItem(i).text(1)

@@ -170,9 +170,11 @@ def test_a_training_snapshot_redraws_the_watched_layer_live(inspected, qtbot):
 def test_a_view_held_up_by_the_busy_ml_thread_says_so(inspected, qtbot):
     import threading
 
+    from .jobs_for_tests import GATES, WaitAtGate
+
     page = filters_of(inspected, qtbot)
-    gate = threading.Event()
-    inspected.workspace.run(lambda ws: gate.wait(10))
+    gate = GATES.setdefault("inspect-busy", threading.Event())
+    inspected.context.ml.run(WaitAtGate("inspect-busy"))
     page.request()
     qtbot.waitUntil(lambda: page.model_bar.status.text() in ("working…", "waiting for training to finish…"),
                     timeout=5000)

@@ -2,7 +2,7 @@
 
 What is known without loading (names, shapes, classes: `cnnstudio.core.datasets`) shows
 at once; images, class counts and exact split sizes come from the ML thread
-(`Workspace.dataset_preview`), with a progress bar and Cancel while a Keras dataset
+(the job `cnnstudio.ml.jobs.datasets.preview`), with a progress bar and Cancel while a Keras dataset
 downloads. Edits go into the document's evented data settings (which mark the project
 modified), and the panel follows them whoever changes them; network changes
 (augmentation layers, fixes) are undoable commands.
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.datasets import DatasetInfo, dataset_info
 from cnnstudio.core.errors import DatasetError
+from cnnstudio.ml.jobs.requests import AugmentRequest
 
 from ..context import AppContext
 from . import edits
@@ -480,7 +481,7 @@ class DatasetPanel(QScrollArea):
             return
         preview = self.preview
         self.context.ml.run(
-            lambda ws: ws.augmented(preview.images, layers, seed=self._sample_seed), key="dataset-augmented",
+            AugmentRequest(preview.images, tuple(layers), self._sample_seed), key="dataset-augmented",
             on_result=lambda images: self._show_augmented(preview, images, value_range),
             on_error=lambda message: self._show_status(message, error=True))
 

@@ -14,8 +14,10 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
+from cnnstudio.ml.jobs.requests import EvaluateRequest
+from cnnstudio.ml.jobs.results import EvaluationOutcome
+
 from ..inspect_area import InputImage
-from . import jobs
 from .confusion_plot import ConfusionPlot
 from .export import ask_and_save, evaluation_csv, save_png, save_text
 from .imaging import display_image
@@ -37,7 +39,7 @@ class EvaluationPage(QWidget):
         self.setObjectName("confusionView")
         self.context = context
         self.open_image = open_image
-        self.outcome: jobs.EvaluationOutcome | None = None
+        self.outcome: EvaluationOutcome | None = None
         self.listed: np.ndarray = np.zeros(0, np.int64)
         self.cell: tuple[int, int] | None = None
 
@@ -144,7 +146,7 @@ class EvaluationPage(QWidget):
             return
         split = self.chosen_split
         job = self.context.ml.with_model(
-            jobs.evaluate, split, pass_job=True, key="evaluation",
+            EvaluateRequest(split), key="evaluation",
             on_result=self._finished, on_error=self._failed, on_event=self._event)
         self.bar.started(job, "Loading the model…")
 
@@ -158,7 +160,7 @@ class EvaluationPage(QWidget):
         self.bar.finished(f"Not evaluated: {message}")
         self.context.messages.show("error", f"Evaluation: {message}")
 
-    def _finished(self, outcome: jobs.EvaluationOutcome) -> None:
+    def _finished(self, outcome: EvaluationOutcome) -> None:
         if outcome.cancelled:
             kept = " The earlier results stay." if self.outcome is not None else ""
             self.bar.finished(f"Evaluation cancelled before all {outcome.total:,} images were done.{kept}")
@@ -174,7 +176,7 @@ class EvaluationPage(QWidget):
                                  + "<br><i>The model has changed since: evaluate again to update.</i>")
 
     # ------------------------------------------------------------------ showing
-    def show_outcome(self, outcome: jobs.EvaluationOutcome) -> None:
+    def show_outcome(self, outcome: EvaluationOutcome) -> None:
         self.outcome = outcome
         evaluation = outcome.evaluation
         self.summary.setText(self._summary_text(outcome))
@@ -187,7 +189,7 @@ class EvaluationPage(QWidget):
         self._update_buttons()
 
     @staticmethod
-    def _summary_text(outcome: jobs.EvaluationOutcome) -> str:
+    def _summary_text(outcome: EvaluationOutcome) -> str:
         e = outcome.evaluation
         wrong = int(e.count - np.trace(e.confusion))
         return (f"<b>Accuracy {e.accuracy:.1%}</b> on {e.count:,} {outcome.split} images "

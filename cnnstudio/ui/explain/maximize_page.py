@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core.errors import UserError
+from cnnstudio.ml.jobs.requests import MaximizeRequest
+from cnnstudio.ml.jobs.results import MaximizeOutcome
 
 from ..widgets import signals_blocked
-from . import jobs
 from .export import ask_and_save, save_png
 from .imaging import display_image
 from .job_bar import JobBar
@@ -67,7 +68,7 @@ class MaximizePage(QWidget):
         super().__init__()
         self.setObjectName("maximizeView")
         self.context = context
-        self.outcome: jobs.MaximizeOutcome | None = None
+        self.outcome: MaximizeOutcome | None = None
         self.facts: Any = None
 
         self.kind = QComboBox()
@@ -239,7 +240,8 @@ class MaximizePage(QWidget):
             self.bar.status.setText(str(exc))
             return
         job = self.context.ml.with_model(
-            jobs.maximize, kind, layer, targets, self.settings(), pass_job=True, key="maximize",
+            MaximizeRequest(kind, layer, targets if isinstance(targets, int) else tuple(targets), self.settings()),
+            key="maximize",
             on_result=self._finished, on_error=self._failed, on_event=self._event)
         self.bar.started(job, "Loading the model…")
 
@@ -253,7 +255,7 @@ class MaximizePage(QWidget):
         self.bar.finished(f"Not run: {message}")
         self.context.messages.show("error", f"What a filter responds to: {message}")
 
-    def _finished(self, outcome: jobs.MaximizeOutcome) -> None:
+    def _finished(self, outcome: MaximizeOutcome) -> None:
         self.outcome = outcome
         self._show(outcome)
         if outcome.cancelled:
@@ -263,7 +265,7 @@ class MaximizePage(QWidget):
             self.bar.finished(f"Done: {outcome.steps} steps.")
         self.export_button.setEnabled(True)
 
-    def _show(self, outcome: jobs.MaximizeOutcome) -> None:
+    def _show(self, outcome: MaximizeOutcome) -> None:
         self.grid.set_thumbnails(self._thumbnails(outcome))
         gain = outcome.objective - outcome.start_objective
         raised = int(np.sum(gain > 0))
@@ -275,7 +277,7 @@ class MaximizePage(QWidget):
                              f"the starting noise's for {raised} of {len(outcome.targets)}. Under each image: "
                              f"the {measure} reached (and on the noise it started from).")
 
-    def _thumbnails(self, outcome: jobs.MaximizeOutcome) -> list[Thumbnail]:
+    def _thumbnails(self, outcome: MaximizeOutcome) -> list[Thumbnail]:
         made = []
         for i, target in enumerate(outcome.targets):
             reached, start = float(outcome.objective[i]), float(outcome.start_objective[i])

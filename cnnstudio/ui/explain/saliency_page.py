@@ -23,10 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnstudio.ml.jobs.requests import DatasetExampleRequest, ExplainRequest
+from cnnstudio.ml.jobs.results import DatasetExample, Explanation
+
 from ..inspect_area import InputImage
 from ..plotting import follow_palette, menus_owned_by
 from ..widgets import signals_blocked
-from . import jobs
 from .export import ask_and_save, save_png
 from .imaging import HEAT_COLORMAP, display_image, overlay
 
@@ -57,7 +59,7 @@ class SaliencyPage(QWidget):
         super().__init__()
         self.setObjectName("saliencyView")
         self.context = context
-        self.explanation: jobs.Explanation | None = None
+        self.explanation: Explanation | None = None
         self.shown_input: InputImage | None = None
         self._dirty = True
         self._job: Any = None
@@ -256,8 +258,8 @@ class SaliencyPage(QWidget):
         method = self.method_key
         self.status.setText(f"Computing {METHOD_NAMES[method].split(' (')[0]}…")
         self._job = self.context.ml.with_model(
-            jobs.explain, value.image, method, self.target.currentData(), self.layer.currentData() or None,
-            self.samples.value(), self.noise.value() / 100.0, key="saliency",
+            ExplainRequest(value.image, method, self.target.currentData(), self.layer.currentData() or None,
+                           self.samples.value(), self.noise.value() / 100.0), key="saliency",
             on_result=self._explained, on_error=self._failed)
 
     def _failed(self, message: str) -> None:
@@ -266,7 +268,7 @@ class SaliencyPage(QWidget):
         for item in (self.heat_item, self.overlay_item):
             item.clear()
 
-    def _explained(self, found: jobs.Explanation) -> None:
+    def _explained(self, found: Explanation) -> None:
         self._job = None
         self.explanation = found
         self._fill_classes(found)
@@ -287,7 +289,7 @@ class SaliencyPage(QWidget):
                      f"positive evidence for {names[found.class_index]}; {hint}.</span>")
         self.status.setText(text)
 
-    def _fill_classes(self, found: jobs.Explanation) -> None:
+    def _fill_classes(self, found: Explanation) -> None:
         names = found.class_names
         wanted = [f"{i}: {name}" if name != str(i) else name for i, name in enumerate(names)]
         have = [self.target.itemText(i) for i in range(1, self.target.count())]
@@ -312,16 +314,15 @@ class SaliencyPage(QWidget):
     # ------------------------------------------------------------------ choosing an image
     def pick_image(self, split: str, index: int) -> None:
         """Make an image of the model's dataset the current input."""
-        def chosen(result: tuple) -> None:
-            image, label, names, count, used = result
-            self.picker.setMaximum(count - 1)
+        def chosen(found: DatasetExample) -> None:
+            self.picker.setMaximum(found.split_size - 1)
             self.context.current_input.set(InputImage(
-                image, f"{split} image {used} (a {names[label]})", label=label, origin="dataset",
-                split=split, index=used))
+                found.image, f"{split} image {found.index} (a {found.class_names[found.label]})", label=found.label,
+                origin="dataset", split=split, index=found.index))
 
         self.status.setText(f"Loading {split} image {index}…")
-        self.context.ml.with_model(jobs.dataset_image, split, index, key="saliency-pick",
-                                          on_result=chosen, on_error=self._failed)
+        self.context.ml.with_model(DatasetExampleRequest(split, index), key="saliency-pick",
+                                   on_result=chosen, on_error=self._failed)
 
     # ------------------------------------------------------------------ export
     def export_png(self, path: str) -> str:

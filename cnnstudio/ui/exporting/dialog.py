@@ -51,11 +51,11 @@ from .formats import (
     ItemResult,
     base_name_problem,
     human_size,
+    item_label,
     slug,
     target_path,
 )
 from .sources import Source, list_sources, run_source, source_project
-from .tasks import run_export
 
 if TYPE_CHECKING:
     from ..context import AppContext
@@ -342,8 +342,8 @@ class ExportDialog(QDialog):
             self._done()
             return True
         busy = self.context.ml.busy
-        self.job = self.context.ml.run(run_export, self.plan, pass_job=True, on_event=self._event,
-                                       on_result=lambda _results: self._done(), on_error=self._failed)
+        self.job = self.context.ml.run(self.plan, on_event=self._event, on_result=lambda _results: self._done(),
+                                       on_error=self._failed)
         self._set_running(True)
         if busy:  # training, say: jobs run one after another on the ML thread
             self.summary.setText("Waiting for the work already running (training, say) to finish; "
@@ -361,7 +361,7 @@ class ExportDialog(QDialog):
         self.rows.clear()
         self.results.clear()
         for item in items:
-            row = QTreeWidgetItem([item.label, item.path.name, "", "waiting…"])
+            row = QTreeWidgetItem([item_label(item), item.path.name, "", "waiting…"])
             row.setToolTip(1, str(item.path))
             row.setIcon(0, severity_icon("info"))
             self.tree.addTopLevelItem(row)

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.project import Project, load_project
+from cnnstudio.ml.jobs.requests import ImportRequest
+from cnnstudio.ml.jobs.results import ImportedModel
 
 from .. import dialogs, preferences
 
@@ -40,17 +42,6 @@ def model_files(event: QDropEvent | QDragEnterEvent) -> list[Path]:
         return []
     paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
     return [p for p in paths if p.suffix.lower() in MODEL_SUFFIXES]
-
-
-def import_job(workspace: Any, path: Path, runs_folder: Path) -> dict[str, Any]:
-    """On the ML thread: read the model safely and keep its weights in a new run folder."""
-    from cnnstudio.ml.importer import import_model, save_imported_run
-
-    imported = import_model(path)
-    runs_folder.mkdir(parents=True, exist_ok=True)
-    run_dir = save_imported_run(imported, runs_folder)
-    return {"name": imported.name, "network": imported.network, "notes": list(imported.notes or ()),
-            "run_dir": Path(run_dir)}
 
 
 class ModelImporter(QObject):
@@ -99,42 +90,42 @@ class ModelImporter(QObject):
         context.messages.status(f"Importing {path.name}…")
         QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
         self.job = context.ml.run(
-            import_job, path, runs_folder,
+            ImportRequest(path, runs_folder),
             on_result=lambda result: self._imported(path, result, generation),
             on_error=lambda message: self._failed(path, message))
         return True
 
     # ------------------------------------------------------------------ outcomes
-    def _imported(self, path: Path, result: dict[str, Any], generation: int) -> None:
+    def _imported(self, path: Path, result: ImportedModel, generation: int) -> None:
         self._finish()
         context, shell = self.context, self.context.shell
         if context.document.generation != generation and not shell.confirm_discard():
             context.messages.show("info", f"Import of {path.name} not opened: the current project was kept "
-                                          f"(its weights are kept in {result['run_dir']})")
+                                          f"(its weights are kept in {result.run_dir})")
             return
         project = self._project(result)
         shell.show_project(project)
         context.document.mark_modified()  # a new project that has not been saved yet
-        context.model_source.set_run_dir(result["run_dir"])
+        context.model_source.set_run_dir(result.run_dir)
         shell.show_tab(shell.editor)
         shell.editor.zoom_to_fit()
-        for note in result["notes"]:
+        for note in result.notes:
             context.messages.show("info", f"Import: {note}")
         context.messages.show("info", (
             f"Imported {path.name} as a new, unsaved project “{project.name}” with its trained weights "
-            f"(kept in {result['run_dir']}). Next: look at its filters and feature maps (the inspection views "
+            f"(kept in {result.run_dir}). Next: look at its filters and feature maps (the inspection views "
             "now show this model), train it further from these weights to fine-tune it, or change the network "
             "and train it again. Save the project to keep it."))
 
-    def _project(self, result: dict[str, Any]) -> Project:
+    def _project(self, result: ImportedModel) -> Project:
         """The run's project snapshot (network, dataset, settings), as a new unsaved project."""
-        snapshot = Path(result["run_dir"]) / "project.cnnproj"
+        snapshot = result.run_dir / "project.cnnproj"
         try:
             project = load_project(snapshot)
         except UserError:
-            project = Project(result["name"], result["network"])
+            project = Project(result.name, result.network)
         project.path = None
-        project.name = result["name"]
+        project.name = result.name
         project.training = preferences.with_default_training(project.training)
         return project
 

@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.receptive import field_box
+from cnnstudio.ml.jobs.results import Analysis
 
 from ..theme import ERROR_COLOR
-from . import export, jobs
+from . import export
 from .controller import InspectController
 from .image_files import is_image_path
 from .input_panel import InputPanel
@@ -44,7 +45,7 @@ class FeatureMapsPage(QWidget):
         self.setAcceptDrops(True)
         self.controller = controller
         self.rows: dict[str, LayerRow] = {}
-        self.analysis: jobs.Analysis | None = None
+        self.analysis: Analysis | None = None
         self._selection: tuple[str, int, int, int] | None = None  # the map position clicked last
         self._dirty = True
         self.model_bar = ModelBar(controller, self)
@@ -166,7 +167,7 @@ class FeatureMapsPage(QWidget):
                 row.set_style(self._shared_scale(), self._map_size())
 
     # -- results ----------------------------------------------------------------------------------
-    def _show_analysis(self, analysis: jobs.Analysis) -> None:
+    def _show_analysis(self, analysis: Analysis) -> None:
         self.banner.hide()
         self.analysis = analysis
         if self.controller.facts is not None:

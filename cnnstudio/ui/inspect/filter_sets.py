@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnstudio.ml.jobs.results import LayerKernels
+
 from . import colors
-from .jobs import LayerKernels
 from .tiles import TileLayout, cell_size, matrix_layout, square_columns, tile
 
 PER_CHANNEL, AVERAGE, RGB = "per_channel", "average", "rgb"

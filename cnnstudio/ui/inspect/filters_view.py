@@ -25,12 +25,14 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core.errors import UserError
+from cnnstudio.ml.jobs.requests import LayerKernelsRequest
+from cnnstudio.ml.jobs.results import LayerKernels
 from cnnstudio.ml.training.reporting import Snapshot
 
 from ..plotting import menus_owned_by
 from ..theme import ERROR_COLOR
 from ..widgets import signals_blocked
-from . import colors, export, filter_sets, jobs
+from . import colors, export, filter_sets
 from .controller import InspectController
 from .filter_detail import FilterDetail
 from .filter_sets import MODE_TEXT, RGB, FilterPicture
@@ -47,7 +49,7 @@ class FiltersPage(QWidget):
         super().__init__(parent)
         self.setObjectName("filtersView")
         self.controller = controller
-        self.kernels: jobs.LayerKernels | None = None
+        self.kernels: LayerKernels | None = None
         self.picture: FilterPicture | None = None
         self.live: tuple[int, int] | None = None  # (epoch, batch) of the snapshot shown, while training
         self._dirty = True
@@ -168,9 +170,10 @@ class FiltersPage(QWidget):
         """Load the filters of `layer` (default: the one chosen) from the model now inspected."""
         self._dirty = False
         layer = layer or self.layer
-        self.controller.submit("filters", _load_filters, layer, on_result=self._loaded, on_error=self._no_filters)
+        self.controller.submit("filters", LayerKernelsRequest(layer), on_result=self._loaded,
+                               on_error=self._no_filters)
 
-    def _loaded(self, kernels: jobs.LayerKernels | None) -> None:
+    def _loaded(self, kernels: LayerKernels | None) -> None:
         if kernels is None:
             self._no_filters(NO_FILTERS, error=False)
             return
@@ -182,7 +185,7 @@ class FiltersPage(QWidget):
         self.show_kernels(kernels)
 
     # -- drawing ----------------------------------------------------------------------------------
-    def show_kernels(self, kernels: jobs.LayerKernels) -> None:
+    def show_kernels(self, kernels: LayerKernels) -> None:
         """Draw a layer's per-channel kernels in the chosen mode and scale."""
         first = self.kernels is None or self.kernels.layer != kernels.layer \
             or self.kernels.kernels.shape != kernels.kernels.shape
@@ -192,7 +195,7 @@ class FiltersPage(QWidget):
             self._fill_modes(kernels)
         self.redraw(fit=first)
 
-    def _fill_modes(self, kernels: jobs.LayerKernels) -> None:
+    def _fill_modes(self, kernels: LayerKernels) -> None:
         chosen = self.mode_combo.currentData()
         modes = filter_sets.available_modes(kernels)
         with signals_blocked(self.mode_combo):
@@ -401,10 +404,3 @@ class FiltersPage(QWidget):
             return
         self.controller.context.messages.show("info", f"Saved {path}")
 
-
-def _load_filters(ws, layer: str | None) -> jobs.LayerKernels | None:
-    """On the ML thread: the chosen layer's kernels, or the first convolution's (None if there is none)."""
-    convs = ws.facts.conv_layers
-    if not convs:
-        return None
-    return jobs.layer_kernels(ws, layer if layer in convs else convs[0])

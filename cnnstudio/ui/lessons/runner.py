@@ -19,6 +19,8 @@ from cnnstudio.core.errors import UserError
 from cnnstudio.core.playground import KERNEL_PRESETS
 from cnnstudio.core.playground_inputs import x_or_o_picture
 from cnnstudio.core.project import Project, load_project
+from cnnstudio.ml.jobs.requests import LayerKernelsRequest
+from cnnstudio.ml.jobs.results import LayerKernels
 
 from ..context import AppContext
 from ..inspect_area import InputImage
@@ -35,9 +37,9 @@ if TYPE_CHECKING:
 WALK_INTERVAL_MS = 900
 
 
-def _edge_kernel(workspace: Any) -> np.ndarray:
-    """On the ML thread: the trained edge detector's one 5×5 kernel."""
-    return np.asarray(workspace.require_model().filters(projects.EDGE_FILTER).kernels[0, :, :, 0], np.float64)
+def _edge_kernel(found: LayerKernels) -> np.ndarray:
+    """The trained edge detector's one 5×5 kernel."""
+    return np.asarray(found.kernels[0, :, :, 0], np.float64)
 
 
 class LessonRunner(QObject):
@@ -222,9 +224,10 @@ class LessonRunner(QObject):
     def _stripes_trained(self, _paths: list[Path]) -> None:
         key = self.active
         self._say(key, "Trained; reading the learned filter…")
-        self.context.ml.with_model(_edge_kernel, on_result=self._stripes_done,
-                                         on_error=lambda text: self._fail(f"The learned filter cannot be read: {text}"),
-                                         key="lesson-edge-kernel")
+        self.context.ml.with_model(LayerKernelsRequest(projects.EDGE_FILTER),
+                                   on_result=lambda found: self._stripes_done(_edge_kernel(found)),
+                                   on_error=lambda text: self._fail(f"The learned filter cannot be read: {text}"),
+                                   key="lesson-edge-kernel")
 
     def _stripes_done(self, kernel: np.ndarray) -> None:
         found = facts.orientation(kernel)

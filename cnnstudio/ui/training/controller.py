@@ -4,8 +4,8 @@
     training.start(project, "plain MLP")   # another one; queued if a run is going on
     training.runFinished.connect(...)      # run dir, after its record is complete
 
-Runs go one at a time through the ML thread (`worker.train_in_workspace`). While one
-runs the network is locked; when it ends, the inspection views switch to its model.
+Runs go one at a time through the ML client (the job `cnnstudio.ml.jobs.training.train`).
+While one runs the network is locked; when it ends, the inspection views switch to its model.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.project import Project
-from cnnstudio.ml.training.reporting import DIVERGED, EARLY_STOPPING, STOPPED, RunControl
+from cnnstudio.ml.jobs.requests import RunRequest
+from cnnstudio.ml.training.reporting import DIVERGED, EARLY_STOPPING, STOPPED, TrainingResult
 from cnnstudio.ml.training.settings import TrainingSettings
 
 from ..context import AppContext
+from ..ml_thread import Job
 from .responsiveness import favour_the_window
-from .worker import RunRequest, train_in_workspace
 
 LOCK_REASON = "training is running — stop it to edit the network"
 IDLE, PREPARING, TRAINING, PAUSED, STOPPING = "idle", "preparing", "training", "paused", "stopping"
@@ -81,8 +82,7 @@ class TrainingController(QObject):
         self.last_result = None
         self.evaluate_test = True  # the held-out test split, evaluated once at the end of a run
         self._queue: deque[RunRequest] = deque()
-        self._control: RunControl | None = None
-        self._job = None
+        self._job: Job | None = None
         self._closing = False
 
     # ------------------------------------------------------------------ the API
@@ -123,23 +123,23 @@ class TrainingController(QObject):
 
     def pause(self) -> None:
         """Hold training after the current batch (nothing is lost)."""
-        if self.state in (TRAINING, PREPARING) and self._control is not None:
-            self._control.pause()
+        if self.state in (TRAINING, PREPARING) and self._job is not None:
+            self._job.pause()
             self._set_state(PAUSED)
 
     def resume(self) -> None:
-        if self.state == PAUSED and self._control is not None:
-            self._control.resume()
+        if self.state == PAUSED and self._job is not None:
+            self._job.resume()
             self._set_state(TRAINING if self.run_dir is not None else PREPARING)
 
     def stop(self) -> None:
         """End the run after the current batch; the weights so far are saved. Queued runs are dropped."""
-        if not self.is_running or self._control is None:
+        if not self.is_running or self._job is None:
             return
         dropped = len(self._queue)
         self._queue.clear()
         self.queueChanged.emit(0)
-        self._control.stop()
+        self._job.cancel()
         self._set_state(STOPPING)
         more = f"; {dropped} queued run{'s' * (dropped != 1)} dropped" if dropped else ""
         self.status.emit(f"Stopping after this batch — the weights so far are saved{more}")
@@ -162,15 +162,13 @@ class TrainingController(QObject):
     # ------------------------------------------------------------------ running
     def _launch(self, request: RunRequest) -> None:
         self.request, self.run_dir, self.last_result = request, None, None
-        self._control = RunControl()
         self.context.document.set_locked(True, LOCK_REASON)
         favour_the_window()
         self.runStarting.emit(request)
         self._set_state(PREPARING)
         self.status.emit(f"Preparing {_title(request)}…")
-        self._job = self.context.ml.run(
-            train_in_workspace, request, self._control, pass_job=True,
-            on_result=self._on_result, on_error=self._on_error, on_event=self._on_event)
+        self._job = self.context.ml.run(request, on_result=self._on_result, on_error=self._on_error,
+                                        on_event=self._on_event, on_cancelled=lambda: self._on_result(None))
 
     def _on_event(self, kind: str, payload: Any) -> None:
         if kind == "batch":
@@ -208,7 +206,7 @@ class TrainingController(QObject):
             self.status.emit(sentence)
             self._say("info", f"{_title(self.request)}: {text}")
 
-    def _on_result(self, result: Any) -> None:
+    def _on_result(self, result: TrainingResult | None) -> None:
         request = self.request
         self.last_result = result
         if result is None:  # stopped before the first batch: nothing was written
@@ -232,7 +230,7 @@ class TrainingController(QObject):
         self._finish()
 
     def _finish(self) -> None:
-        self._job, self._control = None, None
+        self._job = None
         self.request = None
         if self._closing:
             self._queue.clear()

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from cnnstudio.core.datasets import FIXED_NAMES, dataset_info
+from cnnstudio.ml.jobs.requests import FinalLookRequest
 
 from ..context import AppContext
 from ..theme import ERROR_COLOR, WARNING_COLOR
@@ -15,7 +16,6 @@ from .controller import TrainingController
 from .curves import TrainingCurves
 from .hints import Hint, fitting_hint
 from .live import LiveLookInside
-from .worker import final_look
 
 WELCOME = ("Press Train (F5) to train the network. The loss and accuracy curves appear here as it learns, and on "
            "the right its first layer's filters and feature maps.")
@@ -142,8 +142,8 @@ class TrainingView(QWidget):
             if run == self._run:
                 live.show_snapshot(snapshot)
 
-        self.context.ml.with_model(final_look, live.layer, live.probe.image, result.epochs, on_result=show,
-                                  on_error=lambda _text: None, key="training-final-look")
+        self.context.ml.with_model(FinalLookRequest(live.layer, live.probe.image, result.epochs), on_result=show,
+                                   on_error=lambda _text: None, key="training-final-look")
 
     def show_banner(self, text: str, color: str) -> None:
         self.banner.setText(text)
