@@ -38,11 +38,11 @@ def main() -> int:
     quiet_tensorflow()
     from _ml_jobs import DirectExplanation
     from PySide6.QtWidgets import QApplication
+    from superqt.utils import signals_blocked
 
     from cnnstudio.core.templates import load_template
     from cnnstudio.ui.inspect_area import InputImage
     from cnnstudio.ui.main_window import MainWindow
-    from cnnstudio.ui.widgets import signals_blocked
 
     app = QApplication.instance() or QApplication(sys.argv)
     project = load_template("lenet5")

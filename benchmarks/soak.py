@@ -334,7 +334,7 @@ class Soak:
                   f"a run stopped in epoch {last} ended as {result.stopped_reason} after {result.epochs} epoch(s)")
 
     def inspect(self, cycle: Cycle) -> Iterator[Wait]:
-        from cnnstudio.ui.widgets import signals_blocked
+        from superqt.utils import signals_blocked
 
         window, views, counts = self.window, self.window.features.inspect, self.counts
         maps, filters = views.feature_maps, views.filters

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import CATALOG, ParamError, get_spec
+from .catalog.training import OPTIMIZERS
 from .errors import ProjectError
 from .files import atomic_write_bytes, atomic_write_text  # noqa: F401 - the one writer, re-exported
 from .network import ID_PATTERN, CycleError, Network, Node
@@ -32,7 +33,6 @@ DEFAULT_TRAINING: dict[str, Any] = {
     "validation_split": 0.1,
     "seed": 0,
 }
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam")
 FIXED_DATASETS = ("mnist-sample", "mnist", "fashion-mnist", "cifar10", "cifar100", "x-vs-o", "stripes")
 
 

@@ -12,6 +12,7 @@ import textwrap
 from typing import Any
 
 from ..core.analysis import Analysis
+from ..core.catalog.training import DEFAULT_WEIGHT_DECAY, OPTIMIZER_BY_NAME
 from ..core.datasets import dataset_info, parse_dataset_name
 from ..core.errors import UserError
 from ..core.network import Network
@@ -19,8 +20,6 @@ from ..core.project import Project
 from .codegen_data import COMMON_HELPERS, data_section
 from .training.settings import TrainingSettings, choose_loss
 
-OPTIMIZER_CLASSES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
-                     "adadelta": "Adadelta", "adamax": "Adamax", "nadam": "Nadam"}
 LOSS_CLASSES = {"sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
                 "categorical_crossentropy": "CategoricalCrossentropy",
                 "binary_crossentropy": "BinaryCrossentropy"}
@@ -173,14 +172,15 @@ def _main(name: str, dataset_name: str, s: TrainingSettings, loss) -> str:
 
 
 def _optimizer(s: TrainingSettings) -> str:
+    spec = OPTIMIZER_BY_NAME[s.optimizer]
     arguments = ["learning_rate=LEARNING_RATE"]
-    if s.optimizer in ("sgd", "rmsprop") and s.momentum:
+    if spec.momentum and s.momentum:
         arguments.append(f"momentum={s.momentum!r}")
-    if s.optimizer == "adamw":
-        arguments.append(f"weight_decay={0.004 if s.weight_decay is None else s.weight_decay!r}")
+    if spec.weight_decay:
+        arguments.append(f"weight_decay={DEFAULT_WEIGHT_DECAY if s.weight_decay is None else s.weight_decay!r}")
     elif s.weight_decay:
         arguments.append(f"weight_decay={s.weight_decay!r}")
-    return f"keras.optimizers.{OPTIMIZER_CLASSES[s.optimizer]}({', '.join(arguments)})"
+    return f"keras.optimizers.{spec.keras_class}({', '.join(arguments)})"
 
 
 def _callbacks(s: TrainingSettings) -> list[str]:

@@ -12,10 +12,8 @@ or `"dynamic"`, i.e. int8 weights) trade accuracy for size; they are checked wit
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import sys
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ import keras
 import numpy as np
 
 from ..core.errors import UserError
+from .quiet import stderr_silenced
 
 FORMATS = ("keras", "savedmodel", "tflite", "onnx")
 QUANTIZATIONS = (None, "float16", "dynamic")
@@ -156,7 +155,7 @@ def predict_file(fmt: str, path: str | Path, x: np.ndarray) -> np.ndarray:
     if fmt == "tflite":
         from ai_edge_litert.interpreter import Interpreter
 
-        with _native_stderr_silenced():  # "Created TensorFlow Lite XNNPACK delegate" is printed from C++
+        with stderr_silenced():  # "Created TensorFlow Lite XNNPACK delegate" is printed from C++
             interpreter = Interpreter(model_path=path)
             detail = interpreter.get_input_details()[0]
             interpreter.resize_tensor_input(detail["index"], list(x.shape))
@@ -165,24 +164,6 @@ def predict_file(fmt: str, path: str | Path, x: np.ndarray) -> np.ndarray:
             interpreter.invoke()
             return np.array(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]))
     raise UserError(f"unknown export format '{fmt}'")
-
-
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """Point file descriptor 2 at /dev/null for a moment (messages printed by C++ code)."""
-    sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _size(path: Path) -> int:

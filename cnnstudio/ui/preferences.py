@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnstudio.core.project import DEFAULT_TRAINING, OPTIMIZERS
+from cnnstudio.core.catalog.training import OPTIMIZERS
+from cnnstudio.core.project import DEFAULT_TRAINING
 from cnnstudio.ml.jobs.requests import DevicesRequest
 
 from . import settings

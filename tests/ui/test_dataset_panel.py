@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
@@ -10,6 +9,8 @@ import pytest
 
 from cnnstudio.core.templates import load_template
 from cnnstudio.ml.jobs.requests import PingRequest
+
+from ..http_server import serving
 
 WAIT = 60000
 
@@ -175,18 +176,20 @@ def test_an_unusable_folder_is_refused_in_words_and_the_previous_dataset_kept(pa
 
 
 @pytest.fixture
-def fake_download(monkeypatch, tmp_path):
-    """The Keras dataset files 'missing' from an empty cache; the network as the test says."""
+def slow_mnist(monkeypatch, tmp_path):
+    """'mnist' not in Keras's (empty) cache, served by a real, slow HTTP server on 127.0.0.1."""
     from cnnstudio.ml.data import downloads
 
-    target = tmp_path / "cache" / "mnist.npz"
-    monkeypatch.setattr(downloads, "missing_files", lambda name: [(target, "https://example.invalid/mnist.npz")])
-    return downloads, target
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    with serving({"mnist.npz": b"x" * (20 << 20)}, seconds_per_chunk=0.02) as served:
+        monkeypatch.setitem(downloads.KERAS_FILES, "mnist",
+                            (downloads.KerasFile("mnist.npz", served.base + "mnist.npz"),))
+        yield downloads, tmp_path / "keras"
 
 
 def test_a_download_without_network_fails_fast_and_offers_the_bundled_sample(panel_of, qtbot, monkeypatch,
-                                                                             fake_download):
-    downloads, _ = fake_download
+                                                                             slow_mnist):
+    downloads, _ = slow_mnist
     monkeypatch.setattr(downloads, "host_reachable", lambda host, *a, **k: False)
     window, panel = panel_of()
     start = time.monotonic()
@@ -201,28 +204,8 @@ def test_a_download_without_network_fails_fast_and_offers_the_bundled_sample(pan
     assert panel.status.isHidden()
 
 
-def test_a_download_shows_its_progress_and_cancel_stops_it(panel_of, qtbot, monkeypatch, fake_download):
-    import urllib.request
-
-    downloads, target = fake_download
-    monkeypatch.setattr(downloads, "host_reachable", lambda host, *a, **k: True)
-    reads = threading.Event()
-
-    class SlowResponse:
-        headers = {"Content-Length": str(100 << 20)}
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def read(self, size):
-            reads.set()
-            time.sleep(0.05)
-            return b"x" * size
-
-    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: SlowResponse())
+def test_a_download_shows_its_progress_and_cancel_stops_it(panel_of, qtbot, slow_mnist):
+    _downloads, cache = slow_mnist
     window, panel = panel_of()
     panel.chooser.choose("mnist")
     qtbot.waitUntil(lambda: not panel.progress_row.isHidden() and panel.progress.value() > 0, timeout=WAIT)
@@ -232,4 +215,4 @@ def test_a_download_shows_its_progress_and_cancel_stops_it(panel_of, qtbot, monk
     done = []
     window.context.ml.run(PingRequest(True), on_result=done.append)  # runs once the download job has ended
     qtbot.waitUntil(lambda: done == [True], timeout=WAIT)
-    assert not target.exists() and window.document.project.dataset["name"] == "mnist"
+    assert not list(cache.rglob("mnist*")) and window.document.project.dataset["name"] == "mnist"

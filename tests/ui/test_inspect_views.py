@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-pytest.importorskip("tensorflow")
-
 from PySide6.QtCore import QEvent, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QImage, QMouseEvent  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from cnnstudio.core.images import read_image  # noqa: E402
 from cnnstudio.core.receptive import field_box  # noqa: E402
 from cnnstudio.core.templates import load_template  # noqa: E402
 from cnnstudio.ui import inspect as inspect_views  # noqa: E402
-from cnnstudio.ui.inspect import export, input_panel  # noqa: E402
+from cnnstudio.ui import saving  # noqa: E402
 
 JOB_TIMEOUT = 60_000
 
@@ -137,14 +135,14 @@ def test_exported_filters_load_back_with_the_same_numbers(inspected, qtbot, lene
 
     page = filters_of(inspected, qtbot, "conv2")
     choose(page.mode_combo, "per_channel")
-    monkeypatch.setattr(export, "ask_save_path", lambda *a: tmp_path / "conv2.npz")
+    monkeypatch.setattr(saving, "ask_save_path", lambda *a: tmp_path / "conv2.npz")
     page.export_npz()
     loaded = load_filters(tmp_path / "conv2.npz")
     layer = lenet_model.get_layer("conv2")
     np.testing.assert_allclose(loaded.kernels, layer.kernel.numpy().transpose(3, 0, 1, 2), rtol=1e-6)
     np.testing.assert_allclose(loaded.biases, layer.bias.numpy(), rtol=1e-6)
     assert loaded.layer == "conv2" and loaded.mode == "per_channel"
-    monkeypatch.setattr(export, "ask_save_path", lambda *a: tmp_path / "filters.png")
+    monkeypatch.setattr(saving, "ask_save_path", lambda *a: tmp_path / "filters.png")
     page.export_png()
     assert QImage(str(tmp_path / "filters.png")).width() > 100
 
@@ -279,7 +277,7 @@ def test_a_picture_of_another_size_and_colour_is_converted_to_the_network_input(
     qtbot.waitUntil(lambda: inspected.context.current_input.value.origin == "file", timeout=JOB_TIMEOUT)
     shown = inspected.context.current_input.value
     assert shown.image.shape == (28, 28, 1) and shown.title == "bar.png"
-    raw = input_panel.read_picture(path)
+    raw = read_image(path)
     expected = load_dataset("mnist-sample", validation_split=0.1).prepare(raw[None])[0]
     np.testing.assert_allclose(shown.image, expected, atol=1e-6)
     qtbot.waitUntil(lambda: page.analysis.input is shown, timeout=JOB_TIMEOUT)
@@ -314,7 +312,7 @@ def test_exported_activations_hold_every_layer(inspected, qtbot, tmp_path, monke
     from cnnstudio.ml.inspection import load_activations
 
     page = maps_of(inspected, qtbot)
-    monkeypatch.setattr(export, "ask_save_path", lambda *a: tmp_path / "maps.npz")
+    monkeypatch.setattr(saving, "ask_save_path", lambda *a: tmp_path / "maps.npz")
     page.export_npz()
     loaded = load_activations(tmp_path / "maps.npz")
     assert set(loaded) >= {"conv1", "pool1", "conv2", "fc1", "output"}

@@ -21,13 +21,13 @@ from cnnstudio.core.project import Project
 from cnnstudio.crashlog import internal_error_message
 
 from ..builder import untrained_model
+from ..export import FORMATS as MODEL_FORMATS
 from ..workspace import Workspace
 from .protocol import Progress
 from .requests import ExportItem, ExportPlan
 from .results import ItemResult, human_size
 from .writing import write_checked
 
-MODEL_FORMATS = ("keras", "savedmodel", "tflite", "onnx")
 CANCELLED = "not written: the export was cancelled"
 
 

@@ -19,8 +19,6 @@ from __future__ import annotations
 import errno
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,42 +26,22 @@ import keras
 import numpy as np
 
 from ...core.errors import UserError
+from ...core.files import atomic_write_bytes, atomic_write_with
 
 STATE_FORMAT = "cnnstudio-checkpoint"
 
 
 def replace_bytes(path: Path, data: bytes, *, durable: bool = False) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it over `path`."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _remove(tmp)
-        raise
+    """Write `data` to a temporary file beside `path`, then rename it over `path` (`core.files`)."""
+    atomic_write_bytes(path, data, durable=durable)
 
 
 def save_model_atomically(model: keras.Model, path: Path, what: str = "the model") -> None:
     """`model.save(path)` through a temporary file, fsync and rename; disk full is a UserError."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
-    os.close(fd)
     try:
-        model.save(tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        atomic_write_with(path, lambda tmp: model.save(tmp), suffix=".keras")
     except OSError as exc:
-        _remove(tmp)
         raise disk_error(exc, path, what) from None
-    except BaseException:
-        _remove(tmp)
-        raise
 
 
 def disk_error(exc: OSError, path: Path, what: str) -> UserError:
@@ -76,13 +54,6 @@ def disk_error(exc: OSError, path: Path, what: str) -> UserError:
         reason = exc.strerror or str(exc)
     return UserError(f"could not save {what} to {path}: {reason}; the files saved before are kept. "
                      "Free some space (or choose another --run-dir) and run the same command again to resume")
-
-
-def _remove(path: str | Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def _pack(arrays: dict[str, np.ndarray]) -> bytes:

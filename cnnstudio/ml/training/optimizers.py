@@ -13,24 +13,20 @@ from typing import Any
 
 import keras
 
+from ...core.catalog.training import DEFAULT_WEIGHT_DECAY, OPTIMIZER_BY_NAME
 from .settings import TrainingSettings
 
 
 def make_optimizer(settings: TrainingSettings) -> keras.optimizers.Optimizer:
     """A Keras optimizer for the settings (create it inside the strategy's scope)."""
-    lr = settings.learning_rate
-    name = settings.optimizer
-    if name == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr, momentum=settings.momentum)
-    if name == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate=lr, momentum=settings.momentum)
-    if name == "adamw":
-        decay = 0.004 if settings.weight_decay is None else settings.weight_decay
-        return keras.optimizers.AdamW(learning_rate=lr, weight_decay=decay)
-    classes = {"adam": keras.optimizers.Adam, "adagrad": keras.optimizers.Adagrad,
-               "adadelta": keras.optimizers.Adadelta, "adamax": keras.optimizers.Adamax,
-               "nadam": keras.optimizers.Nadam}
-    optimizer = classes[name](learning_rate=lr)
+    spec = OPTIMIZER_BY_NAME[settings.optimizer]
+    make = getattr(keras.optimizers, spec.keras_class)
+    if spec.momentum:
+        return make(learning_rate=settings.learning_rate, momentum=settings.momentum)
+    if spec.weight_decay:
+        decay = DEFAULT_WEIGHT_DECAY if settings.weight_decay is None else settings.weight_decay
+        return make(learning_rate=settings.learning_rate, weight_decay=decay)
+    optimizer = make(learning_rate=settings.learning_rate)
     if settings.weight_decay:
         optimizer.weight_decay = settings.weight_decay
     return optimizer

@@ -466,7 +466,7 @@ class DatasetPanel(QScrollArea):
     def _augmentation_nodes(self) -> list[dict[str, Any]]:
         network = self.document.network
         chain = edits.augmentation_chain(network)
-        ids = chain or [n.id for n in network if n.type in edits.AUGMENTATION_TYPES]
+        ids = chain or [n.id for n in network if edits.is_augmentation(n.type)]
         return [{"type": network.node(i).type, "params": dict(network.node(i).params)} for i in ids]
 
     def _update_augmented(self) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QWidget,
 )
+from superqt.utils import signals_blocked
 
 from cnnstudio.core.project_settings import DataChoices
 
@@ -107,9 +108,7 @@ class DataSettingsForm(QWidget):
         """Show a project's values (``own_size``: the dataset's own image size, offered when not resizing)."""
         widgets = (self.validation, self.normalization, self.permute, self.permute_seed, self.resize_box,
                    self.height, self.width, self.color)
-        for widget in widgets:
-            widget.blockSignals(True)
-        try:
+        with signals_blocked(*widgets):
             split = data.validation_split
             self.validation.setValue(round(100 * float(split)) if isinstance(split, (int, float)) else 10)
             normalization = data.normalization or "scale"
@@ -130,9 +129,6 @@ class DataSettingsForm(QWidget):
                 self.height.setValue(int(shown[0]))
                 self.width.setValue(int(shown[1]))
             self.color.setCurrentIndex(max(0, self.color.findData(data.color_mode)))
-        finally:
-            for widget in widgets:
-                widget.blockSignals(False)
 
 
 def _size_spin(name: str) -> QSpinBox:

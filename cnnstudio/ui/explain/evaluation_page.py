@@ -7,6 +7,8 @@ The test split is held out: it is evaluated only when chosen explicitly, with a 
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -15,11 +17,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from cnnstudio.ml.jobs.requests import EvaluateRequest
-from cnnstudio.ml.jobs.results import EvaluationOutcome
+from cnnstudio.ml.jobs.results import Evaluation, EvaluationOutcome
 
 from ..inspect_area import InputImage
+from ..saving import CSV_FILTER, PNG_FILTER, ask_and_save, save_text, save_widget_png
 from .confusion_plot import ConfusionPlot
-from .export import ask_and_save, evaluation_csv, save_png, save_text
 from .imaging import display_image
 from .job_bar import JobBar
 from .metrics_table import MetricsTable
@@ -249,15 +251,34 @@ class EvaluationPage(QWidget):
             button.setEnabled(has)
 
     def export_png(self, path: str) -> str:
-        return str(save_png(self.content, path))
+        return str(save_widget_png(self.content, path, scale=2.0))
 
     def export_csv(self, path: str) -> str:
         outcome = self.outcome
         return str(save_text(evaluation_csv(outcome.evaluation, outcome.split, outcome.source), path))
 
     def _export_png(self) -> None:
-        ask_and_save(self, self.context.messages, self.export_png, "Export the Evaluation as PNG", "confusion-matrix.png")
+        ask_and_save(self, "Export the Evaluation as PNG", "confusion-matrix.png", PNG_FILTER, self.export_png,
+                     self.context.messages.show)
 
     def _export_csv(self) -> None:
-        ask_and_save(self, self.context.messages, self.export_csv, "Export the Evaluation as CSV", "evaluation.csv",
-                     "CSV files (*.csv)")
+        ask_and_save(self, "Export the Evaluation as CSV", "evaluation.csv", CSV_FILTER, self.export_csv,
+                     self.context.messages.show)
+
+
+def evaluation_csv(evaluation: Evaluation, split: str, source: str) -> str:
+    """The confusion matrix (rows: true class) and the per-class table, as CSV text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    names = list(evaluation.class_names)
+    writer.writerow([f"# {source} on {evaluation.count} {split} images; accuracy {evaluation.accuracy:.6f}; "
+                     f"macro F1 {evaluation.macro_f1:.6f}"])
+    writer.writerow(["true \\ predicted", *names])
+    for name, row in zip(names, evaluation.confusion):
+        writer.writerow([name, *(int(v) for v in row)])
+    writer.writerow([])
+    writer.writerow(["class", "precision", "recall", "f1", "support"])
+    for i, name in enumerate(names):
+        writer.writerow([name, f"{evaluation.precision[i]:.6f}", f"{evaluation.recall[i]:.6f}",
+                         f"{evaluation.f1[i]:.6f}", int(evaluation.support[i])])
+    return out.getvalue()

@@ -25,13 +25,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import signals_blocked
 
 from cnnstudio.core.errors import UserError
 from cnnstudio.ml.jobs.requests import MaximizeRequest
 from cnnstudio.ml.jobs.results import MaximizeOutcome
 
-from ..widgets import signals_blocked
-from .export import ask_and_save, save_png
+from ..saving import PNG_FILTER, ask_and_save, save_widget_png
 from .imaging import display_image
 from .job_bar import JobBar
 from .thumbnails import Thumbnail, ThumbnailGrid
@@ -301,7 +301,8 @@ class MaximizePage(QWidget):
 
     # ------------------------------------------------------------------ export
     def export_png(self, path: str) -> str:
-        return str(save_png(self.grid.viewport(), path))
+        return str(save_widget_png(self.grid.viewport(), path, scale=2.0))
 
     def _export_png(self) -> None:
-        ask_and_save(self, self.context.messages, self.export_png, "Export the Images as PNG", "what-filters-respond-to.png")
+        ask_and_save(self, "Export the Images as PNG", "what-filters-respond-to.png", PNG_FILTER, self.export_png,
+                     self.context.messages.show)

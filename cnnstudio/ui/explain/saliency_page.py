@@ -22,14 +22,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import signals_blocked
 
 from cnnstudio.ml.jobs.requests import DatasetExampleRequest, ExplainRequest
 from cnnstudio.ml.jobs.results import DatasetExample, Explanation
 
 from ..inspect_area import InputImage
 from ..plotting import follow_palette, menus_owned_by
-from ..widgets import signals_blocked
-from .export import ask_and_save, save_png
+from ..saving import PNG_FILTER, ask_and_save, save_widget_png
 from .imaging import HEAT_COLORMAP, display_image, overlay
 
 if TYPE_CHECKING:
@@ -326,8 +326,9 @@ class SaliencyPage(QWidget):
 
     # ------------------------------------------------------------------ export
     def export_png(self, path: str) -> str:
-        return str(save_png(self.canvas, path))
+        return str(save_widget_png(self.canvas, path, scale=2.0))
 
     def _export_png(self) -> None:
-        ask_and_save(self, self.context.messages, self.export_png, "Export the Saliency Views as PNG", "saliency.png")
+        ask_and_save(self, "Export the Saliency Views as PNG", "saliency.png", PNG_FILTER, self.export_png,
+                     self.context.messages.show)
 

@@ -34,12 +34,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import signals_blocked
 
 from cnnstudio.core.errors import UserError
 
 from .. import settings
 from ..icons import severity_icon
-from ..widgets import signals_blocked
 from .diagram import export_diagrams
 from .formats import (
     BY_KEY,

@@ -15,12 +15,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import signals_blocked
 
 from cnnstudio.ml.jobs.requests import DatasetImageRequest
 from cnnstudio.ml.jobs.results import SPLIT_WORDS, DatasetIndex, Misclassified
 
 from ..inspect_area import InputImage
-from ..widgets import signals_blocked
 from .controller import InspectController
 
 SPLITS = (("validation", "Validation"), ("train", "Training"))

@@ -23,16 +23,18 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import signals_blocked
 
+from cnnstudio.core import array_files
 from cnnstudio.core.errors import UserError
 from cnnstudio.ml.jobs.requests import LayerKernelsRequest
 from cnnstudio.ml.jobs.results import LayerKernels
 from cnnstudio.ml.training.reporting import Snapshot
 
+from .. import saving
 from ..plotting import menus_owned_by
 from ..theme import ERROR_COLOR
-from ..widgets import signals_blocked
-from . import colors, export, filter_sets
+from . import colors, filter_sets
 from .controller import InspectController
 from .filter_detail import FilterDetail
 from .filter_sets import MODE_TEXT, RGB, FilterPicture
@@ -369,25 +371,26 @@ class FiltersPage(QWidget):
         return str(Path.home() / f"filters-{layer}{suffix}")
 
     def export_png(self) -> None:
-        path = export.ask_save_path(self, "Export Filters as PNG", self._suggestion(".png"), export.PNG_FILTER)
+        path = saving.ask_save_path(self, "Export Filters as PNG", self._suggestion(".png"), saving.PNG_FILTER)
         if path is not None:
-            self._saved(lambda: export.save_png(self.splitter, path))
+            self._saved(lambda: saving.save_widget_png(self.splitter, path))
 
     def export_npz(self) -> None:
         if self.picture is None or self.kernels is None:
             self._show_problem("There are no filters to export yet.", error=False)
             return
-        path = export.ask_save_path(self, "Export Filters as NumPy", self._suggestion(".npz"),
-                                    f"{export.NPZ_FILTER};;{export.NPY_FILTER}")
+        path = saving.ask_save_path(self, "Export Filters as NumPy", self._suggestion(".npz"),
+                                    f"{saving.NPZ_FILTER};;{saving.NPY_FILTER}")
         if path is None:
             return
         kernels = self.shown_kernels()
         if path.suffix.lower() == ".npy":
-            self._saved(lambda: export.save_array(path, kernels))
+            self._saved(lambda: array_files.save_npy(path, kernels))
         else:
             vmax = float(np.abs(kernels).max()) if kernels.size else 1.0
-            self._saved(lambda: export.save_filter_set(path, self.kernels.layer, self.picture.mode, kernels,
-                                                       self.kernels.biases, vmax if vmax > 0 else 1.0))
+            arrays = array_files.filter_set_arrays(self.kernels.layer, self.picture.mode, kernels, self.kernels.biases,
+                                                   vmax if vmax > 0 else 1.0)
+            self._saved(lambda: array_files.save_npz(path, arrays))
 
     def shown_kernels(self) -> np.ndarray:
         """The kernels in the mode shown, (n, kh, kw, channels) like `FilterSet.kernels`."""
@@ -399,7 +402,7 @@ class FiltersPage(QWidget):
     def _saved(self, save) -> None:
         try:
             path = save()
-        except UserError as exc:
+        except (UserError, OSError) as exc:  # the folder is gone, the disk is full, ...
             self._show_problem(str(exc))
             return
         self.controller.context.messages.show("info", f"Saved {path}")

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnstudio.core.errors import UserError
+from cnnstudio.core.images import IMAGE_FILTER, read_image
 from cnnstudio.ml.jobs.requests import DatasetImageRequest, PictureRequest
 from cnnstudio.ml.jobs.results import BROWSED_SPLITS
 
@@ -29,7 +31,6 @@ from . import colors
 from .controller import InspectController
 from .dataset_browser import DatasetBrowser
 from .draw_canvas import DrawingPad
-from .image_files import IMAGE_FILTER, read_picture
 from .pixel_view import Mark, PixelView
 
 DATASET, PICTURE, DRAWING = 0, 1, 2
@@ -124,8 +125,8 @@ class InputPanel(QWidget):
         """Read a picture file and make it the input (converted to the network's size and colours)."""
         path = Path(path)
         try:
-            raw = read_picture(path)
-        except Exception as exc:  # noqa: BLE001 - every reading problem is told, none crashes the view
+            raw = read_image(path)
+        except UserError as exc:  # the one decoder says in words what is wrong with the file
             self.failed.emit(str(exc))
             return False
         self.picture, self.picture_name = raw, path.name

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from superqt.utils import signals_blocked
 
-from ..widgets import signals_blocked
 from .controller import InspectController
 
 OPEN_RUN = "open-run"

@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from cnnstudio.core.catalog import CATALOG
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.project import Project
 from cnnstudio.ml.jobs.requests import RunRequest
@@ -30,7 +31,6 @@ from .responsiveness import favour_the_window
 LOCK_REASON = "training is running — stop it to edit the network"
 IDLE, PREPARING, TRAINING, PAUSED, STOPPING = "idle", "preparing", "training", "paused", "stopping"
 QUIET_MESSAGES = ("downloading", "training stopped", "early stopping")
-CONVOLUTIONS = ("Conv2D", "Conv1D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D")
 
 
 def ask_stop_and_close(parent: QWidget) -> bool:
@@ -52,7 +52,12 @@ def first_convolution(project: Project) -> str | None:
         order = network.topological_order()
     except Exception:  # a cycle: the trainer will say so
         return None
-    return next((node_id for node_id in order if network.node(node_id).type in CONVOLUTIONS), None)
+    return next((node_id for node_id in order if _is_convolution(network.node(node_id).type)), None)
+
+
+def _is_convolution(type_name: str) -> bool:
+    spec = CATALOG.get(type_name)
+    return spec is not None and spec.convolution
 
 
 class TrainingController(QObject):

@@ -37,9 +37,17 @@ from superqt.utils import qthrottled
 
 from .. import theme
 from ..plotting import menus_owned_by
+from ..saving import (
+    CSV_FILTER,
+    PICTURE_FILTERS,
+    PNG_FILTER,
+    ask_and_save,
+    save_plot,
+    save_text,
+    save_widget_png,
+)
 from .hints import Hint
-from .saving import PICTURE_FILTERS, ask_and_save, save_plot, save_widget
-from .series import DEFAULT_SMOOTHING, BatchSeries, EpochTable, SmoothedTrace, read_rows, write_csv
+from .series import DEFAULT_SMOOTHING, BatchSeries, EpochTable, SmoothedTrace, csv_text, read_rows
 
 TRAIN_COLOR, VALIDATION_COLOR, RATE_COLOR, STOP_COLOR = "#2f6fd0", "#e0791c", "#2f9e5b", "#d93636"
 RUN_COLORS = ("#2f6fd0", "#e0791c", "#2f9e5b", "#cf4477", "#8b50d4", "#1497a3", "#9a6b45", "#7a8a24")
@@ -436,23 +444,22 @@ class TrainingCurves(QWidget):
     def export_all(self, path: str | Path) -> Path:
         """The three plots stacked, as one PNG picture."""
         self._redraw()
-        return save_widget(self.plots_area, path)
+        return save_widget_png(self.plots_area, path)
 
     def export_csv(self, path: str | Path) -> Path:
         """Every point behind the curves: batch rows, then epoch rows (see series.CSV_HEADER)."""
-        write_csv(path, self.batches, self.epochs, self.smoothing)
-        return Path(path)
+        return save_text(csv_text(self.batches, self.epochs, self.smoothing), path)
 
     def _ask_export_image(self, which: str) -> None:
         ask_and_save(self, "Export plot", f"{which}.png", PICTURE_FILTERS, lambda p: self.export_image(which, p),
                      self.saved.emit)
 
     def _ask_export_all(self) -> None:
-        ask_and_save(self, "Export plots", "training-curves.png", "PNG image (*.png)", self.export_all,
+        ask_and_save(self, "Export plots", "training-curves.png", PNG_FILTER, self.export_all,
                      self.saved.emit)
 
     def _ask_export_csv(self) -> None:
-        ask_and_save(self, "Export curve data", "training-curves.csv", "CSV (*.csv)", self.export_csv,
+        ask_and_save(self, "Export curve data", "training-curves.csv", CSV_FILTER, self.export_csv,
                      self.saved.emit)
 
     # ------------------------------------------------------------------ appearance

@@ -21,13 +21,18 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QWidget,
 )
+from superqt.utils import signals_blocked
 
-from cnnstudio.core.project import OPTIMIZERS
+from cnnstudio.core.catalog.training import (
+    DEFAULT_WEIGHT_DECAY,
+    LOSSES,
+    OPTIMIZER_SPECS,
+    SCHEDULE_DEFAULTS,
+    SCHEDULES,
+)
 from cnnstudio.core.project_settings import TrainingChoices
-from cnnstudio.ml.training.settings import LOSSES, SCHEDULE_DEFAULTS, SCHEDULES
 
 from ..document import ProjectDocument
-from ..widgets import signals_blocked
 
 DEFAULTS = TrainingChoices()
 DEFAULT_PATIENCE = 3
@@ -70,7 +75,10 @@ SCHEDULE_FIELDS = {  # key -> (label, tooltip, kind)
     "patience": ("Patience (epochs)", "How many epochs without a better validation loss before a cut.", int),
     "min_lr": ("Lowest rate", "The learning rate is never cut below this.", "rate"),
 }
-OPTIMIZER_EXTRAS = {"momentum": ("sgd", "rmsprop"), "weight_decay": ("adamw",)}
+OPTIMIZER_EXTRAS = {  # setting -> the optimizers that take it
+    "momentum": tuple(spec.name for spec in OPTIMIZER_SPECS if spec.momentum),
+    "weight_decay": tuple(spec.name for spec in OPTIMIZER_SPECS if spec.weight_decay),
+}
 
 
 class RateSpinBox(QDoubleSpinBox):
@@ -129,7 +137,7 @@ class TrainingForm(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow dock puts labels above
         optimizer = QComboBox()
-        optimizer.addItems(list(OPTIMIZERS))
+        optimizer.addItems([spec.name for spec in OPTIMIZER_SPECS])
         optimizer.currentTextChanged.connect(lambda v: self._write("optimizer", v))
         rate = RateSpinBox()
         rate.valueChanged.connect(lambda v: self._write("learning_rate", v))
@@ -217,7 +225,7 @@ class TrainingForm(QWidget):
             _set_combo(f["optimizer"], value("optimizer"))
             f["learning_rate"].setValue(_float(value("learning_rate"), DEFAULTS.learning_rate))
             f["momentum"].setValue(_float(value("momentum"), 0.0))
-            f["weight_decay"].setValue(_float(value("weight_decay"), 0.004))
+            f["weight_decay"].setValue(_float(value("weight_decay"), DEFAULT_WEIGHT_DECAY))
             _set_combo(f["schedule"], value("schedule"))
             f["batch_size"].setValue(_int(value("batch_size"), DEFAULTS.batch_size))
             f["epochs"].setValue(_int(value("epochs"), DEFAULTS.epochs))
