@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
             shell=self, document=self.document, settings=self.document.settings, ml=ml, model_source=self.model_source,
             runs=RunStore(self.document), current_input=CurrentInput(self),
             messages=Messages(self.messages, self.statusBar()))
+        ml.failed.connect(lambda text: self.context.messages.show("error", text))  # a job nobody else answers for
         self._close_guards: tuple[CloseGuard, ...] = ()  # each may keep the window open (False)
         self.features = self._install_features(self.context)
         self.autosaver = Autosaver(self.document, self, interval_ms=preferences.get("autosave_seconds") * 1000)
