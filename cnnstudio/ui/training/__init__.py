@@ -56,26 +56,17 @@ def install(context: AppContext) -> TrainingFeature:
 
 
 def _add_menu(context: AppContext, controller: TrainingController, panel: TrainingPanel, show_training) -> None:
-    shell, window = context.shell, context.parent
+    shell = context.shell
     menu = shell.menu("&Train")
-    start = QAction("&Start Training", window)
-    start.setObjectName("action_train_start")
-    start.setShortcut(QKeySequence("F5"))
-    start.setStatusTip("Train the network with the settings in the Training panel")
-    start.triggered.connect(panel.start)
-    pause = QAction("&Pause", window)
-    pause.setObjectName("action_train_pause")
-    pause.setShortcut(QKeySequence("F6"))
-    pause.setStatusTip("Hold training after the current batch, or carry on after a pause")
-    pause.triggered.connect(panel.toggle_pause)
-    stop = QAction("S&top", window)
-    stop.setObjectName("action_train_stop")
-    stop.setShortcut(QKeySequence("Shift+F5"))
-    stop.setStatusTip("End training after the current batch; the weights trained so far are kept")
-    stop.triggered.connect(controller.stop)
-    show = QAction("Show Training &Curves", window)
-    show.setObjectName("action_train_show")
-    show.triggered.connect(show_training)
+    start, pause, stop, show = (
+        _action(context, name, text, key, tip, slot) for name, text, key, tip, slot in (
+            ("train_start", "&Start Training", "F5", "Train the network with the settings in the Training panel",
+             panel.start),
+            ("train_pause", "&Pause", "F6", "Hold training after the current batch, or carry on after a pause",
+             panel.toggle_pause),
+            ("train_stop", "S&top", "Shift+F5",
+             "End training after the current batch; the weights trained so far are kept", controller.stop),
+            ("train_show", "Show Training &Curves", "", "", show_training)))
     toolbar = shell.toolbar
     toolbar.addSeparator()
     for action, icon_name in ((start, "train"), (pause, "pause"), (stop, "stop")):
@@ -86,8 +77,6 @@ def _add_menu(context: AppContext, controller: TrainingController, panel: Traini
         toolbar.addAction(action)
     menu.addSeparator()
     menu.addAction(show)
-    for name, action in (("train_start", start), ("train_pause", pause), ("train_stop", stop), ("train_show", show)):
-        shell.add_action(name, action)
 
     def on_state(state: str) -> None:
         start.setEnabled(state == IDLE)
@@ -97,3 +86,16 @@ def _add_menu(context: AppContext, controller: TrainingController, panel: Traini
 
     controller.stateChanged.connect(on_state)
     on_state(controller.state)
+
+
+def _action(context: AppContext, name: str, text: str, shortcut: str, tip: str, slot) -> QAction:
+    """A Train-menu action, known to the window as ``name``."""
+    action = QAction(text, context.parent)
+    action.setObjectName(f"action_{name}")
+    if shortcut:
+        action.setShortcut(QKeySequence(shortcut))
+    if tip:
+        action.setStatusTip(tip)
+    action.triggered.connect(slot)
+    context.shell.add_action(name, action)
+    return action
