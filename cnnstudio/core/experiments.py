@@ -178,6 +178,11 @@ def values_label(values: Mapping[str, Any], keys: Iterable[str] | None = None) -
     return ", ".join(parts) or "the project as it is"
 
 
+def assignment_text(values: Mapping[str, Any]) -> str:
+    """"training.learning_rate=0.004, conv1.filters=16": the keys as the user writes them (for messages)."""
+    return ", ".join(f"{k}={value_text(v)}" for k, v in values.items()) or "the project as it is"
+
+
 def _short(key: str) -> str:
     return key.removeprefix("training.")
 
@@ -322,7 +327,7 @@ def apply_values(project: Project, values: Mapping[str, Any], seed: int | None =
     try:
         changed = project_from_dict(data, where)
     except UserError as exc:
-        raise UserError(f"with {values_label(values)}: {exc}") from None
+        raise UserError(f"with {assignment_text(values)}: {exc}") from None
     changed.path = project.path
     return changed
 
@@ -500,12 +505,13 @@ class Experiment:
         return apply_values(self.base, run.values, run.seed)
 
     def to_train(self) -> list[PlannedRun]:
-        """The runs still to train, in order: pending ones, and interrupted or stopped ones."""
-        return [r for r in self.runs if not r.done and r.status != FAILED]
+        """The runs still to train, in order: pending, interrupted, stopped or failed ones."""
+        return [r for r in self.runs if not r.done]
 
     def prepare_retry(self, run: PlannedRun) -> None:
-        """A stopped run is trained again in a fresh directory; the stopped one is kept as it is."""
-        if run.status == STOPPED and self.run_path(run).exists():
+        """A run whose folder holds a record that cannot be resumed (stopped, failed) is trained
+        again in a fresh folder; the old one is kept as it is and listed in `earlier`."""
+        if self.run_path(run).exists() and not self.resumable(run):
             run.earlier.append(run.run_dir)
             run.run_dir = self._free_run_dir(f"run-{run.index:03d}")
             run.status = PENDING

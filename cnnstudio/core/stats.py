@@ -211,8 +211,7 @@ def compare(name_a: str, values_a: Iterable[float | None], name_b: str, values_b
     else:
         text = f"{claim}, but the seeds differ by up to {spread_text}: inside seed noise"
     details = (f"{test.name} over {len(a)} and {len(b)} seeds: t = {test.t:.2f}, df = {test.df:.1f}, "
-               f"p = {_p_text(test.p)} ({'below' if test.p < SIGNIFICANCE else 'not below'} {SIGNIFICANCE}"
-               f"{': a real difference' if real else ': inside seed noise'})")
+               f"p = {_p_text(test.p)}, {'below' if test.p < SIGNIFICANCE else 'not below'} {SIGNIFICANCE}")
     return Verdict(name_a, name_b, metric.name, difference, spread, seeds, real, text, details,
                    test.name, test.p, test.t, test.df)
 
