@@ -183,14 +183,16 @@ def _sort_key(setting: SettingResult, metric: Metric) -> float:
 
 
 def best_against_others(settings: Sequence[SettingResult], metric: Metric, keys: Sequence[str]) -> list[Verdict]:
-    """The best setting compared with each other one (each pair tested on its own, named by what differs)."""
-    if len(settings) < 2:
-        return []
+    """The best setting compared with each other one (each pair tested on its own)."""
+    return [verdict_between(settings[0], other, metric, keys) for other in settings[1:]]
+
+
+def verdict_between(a: SettingResult, b: SettingResult, metric: Metric = TEST_ACCURACY,
+                    keys: Sequence[str] | None = None) -> Verdict:
+    """The verdict on two settings, each named by the values in which they differ."""
+    keys = list(keys if keys is not None else dict.fromkeys([*a.values, *b.values]))
+    differing = [k for k in keys if json.dumps(a.values.get(k), sort_keys=True)
+                 != json.dumps(b.values.get(k), sort_keys=True)] or keys
     figure = _FIGURE_OF[metric.name]
-    best, verdicts = settings[0], []
-    for other in settings[1:]:
-        differing = [k for k in keys if json.dumps(best.values.get(k), sort_keys=True)
-                     != json.dumps(other.values.get(k), sort_keys=True)] or list(keys)
-        verdicts.append(compare(values_label(best.values, differing), best.figure(figure),
-                                values_label(other.values, differing), other.figure(figure), metric))
-    return verdicts
+    return compare(values_label(a.values, differing), a.figure(figure),
+                   values_label(b.values, differing), b.figure(figure), metric)

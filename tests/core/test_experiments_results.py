@@ -97,3 +97,11 @@ def test_without_a_test_split_settings_are_ranked_by_validation_accuracy(tmp_pat
 
 def test_band_of_nothing_is_empty():
     assert band([]).epochs.size == 0 and band([np.array([])]).mean.size == 0
+
+
+def test_any_two_settings_can_be_compared(experiment):
+    from cnnstudio.core.experiment_results import verdict_between
+
+    settings = {s.values["conv1.filters"]: s for s in load_results(experiment).settings}
+    verdict = verdict_between(settings[6], settings[8])
+    assert (verdict.better, verdict.worse, verdict.real) == ("conv1.filters=8", "conv1.filters=6", True)
