@@ -84,13 +84,15 @@ class ExperimentCallbacks:
     """Plain functions the runner calls on its thread; leave any of them None.
 
     `on_run_started(run, position, count)`: position 1..count among the runs of this session.
-    `on_batch` / `on_epoch` pass on the trainer's BatchReport / EpochReport with the run.
+    `on_batch` / `on_epoch` / `on_snapshot` pass on the trainer's BatchReport / EpochReport /
+    Snapshot with the run (snapshots need `snapshot_layers` in the runner's `trainer_options`).
     """
 
     on_run_started: Callable[[PlannedRun, int, int], None] | None = None
     on_run_ended: Callable[[PlannedRun], None] | None = None
     on_batch: Callable[[PlannedRun, Any], None] | None = None
     on_epoch: Callable[[PlannedRun, Any], None] | None = None
+    on_snapshot: Callable[[PlannedRun, Any], None] | None = None
     on_message: Callable[[str], None] | None = None
 
     def message(self, text: str) -> None:
@@ -265,7 +267,9 @@ class ExperimentRunner:
             if self.callbacks.on_epoch:
                 self.callbacks.on_epoch(run, report)
 
-        callbacks = TrainingCallbacks(on_batch=on_batch, on_epoch=on_epoch, on_message=self.callbacks.on_message)
+        snapshot = self.callbacks.on_snapshot
+        callbacks = TrainingCallbacks(on_batch=on_batch, on_epoch=on_epoch, on_message=self.callbacks.on_message,
+                                      on_snapshot=None if snapshot is None else lambda report: snapshot(run, report))
         trainer = Trainer(project, settings=settings, dataset=self._dataset(project, settings), run_dir=path,
                           callbacks=callbacks, **self.trainer_options)
         with self._lock:

@@ -150,3 +150,11 @@ def test_settings_that_cannot_train_are_refused_before_anything_trains(project, 
         check_spec(project, ExperimentSpec(vary=(Variation("out.units", (3,)),)))
     with pytest.raises(UserError, match="--budget-runs is 0"):
         Budget(runs=0).check()
+
+
+def test_live_views_get_the_snapshots_of_the_run_in_progress(project, tmp_path):
+    experiment = Experiment.create(tmp_path / "exp", project, spec(filters=(2,)))
+    got = []
+    ExperimentRunner(experiment, trainer_options={"snapshot_layers": ["conv"], "snapshot_every": 0.0},
+                     callbacks=ExperimentCallbacks(on_snapshot=lambda run, s: got.append((run.index, s)))).run()
+    assert got and all(index == 1 for index, _ in got) and got[0][1].weights["conv"][0].shape == (3, 3, 1, 2)
