@@ -87,7 +87,7 @@ def training(folder: Path, runs: int, epochs: int) -> None:
 
 def _projects(folder: Path, seeds: int) -> list[Path]:
     """The experiment's runs as project files, in its order (seed by seed)."""
-    from cnnstudio.core.experiments import apply_values
+    from cnnstudio.core.experiment_spec import apply_values
     from cnnstudio.core.project import save_project
     from cnnstudio.core.templates import load_template
 
@@ -108,7 +108,8 @@ def _projects(folder: Path, seeds: int) -> list[Path]:
 
 def opening(folder: Path, runs: int) -> None:
     from cnnstudio.core.experiment_results import load_results
-    from cnnstudio.core.experiments import Experiment, ExperimentSpec, Variation
+    from cnnstudio.core.experiment_spec import ExperimentSpec, Variation
+    from cnnstudio.core.experiments import Experiment
     from cnnstudio.core.templates import load_template
 
     seeds = 8

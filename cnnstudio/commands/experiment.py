@@ -18,16 +18,8 @@ from pathlib import Path
 
 from ..core.errors import UserError
 from ..core.experiment_results import ExperimentResults
-from ..core.experiments import (
-    Experiment,
-    ExperimentSpec,
-    PlannedRun,
-    default_experiment_dir,
-    is_experiment_dir,
-    parse_assignment,
-    parse_vary,
-    value_text,
-)
+from ..core.experiment_spec import ExperimentSpec, parse_assignment, parse_vary, value_text
+from ..core.experiments import Experiment, PlannedRun, default_experiment_dir, is_experiment_dir
 
 
 def run(args: argparse.Namespace) -> int:

@@ -23,7 +23,8 @@ import numpy as np
 
 from .analysis import analyze
 from .errors import UserError
-from .experiments import Experiment, PlannedRun, setting_id, values_label
+from .experiment_spec import setting_id, values_label
+from .experiments import Experiment, PlannedRun
 from .runs import METRICS_HEADER, read_metrics
 from .stats import TEST_ACCURACY, TEST_LOSS, VALIDATION_ACCURACY, Metric, Summary, Verdict, compare, summarize
 

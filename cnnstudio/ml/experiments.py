@@ -26,15 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.errors import UserError
-from ..core.experiments import (
-    FAILED,
-    Experiment,
-    ExperimentSpec,
-    PlannedRun,
-    apply_values,
-    assignment_text,
-    check_keys,
-)
+from ..core.experiment_spec import ExperimentSpec, apply_values, assignment_text, check_keys
+from ..core.experiments import FAILED, Experiment, PlannedRun
 from ..core.project import Project
 from ..core.runs import RUNNING, read_run_info
 from .training.preparation import dataset_options, precheck

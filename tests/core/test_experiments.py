@@ -7,19 +7,17 @@ import json
 import pytest
 
 from cnnstudio.core.errors import UserError
-from cnnstudio.core.experiments import (
-    EXPERIMENT_FILE,
-    Experiment,
+from cnnstudio.core.experiment_spec import (
     ExperimentSpec,
     Variation,
     apply_values,
     check_keys,
-    default_experiment_dir,
     parse_key,
     parse_values,
     parse_vary,
     values_label,
 )
+from cnnstudio.core.experiments import EXPERIMENT_FILE, Experiment, default_experiment_dir
 from cnnstudio.core.templates import load_template
 from tests.core.experiment_records import write_run
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from cnnstudio.core.experiment_results import band, load_results
-from cnnstudio.core.experiments import Experiment, ExperimentSpec, Variation
+from cnnstudio.core.experiment_spec import ExperimentSpec, Variation
+from cnnstudio.core.experiments import Experiment
 from cnnstudio.core.templates import load_template
 from tests.core.experiment_records import write_run
 

@@ -8,7 +8,8 @@ import pytest
 
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.experiment_results import load_results
-from cnnstudio.core.experiments import Experiment, ExperimentSpec, Variation
+from cnnstudio.core.experiment_spec import ExperimentSpec, Variation
+from cnnstudio.core.experiments import Experiment
 from cnnstudio.core.runs import read_metrics, read_run_info
 from cnnstudio.ml.experiments import (
     BUDGET_MINUTES,
@@ -53,7 +54,7 @@ def test_every_run_is_a_normal_run_record_and_results_follow(project, tmp_path):
 
 
 def test_a_run_in_an_experiment_learns_what_a_plain_trainer_learns(project, tmp_path):
-    from cnnstudio.core.experiments import apply_values
+    from cnnstudio.core.experiment_spec import apply_values
     from cnnstudio.ml.trainer import Trainer
 
     experiment = Experiment.create(tmp_path / "exp", project, spec(filters=(4, 2)))
