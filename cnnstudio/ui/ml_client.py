@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.network import NetworkChange
 from cnnstudio.crashlog import internal_error_message
-from cnnstudio.ml.jobs.protocol import MODEL_READY, JobCall, JobCancelled, ModelChoice
+from cnnstudio.ml.jobs.protocol import MODEL_READY, JobCall, JobCancelled, ModelChoice, Request
 from cnnstudio.ml.jobs.requests import LoadModelRequest
 from cnnstudio.ml.jobs.results import ModelFacts
 
@@ -61,7 +61,7 @@ class MLClient(QObject):
         return self.transport.busy
 
     # ------------------------------------------------------------------ jobs
-    def run(self, request: Any, *, on_result: ResultSlot | None = None, on_error: ErrorSlot | None = None,
+    def run(self, request: Request, *, on_result: ResultSlot | None = None, on_error: ErrorSlot | None = None,
             on_event: EventSlot | None = None, key: str | None = None,
             on_cancelled: Callable[[], None] | None = None) -> Job:
         """Run the job ``request`` names; its result goes to ``on_result``, a failure (in words) to
@@ -69,7 +69,7 @@ class MLClient(QObject):
         before it had a result calls ``on_cancelled`` (else nothing)."""
         return self._submit(JobCall(request), on_result, on_error, on_event, key, on_cancelled)
 
-    def with_model(self, request: Any, *, on_result: ResultSlot | None = None, on_error: ErrorSlot | None = None,
+    def with_model(self, request: Request, *, on_result: ResultSlot | None = None, on_error: ErrorSlot | None = None,
                    on_event: EventSlot | None = None, key: str | None = None) -> Job:
         """Like `run`, on the current model (see the module docstring)."""
         choice = ModelChoice(self.document.project.copy(), self.model_source.run_dir)

@@ -29,7 +29,7 @@ from superqt.utils import signals_blocked
 
 from cnnstudio.core.errors import UserError
 from cnnstudio.ml.jobs.requests import MaximizeRequest
-from cnnstudio.ml.jobs.results import MaximizeOutcome
+from cnnstudio.ml.jobs.results import MaximizeOutcome, ModelFacts
 
 from ..saving import PNG_FILTER, ask_and_save, save_widget_png
 from .imaging import display_image
@@ -186,7 +186,7 @@ class MaximizePage(QWidget):
         self.which_label.setText("Filters" if filters else "Classes")
         self.first.setValue(16 if filters else 10)
 
-    def _model_ready(self, facts: Any) -> None:
+    def _model_ready(self, facts: ModelFacts) -> None:
         self.facts = facts
         chosen = self.layer.currentData()
         with signals_blocked(self.layer):

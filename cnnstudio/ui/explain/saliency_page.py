@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from superqt.utils import signals_blocked
 
 from cnnstudio.ml.jobs.requests import DatasetExampleRequest, ExplainRequest
-from cnnstudio.ml.jobs.results import DatasetExample, Explanation
+from cnnstudio.ml.jobs.results import DatasetExample, Explanation, ModelFacts
 
 from ..inspect_area import InputImage
 from ..plotting import follow_palette, menus_owned_by
@@ -207,7 +207,7 @@ class SaliencyPage(QWidget):
         self.heat_plot.setTitle(f"Heat map ({METHOD_NAMES[key].split(' (')[0]})")
         self.refresh()
 
-    def _model_ready(self, facts: Any) -> None:
+    def _model_ready(self, facts: ModelFacts) -> None:
         chosen = self.layer.currentData()
         with signals_blocked(self.layer):
             self.layer.clear()

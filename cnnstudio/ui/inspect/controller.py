@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
+from cnnstudio.ml.jobs.protocol import Request
 from cnnstudio.ml.jobs.requests import (
     AnalyseRequest,
     DatasetImageRequest,
@@ -22,7 +23,7 @@ from cnnstudio.ml.jobs.requests import (
     MisclassifiedRequest,
     PictureRequest,
 )
-from cnnstudio.ml.jobs.results import Analysis, DatasetIndex, Misclassified
+from cnnstudio.ml.jobs.results import Analysis, DatasetIndex, Misclassified, ModelFacts
 
 from ..context import AppContext
 from ..inspect_area import InputImage
@@ -68,7 +69,7 @@ class InspectController(QObject):
         self._remember_run(context.model_source.run_dir)
 
     # -- jobs -------------------------------------------------------------------------------------
-    def submit(self, key: str, request: Any, *, on_result: Callable[[Any], None],
+    def submit(self, key: str, request: Request, *, on_result: Callable[[Any], None],
                on_error: Callable[[str], None] | None = None) -> None:
         """Run the job of ``request`` on the current model; latest wins per `key`."""
         holder: list = []
@@ -116,7 +117,7 @@ class InspectController(QObject):
             self.statusChanged.emit(text)
 
     # -- the model --------------------------------------------------------------------------------
-    def _on_model_ready(self, facts: Any) -> None:
+    def _on_model_ready(self, facts: ModelFacts) -> None:
         self.facts = facts
         self.modelChanged.emit(facts)
 

@@ -131,7 +131,7 @@ class LessonRunner(QObject):
         self._say(self.active, f"Training {total} run{'s' * (total != 1)}… the Training tab shows the curves; "
                                "Train > Stop ends it.")
 
-    def _run_finished(self, run_dir: Any) -> None:
+    def _run_finished(self, run_dir: Path) -> None:
         if not self._waiting or self._after_training is None:
             return
         path = Path(run_dir)
@@ -210,7 +210,7 @@ class LessonRunner(QObject):
         area.show_page(views.filters)
         self._done(result, "Trained: the filters are shown; the buttons below switch views.")
 
-    def _show_letter(self, views: Any, letter: str) -> None:
+    def _show_letter(self, views: InspectViews, letter: str) -> None:
         picture = x_or_o_picture(letter, seed=7).astype(np.float32)[:, :, None]
         self.context.current_input.set(InputImage(picture, f"a drawn {letter}", label=int(letter == "X"),
                                                   origin="drawing"))

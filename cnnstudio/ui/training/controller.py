@@ -283,7 +283,7 @@ def _title(request: RunRequest | None) -> str:
     return label if label.startswith(name) else f"{name} ({label})"
 
 
-def _ending(request: RunRequest | None, result: Any, run_dir: Path | None) -> tuple[str, str]:
+def _ending(request: RunRequest | None, result: TrainingResult, run_dir: Path | None) -> tuple[str, str]:
     """How a run ended, in one sentence, and how serious that is."""
     where = f" — saved in {run_dir}" if run_dir else ""
     test = ""

@@ -35,6 +35,8 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import qthrottled
 
+from cnnstudio.ml.training.reporting import BatchReport, EpochReport
+
 from .. import theme
 from ..plotting import menus_owned_by
 from ..saving import (
@@ -228,7 +230,7 @@ class TrainingCurves(QWidget):
         self._mark("batches", "epochs")
         self._redraw()
 
-    def add_batch(self, report: Any) -> None:
+    def add_batch(self, report: BatchReport) -> None:
         """A BatchReport (running means over the epoch so far)."""
         self.batches.add(report.epoch, report.batch, report.batches, report.loss, report.accuracy)
         if not self._planned_epochs:
@@ -236,7 +238,7 @@ class TrainingCurves(QWidget):
             self.fit_view()
         self._mark("batches")
 
-    def add_epoch(self, report: Any) -> None:
+    def add_epoch(self, report: EpochReport) -> None:
         """An EpochReport, or a mapping with metrics.csv's keys (and `learning_rate`)."""
         self.epochs.add(report if isinstance(report, Mapping) else report.to_dict())
         self._mark("epochs")

@@ -4,7 +4,6 @@ what is happening, and the settings of the next run."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -19,6 +18,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from cnnstudio.ml.jobs.requests import RunRequest
+from cnnstudio.ml.training.reporting import BatchReport, EpochReport, TrainingResult
 
 from ..context import AppContext
 from ..theme import ERROR_COLOR
@@ -181,7 +183,7 @@ class TrainingPanel(QWidget):
             self.clock.stop()
             self._tick()
 
-    def _on_run_starting(self, request: Any) -> None:
+    def _on_run_starting(self, request: RunRequest) -> None:
         settings_epochs = request.project.training.get("epochs", 1)
         self.progress = RunProgress(int(settings_epochs) if isinstance(settings_epochs, int) else 1,
                                     time.monotonic())
@@ -192,14 +194,14 @@ class TrainingPanel(QWidget):
         self.speed_label.setText("– images/s")
         self._tick()
 
-    def _on_batch(self, report: Any) -> None:
+    def _on_batch(self, report: BatchReport) -> None:
         if self.progress is None:
             return
         self.progress.batch_report(report.epoch, report.epochs, report.batch, report.batches,
                                    report.images_per_second, time.monotonic())
         self._progress_changed = True  # shown at the next tick: a progress bar repaints at once when set
 
-    def _on_epoch(self, report: Any) -> None:
+    def _on_epoch(self, report: EpochReport) -> None:
         if self.progress is None:
             return
         self.progress.epoch_report(report.epoch, report.epochs, report.images_per_second)
@@ -257,7 +259,7 @@ class TrainingPanel(QWidget):
         self.problem_label.show()
         self.status_label.setText("Not training.")
 
-    def _on_result(self, result: Any) -> None:
+    def _on_result(self, result: TrainingResult) -> None:
         if self.progress is not None and self.controller.state != STOPPING and result.stopped_reason == "finished":
             self.run_bar.setValue(1000)
             self.run_bar.setFormat("100%")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from cnnstudio.core.datasets import FIXED_NAMES, dataset_info
-from cnnstudio.ml.jobs.requests import FinalLookRequest
+from cnnstudio.ml.jobs.requests import FinalLookRequest, RunRequest
+from cnnstudio.ml.training.reporting import EpochReport, Snapshot, TrainingResult
 
 from ..context import AppContext
 from ..theme import ERROR_COLOR, WARNING_COLOR
@@ -70,7 +72,7 @@ class TrainingView(QWidget):
         controller.stateChanged.connect(self._on_state)
         context.document.projectReplaced.connect(self._on_project_replaced)
 
-    def _on_run_starting(self, request: Any) -> None:
+    def _on_run_starting(self, request: RunRequest) -> None:
         self._run += 1
         epochs = request.project.training.get("epochs")
         self.curves.start_run(epochs if isinstance(epochs, int) else None)
@@ -92,14 +94,14 @@ class TrainingView(QWidget):
         self.banner.hide()
         self.caption.setText(WELCOME)
 
-    def _on_started(self, run_dir: Any) -> None:
+    def _on_started(self, run_dir: Path) -> None:
         request = self.controller.request
         if request is not None:
             label = f" ({request.label})" if request.label else ""
             self.caption.setText(f"{request.project.name}{label} on {request.project.dataset.get('name')} — "
                                  f"run {run_dir.name}, saved in {run_dir.parent}")
 
-    def _on_epoch(self, report: Any) -> None:
+    def _on_epoch(self, report: EpochReport) -> None:
         self.curves.add_epoch(report)
         self.update_hint()
 
@@ -121,7 +123,7 @@ class TrainingView(QWidget):
                 self.show_banner(hint.text, WARNING_COLOR)
         return hint
 
-    def _on_result(self, result: Any) -> None:
+    def _on_result(self, result: TrainingResult) -> None:
         self.curves.redraw_now()
         if result.stopped_reason == "diverged":
             self.curves.mark_stop("loss became NaN or infinite here")
@@ -130,7 +132,7 @@ class TrainingView(QWidget):
             self.update_hint()
         self._final_look(result)
 
-    def _final_look(self, result: Any) -> None:
+    def _final_look(self, result: TrainingResult) -> None:
         """Snapshots come every 2 s; the filters as training left them come from the saved model."""
         live, source = self.live, self.context.model_source.run_dir
         if live.layer is None or live.probe is None or result.run_dir is None \
@@ -138,7 +140,7 @@ class TrainingView(QWidget):
             return
         run = self._run
 
-        def show(snapshot: Any) -> None:
+        def show(snapshot: Snapshot) -> None:
             if run == self._run:
                 live.show_snapshot(snapshot)
 
