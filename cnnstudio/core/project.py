@@ -340,8 +340,13 @@ def _training_from(raw: Any, where: str) -> dict[str, Any]:
 
 
 def dumps(project: Project) -> str:
-    """The project as JSON text: readable, diff-friendly, short lists kept on one line."""
-    return _format(project.to_dict(), 0) + "\n"
+    """The project as JSON text: readable, diff-friendly, short lists kept on one line.
+
+    A lone surrogate (which JSON can hold as "\\ud800" but UTF-8 cannot encode) is written as
+    that JSON escape, so the file reads back the same.
+    """
+    text = _format(project.to_dict(), 0) + "\n"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _format(value: Any, indent: int) -> str:

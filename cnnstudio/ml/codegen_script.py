@@ -8,6 +8,7 @@ TensorFlow is imported here: this is text. `codegen.generate_script` is the entr
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from typing import Any
 
@@ -215,5 +216,8 @@ def _schedule_function(s: TrainingSettings) -> str | None:
 
 
 def docstring_text(text: str) -> str:
-    """Text that cannot end or escape the triple-quoted docstring it goes in: a name never becomes code."""
-    return text.replace("\\", "\\\\").replace('"""', "'''").replace("\r", " ")
+    """Text that cannot end or escape the triple-quoted docstring it goes in: a name never becomes code.
+    Control characters (a NUL, which Python source cannot hold) and lone surrogates become escapes."""
+    text = text.replace("\\", "\\\\").replace('"""', "'''").replace("\r", " ")
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
