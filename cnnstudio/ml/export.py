@@ -152,12 +152,13 @@ def _augmentation(layer: keras.layers.Layer) -> bool:
 
 def export_model(model: keras.Model, fmt: str, out: str | Path, *, quantize: str | None = None,
                  inputs: np.ndarray | Sequence[np.ndarray] | None = None, tolerance: float | None = None,
-                 source: str | Path | None = None) -> ExportResult:
+                 source: str | Path | None = None, option: str = "--out") -> ExportResult:
     """Write `model` as `fmt` to `out`, verified in its own runtime (see the module docstring).
 
     `inputs` are the arrays to compare on (one per model input; random ones by default); `tolerance`
     the largest difference accepted, relative to each output's scale; `source` the project file or run
-    folder the model comes from, which the export never writes into or over.
+    folder the model comes from, which the export never writes into or over; `option` what the user
+    changes to choose another place (see `check_destination`).
     """
     if fmt not in FORMATS:
         raise UserError(f"unknown export format '{fmt}'; use one of {', '.join(FORMATS)}")
@@ -167,7 +168,7 @@ def export_model(model: keras.Model, fmt: str, out: str | Path, *, quantize: str
         raise UserError("quantization is only available for the tflite format")
     if tolerance is not None and not (isinstance(tolerance, (int, float)) and 0 <= tolerance < float("inf")):
         raise UserError(f"the tolerance must be a number from 0, such as 0.001, not {tolerance!r}")
-    out = check_destination(fmt, out, source=source)
+    out = check_destination(fmt, out, source=source, option=option)
     check_export_memory(model.count_params())
     allowed = float(tolerance) if tolerance is not None else QUANTIZED_TOLERANCE if quantize else TOLERANCE
     x = sample_inputs(model) if inputs is None else _as_list(inputs)

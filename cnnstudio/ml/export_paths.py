@@ -20,25 +20,27 @@ SAVEDMODEL_PARTS = frozenset({"saved_model.pb", "fingerprint.pb", "variables", "
 CONVERSION_COPIES = 6  # a converter holds about this many copies of the weights at once
 
 
-def check_destination(fmt: str, out: str | Path, *, source: str | Path | None = None) -> Path:
+def check_destination(fmt: str, out: str | Path, *, source: str | Path | None = None,
+                      option: str = "--out") -> Path:
     """The absolute destination, or UserError: a folder that does not exist or cannot be written, a file
     where a folder goes (or the other way round), a folder CNN Studio did not write, or a place in or
-    above the export's own `source` (a project file or a run folder)."""
+    above the export's own `source` (a project file or a run folder). `option` names what the user
+    changes to choose another place ("--out" on the command line)."""
     out = Path(os.path.abspath(out))
     if fmt == "keras" and out.suffix != ".keras":
-        raise UserError(f"{out}: a Keras model file must end in .keras; try --out {out.with_suffix('.keras')}")
+        raise UserError(f"{out}: a Keras model file must end in .keras; try {option} {out.with_suffix('.keras')}")
     if source is not None:
-        _refuse_own_source(out, Path(source))
+        _refuse_own_source(out, Path(source), option)
     if not out.parent.is_dir():
-        raise UserError(f"{out.parent}: no such folder; create it or choose another --out")
+        raise UserError(f"{out.parent}: no such folder; create it or choose another {option}")
     if not os.access(out.parent, os.W_OK | os.X_OK):
-        raise UserError(f"{out.parent}: there is no permission to write in this folder; choose another --out")
+        raise UserError(f"{out.parent}: there is no permission to write in this folder; choose another {option}")
     if fmt == "savedmodel":
         if out.exists() and not out.is_dir():
-            raise UserError(f"{out} is a file; a SavedModel is a folder, choose another --out")
+            raise UserError(f"{out} is a file; a SavedModel is a folder, choose another {option}")
         if out.is_dir() and any(out.iterdir()) and not written_by_us(out):
             raise UserError(f"{out} is a folder that holds other files, not a SavedModel CNN Studio wrote; "
-                            "nothing in it is replaced. Choose a new or empty folder for --out")
+                            f"nothing in it is replaced. Choose a new or empty folder for {option}")
     elif out.is_dir():
         raise UserError(f"{out} is a folder; give a file name such as {out / ('model' + SUFFIXES[fmt])}")
     return out
@@ -54,17 +56,17 @@ def written_by_us(folder: Path) -> bool:
     return isinstance(marker, dict) and marker.get("format") == "savedmodel" and names <= SAVEDMODEL_PARTS
 
 
-def _refuse_own_source(out: Path, source: Path) -> None:
+def _refuse_own_source(out: Path, source: Path, option: str) -> None:
     if not source.exists():
         return
     target, own = out.resolve(), source.resolve()
     if target == own:
-        raise UserError(f"{out} is the input; choose another --out (input files are never changed)")
+        raise UserError(f"{out} is the input; choose another {option} (input files are never changed)")
     if target in own.parents:
-        raise UserError(f"{out} is a folder holding the input {source}; choose another --out (input files "
+        raise UserError(f"{out} is a folder holding the input {source}; choose another {option} (input files "
                         "are never changed)")
     if own.is_dir() and own in target.parents:
-        raise UserError(f"{out} is inside {source}, which the export reads; choose another --out (input files "
+        raise UserError(f"{out} is inside {source}, which the export reads; choose another {option} (input files "
                         "are never changed)")
 
 
