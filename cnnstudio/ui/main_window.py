@@ -14,8 +14,10 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QTabWidget, QWidget
 
 from cnnstudio.core.errors import UserError
+from cnnstudio.core.files import remove_stale_temporaries
 from cnnstudio.core.project import Project, load_project
 from cnnstudio.core.templates import default_project, load_template
+from cnnstudio.crashlog import internal_error_message
 
 from . import dialogs, preferences, settings, theme
 from .actions import build_actions, build_menus, build_toolbar, refresh_icons
@@ -298,12 +300,15 @@ class MainWindow(QMainWindow):
             return False
         try:
             project = load_project(path)
-        except UserError as exc:
+        except Exception as exc:  # noqa: BLE001 - a file that fails in an unexpected way is still a file not opened
+            if not isinstance(exc, UserError):
+                exc = UserError(f"{Path(path).name} cannot be opened: {internal_error_message(exc)}")
             if not Path(path).exists():
                 settings.remove_recent(path)
             self.show_message("error", str(exc))
             dialogs.show_error(self, "Cannot open project", str(exc))
             return False
+        remove_stale_temporaries(path)  # what a save killed midway left beside the file
         self._show_project(project)
         settings.add_recent(path)
         self.show_message("info", f"Opened {path}")
