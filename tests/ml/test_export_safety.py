@@ -413,3 +413,15 @@ def test_an_untrained_lenet5_still_exports(tmp_path, capsys):
     code, _, err = run(capsys, "export", "lenet5", "--format", "tflite", "--out", tmp_path / "l.tflite")
     assert code == 0 and "exporting the untrained network (weights drawn with seed 0)" in err
     assert load_template("lenet5").name == "LeNet-5"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["ResNet50", "InceptionV3"])
+def test_real_networks_pass_the_default_check_in_onnx_and_tflite(tmp_path, name):
+    """Float32 runtimes disagree by about 1e-6 of the output's scale on these (benchmarks/export_checks.py)."""
+    keras.utils.set_random_seed(0)
+    model = getattr(keras.applications, name)(weights=None)
+    inputs = [x * 255 for x in sample_inputs(model, n=2)]
+    for fmt, file_name in (("onnx", "m.onnx"), ("tflite", "m.tflite")):
+        result = export_model(model, fmt, tmp_path / file_name, inputs=inputs)
+        assert result.difference <= 1e-4, (fmt, result.describe())
