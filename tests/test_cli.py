@@ -125,3 +125,33 @@ def test_new_on_a_full_or_read_only_disk_is_a_clear_error_and_leaves_nothing(cap
     assert code == 2 and err.count("\n") == 1 and err.startswith("error: could not write the project to ")
     assert expected in err
     assert list(tmp_path.iterdir()) == []  # no temporary file left behind
+
+
+def test_fuzz_mutated_project_files_never_give_an_internal_error(tmp_path_factory):
+    """summary of a damaged file: a table (0) or one error line (2), never an internal fault (1)."""
+    import contextlib
+    import io
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.core.test_project import ALL_PATHS, LENET, _json_values
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.sampled_from(ALL_PATHS), _json_values())
+    def check(path, value):
+        data = json.loads(json.dumps(LENET))
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        file = tmp_path_factory.mktemp("fuzz") / "f.cnnproj"
+        file.write_text(json.dumps(data))
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main(["summary", str(file), "--json"])
+        assert code in (0, 2), err.getvalue()
+        if code == 2:
+            assert err.getvalue().count("\n") == 1 and err.getvalue().startswith("error: ")
+
+    check()

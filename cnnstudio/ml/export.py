@@ -99,7 +99,7 @@ def load_keras_model(path: str | Path) -> keras.Model:
     try:
         with deep_graphs(info.layers):
             return keras.models.load_model(path, safe_mode=True)
-    except (OSError, ValueError, TypeError, KeyError) as exc:
+    except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for a file it cannot rebuild
         raise UserError(f"cannot load the model {path}: {first_line(exc)}") from None
 
 
