@@ -114,6 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--without-window", action="store_true", help="measure the summary only (no Qt needed)")
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; medians of {args.runs} runs; "
           f"{args.layers:,} layers vs {args.layers // 10:,}")
@@ -124,7 +125,8 @@ def main() -> None:
         print(f"project file: {big.stat().st_size / 2**20:.1f} MB")
         show("summarized (read + analyse + table)", summarized(big, args.runs), summarized(small, args.runs), 1)
         show("cnnstudio summary (whole process)", command(big, args.runs), command(small, args.runs), 2)
-        show("opened in the window (File > Open to drawn)", opened(big, args.runs), opened(small, args.runs), 5)
+        if not args.without_window:
+            show("opened in the window (File > Open to drawn)", opened(big, args.runs), opened(small, args.runs), 5)
 
 
 if __name__ == "__main__":
