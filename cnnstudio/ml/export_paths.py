@@ -40,7 +40,7 @@ def check_destination(fmt: str, out: str | Path, *, source: str | Path | None = 
             raise UserError(f"{out} is a file; a SavedModel is a folder, choose another {option}")
         if out.is_dir() and any(out.iterdir()) and not written_by_us(out):
             raise UserError(f"{out} is a folder that holds other files, not a SavedModel CNN Studio wrote; "
-                            f"nothing in it is replaced. Choose a new or empty folder for {option}")
+                            f"nothing in it is replaced; choose another {option} (a new or empty folder)")
     elif out.is_dir():
         raise UserError(f"{out} is a folder; give a file name such as {out / ('model' + SUFFIXES[fmt])}")
     return out
