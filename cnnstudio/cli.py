@@ -155,6 +155,7 @@ def _open_gui(project: str | None) -> int:
 
 def _summary(args: argparse.Namespace) -> int:
     from .core.analysis import analyze
+    from .core.bulk import collector_paused
     from .core.datasets import dataset_info
     from .core.templates import resolve_project
 
@@ -165,7 +166,8 @@ def _summary(args: argparse.Namespace) -> int:
         classes = dataset_info(project.dataset.get("name", "")).num_classes
     except UserError:
         pass
-    result = analyze(project.network, loss=project.training.get("loss"), num_classes=classes)
+    with collector_paused():
+        result = analyze(project.network, loss=project.training.get("loss"), num_classes=classes)
     if result.errors:
         first = result.errors[0]
         node = f"node '{first.node}': " if first.node else ""
@@ -174,7 +176,9 @@ def _summary(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(project.name)))
         return 0
-    print(format_summary(project.name, result))
+    with collector_paused():
+        table = format_summary(project.name, result)
+    print(table)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .bulk import collector_paused
 from .catalog import CATALOG, ParamError, get_spec
 from .errors import ProjectError, UserError
 from .files import (  # noqa: F401 - the one writer, re-exported
@@ -95,8 +96,9 @@ def load_project(path: str | os.PathLike[str]) -> Project:
         text = raw.decode("utf-8-sig")  # a byte-order mark, as some Windows editors write, is fine
     except UnicodeDecodeError:
         raise ProjectError(f"{where}: is not a text file (project files are UTF-8 JSON)") from None
-    data = parse_json(text, where)
-    project = project_from_dict(data, where)
+    with collector_paused():
+        data = parse_json(text, where)
+        project = project_from_dict(data, where)
     project.path = path
     return project
 

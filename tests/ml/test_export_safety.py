@@ -425,3 +425,30 @@ def test_real_networks_pass_the_default_check_in_onnx_and_tflite(tmp_path, name)
     for fmt, file_name in (("onnx", "m.onnx"), ("tflite", "m.tflite")):
         result = export_model(model, fmt, tmp_path / file_name, inputs=inputs)
         assert result.difference <= 1e-4, (fmt, result.describe())
+
+
+def test_a_project_with_an_integer_learning_rate_gets_its_optimizer():
+    from cnnstudio.core.project import project_from_dict
+    from cnnstudio.ml.training.optimizers import make_optimizer
+    from cnnstudio.ml.training.settings import TrainingSettings
+
+    data = json.loads(template_path("lenet5").read_text())
+    data["training"]["learning_rate"] = 1
+    optimizer = make_optimizer(TrainingSettings.from_project(project_from_dict(data)))
+    assert float(np.asarray(optimizer.learning_rate)) == 1.0
+
+
+def test_initial_weights_from_a_file_keras_cannot_rebuild_is_one_line(tmp_path):
+    from cnnstudio.ml.training.initial_weights import copy_matching_weights
+
+    @keras.saving.register_keras_serializable(package="elsewhere")
+    class Doubler(keras.layers.Layer):
+        def call(self, x):
+            return x * 2
+
+    x = keras.Input((3,))
+    keras.Model(x, keras.layers.Dense(2)(Doubler()(x))).save(tmp_path / "custom.keras")
+    keras.saving.get_custom_objects().clear()  # as in a program that does not have the class
+    with pytest.raises(UserError) as info:
+        copy_matching_weights(small_model(), tmp_path / "custom.keras")
+    assert "\n" not in str(info.value) and str(info.value).startswith("cannot start from the weights of")

@@ -329,11 +329,11 @@ class LayerSpec:
         for p in self.params:
             if p.name in params:
                 resolved[p.name] = p.normalize(params[p.name])
-            elif p.required:
+            elif p.name in defaults:
+                resolved[p.name] = defaults[p.name]
+            else:
                 hint = "" if p.initial is UNSET else f", e.g. {_jsonable(p.initial)!r}"
                 raise ParamError(f"{self.type} needs '{p.name}' ({p.doc}{hint})")
-            else:
-                resolved[p.name] = defaults[p.name]
         return resolved
 
     @cached_property
