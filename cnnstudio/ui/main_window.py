@@ -13,6 +13,7 @@ from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QTabWidget, QWidget
 
+from cnnstudio.core.bulk import collector_paused
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.files import remove_stale_temporaries
 from cnnstudio.core.project import Project, load_project
@@ -309,7 +310,8 @@ class MainWindow(QMainWindow):
             dialogs.show_error(self, "Cannot open project", str(exc))
             return False
         remove_stale_temporaries(path)  # what a save killed midway left beside the file
-        self._show_project(project)
+        with collector_paused():  # a 20,000-layer network makes hundreds of thousands of objects at once
+            self._show_project(project)
         settings.add_recent(path)
         self.show_message("info", f"Opened {path}")
         return True
