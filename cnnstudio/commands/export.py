@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
         _write_script(project, out)
         print(f"wrote a Python script for '{project.name}' to {out}", file=sys.stderr)
         return 0
-    check_size(project)
+    if model_file is None:
+        check_size(project)  # before anything is built; a run's model is checked once loaded
     quiet_tensorflow()
     from ..ml.export import export_model, load_keras_model
 

@@ -195,7 +195,7 @@ def export_model(model: keras.Model, fmt: str, out: str | Path, *, quantize: str
             if graph is not model:
                 graph.predict(x[0] if len(x) == 1 else x, verbose=0)  # exporters want a model that was called
             atomic_write_with(out, write_and_check, suffix=".tmp" + SUFFIXES[fmt], folder=fmt == "savedmodel")
-            float_size = _unquantized_size(graph, out) if quantize else None
+            float_size = _unquantized_size(graph) if quantize else None
     except OSError as exc:
         raise write_error(exc, out, f"the {fmt} export") from None
     return ExportResult(out, fmt, _size(out), checked["absolute"], allowed, quantize, float_size,
@@ -243,7 +243,7 @@ def _write(model: keras.Model, fmt: str, path: Path, quantize: str | None) -> No
         raise UserError(f"the model cannot be exported as {fmt}: {type(exc).__name__}: {first_line(exc)}") from None
 
 
-def _unquantized_size(model: keras.Model, out: Path) -> int:
+def _unquantized_size(model: keras.Model) -> int:
     """The size the TFLite file would have without quantization (written to a scratch folder)."""
     with tempfile.TemporaryDirectory(prefix="cnnstudio-export-") as scratch:
         plain = Path(scratch) / "plain.tflite"
