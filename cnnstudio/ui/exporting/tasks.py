@@ -121,8 +121,8 @@ def _model_file(plan: ExportPlan, item: ExportItem, models: dict[str, Any]) -> I
     if result.quantization:
         kind = "float16" if result.quantization == "float16" else "dynamic-range int8"
         detail = (f"{human_size(result.float32_size_bytes or 0)} unquantized → {human_size(result.size_bytes)} "
-                  f"{kind}; predictions within {result.max_abs_diff:.2g} of the Keras model "
-                  f"(allowed {result.tolerance:g})")
+                  f"{kind}; predictions within {result.difference:.2g} of the output's scale of the Keras "
+                  f"model's (allowed {result.tolerance:g})")
     return ItemResult(item.key, result.path, True, result.size_bytes, detail, result.float32_size_bytes)
 
 
