@@ -119,16 +119,17 @@ def test_labels_outputs_mismatch_and_too_large_exit_2(tmp_path, capsys):
 def test_disk_full_exits_2_and_keeps_what_was_saved(project_file, tmp_path, capsys, monkeypatch):
     import errno
 
+    from cnnstudio.core import files
     from cnnstudio.ml.training import checkpoints
 
-    real = checkpoints.replace_bytes
+    real = files.atomic_write_bytes
 
-    def replace_bytes(path, data, durable=False):
+    def atomic_write_bytes(path, data, durable=True):
         if path.name == "last.npz" and (path.parent / "last.npz").exists():
             raise OSError(errno.ENOSPC, "No space left on device")  # full after the first epoch's checkpoint
         real(path, data, durable=durable)
 
-    monkeypatch.setattr(checkpoints, "replace_bytes", replace_bytes)
+    monkeypatch.setattr(files, "atomic_write_bytes", atomic_write_bytes)
     code, out, err = run(capsys, "train", str(project_file), "--epochs", "3", "--run-dir", str(tmp_path / "run"),
                          "--json")
     assert code == 2 and out == ""
