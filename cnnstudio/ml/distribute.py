@@ -124,7 +124,9 @@ def keras_backend() -> str:
 
 
 def strategy_name(strategy) -> str:
-    """"multi-worker", "mirrored" or "default" for a strategy object."""
+    """"multi-worker", "mirrored" or "default" for a strategy object (None: the backend's own placement)."""
+    if strategy is None:
+        return "default"
     import tensorflow as tf
 
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
