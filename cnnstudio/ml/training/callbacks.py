@@ -1,7 +1,7 @@
 """How CNN Studio trains, in plain Keras: optimizer, schedule, plateau rule, early stopping,
 class weights, mixed precision, batches and the validation pass.
 
-The app, `cnnstudio train` and every exported training script train with this one file:
+The app, the command line's train command and every exported training script train with this file:
 the script generator copies its source verbatim into each script, so it imports only the
 standard library, NumPy and Keras, and works on any Keras backend (TensorFlow, JAX, PyTorch).
 """
