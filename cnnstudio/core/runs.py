@@ -19,6 +19,7 @@ from typing import Any
 RUN_FORMAT = "cnnstudio-run"
 METRICS_HEADER = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
 RUNNING, FINISHED, IMPORTED = "running", "finished", "imported"
+INTERRUPTED = "interrupted"  # ended by an error it can resume from (a full disk); run it again to go on
 
 
 def read_run_info(path: str | Path) -> dict[str, Any] | None:

@@ -36,6 +36,7 @@ from ..core.errors import UserError
 from ..core.project import Project, dumps, load_project
 from ..core.runs import (  # noqa: F401 - the readers live in core (no TensorFlow) and are re-exported here
     FINISHED,
+    INTERRUPTED,
     METRICS_HEADER,
     RUN_FORMAT,
     RUNNING,
@@ -136,7 +137,7 @@ class RunRecord:
             if info is None:
                 raise UserError(f"{record.path} already exists and is not a CNN Studio run; "
                                 "choose another --run-dir (nothing there was changed)")
-            if info.get("status") != RUNNING:
+            if info.get("status") not in (RUNNING, INTERRUPTED):
                 raise UserError(f"{record.path} holds a {info.get('status', 'finished')} run; choose another "
                                 "--run-dir (nothing there was changed)")
             if record.checkpoints.load_state() is not None:
@@ -204,7 +205,7 @@ class RunRecord:
 
     @property
     def resumable(self) -> bool:
-        return self.info.get("status") == RUNNING and self.checkpoints.load_state() is not None
+        return self.info.get("status") in (RUNNING, INTERRUPTED) and self.checkpoints.load_state() is not None
 
     # -- writing ----------------------------------------------------------------------------
     def write_info(self, durable: bool = False, **fields: Any) -> None:

@@ -29,7 +29,7 @@ from ..core.project import Project
 from ..core.runs import read_val_predictions
 from . import distribute as dist
 from .builder import build_model
-from .runs import RUNNING, RunRecord, versions
+from .runs import INTERRUPTED, RUNNING, RunRecord, versions
 from .training import callbacks as fit_rules
 from .training.checkpoints import model_values, save_model_atomically, set_model_values
 from .training.initial_weights import InitialWeights, copy_matching_weights, weights_file
@@ -158,6 +158,9 @@ class Trainer:
                 self._write_info(status=reason, message=message, seconds=previous_seconds + seconds,
                                  finished=time.strftime("%Y-%m-%dT%H:%M:%S"), test=test,
                                  best_epoch=result.best_epoch)
+        except UserError as exc:
+            self._mark_interrupted(str(exc))
+            raise
         finally:
             if self.record:
                 self.record.close()
@@ -165,6 +168,15 @@ class Trainer:
         if message:
             self.callbacks.message(message)
         return result
+
+    def _mark_interrupted(self, why: str) -> None:
+        """Say in run.json that the run ended early and can be resumed (if the disk still takes it)."""
+        if self.record is None or not self._info_written:
+            return
+        try:
+            self._write_info(status=INTERRUPTED, message=why)
+        except UserError:
+            pass
 
     def _download_progress(self, fraction: float) -> None:
         """A message at every tenth of a dataset download (mnist, cifar10, ... the first time)."""

@@ -5,7 +5,7 @@ Files in `<run>/checkpoints/`:
 - `last.npz`: after every epoch, ONE file holding the model's variables, the optimizer's
   variables and the run's state (epochs done, history, schedule and early-stopping
   counters) — weights and state can never disagree;
-- `best.npz`: the model's variables at the epoch with the lowest validation loss;
+- `best.npz`: the weights (as `model.get_weights()` lists them) of the epoch with the lowest validation loss;
 - `best.keras`: the best model as a Keras file, written when training ends.
 
 Every file goes through the one atomic, durable writer (`cnnstudio.core.files`): a
@@ -74,7 +74,7 @@ def _size_of(path: Path) -> int | None:
 
 
 def _mebibytes(n: float) -> str:
-    return f"{n / 2**20:,.1f} MiB"
+    return f"{n / 2**20:,.1f} MiB" if n >= 2**20 else f"{max(1, round(n / 1024)):,} KiB"
 
 
 def _pack(arrays: dict[str, np.ndarray]) -> bytes:
