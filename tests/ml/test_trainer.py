@@ -510,3 +510,55 @@ def test_every_optimizer_takes_a_step(name):
     assert np.all(np.isfinite(np.asarray(weight)))
     if name == "sgd":
         assert optimizer.inner_optimizer.momentum == 0.5
+
+
+# ---------------------------------------------------------------------- more training settings
+
+
+def test_class_weights_balanced_and_by_name():
+    from cnnstudio.ml.training.callbacks import class_weights
+
+    labels = np.array([0, 0, 0, 1])
+    assert class_weights(labels, None, ("a", "b")) is None
+    assert class_weights(labels, "balanced", ("a", "b")) == pytest.approx({0: 4 / 6, 1: 2.0})
+    assert class_weights(labels, {"b": 3, "0": 0.5}, ("a", "b")) == {0: 0.5, 1: 3.0}
+
+
+def test_mixed_precision_and_class_weights_train_and_leave_keras_as_it_was(npz):
+    import keras
+
+    trainer, result = train(tiny_project(npz, epochs=1, max_steps_per_epoch=4, mixed_precision="bfloat16",
+                                         class_weight="balanced"))
+    assert result.stopped_reason == FINISHED and math.isfinite(result.test_loss)
+    assert trainer.model.get_layer("conv").compute_dtype == "bfloat16"
+    assert trainer.model.get_layer("conv").kernel.dtype == "float32"  # weights stay in full precision
+    assert keras.mixed_precision.dtype_policy().name == "float32"  # the next model is built as usual
+
+
+@pytest.mark.parametrize("key, value", [("mixed_precision", "float8"), ("class_weight", "rare"),
+                                        ("class_weight", {"0": -1})])
+def test_bad_precision_or_class_weights_are_refused_by_name(npz, key, value):
+    from cnnstudio.core.errors import ProjectError
+
+    with pytest.raises(UserError, match=f'"{key}"'):
+        TrainingSettings.from_project(tiny_project(npz, **{key: value}))
+    raw = tiny_project(npz).to_dict()
+    raw["training"][key] = value
+    with pytest.raises(ProjectError, match=f'training "{key}"'):
+        project_from_dict(raw)
+
+
+def test_a_folder_of_pictures_streams_through_worker_threads(tmp_path):
+    from PIL import Image
+
+    x, y = quadrant_arrays(120, 5)
+    for i, (image, label) in enumerate(zip(x, y, strict=True)):
+        folder = tmp_path / "pictures" / f"q{label}"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray((image * 255).astype(np.uint8)).save(folder / f"{i}.png")
+    project = tiny_project(f"folder:{tmp_path / 'pictures'}", epochs=2, learning_rate=0.02)
+    trainer, result = train(project, run_dir=tmp_path / "run")
+    assert result.stopped_reason == FINISHED and result.epochs == 2
+    assert result.history[-1].loss < result.history[0].loss and result.test_accuracy is not None
+    batches = trainer.dataset.fit_batches("train", 16, shuffle=True, seed=0)
+    assert batches.workers > 1 and batches[0][0].shape == (16, 8, 8, 1)

@@ -18,7 +18,6 @@ Training feeds Keras without TensorFlow (`fit_batches`, `fit_inputs`: NumPy arra
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-
 from typing import Any
 
 import numpy as np

@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
 from typing import Any
 
 import numpy as np
