@@ -49,6 +49,12 @@ from .training.reporting import (
 from .training.run_callback import Interrupted, RunCallback, RunCallbacks
 from .training.settings import TrainingSettings
 
+# Several batches per call of the compiled step, on TensorFlow, for small networks: measured on LeNet-5
+# (CPU, batch 64) 15% more images per CPU-second with 8 than with 1; no gain on JAX. Pause, stop and
+# batch reports then act every few batches, so only networks whose batches are quick get it.
+STEPS_PER_EXECUTION = 8
+QUICK_BATCH_VALUES = 4_000_000  # activation values per batch below which a batch counts as quick
+
 __all__ = ["BatchReport", "EpochReport", "RunControl", "Snapshot", "Trainer", "TrainingCallbacks",
            "TrainingResult", "TrainingSettings"]
 
@@ -195,6 +201,9 @@ class Trainer:
         self.top_k = fit_rules.top_k_for(s.top_k if "top_k" in s.metrics else None, loss.binary,
                                          self.dataset.num_classes)
         fit_rules.use_mixed_precision(s.mixed_precision)
+        quick = facts.analysis.activation_values() * s.batch_size < QUICK_BATCH_VALUES
+        steps = STEPS_PER_EXECUTION if (quick and self.report_every and keras.backend.backend() == "tensorflow"
+                                        and self.strategy_name != "multi-worker") else 1
         try:
             with dist.scope(self.strategy):
                 self.model = build_model(self.project.network, self.project.name)
@@ -202,7 +211,7 @@ class Trainer:
                                                           s.mixed_precision)
                 self.model.compile(optimizer=self.optimizer, loss=loss.keras_loss(),
                                    metrics=fit_rules.metric_objects(loss.binary, loss.one_hot, loss.from_logits,
-                                                                    self.top_k))
+                                                                    self.top_k), steps_per_execution=steps)
                 self.optimizer.build(self.model.trainable_variables)
         finally:
             fit_rules.use_mixed_precision(None)
@@ -298,6 +307,7 @@ class Trainer:
         except Interrupted as interrupted:
             epoch = interrupted.epoch + 1
             if interrupted.reason == DIVERGED:
+                self._keep_good_weights()
                 rate = self.current_rate()
                 return DIVERGED, (f"training stopped in epoch {epoch}: the loss became NaN or infinite "
                                   f"(learning rate {rate:.3g} may be too high, or the inputs hold extreme "
@@ -311,8 +321,22 @@ class Trainer:
                                     "the best")
         return FINISHED, ""
 
+    def remember_good_weights(self) -> None:
+        """A host copy of the weights, taken when training starts and after each finished epoch."""
+        self._good_weights = [np.asarray(w) for w in self.model.get_weights()]
+
+    def _keep_good_weights(self) -> None:
+        """After a NaN stop: the optimizer skipped non-finite steps, but should a weight still have
+        become NaN or infinite, go back to the weights of the last finished epoch."""
+        if hasattr(self.model, "jax_state_sync"):
+            self.model.jax_state_sync()
+        current = self.model.get_weights()
+        if not all(np.isfinite(w).all() for w in current) and getattr(self, "_good_weights", None) is not None:
+            self.model.set_weights(self._good_weights)
+
     def _restore_rules(self) -> None:
         """Put the plateau rule and early stopping back where a resumed run left them."""
+        self.remember_good_weights()
         state = self._resume_state.get("rules", {})
         for rule in self._rules:
             saved = state.get(type(rule).__name__)
@@ -348,9 +372,10 @@ class Trainer:
         images = min(self.dataset.num_train, self.steps_per_epoch * self.settings.batch_size)
         monitored = logs.get("val_loss", logs.get("loss"))
         improved = monitored is not None and math.isfinite(monitored) and monitored < self._best_loss
+        self.remember_good_weights()
         if improved:
             self._best_loss, self._best_epoch = monitored, epoch + 1
-            self._best_weights = [np.asarray(w) for w in self.model.get_weights()]
+            self._best_weights = self._good_weights
         report = EpochReport(epoch + 1, self.settings.epochs, logs["loss"], logs.get("accuracy"),
                              logs.get("val_loss"), logs.get("val_accuracy"), rate, seconds,
                              images / max(seconds, 1e-9), logs.get("top_k_accuracy"),

@@ -55,6 +55,7 @@ class RunCallbacks(keras.callbacks.CallbackList):
         loss = figures_of(logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
             raise Interrupted(DIVERGED, epoch)
+        self.run.training_done()
         super().on_epoch_end(epoch, logs)
 
 
@@ -114,7 +115,11 @@ class RunCallback(keras.callbacks.Callback):
         if self.snapshots is not None and self.snapshots.due(now):
             self.trainer.send_snapshot(self.epoch + 1, self.batch)
 
+    def training_done(self) -> None:
+        """The epoch's batches are done (before validation): its training time ends here."""
+        self.seconds = time.monotonic() - self.started - self.paused
+
     def on_epoch_end(self, epoch, logs=None):
-        seconds = time.monotonic() - self.started - self.paused
+        seconds = getattr(self, "seconds", None) or time.monotonic() - self.started - self.paused
         self.trainer.paused_seconds += self.paused
         self.trainer.end_epoch(epoch, dict(logs or {}), self.rate, seconds)
