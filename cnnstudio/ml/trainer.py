@@ -202,8 +202,9 @@ class Trainer:
                                          self.dataset.num_classes)
         fit_rules.use_mixed_precision(s.mixed_precision)
         quick = facts.analysis.activation_values() * s.batch_size < QUICK_BATCH_VALUES
+        # (not under a tf.distribute strategy: Keras's multi-step loop fails there with the NaN-skipping optimizer)
         steps = STEPS_PER_EXECUTION if (quick and self.report_every and keras.backend.backend() == "tensorflow"
-                                        and self.strategy_name != "multi-worker") else 1
+                                        and self.strategy_name == "default") else 1
         try:
             with dist.scope(self.strategy):
                 self.model = build_model(self.project.network, self.project.name)

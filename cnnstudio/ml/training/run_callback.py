@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 import keras
-from keras.src.utils.python_utils import pythonify_logs
 
 from .reporting import DIVERGED, STOPPED, BatchReport, Throttle
 
@@ -34,7 +33,13 @@ def figures_of(logs: Any) -> dict[str, float]:
     """Plain numbers from a batch's logs (a dict of device values, or a function that makes one)."""
     if callable(logs):
         logs = logs()
-    return pythonify_logs(logs)
+    figures = {}
+    for key, value in (logs or {}).items():
+        try:
+            figures[key] = float(keras.ops.convert_to_numpy(value))
+        except (TypeError, ValueError):
+            continue
+    return figures
 
 
 class RunCallbacks(keras.callbacks.CallbackList):
