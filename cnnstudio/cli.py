@@ -17,6 +17,7 @@ from .core.errors import UserError
 
 COMMANDS = ("summary", "train", "experiment", "export", "import", "new", "templates", "datasets")
 STRATEGIES = ("default", "mirrored", "multi-worker")
+BACKENDS = ("tensorflow", "jax", "torch")
 EXPORT_FORMATS = ("keras", "savedmodel", "tflite", "onnx", "python")
 
 
@@ -44,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="dataset name (see 'cnnstudio datasets')")
     p.add_argument("--run-dir", dest="run_dir", help="where to write the run record")
     p.add_argument("--strategy", choices=STRATEGIES, default="default")
+    p.add_argument("--backend", choices=BACKENDS,
+                   help="the Keras backend to train on (default: tensorflow, or KERAS_BACKEND when set)")
     p.add_argument("--initial-weights", dest="initial_weights", metavar="MODEL",
                    help="start from the weights of a .keras model or a run directory, layer by layer "
                         "where names and shapes match (fine-tuning)")

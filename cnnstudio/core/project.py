@@ -294,6 +294,8 @@ _TRAINING_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "epochs": (lambda v: _whole(v) and 1 <= v <= 100000, "a whole number from 1"),
     "validation_split": (lambda v: _number(v) and 0 <= v < 1, "a fraction from 0 up to (not including) 1"),
     "seed": (lambda v: v is None or (_whole(v) and 0 <= v <= MAX_SEED), f"a whole number from 0 to {MAX_SEED}"),
+    "mixed_precision": (lambda v: v in (None, "float16", "bfloat16"), 'null, "float16" or "bfloat16"'),
+    "class_weight": (lambda v: v is None or v == "balanced" or (isinstance(v, dict) and all(_number(w) and w >= 0 for w in v.values())), 'null, "balanced" or an object of class: weight'),  # noqa: E501
 }
 _FRACTIONAL = ("learning_rate",)  # read as a float: "learning_rate": 1 means 1.0 (Keras takes floats only)
 
