@@ -429,12 +429,13 @@ def test_real_networks_pass_the_default_check_in_onnx_and_tflite(tmp_path, name)
 
 def test_a_project_with_an_integer_learning_rate_gets_its_optimizer():
     from cnnstudio.core.project import project_from_dict
-    from cnnstudio.ml.training.optimizers import make_optimizer
+    from cnnstudio.ml.training.callbacks import make_optimizer
     from cnnstudio.ml.training.settings import TrainingSettings
 
     data = json.loads(template_path("lenet5").read_text())
     data["training"]["learning_rate"] = 1
-    optimizer = make_optimizer(TrainingSettings.from_project(project_from_dict(data)))
+    settings = TrainingSettings.from_project(project_from_dict(data))
+    optimizer = make_optimizer(settings.optimizer, settings.learning_rate)
     assert float(np.asarray(optimizer.learning_rate)) == 1.0
 
 
