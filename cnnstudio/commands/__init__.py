@@ -6,6 +6,6 @@ Progress goes to stderr; results go to stdout.
 
 from __future__ import annotations
 
-from ..ml.quiet import quiet_tensorflow
+from ..ml.quiet import quiet_keras, quiet_tensorflow
 
-__all__ = ["quiet_tensorflow"]
+__all__ = ["quiet_keras", "quiet_tensorflow"]

@@ -69,8 +69,11 @@ def build_model(network: Network, name: str = "model") -> keras.Model:
 def untrained_model(project: Project) -> keras.Model:
     """The project's network as a Keras model with fresh weights drawn with the project's seed
     (the same network always gets the same starting weights)."""
+    from .export import deep_graphs
+
     keras.utils.set_random_seed(int(project.training.get("seed") or 0))
-    return build_model(project.network, project.name)
+    with deep_graphs(len(project.network)):
+        return build_model(project.network, project.name)
 
 
 def _model_name(name: str) -> str:

@@ -42,6 +42,16 @@ def stderr_silenced() -> Iterator[None]:
                 sys.stderr.write(sink.read().decode("utf-8", "replace"))
 
 
+def quiet_keras() -> None:
+    """Import Keras on the backend chosen (`ml.backend.choose_backend`), TensorFlow only when it is that."""
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        quiet_tensorflow()
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    warnings.filterwarnings("ignore", module=r"(keras|jax|torch)\b")
+    import keras  # noqa: F401
+
+
 def quiet_tensorflow() -> None:
     """Import TensorFlow and Keras without their start-up chatter on stderr."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

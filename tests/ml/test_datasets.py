@@ -374,3 +374,13 @@ def test_a_download_stopped_from_its_progress_leaves_no_partial_file(local_mnist
     with pytest.raises(Stop):
         downloads.fetch("mnist", progress=stop_halfway)
     assert not list(empty_keras_cache.rglob("mnist*"))
+
+
+
+@pytest.mark.parametrize("labels", [np.array([0, 1, 10**9]), np.array([0.0, np.nan, 1.0]),
+                                    np.array(["a", "b", "a"]), np.zeros((3, 2, 1), np.int64)])
+def test_npz_labels_that_cannot_be_classes_are_a_dataset_error(tmp_path, labels):
+    path = tmp_path / "odd.npz"
+    np.savez(path, x_train=np.zeros((3, 8, 8), np.uint8), y_train=labels)
+    with pytest.raises(DatasetError, match="y_train in"):
+        load_dataset(f"npz:{path}")

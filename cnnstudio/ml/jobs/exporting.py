@@ -21,10 +21,10 @@ from cnnstudio.core.project import Project
 from cnnstudio.crashlog import internal_error_message
 
 from ..builder import untrained_model
-from ..export import FORMATS as MODEL_FORMATS
+from ..export_paths import MODEL_FORMATS
 from ..workspace import Workspace
 from .protocol import Progress
-from .requests import ExportItem, ExportPlan
+from .requests import PLACE, ExportItem, ExportPlan
 from .results import ItemResult, human_size
 from .writing import write_checked
 
@@ -104,27 +104,31 @@ def _load_source_model(plan: ExportPlan):
 
 
 def _check_buildable(project: Project) -> None:
+    """UserError before anything is built: a network with errors, or too large to build and convert here."""
     from cnnstudio.core.analysis import analyze
+    from cnnstudio.ml.export_paths import check_export_memory
 
-    errors = analyze(project.network).errors
-    if errors:
-        first = errors[0]
+    analysis = analyze(project.network)
+    if analysis.errors:
+        first = analysis.errors[0]
         where = f"layer '{first.node}': " if first.node else ""
         raise UserError(f"the network has errors, so no model can be built ({where}{first.message})")
+    check_export_memory(analysis.total_params, building=True)
 
 
 def _model_file(plan: ExportPlan, item: ExportItem, models: dict[str, Any]) -> ItemResult:
     from cnnstudio.ml.export import export_model
 
     model = source_model(plan, models)
-    result = export_model(model, item.key, item.path, quantize=item.quantize)
-    detail = ("predictions identical to the Keras model's" if result.max_abs_diff == 0 else
-              f"predictions match the Keras model within {result.max_abs_diff:.2g}")
+    tolerance = None if item.quantize else plan.tolerance  # quantized files keep their own allowance
+    result = export_model(model, item.key, item.path, quantize=item.quantize, tolerance=tolerance,
+                          source=plan.run_dir, option=PLACE)
+    detail = result.check_text()
     if result.quantization:
         kind = "float16" if result.quantization == "float16" else "dynamic-range int8"
         detail = (f"{human_size(result.float32_size_bytes or 0)} unquantized → {human_size(result.size_bytes)} "
-                  f"{kind}; predictions within {result.max_abs_diff:.2g} of the Keras model "
-                  f"(allowed {result.tolerance:g})")
+                  f"{kind}; predictions within {result.difference:.2g} of the output's scale of the Keras "
+                  f"model's (allowed {result.tolerance:g})")
     return ItemResult(item.key, result.path, True, result.size_bytes, detail, result.float32_size_bytes)
 
 
@@ -164,9 +168,17 @@ def _check_script(tmp: Path, plan: ExportPlan, models: dict[str, Any]) -> str:
         model = source_model(plan, models)
     except UserError:
         return f"{lines} lines; its build_model() builds the network ({expected:,} parameters)"
+    from cnnstudio.ml.export import sample_inputs
+
     built.set_weights(model.get_weights())
-    x = np.random.default_rng(0).random((4, *model.inputs[0].shape[1:]), dtype=np.float32)
-    diff = float(np.max(np.abs(built.predict(x, verbose=0) - model.predict(x, verbose=0))))
+    x = sample_inputs(model, n=4)
+    x = x[0] if len(x) == 1 else x
+
+    def outputs(m: Any) -> list:
+        got = m.predict(x, verbose=0)
+        return list(got) if isinstance(got, (list, tuple)) else [got]
+
+    diff = max(float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in zip(outputs(built), outputs(model)))
     if not diff <= 1e-5:
         raise UserError(f"the model the script builds predicts differently (by {diff:.2g}); nothing was written")
     return (f"{lines} lines; its build_model() builds the same network ({expected:,} parameters; "

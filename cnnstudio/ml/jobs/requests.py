@@ -171,6 +171,7 @@ class AugmentRequest:
 
 
 # -- export and import ---------------------------------------------------------------------------
+PLACE = "folder or file name"  # what the window's user changes to export somewhere else
 @dataclass(frozen=True)
 class ExportItem:
     """One file (or folder) to write."""
@@ -188,6 +189,7 @@ class ExportPlan:
     project: Project  # the network exported (a run's snapshot, or the current project)
     run_dir: Path | None  # the trained run, or None for the untrained network
     items: tuple[ExportItem, ...] = ()
+    tolerance: float | None = None  # largest difference accepted, relative to the output's scale (None: default)
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from cnnstudio.ml.export_paths import MODEL_FORMATS
 from cnnstudio.ml.jobs.requests import ExportItem, ExportPlan
 from cnnstudio.ml.jobs.results import ItemResult, human_size
 
-__all__ = ["BY_KEY", "FORMATS", "GUI_FORMATS", "QUANTIZATIONS", "ExportItem", "ExportPlan", "Format", "ItemResult",
+__all__ = ["BY_KEY", "FORMATS", "GUI_FORMATS", "MODEL_FORMATS", "QUANTIZATIONS", "TOLERANCES", "ExportItem", "ExportPlan", "Format", "ItemResult",
            "base_name_problem", "human_size", "item_label", "slug", "target_path"]
 
 GUI_FORMATS = ("png", "svg")  # drawn from the canvas, on the GUI thread
+TOLERANCES = {None: "predictions within 0.1% of the output's scale (float32 runtimes agree this closely)",
+              0.01: "within 1% (accept a larger difference)", 0.05: "within 5% (accept a much larger difference)"}
 QUANTIZATIONS = {None: "no quantization (float32)", "float16": "float16 weights (about half the size)",
                  "dynamic": "dynamic-range int8 weights (about a quarter)"}
 BAD_NAME = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
