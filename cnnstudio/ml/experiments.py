@@ -255,10 +255,12 @@ class ExperimentRunner:
                 self.callbacks.on_batch(run, report)
 
         def on_epoch(report) -> None:
-            if deadline is not None and self._clock() > deadline:
-                self._stop_for_time()
+            # the caller hears of the epoch first, then the clock is read: an epoch's end is where
+            # a run is stopped for time (batches are grouped, so a batch check may come only once an epoch)
             if self.callbacks.on_epoch:
                 self.callbacks.on_epoch(run, report)
+            if deadline is not None and self._clock() > deadline:
+                self._stop_for_time()
 
         snapshot = self.callbacks.on_snapshot
         callbacks = TrainingCallbacks(on_batch=on_batch, on_epoch=on_epoch, on_message=self.callbacks.on_message,
