@@ -6,6 +6,9 @@
                               budget=Budget(runs=10))
     outcome = runner.run()      # blocks; stop(), stop_after_current(), pause(), resume() from any thread
 
+A caller with its own pause/resume/stop (the window's job) hands it in as `control`; a caller
+that keeps loaded datasets (the window's workspace) hands in `datasets`.
+
 TensorFlow is imported once for all runs (a run costs its training, not a start-up), and a
 loaded dataset is reused while the next run asks for the same data (same name, split seed
 and preparation). Between runs the Keras session is cleared. experiment.json is updated
@@ -31,6 +34,7 @@ from ..core.experiments import FAILED, Experiment, PlannedRun
 from ..core.project import Project
 from ..core.runs import RUNNING, read_run_info
 from .training.preparation import dataset_options, precheck
+from .training.reporting import RunControl
 from .training.settings import TrainingSettings
 
 TRAINING_KEYS = tuple(f.name for f in dataclasses.fields(TrainingSettings))
@@ -122,48 +126,70 @@ class ExperimentOutcome:
     left: int = 0  # runs still to train
 
 
+class _SessionLinked(RunControl):
+    """One run's control that also follows the session's: paused or stopped when either is.
+
+    The runner stops a single run on its own (the time budget) without ending the session.
+    """
+
+    def __init__(self, session: RunControl) -> None:
+        super().__init__()
+        self.session = session
+        self._tick = threading.Event()  # never set: waits between looks at both controls
+
+    @property
+    def paused(self) -> bool:
+        return super().paused or self.session.paused
+
+    @property
+    def stopping(self) -> bool:
+        return super().stopping or self.session.stopping
+
+    def wait_while_paused(self) -> float:
+        start = time.monotonic()
+        while self.paused and not self.stopping:
+            self._tick.wait(0.1)
+        return time.monotonic() - start
+
+
 class ExperimentRunner:
     """Trains the runs an experiment still has to train (see the module docstring)."""
 
     def __init__(self, experiment: Experiment, *, callbacks: ExperimentCallbacks | None = None,
                  budget: Budget | None = None, trainer_options: dict[str, Any] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, control: RunControl | None = None,
+                 datasets: Callable[[Project], Any] | None = None) -> None:
         self.experiment = experiment
         self.callbacks = callbacks or ExperimentCallbacks()
         self.budget = budget or Budget()
         self.budget.check()
         self.trainer_options = dict(trainer_options or {})  # e.g. report_every, snapshot_layers
         self._clock = clock  # for the time budget (tests pass their own)
+        self.control = control or RunControl()  # the session's pause, resume and stop
+        self._load_data = datasets  # project -> its loaded dataset (None: the runner keeps its own)
         self._lock = threading.Lock()
-        self._stop = threading.Event()
         self._after_current = threading.Event()
-        self._paused = False
         self._trainer = None
         self._datasets: OrderedDict[str, Any] = OrderedDict()
 
     # -- control (thread-safe) ------------------------------------------------------------
     def stop(self) -> None:
         """Stop the run in progress now (its record is kept, marked stopped) and start no other."""
-        self._stop.set()
-        with self._lock:
-            if self._trainer is not None:
-                self._trainer.stop()
+        self.control.stop()
 
     def stop_after_current(self) -> None:
         """Let the run in progress finish, then start no other."""
         self._after_current.set()
 
     def pause(self) -> None:
-        with self._lock:
-            self._paused = True
-            if self._trainer is not None:
-                self._trainer.pause()
+        self.control.pause()
 
     def resume(self) -> None:
-        with self._lock:
-            self._paused = False
-            if self._trainer is not None:
-                self._trainer.resume()
+        self.control.resume()
+
+    @property
+    def _stopping(self) -> bool:
+        return self.control.stopping
 
     # -- the session ----------------------------------------------------------------------
     def run(self) -> ExperimentOutcome:
@@ -178,7 +204,7 @@ class ExperimentRunner:
         deadline = None if self.budget.minutes is None else started + 60.0 * self.budget.minutes
         outcome = ExperimentOutcome()
         for position, run in enumerate(queue, start=1):
-            if self._stop.is_set() or self._after_current.is_set():
+            if self._stopping or self._after_current.is_set():
                 outcome.reason = STOPPED
                 break
             if deadline is not None and not self._fits(deadline, outcome.trained):
@@ -190,14 +216,14 @@ class ExperimentRunner:
             outcome.trained.append(run)
             if self.callbacks.on_run_ended:
                 self.callbacks.on_run_ended(run)
-            if self._stop.is_set():
+            if self._stopping:
                 outcome.reason = STOPPED
                 break
         else:
             if self.budget.runs is not None and len(experiment.to_train()) > 0:
                 outcome.reason = BUDGET_RUNS
         if deadline is not None and outcome.trained and outcome.trained[-1].status == "stopped" \
-                and not self._stop.is_set():
+                and not self._stopping:
             outcome.reason = BUDGET_MINUTES
         outcome.seconds = self._clock() - started
         outcome.left = len(experiment.to_train())
@@ -264,13 +290,9 @@ class ExperimentRunner:
         callbacks = TrainingCallbacks(on_batch=on_batch, on_epoch=on_epoch, on_message=self.callbacks.on_message,
                                       on_snapshot=None if snapshot is None else lambda report: snapshot(run, report))
         trainer = Trainer(project, settings=settings, dataset=self._dataset(project, settings), run_dir=path,
-                          callbacks=callbacks, **self.trainer_options)
+                          callbacks=callbacks, control=_SessionLinked(self.control), **self.trainer_options)
         with self._lock:
             self._trainer = trainer
-            if self._paused:
-                trainer.pause()
-            if self._stop.is_set():
-                trainer.stop()
         return trainer
 
     def _stop_for_time(self) -> None:
@@ -280,6 +302,8 @@ class ExperimentRunner:
 
     def _dataset(self, project: Project, settings: TrainingSettings):
         """The loaded dataset for this run, reused from an earlier run when it asks for the same data."""
+        if self._load_data is not None:
+            return self._load_data(project)
         name = str(project.dataset.get("name"))
         options = dataset_options(project, settings)
         key = json.dumps({"name": name, **options}, sort_keys=True, default=str)
