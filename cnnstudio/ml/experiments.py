@@ -14,12 +14,12 @@ loaded dataset is reused while the next run asks for the same data (same name, s
 and preparation). Between runs the Keras session is cleared. experiment.json is updated
 before and after every run, so an interrupted experiment resumes where it was: a run killed
 mid-training continues from its last checkpoint, a stopped one is trained again in a new
-folder (the stopped record is kept). Checks import no TensorFlow; training imports it lazily.
+folder (the stopped record is kept). The checks (`experiment_checks`, re-exported here) import no
+TensorFlow, so the window makes them too; training imports it lazily.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 import time
@@ -29,49 +29,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.errors import UserError
-from ..core.experiment_spec import ExperimentSpec, apply_values, assignment_text, check_keys
 from ..core.experiments import FAILED, Experiment, PlannedRun
 from ..core.project import Project
 from ..core.runs import RUNNING, read_run_info
-from .training.preparation import dataset_options, precheck
+from .experiment_checks import TRAINING_KEYS, check_runs, check_setting, check_spec
+from .training.preparation import dataset_options
 from .training.reporting import RunControl
 from .training.settings import TrainingSettings
 
-TRAINING_KEYS = tuple(f.name for f in dataclasses.fields(TrainingSettings))
+__all__ = ["ALL_DONE", "BUDGET_MINUTES", "BUDGET_RUNS", "STOPPED", "TRAINING_KEYS", "Budget", "ExperimentCallbacks",
+           "ExperimentOutcome", "ExperimentRunner", "check_runs", "check_setting", "check_spec"]
 
 # why a session of the runner ended
 ALL_DONE, STOPPED, BUDGET_RUNS, BUDGET_MINUTES = "finished", "stopped", "budget_runs", "budget_minutes"
 DATASETS_KEPT = 2  # loaded datasets kept for the next runs (one per split seed, usually)
-
-
-# -- checks (no TensorFlow) -------------------------------------------------------------------
-
-def check_setting(project: Project, values: dict[str, Any], seed: int | None = None) -> Project:
-    """The project of one setting, checked as `cnnstudio train` checks before training; UserError naming the values."""
-    changed = apply_values(project, values, seed)
-    try:
-        settings = TrainingSettings.from_project(changed)
-        precheck(changed, settings, str(changed.dataset.get("name")))
-    except UserError as exc:
-        raise UserError(f"with {assignment_text(values)}: {exc}") from None
-    return changed
-
-
-def check_spec(project: Project, spec: ExperimentSpec) -> None:
-    """Every key of `spec` exists and every setting it plans can be trained (UserError for the first that cannot)."""
-    check_keys(spec, project, TRAINING_KEYS)
-    for values in spec.settings():
-        check_setting(project, values)
-
-
-def check_runs(experiment: Experiment, runs: list[PlannedRun]) -> None:
-    """Every setting among `runs` can still be trained from the experiment's base project."""
-    seen = set()
-    for run in runs:
-        key = json.dumps(run.values, sort_keys=True)
-        if key not in seen:
-            seen.add(key)
-            check_setting(experiment.base, run.values)
 
 
 # -- steering and reporting ------------------------------------------------------------------
