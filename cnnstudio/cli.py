@@ -123,15 +123,17 @@ def _open_gui(project: str | None) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from .core.analysis import analyze
+    """Any network Keras accepts is summarized (exit 0); a mismatch with the data is only a warning."""
+    from .core.analysis import DATA_FIT, analyze
     from .core.datasets import dataset_info
     from .core.templates import resolve_project
 
     project = resolve_project(args.project)
     where = project.path.name if project.path else args.project
+    dataset = project.dataset.get("name", "")
     classes = None
     try:
-        classes = dataset_info(project.dataset.get("name", "")).num_classes
+        classes = dataset_info(dataset).num_classes
     except UserError:
         pass
     result = analyze(project.network, loss=project.training.get("loss"), num_classes=classes)
@@ -142,10 +144,11 @@ def _summary(args: argparse.Namespace) -> int:
         raise UserError(f"{where}: {node}{first.message}{more}")
     if args.json:
         print(json.dumps(result.to_json(project.name)))
-        return 0
-    print(format_summary(project.name, result))
+    else:
+        print(format_summary(project.name, result))
     for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        misfit = f" (it does not fit the dataset '{dataset}': training refuses it)" if warning.kind == DATA_FIT else ""
+        print(f"warning: {warning}{misfit}", file=sys.stderr)
     return 0
 
 

@@ -16,6 +16,9 @@ from .network import CycleError, Network
 
 ERROR = "error"
 WARNING = "warning"
+# A warning of this kind means the network is valid but does not suit the project's data (outputs vs
+# classes): summary, inspection and export go ahead, training refuses it.
+DATA_FIT = "does not fit the data"
 
 CLASSIFICATION_LOSSES = {"sparse_categorical_crossentropy", "categorical_crossentropy"}
 
@@ -27,6 +30,7 @@ class Diagnostic:
     node: str | None
     severity: str
     message: str
+    kind: str = ""  # DATA_FIT for a mismatch with the data; empty for everything else
 
     def __str__(self) -> str:
         where = f"{self.node}: " if self.node else ""
@@ -97,6 +101,11 @@ class Analysis:
     @property
     def warnings(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity == WARNING]
+
+    @property
+    def data_fit_problems(self) -> list[Diagnostic]:
+        """Warnings that the network does not suit the data; training refuses these, nothing else does."""
+        return [d for d in self.diagnostics if d.kind == DATA_FIT]
 
     @property
     def ok(self) -> bool:
@@ -353,8 +362,12 @@ def _network_checks(
     return found
 
 
+def _misfit(node_id: str, message: str) -> Diagnostic:
+    return Diagnostic(node_id, WARNING, message, DATA_FIT)
+
+
 def _output_checks(info: LayerInfo, loss: str | None, num_classes: int | None) -> list[Diagnostic]:
-    """Does the output layer fit the loss and the data's classes?"""
+    """Does the output layer fit the loss and the data's classes? Mismatches are DATA_FIT warnings."""
     found: list[Diagnostic] = []
     shape = info.output_shape or ()
     activation = _activation_of(info)
@@ -362,29 +375,27 @@ def _output_checks(info: LayerInfo, loss: str | None, num_classes: int | None) -
     classification = loss in CLASSIFICATION_LOSSES or (loss == "auto" and num_classes is not None)
     if classification or loss == "binary_crossentropy":
         if len(shape) != 1:
-            found.append(Diagnostic(
-                info.id, ERROR,
+            found.append(_misfit(
+                info.id,
                 f"a classifier's output must be a flat vector of class scores, but this one is "
                 f"{dims_text(shape)}; add Flatten or GlobalAveragePooling2D and a Dense layer",
             ))
             return found
     if loss == "binary_crossentropy":
         if num_classes is not None and num_classes > 2 and shape[-1] != num_classes:
-            found.append(Diagnostic(info.id, ERROR, f"outputs {shape[-1]} values but the data has {num_classes} classes"))
+            found.append(_misfit(info.id, f"outputs {shape[-1]} values but the data has {num_classes} classes"))
         if activation not in ("sigmoid", None, "linear"):
             found.append(Diagnostic(info.id, WARNING, f"binary cross-entropy expects a sigmoid output, not {activation}"))
         return found
     if classification:
         units = shape[-1]
         if num_classes is not None and units != num_classes:
-            found.append(Diagnostic(
-                info.id, ERROR,
-                f"outputs {units} values but the data has {num_classes} classes; set units to {num_classes}",
+            found.append(_misfit(
+                info.id, f"outputs {units} values but the data has {num_classes} classes; set units to {num_classes}",
             ))
         elif units == 1:
-            found.append(Diagnostic(
-                info.id, ERROR,
-                "outputs 1 value, so it cannot score several classes; use one unit per class with softmax",
+            found.append(_misfit(
+                info.id, "outputs 1 value, so it cannot score several classes; use one unit per class with softmax",
             ))
         if activation == "sigmoid":
             found.append(Diagnostic(
