@@ -199,6 +199,10 @@ def _import(args: argparse.Namespace) -> int:
         raise UserError(f"{model_path}: no such model file")
     if not out.parent.is_dir():
         raise UserError(f"{out.parent}: no such folder; create it or choose another --out")
+    from .ml.import_check import check_model_path, read_model_config, refuse_unsupported
+
+    check_model_path(model_path)
+    refuse_unsupported(read_model_config(model_path), model_path.name)  # refused before TensorFlow loads
     from .commands import quiet_tensorflow
 
     quiet_tensorflow()

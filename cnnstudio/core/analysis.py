@@ -266,6 +266,8 @@ def _analyze_node(
             return fail("has no input; connect a layer to it")
         return fail(f"{type_name} needs at least {spec.min_inputs} inputs but has {count} ({', '.join(sources)})")
     if spec.max_inputs is not None and count > spec.max_inputs:
+        if spec.max_inputs > 1:
+            return fail(f"{type_name} takes {spec.max_inputs} inputs but has {count} ({', '.join(sources)})")
         return fail(
             f"{type_name} takes one input but has {count} ({', '.join(sources)}); "
             "join them first with Add or Concatenate"

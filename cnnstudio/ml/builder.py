@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import keras
@@ -34,9 +35,21 @@ def make_regularizer(value: dict[str, float]) -> keras.regularizers.Regularizer:
     return keras.regularizers.L1L2(l1=value.get("l1", 0.0), l2=value.get("l2", 0.0))
 
 
+def layer_class(type_name: str) -> type[keras.layers.Layer]:
+    """The Keras class of a catalog layer (from keras.layers, or the application module that defines it)."""
+    return getattr(importlib.import_module(get_spec(type_name).keras_module), type_name)
+
+
 def make_layer(node_id: str, type_name: str, params: dict[str, Any]) -> keras.layers.Layer:
     arguments = keras_arguments(type_name, params)
-    return getattr(keras.layers, type_name)(name=node_id, **arguments)
+    return layer_class(type_name)(name=node_id, **arguments)
+
+
+def make_input(node_id: str, params: dict[str, Any]) -> Any:
+    """The Keras input tensor of an Input node (its dtype only when one is set)."""
+    resolved = get_spec("Input").resolve(params)
+    extra = {"dtype": resolved["dtype"]} if resolved["dtype"] is not None else {}
+    return keras.Input(shape=resolved["shape"], name=node_id, **extra)
 
 
 def build_model(network: Network, name: str = "model") -> keras.Model:
@@ -50,8 +63,7 @@ def build_model(network: Network, name: str = "model") -> keras.Model:
     for node_id in network.topological_order():
         node = network.nodes[node_id]
         if node.type == "Input":
-            shape = get_spec("Input").resolve(node.params)["shape"]
-            tensors[node_id] = keras.Input(shape=shape, name=node_id)
+            tensors[node_id] = make_input(node_id, node.params)
             continue
         layer = make_layer(node_id, node.type, node.params)
         sources = [tensors[s] for s in network.inputs_of(node_id)]

@@ -13,7 +13,7 @@ import keyword
 from typing import Any
 
 from ..core.analysis import Analysis, analyze
-from ..core.catalog import UNSET, Param, dims_text, get_spec
+from ..core.catalog import CATALOG, UNSET, Param, dims_text, get_spec
 from ..core.catalog.spec import INTS, PADDING, REGULARIZER
 from ..core.errors import UserError
 from ..core.network import Network
@@ -63,6 +63,7 @@ def model_function(network: Network, name: str, analysis: Analysis) -> str:
     """The text of `def build_model():` for the network (functional API, one line per layer)."""
     names = variable_names(network)
     lines = ["def build_model():", f'    """{docstring_text(name)} as a Keras functional model."""']
+    lines += [f"    {line}" for line in application_imports(network)]
     for node_id in network.topological_order():
         node = network.nodes[node_id]
         info = analysis.layers[node_id]
@@ -70,21 +71,37 @@ def model_function(network: Network, name: str, analysis: Analysis) -> str:
         if info.params:
             shape += f", {info.params:,} params"
         if node.type == "Input":
-            value = get_spec("Input").resolve(node.params)["shape"]
-            call = f"keras.Input(shape={_python(value)}, name={_quote(node_id)})"
+            resolved = get_spec("Input").resolve(node.params)
+            dtype = "" if resolved["dtype"] is None else f", dtype={_quote(resolved['dtype'])}"
+            call = f"keras.Input(shape={_python(resolved['shape'])}{dtype}, name={_quote(node_id)})"
             lines += _assign(names[node_id], call, "", shape)
             continue
         arguments = [f"{key}={text}" for key, text in layer_arguments(node.type, node.params)]
         arguments.append(f"name={_quote(node_id)}")
         sources = [names[s] for s in network.inputs_of(node_id)]
         feed = sources[0] if get_spec(node.type).max_inputs == 1 else "[" + ", ".join(sources) + "]"
-        lines += _assign(names[node_id], f"layers.{node.type}", arguments, shape, feed)
+        lines += _assign(names[node_id], class_text(node.type), arguments, shape, feed)
     inputs = [names[n] for n in network.input_nodes()]
     outputs = [names[n] for n in network.output_nodes()]
     lines += _assign("model", "keras.Model", [f"inputs={_listed(inputs)}", f"outputs={_listed(outputs)}",
                                               f"name={_quote(model_name(name))}"], "")
     lines.append("    return model")
     return "\n".join(lines) + "\n"
+
+
+def class_text(type_name: str) -> str:
+    """How the code names a layer class: layers.Conv2D, or the bare name of an application's own layer."""
+    return f"layers.{type_name}" if get_spec(type_name).keras_module == "keras.layers" else type_name
+
+
+def application_imports(network: Network) -> list[str]:
+    """Import lines for layers Keras defines in an application's module (LayerScale, ...), sorted."""
+    wanted: dict[str, set[str]] = {}
+    for node in network:
+        spec = get_spec(node.type) if node.type in CATALOG else None
+        if spec is not None and spec.keras_module != "keras.layers":
+            wanted.setdefault(spec.keras_module, set()).add(node.type)
+    return [f"from {module} import {', '.join(sorted(names))}" for module, names in sorted(wanted.items())]
 
 
 def layer_arguments(type_name: str, params: dict[str, Any]) -> list[tuple[str, str]]:
@@ -102,6 +119,7 @@ def layer_arguments(type_name: str, params: dict[str, Any]) -> list[tuple[str, s
 def variable_names(network: Network) -> dict[str, str]:
     """A Python variable per node: its id, with a trailing _ where it would shadow a name."""
     taken = set(_TAKEN) | set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins))
+    taken |= {n.type for n in network if n.type in CATALOG and class_text(n.type) == n.type}  # imported classes
     names = {}
     used: set[str] = set()
     for node_id in network.nodes:

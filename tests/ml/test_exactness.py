@@ -26,7 +26,7 @@ from cnnstudio.core.catalog import spec as kinds
 from cnnstudio.core.network import Network
 
 keras = pytest.importorskip("keras")
-from cnnstudio.ml.builder import build_model, make_layer  # noqa: E402
+from cnnstudio.ml.builder import build_model, layer_class, make_layer  # noqa: E402
 
 EXAMPLES = settings(
     max_examples=150, deadline=None, derandomize=True,
@@ -84,6 +84,9 @@ def draw_value(data: st.DataObject, spec: LayerSpec, p: Param, shapes: list[tupl
     rank = len(shape)
     if p.name == "target_shape":
         return draw_target_shape(data, shape)
+    if p.name == "noise_shape":
+        sizes = [st.sampled_from([None, 1, size]) for size in (None, *shape)]
+        return data.draw(st.tuples(*sizes).map(list) | st.lists(st.sampled_from([None, 1, 2]), max_size=4))
     if p.name == "groups" and shape and shape[-1]:
         divisors = [d for d in range(1, shape[-1] + 1) if shape[-1] % d == 0]
         return data.draw(st.sampled_from(divisors) | st.integers(1, 4))
@@ -123,6 +126,11 @@ def draw_value(data: st.DataObject, spec: LayerSpec, p: Param, shapes: list[tupl
         value = eighths(low, high)
         pair = st.lists(value, min_size=2, max_size=2).map(sorted)
         return data.draw(pair if p.rank == 2 else value | pair)
+    if p.kind == kinds.FLOATS:
+        one = eighths(0.125, 4)
+        length = shape[-1] if shape and shape[-1] else 3
+        return data.draw(one | st.lists(one, min_size=length, max_size=length) | st.lists(one, min_size=1,
+                                                                                         max_size=4))
     raise AssertionError(f"no strategy for {p.kind} ({spec.type}.{p.name})")
 
 
@@ -270,7 +278,10 @@ def deliberately_stricter(type_name: str, params: dict, shapes: list[tuple]) -> 
       normalisation or concatenation across different examples.
     - An image layer on a 2-D (length, channels) input: Keras takes it for one
       unbatched image, so the batch would silently become the image's height.
+    - A CustomScaleLayer with more than two inputs: Keras ignores the rest.
     """
+    if type_name == "CustomScaleLayer" and len(shapes) > 2:
+        return True  # Keras would silently ignore every input after the second
     rank = len(shapes[0]) + 1
     axis = params.get("axis")
     if axis is not None:
@@ -316,7 +327,7 @@ KWARGS_DEFAULTS = {("LayerNormalization", "rms_scaling"): False}
 
 
 def keras_signature(type_name: str) -> inspect.Signature:
-    target = keras.Input if type_name == "Input" else getattr(keras.layers, type_name).__init__
+    target = keras.Input if type_name == "Input" else layer_class(type_name).__init__
     return inspect.signature(target)
 
 
