@@ -45,6 +45,16 @@ def make_layer(node_id: str, type_name: str, params: dict[str, Any]) -> keras.la
     return layer_class(type_name)(name=node_id, **arguments)
 
 
+def call_layer(layer: Any, type_name: str, sources: list[Any]) -> Any:
+    """Call a layer on its inputs as Keras expects: one tensor, a list (merges), or separate
+    arguments (attention: query, value[, key]; a single input attends to itself)."""
+    spec = get_spec(type_name)
+    if spec.call:
+        query = sources[0]
+        return layer(query, sources[1] if len(sources) > 1 else query, *sources[2:])
+    return layer(sources if spec.max_inputs != 1 else sources[0])
+
+
 def make_input(node_id: str, params: dict[str, Any]) -> Any:
     """The Keras input tensor of an Input node (its dtype only when one is set)."""
     resolved = get_spec("Input").resolve(params)
@@ -66,8 +76,7 @@ def build_model(network: Network, name: str = "model") -> keras.Model:
             tensors[node_id] = make_input(node_id, node.params)
             continue
         layer = make_layer(node_id, node.type, node.params)
-        sources = [tensors[s] for s in network.inputs_of(node_id)]
-        tensors[node_id] = layer(sources if get_spec(node.type).max_inputs != 1 else sources[0])
+        tensors[node_id] = call_layer(layer, node.type, [tensors[s] for s in network.inputs_of(node_id)])
     inputs = [tensors[n] for n in network.input_nodes()]
     outputs = [tensors[n] for n in network.output_nodes()]
     return keras.Model(

@@ -79,7 +79,7 @@ def model_function(network: Network, name: str, analysis: Analysis) -> str:
         arguments = [f"{key}={text}" for key, text in layer_arguments(node.type, node.params)]
         arguments.append(f"name={_quote(node_id)}")
         sources = [names[s] for s in network.inputs_of(node_id)]
-        feed = sources[0] if get_spec(node.type).max_inputs == 1 else "[" + ", ".join(sources) + "]"
+        feed = _feed(node.type, sources)
         lines += _assign(names[node_id], class_text(node.type), arguments, shape, feed)
     inputs = [names[n] for n in network.input_nodes()]
     outputs = [names[n] for n in network.output_nodes()]
@@ -87,6 +87,14 @@ def model_function(network: Network, name: str, analysis: Analysis) -> str:
                                               f"name={_quote(model_name(name))}"], "")
     lines.append("    return model")
     return "\n".join(lines) + "\n"
+
+
+def _feed(type_name: str, sources: list[str]) -> str:
+    """The call's arguments, as `builder.call_layer` passes them."""
+    spec = get_spec(type_name)
+    if spec.call:
+        return ", ".join([sources[0], sources[1] if len(sources) > 1 else sources[0], *sources[2:]])
+    return sources[0] if spec.max_inputs == 1 else "[" + ", ".join(sources) + "]"
 
 
 def class_text(type_name: str) -> str:

@@ -26,7 +26,10 @@ NEUTRAL_SETTINGS = {
     "kernel_constraint": None, "bias_constraint": None, "depthwise_constraint": None,
     "pointwise_constraint": None, "embeddings_constraint": None, "beta_constraint": None,
     "gamma_constraint": None, "data_format": "channels_last", "lora_rank": None, "synchronized": False,
+    "use_gate": False, "sliding_window": None,
 }  # fmt: skip
+# Call arguments that change nothing at their default value.
+_NEUTRAL_CALL = {"use_causal_mask": False, "return_attention_scores": False}
 
 
 @dataclass
@@ -157,7 +160,8 @@ class GraphReader:
             self.problems.append(f"layer '{name}' is called with arguments other than tensors")
             return None
         for key, value in (call.get("kwargs") or {}).items():
-            if key not in ("training", "mask") and value is not None:
+            neutral = key in _NEUTRAL_CALL and value == _NEUTRAL_CALL[key]
+            if key not in ("training", "mask") and value is not None and not neutral:
                 self.problems.append(f"layer '{name}' is called with {key}={value!r}")
                 return None
         missing = [h for h in histories if h not in tensors]
@@ -223,6 +227,10 @@ class GraphReader:
         if spec is None:
             self.problems.append(f"{type_name} '{name}' is not supported")
             return node_id
+        if spec.call and len(sources) > 1 and sources[1] == sources[0]:
+            sources = sources[:1] if len(sources) == 2 or sources[2] == sources[0] else sources
+        elif spec.call and len(sources) == 3 and sources[2] == sources[1]:
+            sources = sources[:2]  # the key is the value, as when it is left out
         params, problems = layer_params(spec, config)
         self._settings += [(type_name, name, p) for p in problems]
         if config.get("trainable") is False:

@@ -73,6 +73,9 @@ class ImportedModel(ImportPreview):
     """
 
     model: keras.Model | None = field(default=None, repr=False)
+    prediction_difference: float = 0.0  # largest difference from the file's model on the check's inputs
+    output_scale: float = 0.0  # largest output value there (the difference relative to it is what matters)
+    file_counts: tuple[int, int] = (0, 0)  # the file model's (parameters, trainable parameters), as Keras counts
 
 
 def preview_model(path: str | Path) -> ImportPreview:
@@ -112,13 +115,14 @@ def import_model(path: str | Path, preview: ImportPreview | None = None) -> Impo
         raise UserError(f"{path.name} cannot be imported: " + "; ".join(problems))
     network = preview.network
     rebuilt = _rebuild(network, preview.name, reader, model, path.name)
-    difference = _check_same_predictions(model, rebuilt, path.name, relaxed=reader.reduced_precision)
+    difference, scale = _check_same_predictions(model, rebuilt, path.name, relaxed=reader.reduced_precision)
     notes = list(preview.notes)
     notes[1:1] = keras_notes
     notes.insert(1 + len(keras_notes), f"Checked: the network gives the same predictions as the file's model "
                                        f"(largest difference {difference:.1g}).")
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     return ImportedModel(preview.name, network, notes, path, preview.dataset, preview.training, reader, None,
-                         rebuilt)
+                         rebuilt, difference, scale, (model.count_params(), trainable))
 
 
 def _preview(path: Path, description: dict[str, Any]) -> ImportPreview:
@@ -210,8 +214,9 @@ def _rebuild(network: Network, name: str, reader: GraphReader, model: keras.Mode
     return rebuilt
 
 
-def _check_same_predictions(original: keras.Model, rebuilt: keras.Model, where: str, *, relaxed: bool) -> float:
-    """Largest difference between both models' outputs on random inputs; UserError if they disagree."""
+def _check_same_predictions(original: keras.Model, rebuilt: keras.Model, where: str, *,
+                            relaxed: bool) -> tuple[float, float]:
+    """(largest difference, largest output) of both models on random inputs; UserError if they disagree."""
     inputs = [_sample_input(tensor) for tensor in rebuilt.inputs]
     feed = inputs[0] if len(inputs) == 1 else inputs
     expected = [np.asarray(a, np.float64) for a in _as_list(original(feed, training=False))]
@@ -225,7 +230,7 @@ def _check_same_predictions(original: keras.Model, rebuilt: keras.Model, where: 
         raise UserError(f"{where} cannot be imported: the network CNN Studio rebuilt from it predicts differently "
                         f"(largest difference {difference:.3g}); it uses a setting CNN Studio does not model yet. "
                         "Nothing was imported")
-    return difference
+    return difference, scale
 
 
 def _sample_input(tensor: Any) -> np.ndarray:

@@ -176,3 +176,66 @@ EXAMPLES = {
     "convmixer": convmixer,
     "text_classification_from_scratch": text_classification,
 }
+
+
+def mobilevit(image_size=64, num_classes=5, expansion_factor=2, patch_size=4) -> keras.Model:
+    """keras.io/examples/vision/mobilevit (XXS): inverted residuals, transformer blocks with
+    MultiHeadAttention on unfolded patches, folded back into feature maps."""
+    def conv_block(x, filters=16, kernel_size=3, strides=2):
+        return layers.Conv2D(filters, kernel_size, strides=strides, activation="swish", padding="same")(x)
+
+    def correct_pad(size):  # keras.applications' imagenet_utils.correct_pad for a 3x3 kernel
+        return ((1 - size[0] % 2, 1), (1 - size[1] % 2, 1))
+
+    def inverted_residual_block(x, expanded_channels, output_channels, strides=1):
+        m = layers.Conv2D(expanded_channels, 1, padding="same", use_bias=False)(x)
+        m = keras.ops.silu(layers.BatchNormalization()(m))
+        if strides == 2:
+            m = layers.ZeroPadding2D(padding=correct_pad(m.shape[1:3]))(m)
+        m = layers.DepthwiseConv2D(3, strides=strides, padding="same" if strides == 1 else "valid",
+                                   use_bias=False)(m)
+        m = keras.ops.silu(layers.BatchNormalization()(m))
+        m = layers.BatchNormalization()(layers.Conv2D(output_channels, 1, padding="same", use_bias=False)(m))
+        if x.shape[-1] == output_channels and strides == 1:
+            return layers.Add()([m, x])
+        return m
+
+    def transformer_block(x, transformer_layers, projection_dim, num_heads=2):
+        for _ in range(transformer_layers):
+            x1 = layers.LayerNormalization(epsilon=1e-6)(x)
+            attention_output = layers.MultiHeadAttention(num_heads=num_heads, key_dim=projection_dim,
+                                                         dropout=0.1)(x1, x1)
+            x2 = layers.Add()([attention_output, x])
+            x3 = layers.LayerNormalization(epsilon=1e-6)(x2)
+            for units in [x.shape[-1] * 2, x.shape[-1]]:
+                x3 = layers.Dropout(0.1)(layers.Dense(units, activation="swish")(x3))
+            x = layers.Add()([x3, x2])
+        return x
+
+    def mobilevit_block(x, num_blocks, projection_dim, strides=1):
+        local_features = conv_block(x, filters=projection_dim, strides=strides)
+        local_features = conv_block(local_features, filters=projection_dim, kernel_size=1, strides=strides)
+        num_patches = int((local_features.shape[1] * local_features.shape[2]) / patch_size)
+        patches = layers.Reshape((patch_size, num_patches, projection_dim))(local_features)
+        global_features = transformer_block(patches, num_blocks, projection_dim)
+        folded = layers.Reshape((*local_features.shape[1:-1], projection_dim))(global_features)
+        folded = conv_block(folded, filters=x.shape[-1], kernel_size=1, strides=strides)
+        joined = layers.Concatenate(axis=-1)([x, folded])
+        return conv_block(joined, filters=projection_dim, strides=strides)
+
+    inputs = keras.Input((image_size, image_size, 3))
+    x = layers.Rescaling(scale=1.0 / 255)(inputs)
+    x = conv_block(x, filters=16)
+    x = inverted_residual_block(x, expanded_channels=16 * expansion_factor, output_channels=16)
+    x = inverted_residual_block(x, expanded_channels=16 * expansion_factor, output_channels=24, strides=2)
+    x = inverted_residual_block(x, expanded_channels=24 * expansion_factor, output_channels=24)
+    x = inverted_residual_block(x, expanded_channels=24 * expansion_factor, output_channels=48, strides=2)
+    x = mobilevit_block(x, num_blocks=2, projection_dim=64)
+    x = inverted_residual_block(x, expanded_channels=64 * expansion_factor, output_channels=64, strides=2)
+    x = mobilevit_block(x, num_blocks=2, projection_dim=80)
+    x = conv_block(x, filters=320, kernel_size=1, strides=1)
+    x = layers.GlobalAvgPool2D()(x)
+    return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x))
+
+
+EXAMPLES["mobilevit"] = mobilevit

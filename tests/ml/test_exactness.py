@@ -26,7 +26,7 @@ from cnnstudio.core.catalog import spec as kinds
 from cnnstudio.core.network import Network
 
 keras = pytest.importorskip("keras")
-from cnnstudio.ml.builder import build_model, layer_class, make_layer  # noqa: E402
+from cnnstudio.ml.builder import build_model, call_layer, layer_class, make_layer  # noqa: E402
 
 EXAMPLES = settings(
     max_examples=150, deadline=None, derandomize=True,
@@ -263,9 +263,12 @@ def keras_refusal(type_name: str, params: dict, shapes: list[tuple]) -> str | No
     try:
         layer = make_layer("candidate", type_name, params)
         symbolic = [keras.Input(shape=s) for s in shapes]
-        layer(symbolic if len(symbolic) > 1 or type_name in MERGES else symbolic[0])
         real = [np.zeros((1, *concrete(s)), "float32") for s in shapes]
-        layer(real if len(real) > 1 or type_name in MERGES else real[0])
+        for tensors in (symbolic, real):
+            if CATALOG[type_name].call:
+                call_layer(layer, type_name, tensors)
+            else:
+                layer(tensors if len(tensors) > 1 or type_name in MERGES else tensors[0])
     except Exception as exc:  # noqa: BLE001 - any refusal is what we look for
         return f"{type(exc).__name__}: {exc}"
     return None
@@ -323,7 +326,7 @@ def test_core_and_keras_agree_on_random_networks(data: st.DataObject) -> None:
 # ---------------------------------------------------------------- catalog vs Keras signatures
 
 # Arguments Keras takes through **kwargs rather than its signature.
-KWARGS_DEFAULTS = {("LayerNormalization", "rms_scaling"): False}
+KWARGS_DEFAULTS = {("LayerNormalization", "rms_scaling"): False, ("Embedding", "activity_regularizer"): None}
 
 
 def keras_signature(type_name: str) -> inspect.Signature:

@@ -279,6 +279,9 @@ class LayerSpec:
     # Where Keras defines the class: keras.layers for most; the applications' own layers
     # (LayerScale, CustomScaleLayer, ...) live in their application's module.
     keras_module: str = "keras.layers"
+    # How the builder passes the inputs: "" = one tensor (or a list for merges); anything else names
+    # the separate arguments in order (attention: query, value, key; one input attends to itself).
+    call: str = ""
 
     def param(self, name: str) -> Param:
         for p in self.params:
