@@ -143,32 +143,42 @@ def _summary(args: argparse.Namespace) -> int:
         more = f" ({len(result.errors) - 1} more problems)" if len(result.errors) > 1 else ""
         raise UserError(f"{where}: {node}{first.message}{more}")
     if args.json:
-        print(json.dumps(result.to_json(project.name)))
+        print(json.dumps(result.to_json(project.name, project.network)))
     else:
-        print(format_summary(project.name, result))
+        print(format_summary(project.name, result, project.network))
     for warning in result.warnings:
         misfit = f" (it does not fit the dataset '{dataset}': training refuses it)" if warning.kind == DATA_FIT else ""
         print(f"warning: {warning}{misfit}", file=sys.stderr)
     return 0
 
 
-def format_summary(name: str, result) -> str:
-    """The summary as a plain-text table."""
+def format_summary(name: str, result, network=None) -> str:
+    """The summary as a plain-text table; with blocks, each block's layers are indented under a
+    header row carrying the block's totals, and frozen layers are marked."""
+    from .core.blocks import block_tree, parents
     from .core.catalog import dims_text
 
     headers = ("id", "type", "output shape", "weights", "biases", "params", "receptive field")
-    rows = [
-        (
-            info.id,
-            info.type,
+    owner = parents(network) if network is not None else {}
+    infos = {b.id: b for b in _flatten(block_tree(network, result))} if network is not None else {}
+    rows: list[tuple[str, ...]] = []
+    shown: set[str] = set()
+    for info in result.layers.values():
+        chain = _ancestors(info.id, owner)
+        for depth, block_id in enumerate(chain):
+            if block_id not in shown:
+                shown.add(block_id)
+                rows.append(_block_row(infos[block_id], depth, dims_text))
+        frozen = "" if info.trainable else " (frozen)"
+        rows.append((
+            "  " * len(chain) + info.id,
+            info.type + frozen,
             dims_text(info.output_shape) if info.output_shape else "-",
             f"{info.weights:,}",
             f"{info.biases:,}",
             f"{info.params:,}",
             dims_text(info.receptive_field) if info.receptive_field else "-",
-        )
-        for info in result.layers.values()
-    ]
+        ))
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     numeric = {3, 4, 5}
 
@@ -182,6 +192,29 @@ def format_summary(name: str, result) -> str:
     out.append(f"Trainable params: {result.trainable_params:,}")
     out.append(f"Non-trainable params: {result.non_trainable_params:,}")
     return "\n".join(out)
+
+
+def _flatten(tree):
+    for block in tree:
+        yield block
+        yield from _flatten(block.children)
+
+
+def _ancestors(item_id: str, owner: dict[str, str]) -> list[str]:
+    chain = []
+    while item_id in owner:
+        item_id = owner[item_id]
+        chain.append(item_id)
+    return chain[::-1]
+
+
+def _block_row(block, depth: int, dims_text) -> tuple[str, ...]:
+    shapes = ", ".join(dims_text(s) for s in block.output_shapes) or "-"
+    state = "collapsed block" if block.collapsed else "block"
+    if not block.trainable or block.non_trainable_params == block.params and block.params:
+        state += " (frozen)"
+    return ("  " * depth + f"[{block.name}]", state, shapes, "", "",
+            f"{block.params:,}", dims_text(block.receptive_field) if block.receptive_field else "-")
 
 
 def _refuse_overwrite(out: Path, *inputs: Path) -> None:

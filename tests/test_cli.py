@@ -24,7 +24,8 @@ def test_summary_json_for_lenet5_is_exact(capsys):
     assert data["total_params"] == 61706 == data["trainable_params"]
     assert data["non_trainable_params"] == 0
     assert data["layers"][1] == {"id": "conv1", "type": "Conv2D", "output_shape": [28, 28, 6],
-                                 "weights": 150, "biases": 6, "params": 156, "receptive_field": [5, 5]}
+                                 "weights": 150, "biases": 6, "params": 156, "receptive_field": [5, 5],
+                                 "trainable": True, "block": None}  # the last two: additions of version 2
     assert data["layers"][5]["receptive_field"] is None
 
 

@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .blocks import block_tree, frozen_layers, parents
 from .catalog import CATALOG, IDENTITY, Inference, ParamError, ShapeError, Step, dims_text
 from .network import CycleError, Network
 
@@ -55,6 +56,7 @@ class LayerInfo:
     field_formula: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     resolved: dict[str, Any] | None = None  # parameters with Keras's defaults filled in
+    trainable: bool = True  # False when the layer (or a block holding it) is frozen
 
     @property
     def params(self) -> int:
@@ -74,6 +76,7 @@ class LayerInfo:
             "biases": self.biases,
             "params": self.params,
             "receptive_field": None if self.receptive_field is None else list(self.receptive_field),
+            "trainable": self.trainable,
         }
 
 
@@ -124,14 +127,22 @@ class Analysis:
         activations and their gradients for one batch."""
         return 4 * (4 * self.total_params + 2 * batch_size * self.activation_values())
 
-    def to_json(self, name: str) -> dict[str, Any]:
-        return {
+    def to_json(self, name: str, network: Network | None = None) -> dict[str, Any]:
+        """The object `cnnstudio summary --json` prints; with the network, each layer names its block
+        and "blocks" gives the block tree with per-block totals."""
+        data = {
             "name": name,
             "total_params": self.total_params,
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
             "layers": [info.to_json() for info in self.layers.values()],
         }
+        if network is not None:
+            owner = parents(network)
+            for layer in data["layers"]:
+                layer["block"] = owner.get(layer["id"])
+            data["blocks"] = [block.to_json() for block in block_tree(network, self)]
+        return data
 
 
 class Analyzer:
@@ -197,6 +208,9 @@ class Analyzer:
             if diag.node in layers:
                 info = layers[diag.node]
                 layers[diag.node] = replace(info, diagnostics=info.diagnostics + [diag])
+        for node_id in frozen_layers(network) & layers.keys():  # frozen: every weight stays as it is
+            info = layers[node_id]
+            layers[node_id] = replace(info, non_trainable=info.params, trainable=False)
         ordered = {n: layers[n] for n in network.nodes if n in layers}
         if not looped:
             ordered = {n: layers[n] for n in order}

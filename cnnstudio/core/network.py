@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .blocks import Block
 from .events import Emitter
 
 ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -39,11 +40,14 @@ class Node:
     position: tuple[float, float] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # unknown keys kept on save
     revision: int = 0  # bumped on every change; lets analysis reuse unchanged results
+    trainable: bool = True  # False: frozen, its weights stay as they are while training
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type, "params": copy.deepcopy(self.params)}
         if self.position is not None:
             data["position"] = [self.position[0], self.position[1]]
+        if not self.trainable:
+            data["trainable"] = False
         data.update(copy.deepcopy(self.extra))
         return data
 
@@ -59,6 +63,7 @@ class Network:
     def __init__(self) -> None:
         self._nodes: dict[str, Node] = {}
         self._edges: list[tuple[str, str]] = []
+        self.blocks: dict[str, Block] = {}  # named groups of layers; see core/blocks.py
         self.changed = Emitter()
         self.version = 0  # bumped on every edit that can change shapes or counts
 
@@ -215,6 +220,12 @@ class Network:
         params[name] = value
         self.set_params(node_id, params)
 
+    def set_trainable(self, node_id: str, trainable: bool) -> None:
+        """Freeze (False) or unfreeze one layer."""
+        self.node(node_id).trainable = bool(trainable)
+        self._bump(node_id)
+        self.changed.emit(kind="params", ids=[node_id])
+
     def move_node(self, node_id: str, position: tuple[float, float] | None) -> None:
         self.node(node_id).position = _position(position)
         self.changed.emit(kind="moved", ids=[node_id])
@@ -230,6 +241,8 @@ class Network:
         node.id = new
         self._nodes = {(new if k == old else k): v for k, v in self._nodes.items()}
         self._edges = [(new if s == old else s, new if d == old else d) for s, d in self._edges]
+        for block in self.blocks.values():
+            block.members = [new if m == old else m for m in block.members]
         self._bump(new)
         self.changed.emit(kind="renamed", ids=[old, new])
 
@@ -268,30 +281,43 @@ class Network:
 
     # ------------------------------------------------------------------ data
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "nodes": [n.to_dict() for n in self._nodes.values()],
             "edges": [[s, d] for s, d in self._edges],
         }
+        if self.blocks:  # layers that left the network are dropped from their blocks
+            data["blocks"] = [_present(b, self) for b in self.blocks.values()]
+        return data
 
     @classmethod
-    def from_parts(cls, nodes: Iterable[Node], edges: Iterable[tuple[str, str]]) -> Network:
+    def from_parts(cls, nodes: Iterable[Node], edges: Iterable[tuple[str, str]],
+                   blocks: Iterable[Block] = ()) -> Network:
         """Build without checks or events (the project loader validates first)."""
         net = cls()
         net._nodes = {n.id: n for n in nodes}
         net._edges = [(s, d) for s, d in edges]
+        net.blocks = {b.id: b for b in blocks}
         return net
 
     def copy(self) -> Network:
-        return Network.from_parts(copy.deepcopy(list(self._nodes.values())), self._edges)
+        return Network.from_parts(copy.deepcopy(list(self._nodes.values())), self._edges,
+                                  copy.deepcopy(list(self.blocks.values())))
 
     def replace_with(self, other: Network) -> None:
-        """Take over another network's nodes and edges (template replace, import)."""
+        """Take over another network's nodes, edges and blocks (template replace, import)."""
         self._nodes = {n.id: n for n in copy.deepcopy(list(other.nodes.values()))}
         self._edges = other.edges
+        self.blocks = {b.id: b for b in copy.deepcopy(list(other.blocks.values()))}
         self._bump()
         for n in self._nodes.values():
             n.revision += 1
         self.changed.emit(kind="reset", ids=list(self._nodes))
+
+
+def _present(block: Block, network: Network) -> dict[str, Any]:
+    data = block.to_dict()
+    data["nodes"] = [m for m in block.members if m in network.nodes or m in network.blocks]
+    return data
 
 
 def _position(position: Any) -> tuple[float, float] | None:

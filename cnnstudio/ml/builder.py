@@ -8,6 +8,7 @@ from typing import Any
 import keras
 
 from ..core.analysis import analyze
+from ..core.blocks import frozen_layers
 from ..core.catalog import get_spec
 from ..core.catalog.spec import REGULARIZER
 from ..core.errors import UserError
@@ -70,12 +71,15 @@ def build_model(network: Network, name: str = "model") -> keras.Model:
         more = f" (and {len(result.errors) - 3} more)" if len(result.errors) > 3 else ""
         raise UserError(f"the network cannot be built: {shown}{more}")
     tensors: dict[str, Any] = {}
+    frozen = frozen_layers(network)
     for node_id in network.topological_order():
         node = network.nodes[node_id]
         if node.type == "Input":
             tensors[node_id] = make_input(node_id, node.params)
             continue
         layer = make_layer(node_id, node.type, node.params)
+        if node_id in frozen:  # frozen: Keras keeps its weights, and BatchNormalization stays in inference mode
+            layer.trainable = False
         tensors[node_id] = call_layer(layer, node.type, [tensors[s] for s in network.inputs_of(node_id)])
     inputs = [tensors[n] for n in network.input_nodes()]
     outputs = [tensors[n] for n in network.output_nodes()]

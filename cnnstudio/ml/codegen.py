@@ -13,6 +13,7 @@ import keyword
 from typing import Any
 
 from ..core.analysis import Analysis, analyze
+from ..core.blocks import boundary, frozen_layers, layers_in, ordered_items, top_level
 from ..core.catalog import CATALOG, UNSET, Param, dims_text, get_spec
 from ..core.catalog.spec import INTS, PADDING, REGULARIZER
 from ..core.errors import UserError
@@ -60,33 +61,100 @@ def _checked(network: Network, analysis: Analysis | None) -> Analysis:
 
 
 def model_function(network: Network, name: str, analysis: Analysis) -> str:
-    """The text of `def build_model():` for the network (functional API, one line per layer)."""
+    """The text of `def build_model():` for the network (functional API, one line per layer), after a
+    function per block (each takes the tensors entering the block and returns those leaving it)."""
     names = variable_names(network)
+    functions = block_function_names(network, set(names.values()))
+    text = ""
+    for block_id in _blocks_inner_first(network):
+        text += _block_function(network, analysis, block_id, names, functions) + "\n\n"
     lines = ["def build_model():", f'    """{docstring_text(name)} as a Keras functional model."""']
     lines += [f"    {line}" for line in application_imports(network)]
-    for node_id in network.topological_order():
-        node = network.nodes[node_id]
-        info = analysis.layers[node_id]
-        shape = f"# {dims_text(info.output_shape)}" if info.output_shape else ""
-        if info.params:
-            shape += f", {info.params:,} params"
-        if node.type == "Input":
-            resolved = get_spec("Input").resolve(node.params)
-            dtype = "" if resolved["dtype"] is None else f", dtype={_quote(resolved['dtype'])}"
-            call = f"keras.Input(shape={_python(resolved['shape'])}{dtype}, name={_quote(node_id)})"
-            lines += _assign(names[node_id], call, "", shape)
-            continue
-        arguments = [f"{key}={text}" for key, text in layer_arguments(node.type, node.params)]
-        arguments.append(f"name={_quote(node_id)}")
-        sources = [names[s] for s in network.inputs_of(node_id)]
-        feed = _feed(node.type, sources)
-        lines += _assign(names[node_id], class_text(node.type), arguments, shape, feed)
+    lines += _item_lines(network, analysis, ordered_items(network), names, functions)
     inputs = [names[n] for n in network.input_nodes()]
     outputs = [names[n] for n in network.output_nodes()]
     lines += _assign("model", "keras.Model", [f"inputs={_listed(inputs)}", f"outputs={_listed(outputs)}",
                                               f"name={_quote(model_name(name))}"], "")
     lines.append("    return model")
+    return text + "\n".join(lines) + "\n"
+
+
+def block_function_names(network: Network, taken: set[str]) -> dict[str, str]:
+    """A Python function name per block: its id, with a trailing _ where it would shadow a name."""
+    reserved = set(_TAKEN) | set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins)) | taken
+    names: dict[str, str] = {}
+    for block_id in network.blocks:
+        name = block_id
+        while name in reserved or name in names.values():
+            name += "_"
+        names[block_id] = name
+    return names
+
+
+def _blocks_inner_first(network: Network) -> list[str]:
+    """Every block, nested blocks before the blocks holding them (each function exists before its use)."""
+    out: list[str] = []
+
+    def visit(block_id: str) -> None:
+        for member in network.blocks[block_id].members:
+            if member in network.blocks:
+                visit(member)
+        out.append(block_id)
+
+    for block_id in top_level(network):
+        visit(block_id)
+    return out
+
+
+def _block_function(network: Network, analysis: Analysis, block_id: str, names: dict[str, str],
+                    functions: dict[str, str]) -> str:
+    block = network.blocks[block_id]
+    layers = layers_in(network, block_id)
+    entering, leaving = boundary(network, layers)
+    arguments = [names[s] for s in dict.fromkeys(s for s, _ in entering)]
+    params = sum(analysis.layers[n].params for n in layers)
+    frozen = ", frozen" if not block.trainable else ""
+    lines = [f"def {functions[block_id]}({', '.join(arguments)}):",
+             f'    """{docstring_text(block.name)}: {len(layers)} layers, {params:,} parameters{frozen}."""']
+    lines += _item_lines(network, analysis, ordered_items(network, block_id), names, functions)
+    returned = [names[n] for n in leaving]
+    lines.append(f"    return {', '.join(returned)}" if returned else "    return None")
     return "\n".join(lines) + "\n"
+
+
+def _item_lines(network: Network, analysis: Analysis, items: list[str], names: dict[str, str],
+                functions: dict[str, str]) -> list[str]:
+    frozen = frozen_layers(network)
+    lines: list[str] = []
+    for item in items:
+        if item in network.blocks:
+            entering, leaving = boundary(network, layers_in(network, item))
+            arguments = [names[s] for s in dict.fromkeys(s for s, _ in entering)]
+            targets = ", ".join(names[n] for n in leaving) or "_"
+            lines.append(f"    {targets} = {functions[item]}({', '.join(arguments)})")
+            continue
+        lines += _layer_lines(network, analysis, item, names, item in frozen)
+    return lines
+
+
+def _layer_lines(network: Network, analysis: Analysis, node_id: str, names: dict[str, str],
+                 frozen: bool) -> list[str]:
+    node = network.nodes[node_id]
+    info = analysis.layers[node_id]
+    shape = f"# {dims_text(info.output_shape)}" if info.output_shape else ""
+    if info.params:
+        shape += f", {info.params:,} params"
+    if node.type == "Input":
+        resolved = get_spec("Input").resolve(node.params)
+        dtype = "" if resolved["dtype"] is None else f", dtype={_quote(resolved['dtype'])}"
+        call = f"keras.Input(shape={_python(resolved['shape'])}{dtype}, name={_quote(node_id)})"
+        return _assign(names[node_id], call, "", shape)
+    arguments = [f"{key}={text}" for key, text in layer_arguments(node.type, node.params)]
+    arguments.append(f"name={_quote(node_id)}")
+    if frozen:
+        arguments.append("trainable=False")
+    sources = [names[s] for s in network.inputs_of(node_id)]
+    return _assign(names[node_id], class_text(node.type), arguments, shape, _feed(node.type, sources))
 
 
 def _feed(type_name: str, sources: list[str]) -> str:

@@ -9,10 +9,12 @@ weights, so an imported network can be drawn within a second even for NASNetMobi
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.blocks import Block
 from ..core.catalog import CATALOG, ParamError, get_spec
 from ..core.catalog.spec import INTS, PADDING, REGULARIZER, LayerSpec, Param
 from ..core.network import ID_PATTERN, Network, Node
@@ -59,6 +61,8 @@ class GraphReader:
         self._frozen: list[str] = []
         self._operations: list[str] = []  # "Add -> Rescaling" for the notes
         self._settings: list[tuple[str, str, str]] = []  # (layer type, layer name, a setting CNN Studio lacks)
+        self.blocks: list[Block] = []  # one per nested model
+        self._members: list[list[str]] = [[]]  # what the model being read holds (a nested model: its block)
 
     def read_model(self, config: dict[str, Any]) -> None:
         """Read a whole model description ({"class_name": ..., "config": {...}})."""
@@ -78,7 +82,7 @@ class GraphReader:
                               f"that compute the same: {counts}.")
         if self._frozen:
             self.notes.append(f"{len(self._frozen)} layer(s) were frozen in the file ({', '.join(self._frozen[:5])}"
-                              f"{', ...' if len(self._frozen) > 5 else ''}); in CNN Studio every layer trains.")
+                              f"{', ...' if len(self._frozen) > 5 else ''}); they stay frozen.")
 
     def network(self) -> Network:
         """The nodes in order: inputs and outputs in the model's own order (it decides theirs in Keras)."""
@@ -89,7 +93,7 @@ class GraphReader:
             placed = sorted((order[i] for i in slots), key=lambda node: rank[node.id])
             for i, node in zip(slots, placed, strict=True):
                 order[i] = node
-        return Network.from_parts(order, self.edges)
+        return Network.from_parts(order, self.edges, [copy.deepcopy(b) for b in self.blocks])
 
     # -- models ---------------------------------------------------------------------------
     def _model(self, entry: dict, feeds: list[str] | None, path: tuple[str, ...], prefix: str) -> list[str]:
@@ -180,9 +184,14 @@ class GraphReader:
                 self.notes.append(f"The file ran '{name}' with training=False (frozen batch statistics); "
                                   "in CNN Studio its layers train like the others.")
             before = len(self.nodes)
+            self._members.append([])
             outputs = self._model(entry, sources, (*path, name), name)
-            self.notes.append(f"Flattened the nested model '{name}' ({len(self.nodes) - before} layers) "
-                              "into the network.")
+            members = self._members.pop()
+            block_id = self._unique(name, "")
+            self.blocks.append(Block(block_id, name, members, trainable=config.get("trainable") is not False))
+            self._members[-1].append(block_id)
+            self.notes.append(f"The nested model '{name}' ({len(self.nodes) - before} layers) became the block "
+                              f"'{block_id}'.")
             return outputs
         return [self._layer(entry, sources, path, owner)]
 
@@ -241,12 +250,13 @@ class GraphReader:
             self.notes.append(f"Layer '{node_id}' computed in {policy} in the file; CNN Studio computes in float32.")
         if config.get("seed") is not None:
             self.notes.append(f"Layer '{node_id}': its random seed {config['seed']} is not kept.")
-        self._add(Node(node_id, type_name, params), sources, name)
+        self._add(Node(node_id, type_name, params, trainable=config.get("trainable") is not False), sources, name)
         self.sources[node_id] = LayerSource((*path, name), type_name, config)
         return node_id
 
     def _add(self, node: Node, sources: list[str], name: str) -> None:
         self.nodes.append(node)
+        self._members[-1].append(node.id)
         for src in sources:
             if (src, node.id) in self._edge_set:
                 self.problems.append(f"layer '{name}' takes the output of '{src}' twice")

@@ -27,6 +27,7 @@ from ..core.network import Network
 from ..core.project import DEFAULT_TRAINING, OPTIMIZERS, Project
 from .import_check import SUFFIXES, check_model_path, read_model_config, refuse_unsupported
 from .import_graph import GraphReader
+from .import_stages import add_stage_blocks
 
 if TYPE_CHECKING:
     import keras
@@ -134,6 +135,7 @@ def _preview(path: Path, description: dict[str, Any]) -> ImportPreview:
     analysis = analyze(network)
     if analysis.errors:
         raise UserError(f"{path.name} cannot be imported: {analysis.errors[0]}")
+    add_stage_blocks(network)
     for node_id, (x, y) in auto_layout(network).items():
         network.nodes[node_id].position = (x, y)
     name = _project_name(str((description.get("config") or {}).get("name") or ""), path)

@@ -116,7 +116,7 @@ def test_h5_file_gives_the_same_network_as_keras_file(tmp_path):
     np.testing.assert_allclose(from_h5.model.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
 
 
-def test_nested_models_are_flattened_with_their_weights(tmp_path):
+def test_nested_models_become_blocks_with_their_weights(tmp_path):
     features = keras.Sequential([keras.Input((12, 12, 1)), L.Conv2D(4, 3, name="conv"), L.ReLU(name="relu")],
                                 name="features")
     inner_in = keras.Input((100,))
@@ -127,7 +127,10 @@ def test_nested_models_are_flattened_with_their_weights(tmp_path):
     imported = import_model(saved(model, tmp_path / "nested.keras"))
     assert [n.id for n in imported.network] == ["image", "conv", "relu", "pool", "flat", "head_conv"]
     assert imported.network.edges[-1] == ("flat", "head_conv")
-    assert any("Flattened the nested model 'features'" in note for note in imported.notes)
+    assert {b.id: (b.name, b.members) for b in imported.network.blocks.values()} == {
+        "features": ("features", ["conv", "relu"]), "head": ("head", ["head_conv"])}
+    assert any("The nested model 'features' (2 layers) became the block 'features'" in note
+               for note in imported.notes)
     x = np.random.default_rng(3).random((2, 12, 12, 1), dtype=np.float32)
     np.testing.assert_allclose(imported.model.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
 
