@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .core.errors import UserError
 
-COMMANDS = ("summary", "train", "export", "import", "new", "templates", "datasets")
+COMMANDS = ("summary", "train", "experiment", "export", "import", "new", "templates", "datasets")
 STRATEGIES = ("default", "mirrored", "multi-worker")
 EXPORT_FORMATS = ("keras", "savedmodel", "tflite", "onnx", "python")
 
@@ -48,6 +48,28 @@ def build_parser() -> argparse.ArgumentParser:
                    help="start from the weights of a .keras model or a run directory, layer by layer "
                         "where names and shapes match (fine-tuning)")
     p.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
+
+    p = sub.add_parser("experiment", help="train a project under several settings and seeds; compare with a verdict")
+    p.add_argument("project", metavar="PROJECT", help="a .cnnproj file, a template name, or an experiment folder "
+                                                      "to resume (and add runs to)")
+    p.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2",
+                   help="a setting and its values: training.<setting>, dataset.<setting> or <layer id>.<parameter>; "
+                        "several --vary make a grid")
+    p.add_argument("--combination", action="append", nargs="+", default=[], metavar="KEY=V",
+                   help="one setting of an explicit list (repeat for each), instead of a grid")
+    p.add_argument("--random", type=int, metavar="N", help="train N settings drawn at random from the grid")
+    p.add_argument("--seeds", type=int, metavar="N", help="train every setting with N seeds (default 1)")
+    p.add_argument("--budget-runs", type=int, dest="budget_runs", metavar="N", help="train at most N runs now")
+    p.add_argument("--budget-minutes", type=float, dest="budget_minutes", metavar="M",
+                   help="start no run that would end after M minutes")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int, dest="batch_size")
+    p.add_argument("--batches-per-epoch", type=int, dest="batches_per_epoch", metavar="N",
+                   help="cut every epoch short after N batches (quick tries)")
+    p.add_argument("--dataset", help="dataset name (see 'cnnstudio datasets')")
+    p.add_argument("--experiment-dir", dest="experiment_dir", metavar="DIR",
+                   help="where to write the experiment (default: runs/<project>-exp-<time> beside the project)")
+    p.add_argument("--json", action="store_true", help="print the runs and verdicts as JSON on the last line")
 
     p = sub.add_parser("export", help="write a model or a standalone script")
     p.add_argument("source", metavar="PROJECT_OR_RUN_DIR")
@@ -97,6 +119,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .commands import train
 
         return train.run(args)
+    if args.command == "experiment":
+        from .commands import experiment
+
+        return experiment.run(args)
     if args.command == "export":
         from .commands import export
 

@@ -34,6 +34,7 @@ from cnnstudio.core.datasets import (
     folder_class_names,
 )
 from cnnstudio.core.errors import DatasetError
+from cnnstudio.core.label_edits import apply_label_edits
 from cnnstudio.ml.data.base import AUTOTUNE, SPLITS, Dataset
 from cnnstudio.ml.data.options import LoadOptions
 from cnnstudio.ml.data.splits import stratified_split
@@ -86,6 +87,8 @@ class FolderDataset(Dataset):
     def __init__(self, root: Path, options: LoadOptions) -> None:
         class_names = folder_class_names(root)
         paths, labels, warnings = self._scan(root, class_names)
+        paths, labels, edited = apply_label_edits(root, paths, labels, class_names, options.label_edits)
+        warnings += edited
         size, channels = self._default_geometry(paths, labels, options)
         keep, test = stratified_split(labels, CARVED_TEST_FRACTION, TEST_SPLIT_SEED)
         train, val = stratified_split(labels[keep], options.validation_split, options.seed)
