@@ -13,6 +13,9 @@ from ..core.catalog import get_spec
 from ..core.catalog.spec import REGULARIZER
 from ..core.errors import UserError
 from ..core.network import Network
+from .backbones import WeightsHooks, build_backbone
+
+BACKBONES = "Pretrained"  # the catalog category of whole keras.applications networks
 
 
 def keras_arguments(type_name: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -63,8 +66,12 @@ def make_input(node_id: str, params: dict[str, Any]) -> Any:
     return keras.Input(shape=resolved["shape"], name=node_id, **extra)
 
 
-def build_model(network: Network, name: str = "model") -> keras.Model:
-    """A Keras functional model equal to the network; UserError if it is not valid."""
+def build_model(network: Network, name: str = "model", *, hooks: WeightsHooks | None = None) -> keras.Model:
+    """A Keras functional model equal to the network; UserError if it is not valid.
+
+    Pretrained backbones become nested models with their weights (downloaded once through
+    Keras's cache); `hooks` report the download's progress and can cancel it.
+    """
     result = analyze(network)
     if not result.ok:
         shown = "; ".join(str(d) for d in result.errors[:3])
@@ -76,6 +83,12 @@ def build_model(network: Network, name: str = "model") -> keras.Model:
         node = network.nodes[node_id]
         if node.type == "Input":
             tensors[node_id] = make_input(node_id, node.params)
+            continue
+        if get_spec(node.type).category == BACKBONES:
+            (source,) = [tensors[s] for s in network.inputs_of(node_id)]
+            backbone = build_backbone(node_id, node.type, node.params, tuple(source.shape[1:]),
+                                      trainable=node_id not in frozen, hooks=hooks)
+            tensors[node_id] = backbone(source)
             continue
         layer = make_layer(node_id, node.type, node.params)
         if node_id in frozen:  # frozen: Keras keeps its weights, and BatchNormalization stays in inference mode

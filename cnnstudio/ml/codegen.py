@@ -15,6 +15,7 @@ from typing import Any
 from ..core.analysis import Analysis, analyze
 from ..core.blocks import boundary, frozen_layers, layers_in, ordered_items, top_level
 from ..core.catalog import CATALOG, UNSET, Param, dims_text, get_spec
+from ..core.catalog.backbones import application_arguments, preprocessing_layers
 from ..core.catalog.spec import INTS, PADDING, REGULARIZER
 from ..core.errors import UserError
 from ..core.network import Network
@@ -66,6 +67,9 @@ def model_function(network: Network, name: str, analysis: Analysis) -> str:
     names = variable_names(network)
     functions = block_function_names(network, set(names.values()))
     text = ""
+    for node in network:
+        if get_spec(node.type).category == "Pretrained" if node.type in CATALOG else False:
+            text += _backbone_function(network, analysis, node.id, functions) + "\n\n"
     for block_id in _blocks_inner_first(network):
         text += _block_function(network, analysis, block_id, names, functions) + "\n\n"
     lines = ["def build_model():", f'    """{docstring_text(name)} as a Keras functional model."""']
@@ -80,11 +84,12 @@ def model_function(network: Network, name: str, analysis: Analysis) -> str:
 
 
 def block_function_names(network: Network, taken: set[str]) -> dict[str, str]:
-    """A Python function name per block: its id, with a trailing _ where it would shadow a name."""
+    """A Python function name per block (its id) and per backbone (make_<id>), never shadowing a name."""
     reserved = set(_TAKEN) | set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins)) | taken
     names: dict[str, str] = {}
-    for block_id in network.blocks:
-        name = block_id
+    backbones = [n.id for n in network if n.type in CATALOG and get_spec(n.type).category == "Pretrained"]
+    for block_id in [*network.blocks, *backbones]:
+        name = block_id if block_id in network.blocks else f"make_{block_id}"
         while name in reserved or name in names.values():
             name += "_"
         names[block_id] = name
@@ -133,12 +138,12 @@ def _item_lines(network: Network, analysis: Analysis, items: list[str], names: d
             targets = ", ".join(names[n] for n in leaving) or "_"
             lines.append(f"    {targets} = {functions[item]}({', '.join(arguments)})")
             continue
-        lines += _layer_lines(network, analysis, item, names, item in frozen)
+        lines += _layer_lines(network, analysis, item, names, item in frozen, functions)
     return lines
 
 
 def _layer_lines(network: Network, analysis: Analysis, node_id: str, names: dict[str, str],
-                 frozen: bool) -> list[str]:
+                 frozen: bool, functions: dict[str, str]) -> list[str]:
     node = network.nodes[node_id]
     info = analysis.layers[node_id]
     shape = f"# {dims_text(info.output_shape)}" if info.output_shape else ""
@@ -149,12 +154,45 @@ def _layer_lines(network: Network, analysis: Analysis, node_id: str, names: dict
         dtype = "" if resolved["dtype"] is None else f", dtype={_quote(resolved['dtype'])}"
         call = f"keras.Input(shape={_python(resolved['shape'])}{dtype}, name={_quote(node_id)})"
         return _assign(names[node_id], call, "", shape)
+    if get_spec(node.type).category == "Pretrained":
+        (source,) = (names[s] for s in network.inputs_of(node_id))
+        return _assign(names[node_id], f"{functions[node_id]}()", "", shape, source)
     arguments = [f"{key}={text}" for key, text in layer_arguments(node.type, node.params)]
     arguments.append(f"name={_quote(node_id)}")
     if frozen:
         arguments.append("trainable=False")
     sources = [names[s] for s in network.inputs_of(node_id)]
     return _assign(names[node_id], class_text(node.type), arguments, shape, _feed(node.type, sources))
+
+
+def _backbone_function(network: Network, analysis: Analysis, node_id: str, functions: dict[str, str]) -> str:
+    """`def make_<id>():` building the backbone as `ml.backbones.build_backbone` does."""
+    node = network.nodes[node_id]
+    (source,) = network.inputs_of(node_id)
+    shape = _python(tuple(analysis.layers[source].output_shape))
+    weights = "ImageNet weights" if get_spec(node.type).resolve(node.params)["weights"] else "no weights"
+    arguments = [f"{k}={_python(v)}" for k, v in application_arguments(node.type, node.params).items()]
+    lines = [f"def {functions[node_id]}():",
+             f'    """{node.type} ({weights}) with its preprocessing inside: takes pixels scaled to [0, 1]."""']
+    lines += _assign("base", f"keras.applications.{node.type}", [f"input_shape={shape}", *arguments], "")
+    lines.append(f"    pixels = keras.Input(shape={shape}, name={_quote(node_id + '_pixels')})")
+    lines.append("    x = pixels")
+    flips = []
+    for class_name, layer_arguments_ in preprocessing_layers(node_id, node.type):
+        text = [f"{k}={_python(tuple(v) if isinstance(v, list) else v)}" for k, v in layer_arguments_.items()]
+        lines += _assign("x", f"layers.{class_name}", text, "", "x")
+        if class_name == "Conv2D":
+            flips.append(layer_arguments_["name"])
+    lines.append(f"    model = keras.Model(pixels, base(x), name={_quote(node_id)})")
+    if node_id in frozen_layers(network):
+        lines.append("    model.trainable = False  # frozen: BatchNormalization stays in inference mode")
+    for name in flips:
+        lines.append(f"    flip = model.get_layer({_quote(name)})  # RGB -> BGR, as the ImageNet weights expect")
+        lines.append("    flip.set_weights([keras.ops.convert_to_numpy(keras.ops.convert_to_tensor(")
+        lines.append("        [[[[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]]]))])")
+        lines.append("    flip.trainable = False")
+    lines.append("    return model")
+    return "\n".join(lines) + "\n"
 
 
 def _feed(type_name: str, sources: list[str]) -> str:

@@ -33,7 +33,9 @@ EXAMPLES = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-LAYER_TYPES = sorted(t for t in CATALOG if t != "Input")
+LAYER_TYPES = sorted(t for t, s in CATALOG.items() if t != "Input" and s.category != "Pretrained")
+# Deliberate differences from Keras's defaults: a backbone is usually the base of a new head.
+DIFFERENT_DEFAULTS = {"include_top"}
 IMAGE_LAYERS = {"Resizing", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast"}
 MERGES = {t for t, s in CATALOG.items() if s.max_inputs != 1 and s.min_inputs > 1}
 
@@ -330,6 +332,8 @@ KWARGS_DEFAULTS = {("LayerNormalization", "rms_scaling"): False, ("Embedding", "
 
 
 def keras_signature(type_name: str) -> inspect.Signature:
+    if CATALOG[type_name].category == "Pretrained":
+        return inspect.signature(getattr(keras.applications, type_name))
     target = keras.Input if type_name == "Input" else layer_class(type_name).__init__
     return inspect.signature(target)
 
@@ -341,6 +345,8 @@ def test_catalog_defaults_are_keras_defaults(type_name: str) -> None:
     for p in spec.params:
         if (type_name, p.name) in KWARGS_DEFAULTS:
             assert p.default == KWARGS_DEFAULTS[type_name, p.name]
+            continue
+        if spec.category == "Pretrained" and p.name in DIFFERENT_DEFAULTS:
             continue
         assert p.name in signature.parameters, f"{type_name} has no argument {p.name}"
         keras_default = signature.parameters[p.name].default
