@@ -19,6 +19,7 @@ from typing import Any
 
 import keras
 
+from ..core.catalog import CATALOG, get_spec
 from ..core.catalog.backbones import application_arguments, preprocessing_layers
 from ..core.errors import UserError
 
@@ -69,6 +70,26 @@ def build_backbone(node_id: str, family: str, params: dict[str, Any], input_shap
         layer.set_weights([keras.ops.convert_to_numpy(keras.ops.convert_to_tensor(FLIP))])
         layer.trainable = False
     return model
+
+
+def download_weights(network: Any, hooks: WeightsHooks | None = None) -> list[str]:
+    """Make sure the ImageNet weights of every backbone in the network are in Keras's cache (a window
+    calls this as a job before training, showing `hooks.progress`); the ids of the backbones."""
+    from ..core.analysis import analyze
+
+    analysis = analyze(network)
+    found = []
+    for node in network:
+        spec = get_spec(node.type) if node.type in CATALOG else None
+        if spec is None or spec.category != "Pretrained" or not spec.resolve(node.params)["weights"]:
+            continue
+        (source,) = network.inputs_of(node.id)
+        shape = analysis.layers[source].output_shape
+        if shape is None:
+            raise UserError(f"layer '{node.id}': its input has no known size yet; fix the errors before it")
+        build_backbone(node.id, node.type, node.params, tuple(shape), hooks=hooks)
+        found.append(node.id)
+    return found
 
 
 @contextlib.contextmanager

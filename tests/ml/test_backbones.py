@@ -22,7 +22,7 @@ from cnnstudio.core.catalog.backbones import variant_key
 from cnnstudio.core.errors import ProjectError, UserError
 from cnnstudio.core.network import Network
 from cnnstudio.core.project import project_from_dict
-from cnnstudio.ml.backbones import MIRROR_VARIABLE, WeightsCancelled, WeightsHooks
+from cnnstudio.ml.backbones import MIRROR_VARIABLE, WeightsCancelled, WeightsHooks, download_weights
 from cnnstudio.ml.builder import build_model
 from cnnstudio.ml.codegen import generate_model_code
 
@@ -175,6 +175,11 @@ def test_a_download_reports_its_progress_and_lands_in_the_keras_cache(keras_home
     total = (keras_home / MOBILENET_FILE).stat().st_size
     assert seen and all(name == MOBILENET_FILE and size == total for name, _, size in seen)
     assert seen[-1][1] == total and [done for _, done, _ in seen] == sorted(done for _, done, _ in seen)
+
+
+def test_a_window_can_fetch_the_weights_before_training(keras_home, weights_server):
+    assert download_weights(imagenet_network()) == ["base"]
+    assert (keras_home / MOBILENET_FILE).exists()
 
 
 def test_a_cancelled_download_leaves_nothing_in_the_cache(keras_home, weights_server):
