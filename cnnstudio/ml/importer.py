@@ -236,14 +236,15 @@ def _check_same_predictions(original: keras.Model, rebuilt: keras.Model, where: 
 
 
 def _sample_input(tensor: Any) -> np.ndarray:
-    """Two random examples for an input: values in [0, 255) like pixels, or small whole numbers
-    (word indices) for integer inputs; unknown sizes become 32."""
+    """Two random examples for an input: values in [0, 1) (large values would saturate the outputs
+    of deep networks and hide differences), or small whole numbers (word indices) for integer
+    inputs; unknown sizes become 32."""
     rng = np.random.default_rng(0)
     shape = (2, *[32 if s is None else s for s in tensor.shape[1:]])
     dtype = np.dtype(str(tensor.dtype))
     if dtype.kind in "iub":
         return rng.integers(0, 2, size=shape).astype(dtype)
-    return (255 * rng.random(shape)).astype(dtype)
+    return rng.random(shape).astype(dtype)
 
 
 def _as_list(outputs: Any) -> list[Any]:
