@@ -209,3 +209,19 @@ def test_the_preview_draws_the_same_network_without_tensorflow(tmp_path):
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == json.loads(json.dumps(import_model(model_file).network.to_dict()))
+
+
+def test_an_imported_imagenet_model_summarizes_with_a_warning_that_it_does_not_fit_the_data(tmp_path, capsys):
+    from cnnstudio.cli import main
+
+    model_file = _saved(keras.applications.MobileNetV3Small(input_shape=(32, 32, 3), weights=None),
+                        tmp_path / "mobilenet.keras")
+    project = tmp_path / "mobilenet.cnnproj"
+    assert main(["import", model_file, "--out", str(project)]) == 0
+    capsys.readouterr()
+    assert main(["summary", str(project), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["total_params"] == keras.applications.MobileNetV3Small(
+        input_shape=(32, 32, 3), weights=None).count_params()
+    assert "outputs 1000 values but the data has 10 classes" in err and "training refuses it" in err
+    assert all(line.startswith("warning: ") for line in err.splitlines())
