@@ -86,6 +86,8 @@ def draw_value(data: st.DataObject, spec: LayerSpec, p: Param, shapes: list[tupl
     rank = len(shape)
     if p.name == "target_shape":
         return draw_target_shape(data, shape)
+    if p.name == "output_shape":
+        return data.draw(st.none() | st.lists(st.integers(1, 4), min_size=1, max_size=2))
     if p.name == "noise_shape":
         sizes = [st.sampled_from([None, 1, size]) for size in (None, *shape)]
         return data.draw(st.tuples(*sizes).map(list) | st.lists(st.sampled_from([None, 1, 2]), max_size=4))
@@ -280,15 +282,21 @@ def deliberately_stricter(type_name: str, params: dict, shapes: list[tuple]) -> 
     """Inputs Keras would run that core refuses on purpose, because they are surely mistakes.
 
     - An axis that is the batch axis (0, or -rank counting the batch): softmax,
-      normalisation or concatenation across different examples.
+      normalisation, concatenation or attention across different examples.
     - An image layer on a 2-D (length, channels) input: Keras takes it for one
       unbatched image, so the batch would silently become the image's height.
     - A CustomScaleLayer with more than two inputs: Keras ignores the rest.
+    - A Dropout noise_shape that does not fit the input: Keras fails only when training.
+    - A Rescaling with more values per channel than channels: Keras silently widens the output.
     """
     if type_name == "CustomScaleLayer" and len(shapes) > 2:
         return True  # Keras would silently ignore every input after the second
+    if type_name == "Dropout" and params.get("noise_shape") is not None:
+        return True  # Keras only notices a noise_shape that does not fit once training starts
+    if type_name == "Rescaling" and any(isinstance(params.get(k), list) for k in ("scale", "offset")):
+        return True  # Keras would broadcast one value per channel into more channels than the input has
     rank = len(shapes[0]) + 1
-    axis = params.get("axis")
+    axis = params.get("axis", params.get("attention_axes"))
     if axis is not None:
         axes = axis if isinstance(axis, list) else [axis]
         if all(-rank <= a < rank for a in axes) and any(a % rank == 0 for a in axes):

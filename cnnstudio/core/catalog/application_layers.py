@@ -19,10 +19,13 @@ INCEPTION_RESNET = "keras.src.applications.inception_resnet_v2"
 def _layer_scale_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
     (shape,) = inputs
     size = p["projection_dim"]
-    if shape[-1] is not None and shape[-1] != size:
+    channels = shape[-1]
+    if channels is not None and size not in (channels, 1) and channels != 1:
         raise ShapeError(f"LayerScale multiplies {size} channels but its input {dims_text(shape)} has "
-                         f"{shape[-1]}; set projection_dim to {shape[-1]}")
-    return Inference(output_shape=shape, weights=size, shape_formula=["shape unchanged"],
+                         f"{channels}; set projection_dim to {channels}")
+    out = (*shape[:-1], size) if channels == 1 else shape  # one value or one scale broadcast, as Keras does
+    return Inference(output_shape=out, weights=size, shape_formula=["shape unchanged" if out == shape else
+                                                                     f"broadcast to {dims_text(out)}"],
                      param_formula=[f"params = one scale per channel = {size}"])
 
 

@@ -27,9 +27,9 @@ def _attention_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
         rank = len(query) + 1
         for axis in axes:
             index = axis + rank if axis < 0 else axis
-            if not 1 <= index < rank - 1:
-                raise ShapeError(f"attention axis {axis} must be one of the position axes of {dims_text(query)} "
-                                 f"(1..{rank - 2}, counting the batch as 0)")
+            if not 1 <= index < rank:
+                raise ShapeError(f"attention axis {axis} does not exist for a {dims_text(query)} input "
+                                 f"(1..{rank - 1}, counting the batch as 0)")
     heads, key_dim = p["num_heads"], p["key_dim"]
     value_dim = p["value_dim"] or key_dim
     dq, dk, dv = (c.last_dim(s, "MultiHeadAttention") for s in (query, key, value))
