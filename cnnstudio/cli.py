@@ -233,16 +233,9 @@ def format_summary(name: str, result, network=None) -> str:
             if block_id not in shown:
                 shown.add(block_id)
                 rows.append(_block_row(infos[block_id], depth, dims_text))
+        layer_id, type_name, *rest = info.summary_cells()
         frozen = "" if info.trainable else " (frozen)"
-        rows.append((
-            "  " * len(chain) + info.id,
-            info.type + frozen,
-            dims_text(info.output_shape) if info.output_shape else "-",
-            f"{info.weights:,}",
-            f"{info.biases:,}",
-            f"{info.params:,}",
-            dims_text(info.receptive_field) if info.receptive_field else "-",
-        ))
+        rows.append(("  " * len(chain) + layer_id, type_name + frozen, *rest))
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     numeric = {3, 4, 5}
 

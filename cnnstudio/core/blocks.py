@@ -377,7 +377,9 @@ def _check_new_id(network: Network, block_id: str) -> None:
 
 
 def _announce(network: Network, ids: list[str]) -> None:
-    network.changed.emit(kind="blocks", ids=ids)
+    from .network import NetworkChange  # network.py imports this module
+
+    network.changed.emit(kind=NetworkChange.BLOCKS, ids=ids)
 
 
 def _reach(network: Network, start: set[str], *, forward: bool) -> set[str]:

@@ -17,6 +17,7 @@ from typing import Any
 from .blocks import Block, block_from_dict, check_blocks
 from .bulk import collector_paused
 from .catalog import CATALOG, ParamError, get_spec
+from .catalog.training import OPTIMIZERS
 from .errors import ProjectError, UserError
 from .files import (  # noqa: F401 - the one writer, re-exported
     atomic_write_bytes,
@@ -40,7 +41,6 @@ DEFAULT_TRAINING: dict[str, Any] = {
     "validation_split": 0.1,
     "seed": 0,
 }
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam")
 FIXED_DATASETS = ("mnist-sample", "mnist", "fashion-mnist", "cifar10", "cifar100", "x-vs-o", "stripes")
 MAX_NESTING = 100  # levels of objects and lists a project file may nest (a real one nests about 6)
 MAX_SEED = 2**32 - 1  # NumPy, TensorFlow and Python seeds all accept 0 .. 2**32 - 1
@@ -145,7 +145,7 @@ def project_from_dict(data: Any, where: str = "project") -> Project:
 def _check_nesting(data: Any, where: str) -> None:
     """ProjectError naming the key where ``data`` nests deeper than MAX_NESTING (walked without recursion,
     so a file nested thousands of levels deep is refused, not a crash)."""
-    level: list[Any] = [data]
+    level: list[Any] = [data] if isinstance(data, (dict, list)) else []  # a bare number or string nests nothing
     for _depth in range(MAX_NESTING + 1):
         deeper: list[Any] = []
         for value in level:

@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..core.analysis import analyze
+from ..core.catalog.training import OPTIMIZER_BY_NAME, OPTIMIZERS
 from ..core.errors import UserError
 from ..core.layout import auto_layout
 from ..core.network import Network
-from ..core.project import DEFAULT_TRAINING, OPTIMIZERS, Project
+from ..core.project import DEFAULT_TRAINING, Project
 from .import_check import SUFFIXES, check_model_path, read_model_config, refuse_unsupported
 from .import_graph import GraphReader
 from .import_stages import add_stage_blocks
@@ -285,7 +286,7 @@ def training_settings(compile_config: Any) -> tuple[dict[str, Any], list[str]]:
     if isinstance(rate, (int, float)) and not isinstance(rate, bool) and math.isfinite(rate) and 0 < rate <= 10:
         training["learning_rate"] = float(f"{rate:.6g}")
     momentum = settings.get("momentum", 0.0)
-    if name in ("sgd", "rmsprop") and isinstance(momentum, float) and 0 < momentum < 1:
+    if OPTIMIZER_BY_NAME[name].momentum and isinstance(momentum, float) and 0 < momentum < 1:
         training["momentum"] = float(f"{momentum:.6g}")
     loss = compile_config.get("loss")
     loss_name = loss if isinstance(loss, str) else _snake(str(loss.get("class_name"))) \

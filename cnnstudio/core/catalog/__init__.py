@@ -27,6 +27,7 @@ from .spec import (
     ShapeError,
     Step,
     dims_text,
+    jsonable,
 )
 
 CATEGORIES = (
@@ -72,5 +73,5 @@ def by_category() -> dict[str, list[LayerSpec]]:
 
 __all__ = [
     "CATALOG", "CATEGORIES", "IDENTITY", "NO_FIELD", "UNSET", "Inference", "LayerSpec",
-    "Param", "ParamError", "ShapeError", "Step", "by_category", "dims_text", "get_spec",
+    "Param", "ParamError", "ShapeError", "Step", "by_category", "dims_text", "get_spec", "jsonable",
 ]

@@ -66,6 +66,7 @@ SPECS = (
         rule=_stochastic_depth_rule,
         keras_module=CONVNEXT,
         summary=lambda p: f"{p['drop_path_rate']:g}",
+        passes_values=True,  # outside training it outputs its input unchanged
     ),
     LayerSpec(
         type="CustomScaleLayer",

@@ -220,6 +220,7 @@ SPECS = (
         ),
         rule=_dense_rule,
         summary=lambda p: f"{p['units']}" + ("" if p["activation"] in (None, "linear") else f", {p['activation']}"),
+        output_units="units",
     ),
     LayerSpec(
         type="Embedding",
@@ -265,6 +266,7 @@ SPECS = (
         ),
         rule=_dropout_rule,
         summary=lambda p: f"{p['rate']:g}",
+        passes_values=True,
     ),
     LayerSpec(
         type="SpatialDropout2D",
@@ -298,5 +300,6 @@ SPECS = (
             Param("rms_scaling", BOOL, "scale by the root mean square only (no centring)", default=False, advanced=True),
         ),
         rule=_layernorm_rule,
+        receptive_field="mixes_axis",
     ),
 )

@@ -168,6 +168,7 @@ SPECS = (
         params=(Param("padding", PADDING, "zeros added: n, [rows, columns] or [[top, bottom], [left, right]]",
                       default=1, rank=2),),
         rule=_zero_padding_rule,
+        receptive_field="padding",
     ),
     LayerSpec(
         type="Cropping2D",
@@ -176,6 +177,7 @@ SPECS = (
         params=(Param("cropping", PADDING, "removed: n, [rows, columns] or [[top, bottom], [left, right]]",
                       default=0, rank=2),),
         rule=_cropping_rule,
+        receptive_field="cropping",
     ),
     LayerSpec(
         type="UpSampling2D",
@@ -188,6 +190,7 @@ SPECS = (
         ),
         rule=_upsampling_rule,
         summary=lambda p: f"x{dims_text(p['size'])}",
+        receptive_field="upsampling",
     ),
     LayerSpec(
         type="Rescaling",
@@ -199,6 +202,7 @@ SPECS = (
         ),
         rule=_rescaling_rule,
         summary=lambda p: f"x{_numbers_text(p['scale'])} + {_numbers_text(p['offset'])}",
+        rescales=True,
     ),
     LayerSpec(
         type="Normalization",
@@ -232,6 +236,7 @@ SPECS = (
         ),
         rule=_resizing_rule,
         summary=lambda p: f"{p['height']}x{p['width']}",
+        receptive_field="resizing",
     ),
     LayerSpec(
         type="RandomFlip",
@@ -241,6 +246,7 @@ SPECS = (
                       choices=("horizontal", "vertical", "horizontal_and_vertical")),),
         rule=_image_rule("RandomFlip"),
         summary=lambda p: p["mode"],
+        augmentation=True,
     ),
     LayerSpec(
         type="RandomRotation",
@@ -249,6 +255,7 @@ SPECS = (
         params=(_factor("factor", "largest rotation as a fraction of a full turn (0.1 = 36 degrees), or [low, high]",
                         minimum=-1.0, maximum=1.0), *_fill()),
         rule=_image_rule("RandomRotation"),
+        augmentation=True,
     ),
     LayerSpec(
         type="RandomTranslation",
@@ -262,6 +269,7 @@ SPECS = (
             *_fill(),
         ),
         rule=_image_rule("RandomTranslation"),
+        augmentation=True,
     ),
     LayerSpec(
         type="RandomZoom",
@@ -275,6 +283,7 @@ SPECS = (
             *_fill(),
         ),
         rule=_image_rule("RandomZoom"),
+        augmentation=True,
     ),
     LayerSpec(
         type="RandomContrast",
@@ -287,5 +296,6 @@ SPECS = (
                   rank=2, advanced=True),
         ),
         rule=_image_rule("RandomContrast"),
+        augmentation=True,
     ),
 )
