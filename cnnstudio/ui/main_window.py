@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QTabWidget, QWidget
+from PySide6.QtCore import QByteArray, QEvent, QRect, QSize, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QCursor, QGuiApplication
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QWidget
 
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.project import Project, load_project
@@ -31,6 +31,7 @@ from .messages import MessagesPanel
 from .ml_thread import MLThread
 from .model_source import ModelSource
 from .palette import PaletteWidget
+from .reflow import ScrollingTabs
 from .summary import SummaryModel, SummaryPanel
 from .workspace import WorkspaceClient
 
@@ -38,7 +39,9 @@ APP_NAME = "CNN Studio"
 SELECTION_ACTIONS = ("cut", "copy", "duplicate")
 # Actions that change the network or replace the project: off while the network is locked.
 EDITING_ACTIONS = ("undo", "redo", "cut", "paste", "duplicate", "delete", "auto_layout", "new", "open")
-STATE_VERSION = 1
+STATE_VERSION = 2  # 1: before panels kept a minimum that shows their text (a squeezed layout is not restored)
+PREFERRED_SIZE = QSize(1440, 900)
+FRAME_ALLOWANCE = QSize(16, 48)  # a window manager's title bar and borders, which Qt only knows once shown
 
 
 class MainWindow(QMainWindow):
@@ -58,15 +61,15 @@ class MainWindow(QMainWindow):
         self.close_guards: list[Callable[[], bool]] = []  # each may veto closing (False)
         self.summary_model = SummaryModel(self.document, self)
         self.editor = NetworkEditor(self.document, self)
-        self.tabs = QTabWidget(self)  # later: training and inspection views join as tabs
+        self.tabs = ScrollingTabs(self)  # training and inspection views join as tabs; they scroll on small screens
         self.tabs.setObjectName("centralTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.tabBar().setAutoHide(True)
-        self.tabs.addTab(self.editor, "Network")
+        self.tabs.add_page(self.editor, "Network", scroll=False)
         self.setCentralWidget(self.tabs)
 
         self.palette_panel = PaletteWidget()
-        self.inspector = Inspector(self.document, self.summary_model)
+        self.inspector = Inspector(self.document)
         self.summary = SummaryPanel(self.document, self.summary_model)
         self.messages = MessagesPanel(self.document)
         self.docks: dict[str, QDockWidget] = {}
@@ -85,11 +88,12 @@ class MainWindow(QMainWindow):
         self._install_features()
         self.autosaver = Autosaver(self.document, self, interval_ms=preferences.get("autosave_seconds") * 1000)
         self.crash_handler = CrashHandler(self, keep_work=self.autosaver.save_now)
-        self.resize(1440, 900)
+        self._fit_to_screen()
         self._default_state = self.saveState(STATE_VERSION)
-        self._apply_default_sizes()
-        self._restore_layout()
+        self.apply_default_sizes()
+        self._layout_restored = self._restore_layout()
         self._apply_view_options()
+        self._palette_follows_canvas()
         self._update_title()
         self._on_selection([])
 
@@ -142,14 +146,44 @@ class MainWindow(QMainWindow):
             self.panels_menu.addAction(dock.toggleViewAction())
         return dock
 
-    def _apply_default_sizes(self) -> None:
+    def apply_default_sizes(self) -> None:
+        """Panels in proportion to the window: the canvas keeps at least half of it."""
+        width, height = self.width(), self.height()
+        palette = self.palette_panel.minimumSizeHint().width()
+        right = max(self.docks["inspector"].minimumSizeHint().width(), min(450, int(width * 0.27)))
+        self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [palette, right], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["summary"]], [min(230, int(height * 0.2))], Qt.Orientation.Vertical)
         self.resizeDocks(
-            [self.docks["palette"], self.docks["inspector"]], [260, 450], Qt.Orientation.Horizontal
+            [self.docks["summary"], self.docks["messages"]], [int(width * 0.55), int(width * 0.45)],
+            Qt.Orientation.Horizontal,
         )
-        self.resizeDocks([self.docks["summary"]], [230], Qt.Orientation.Vertical)
-        self.resizeDocks(
-            [self.docks["summary"], self.docks["messages"]], [640, 420], Qt.Orientation.Horizontal
-        )
+
+    def _palette_follows_canvas(self) -> None:
+        """The Layers palette only feeds the canvas: it shows with the Network tab and leaves its
+        room to the other tabs (unless closed in View > Panels, which is remembered)."""
+        dock = self.docks["palette"]
+
+        def apply(_index: int = 0) -> None:
+            dock.setVisible(settings.flag("palette_shown", True) and self.tabs.currentWidget() is self.editor)
+
+        dock.toggleViewAction().triggered.connect(lambda shown: settings.set_flag("palette_shown", shown))
+        self.tabs.currentChanged.connect(apply)
+        apply()
+
+    def _fit_to_screen(self) -> None:
+        """Open at 1440x900 where the screen has room for it, else filling the screen (maximized)."""
+        screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry()
+        size = QSize(min(PREFERRED_SIZE.width(), available.width() - FRAME_ALLOWANCE.width()),
+                     min(PREFERRED_SIZE.height(), available.height() - FRAME_ALLOWANCE.height()))
+        self.resize(size)
+        self.move(available.center() - self.rect().center())
+        if size != PREFERRED_SIZE:
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+
+    def _fits_screen(self, geometry: QRect) -> bool:
+        screen = QGuiApplication.screenAt(geometry.center())
+        return screen is not None and screen.availableGeometry().adjusted(-8, -8, 8, 8).contains(geometry)
 
     def _wire(self) -> None:
         a, editor, document = self.actions_, self.editor, self.document
@@ -186,8 +220,9 @@ class MainWindow(QMainWindow):
         editor.scene.nodeActivated.connect(lambda _node: self.inspector.focus_form())
         editor.message.connect(self.show_message)
         editor.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z:.0%}"))
-        for panel in (self.inspector, self.summary, self.messages):
+        for panel in (self.summary, self.messages):
             panel.layerClicked.connect(lambda node_id: editor.select([node_id], center=True))
+        self.inspector.summaryWanted.connect(lambda: (self.docks["summary"].show(), self.docks["summary"].raise_()))
         self.messages.countsChanged.connect(self._update_messages_title)
         document.modifiedChanged.connect(lambda _m: self._update_title())
         document.nameChanged.connect(lambda _n: self._update_title())
@@ -347,7 +382,7 @@ class MainWindow(QMainWindow):
         self.document.push(
             ReplaceNetworkCommand(self.document.network, network, f"Replace Network with {name}")
         )
-        self.editor.zoom_to_fit()
+        self.editor.fit_on_open()
 
     # ------------------------------------------------------------------ appearance and layout
     def set_appearance(self, value: str) -> None:
@@ -366,17 +401,24 @@ class MainWindow(QMainWindow):
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, STATE_VERSION)
-        for dock in self.docks.values():
-            dock.show()
-        self._apply_default_sizes()
+        settings.set_flag("palette_shown", True)
+        for name, dock in self.docks.items():
+            dock.setVisible(name != "palette" or self.tabs.currentWidget() is self.editor)
+        self.apply_default_sizes()
 
-    def _restore_layout(self) -> None:
+    def _restore_layout(self) -> bool:
+        """The layout of the last session, unless it no longer fits this screen (then the defaults)."""
         store = settings.settings()
         geometry, state = store.value("window/geometry"), store.value("window/state")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state, STATE_VERSION)
+        if not isinstance(geometry, QByteArray):
+            return False
+        fitted = (self.geometry(), self.windowState())
+        if not self.restoreGeometry(geometry) or not self._fits_screen(self.normalGeometry()):
+            self.setWindowState(Qt.WindowState.WindowNoState)
+            self.setGeometry(fitted[0])
+            self.setWindowState(fitted[1])
+            return False
+        return isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION)
 
     def save_layout(self) -> None:
         store = settings.settings()
@@ -387,7 +429,9 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not getattr(self, "_fitted", False):
             self._fitted = True
-            QTimer.singleShot(0, lambda: self.editor.zoom_to_fit(readable=True))
+            if not self._layout_restored:  # the panels in proportion to the size the window opened at
+                QTimer.singleShot(0, self.apply_default_sizes)
+            QTimer.singleShot(0, self.editor.fit_on_open)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not all(guard() for guard in list(self.close_guards)) or not self.confirm_discard():

@@ -6,20 +6,19 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QIdentityProxyModel,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
-    QTimer,
     Signal,
 )
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from cnnstudio.core.analysis import Analysis, LayerInfo
 from cnnstudio.core.catalog import dims_text
 
 from .document import ProjectDocument
 from .icons import severity_icon
+from .reflow import WrappedLabel
 
 COLUMNS = ("Layer", "Type", "Output shape", "Weights", "Biases", "Params", "Receptive field")
 NUMERIC = {3, 4, 5}
@@ -183,25 +182,6 @@ class SummaryTableView(QTableView):
             self.setColumnWidth(column, width)
         self.clicked.connect(lambda index: self.layerClicked.emit(index.data(NODE_ROLE)))
 
-    def compact(self) -> None:
-        """Narrow columns sized to their contents (for the inspector).
-
-        Sized again a moment after the figures change, not on every change: measuring every
-        cell of a 200-layer table would slow each edit down several times over.
-        """
-        header = self.horizontalHeader()
-        header.setResizeContentsPrecision(60)  # look at 60 rows, not all 200 of a big network
-        header.setStretchLastSection(False)
-        header.setMinimumSectionSize(20)
-        self._proxy = _ShortHeaders(self)
-        self._proxy.setSourceModel(self.source)
-        self.setModel(self._proxy)
-        self._fit_columns = QTimer(self, singleShot=True, interval=250)
-        self._fit_columns.timeout.connect(self.resizeColumnsToContents)
-        for changed in (self.source.modelReset, self.source.dataChanged):
-            changed.connect(self._fit_columns.start)
-        self.resizeColumnsToContents()
-
     def show_layer(self, node_id: str | None) -> None:
         model = self.model()
         row = self.source.row_of(node_id) if node_id else -1
@@ -214,18 +194,6 @@ class SummaryTableView(QTableView):
         self.scrollTo(model.index(row, 0))
 
 
-class _ShortHeaders(QIdentityProxyModel):
-    SHORT = {"Output shape": "Output", "Receptive field": "Field"}
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:  # noqa: N802
-        value = super().headerData(section, orientation, role)
-        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return self.SHORT.get(value, value) if role == Qt.ItemDataRole.DisplayRole else value
-
-
 class SummaryPanel(QWidget):
     """Bottom dock: the table plus one line of totals."""
 
@@ -236,7 +204,7 @@ class SummaryPanel(QWidget):
         self.document = document
         self.table = SummaryTableView(model, self)
         self.table.setObjectName("summaryTable")
-        self.totals = QLabel(self)
+        self.totals = WrappedLabel("", self)
         self.totals.setObjectName("summaryTotals")
         self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)

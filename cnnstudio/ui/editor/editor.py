@@ -50,7 +50,7 @@ class NetworkEditor(QWidget):
         self.view.layerDropped.connect(self._on_drop)
         self.view.nudged.connect(self.nudge)
         self.view.contextMenuAt.connect(self._context_menu)
-        document.projectReplaced.connect(lambda: self.zoom_to_fit(readable=True))
+        document.projectReplaced.connect(self.fit_on_open)
         self.view.zoomChanged.connect(self._update_minimap)
         self.view.horizontalScrollBar().valueChanged.connect(self._update_minimap)
         self.view.verticalScrollBar().valueChanged.connect(self._update_minimap)
@@ -274,6 +274,10 @@ class NetworkEditor(QWidget):
 
     def zoom_to_fit(self, readable: bool = False) -> None:
         self.view.zoom_to_fit(readable)
+
+    def fit_on_open(self) -> None:
+        """The whole network in view (readable), also once the window has settled in size."""
+        self.view.zoom_to_fit(readable=True, keep_fitting=True)
 
     def reset_zoom(self) -> None:
         self.view.reset_zoom()

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 PORT_RADIUS = 5.5
 INPUT_SPREAD = 16.0  # horizontal distance between the ends of a merge layer's inputs
 GRID = 20.0
+COMPACT_ZOOM = 0.62  # below this zoom a box shows its type and key parameters only, in larger letters
+COMPACT_TITLE_PX, COMPACT_BODY_PX, COMPACT_SMALLEST_PX = 11.0, 10.0, 8.0  # their size on screen
 
 _fonts: dict[str, QFont] = {}
 
@@ -272,6 +274,12 @@ class NodeItem(QGraphicsItem):
 
         left, right = rect.left() + 14, rect.right() - 10
         width = right - left
+        zoom = option.levelOfDetailFromTransform(painter.worldTransform())
+        if zoom < COMPACT_ZOOM:
+            self._paint_compact(painter, colors, rect.adjusted(10, 0, -4, 0), zoom)
+            if self.severity:
+                self._paint_badge(painter, colors)
+            return
         title_font, body_font, small_font = font("title"), font("body"), font("small")
         fm_title, fm_body, fm_small = (
             QFontMetricsF(title_font),
@@ -332,6 +340,36 @@ class NodeItem(QGraphicsItem):
             )
         if self.severity:
             self._paint_badge(painter, colors)
+
+    def _paint_compact(self, painter: QPainter, colors: CanvasColors, box: QRectF, zoom: float) -> None:
+        """Zoomed out: the type and the key parameters only, in letters that stay readable on
+        screen (a little smaller for a long name rather than cut, then elided)."""
+        lines = []
+        used = 0.0
+        for face, pixels, color, text in ((font("title"), COMPACT_TITLE_PX, colors.text, self.type_name),
+                                          (font("body"), COMPACT_BODY_PX, colors.muted, self.detail)):
+            if not text:
+                continue
+            face = QFont(face)
+            face.setPixelSize(max(1, round(pixels / zoom)))
+            width = QFontMetricsF(face).horizontalAdvance(text)
+            if width > box.width():
+                face.setPixelSize(max(1, round(max(COMPACT_SMALLEST_PX / zoom, face.pixelSize() * box.width() / width))))
+            metrics = QFontMetricsF(face)
+            if used + metrics.height() > box.height():
+                break
+            used += metrics.height()
+            lines.append((face, metrics, color, text))
+        top = box.center().y() - used / 2
+        for face, metrics, color, text in lines:
+            painter.setFont(face)
+            painter.setPen(color)
+            painter.drawText(
+                QRectF(box.left(), top, box.width(), metrics.height()),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                metrics.elidedText(text, Qt.TextElideMode.ElideRight, box.width()),
+            )
+            top += metrics.height()
 
     def _paint_badge(self, painter: QPainter, colors: CanvasColors) -> None:
         center = QPointF(NODE_WIDTH / 2 - 1, -NODE_HEIGHT / 2 - 1)

@@ -23,7 +23,7 @@ from .layout import NODE_HEIGHT, NODE_WIDTH
 from .scene import NetworkScene
 
 MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
-READABLE_ZOOM = 0.8  # below this node text gets hard to read
+READABLE_ZOOM = 0.3  # below this even the zoomed-out boxes (type and key parameters) get hard to read
 
 
 class CanvasView(QGraphicsView):
@@ -52,6 +52,7 @@ class CanvasView(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._space_down = False
         self._drop_edge: EdgeItem | None = None
+        self._fitting: bool | None = None  # set by a fit on open: refit while the canvas settles in size
 
     @property
     def network_scene(self) -> NetworkScene:
@@ -62,6 +63,7 @@ class CanvasView(QGraphicsView):
         return self.transform().m11()
 
     def zoom_by(self, factor: float, anchor_under_mouse: bool = False) -> None:
+        self._fitting = None  # the user took over
         target = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom() * factor))
         factor = target / self.zoom()
         if abs(factor - 1.0) < 1e-6:
@@ -82,9 +84,11 @@ class CanvasView(QGraphicsView):
     def reset_zoom(self) -> None:
         self.zoom_by(1.0 / self.zoom())
 
-    def zoom_to_fit(self, readable: bool = False) -> None:
+    def zoom_to_fit(self, readable: bool = False, keep_fitting: bool = False) -> None:
         """Show the whole network (never enlarged past 100%). ``readable`` stops at a zoom
-        where the text can still be read and shows the top (the inputs) instead."""
+        where the text can still be read and shows the top (the inputs) instead.
+        ``keep_fitting`` (on open): fit again when the canvas changes size, until the user zooms or pans."""
+        self._fitting = readable if keep_fitting else None
         rect = self.network_scene.nodes_rect()
         if rect.isNull():
             return
@@ -101,6 +105,11 @@ class CanvasView(QGraphicsView):
             visible = self.mapToScene(self.viewport().rect()).boundingRect()
             self.centerOn(rect.center().x(), rect.top() + visible.height() / 2)
         self.zoomChanged.emit(self.zoom())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self._fitting is not None:
+            self.zoom_to_fit(self._fitting, keep_fitting=True)
 
     def fits(self, rect: QRectF) -> bool:
         visible = self.viewport().rect()
@@ -126,6 +135,7 @@ class CanvasView(QGraphicsView):
             and (self._space_down or event.modifiers() & Qt.KeyboardModifier.AltModifier)
         )
         if wants_pan:
+            self._fitting = None
             self._pan_from = event.position()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ..inspect_area import InputImage, current_input
 from ..plotting import follow_palette, menus_owned_by
+from ..reflow import Labelled, flow_row
 from ..widgets import signals_blocked
 from . import jobs
 from .export import ask_and_save, save_png
@@ -96,13 +97,11 @@ class SaliencyPage(QWidget):
         self.export_button.setObjectName("exportSaliencyPng")
         self.export_button.clicked.connect(self._export_png)
 
-        controls = QHBoxLayout()
-        self._smooth_widgets = self._labelled(controls, ("Method", self.method), ("Samples", self.samples),
-                                              ("Noise", self.noise))[2:]
-        self._layer_widgets = self._labelled(controls, ("Layer", self.layer))
-        self._labelled(controls, ("Class", self.target), ("Opacity", self.opacity))
-        controls.addStretch(1)
-        controls.addWidget(self.export_button)
+        pairs = [Labelled(text, widget) for text, widget in (
+            ("Method", self.method), ("Samples", self.samples), ("Noise", self.noise), ("Layer", self.layer),
+            ("Class", self.target), ("Opacity", self.opacity))]
+        self._smooth_widgets, self._layer_widgets = pairs[1:3], pairs[3:4]
+        controls = flow_row(*pairs, self.export_button, spacing=12)
 
         self.picker = QSpinBox()
         self.picker.setObjectName("validationImageIndex")
@@ -164,18 +163,6 @@ class SaliencyPage(QWidget):
         self._show_input(current_input(window).value)
 
     # ------------------------------------------------------------------ building
-    @staticmethod
-    def _labelled(layout: QHBoxLayout, *pairs: tuple[str, QWidget]) -> list[QWidget]:
-        made = []
-        for text, widget in pairs:
-            label = QLabel(text)
-            label.setBuddy(widget)
-            layout.addWidget(label)
-            layout.addWidget(widget)
-            layout.addSpacing(8)
-            made.append((label, widget))
-        return [w for pair in made for w in pair]
-
     def _panel(self, title: str, column: int) -> tuple[pg.ImageItem, pg.PlotItem]:
         plot = self.canvas.addPlot(row=0, col=column, title=title, enableMenu=False)
         plot.hideAxis("left")

@@ -11,7 +11,6 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.receptive import field_box
 
+from ..reflow import flow_row
 from ..theme import ERROR_COLOR
 from . import export, jobs
 from .controller import InspectController
@@ -77,6 +77,7 @@ class FeatureMapsPage(QWidget):
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.readout = QLabel("Point at a map to read its values; click a position to see its receptive field.",
                               self, objectName="mapsReadout")
+        self.readout.setWordWrap(True)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.input_panel)
         self.splitter.addWidget(self.scroll)
@@ -84,10 +85,7 @@ class FeatureMapsPage(QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([300, 1000, 300])
         self.splitter.setChildrenCollapsible(False)
-        top = QHBoxLayout()
-        top.addWidget(self.model_bar, 1)
-        for widget in (self.scale_combo, self.size_combo, self.png_button, self.npz_button):
-            top.addWidget(widget)
+        top = flow_row(self.model_bar, self.scale_combo, self.size_combo, self.png_button, self.npz_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 4)
         layout.addLayout(top)

@@ -27,9 +27,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMenu,
     QMessageBox,
@@ -53,6 +51,7 @@ from cnnstudio.core.runs import (
 
 from .. import preferences
 from ..editor.commands import ReplaceNetworkCommand
+from ..reflow import ElidedLabel, flow_row
 from .comparison import RunComparison
 from .table import PATH_ROLE, SORT_ROLE, RunTableModel
 
@@ -109,7 +108,6 @@ class RunHistory(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        bar = QHBoxLayout()
         self.compare_button = QPushButton("Compare")
         self.compare_button.setObjectName("compareRunsButton")
         self.compare_button.setToolTip("Overlay the selected runs' loss and accuracy curves (select several "
@@ -133,13 +131,8 @@ class RunHistory(QWidget):
         self.filter.setPlaceholderText("Filter runs…")
         self.filter.setClearButtonEnabled(True)
         self.filter.setMaximumWidth(220)
-        for button in (self.compare_button, self.inspect_button, self.export_button, self.folder_button,
-                       self.delete_button):
-            bar.addWidget(button)
-        bar.addStretch(1)
-        bar.addWidget(self.filter)
-        bar.addWidget(self.refresh_button)
-        layout.addLayout(bar)
+        layout.addLayout(flow_row(self.compare_button, self.inspect_button, self.export_button, self.folder_button,
+                                  self.delete_button, self.filter, self.refresh_button, spacing=6))
         self.table = QTableView()
         self.table.setObjectName("runTable")
         self.table.setModel(self.proxy)
@@ -157,9 +150,8 @@ class RunHistory(QWidget):
         header.setStretchLastSection(True)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         layout.addWidget(self.table, 1)
-        self.where = QLabel()
+        self.where = ElidedLabel()
         self.where.setObjectName("runsFolderLabel")
-        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.where)
 
     def _wire(self) -> None:
@@ -220,7 +212,7 @@ class RunHistory(QWidget):
         count = len(self.model.runs)
         self.where.setText(f"{count} run{'s' * (count != 1)} in {folder}" if count
                            else f"No runs yet in {folder}. Train the network and its run appears here.")
-        self.where.setToolTip(str(folder))
+        self.where.setToolTip(str(folder))  # the whole folder, however narrow the panel
         self._update_buttons()
 
     def _fit_columns(self) -> None:
