@@ -517,7 +517,7 @@ class ScreenPictures(Pictures):
 
         w = self.window
         frame = w.frameGeometry()
-        available = w.screen().availableGeometry()
+        available = w.screen().availableGeometry().adjusted(-1, -1, 1, 1)  # scaled pixels round either way
         found = [] if available.contains(frame) else [f"the window ({frame.width()}x{frame.height()} at "
                                                       f"{frame.x()},{frame.y()}) is not inside the screen's "
                                                       f"{available.width()}x{available.height()}"]

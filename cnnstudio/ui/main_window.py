@@ -38,7 +38,7 @@ from .workspace import WorkspaceClient
 APP_NAME = "CNN Studio"
 SELECTION_ACTIONS = ("cut", "copy", "duplicate")
 # Actions that change the network or replace the project: off while the network is locked.
-EDITING_ACTIONS = ("undo", "redo", "cut", "paste", "duplicate", "delete", "auto_layout", "new", "open")
+EDITING_ACTIONS = ("undo", "redo", "cut", "paste", "duplicate", "delete", "delete_plain", "auto_layout", "new", "open")
 STATE_VERSION = 2  # 1: before panels kept a minimum that shows their text (a squeezed layout is not restored)
 PREFERRED_SIZE = QSize(1440, 900)
 FRAME_ALLOWANCE = QSize(16, 48)  # a window manager's title bar and borders, which Qt only knows once shown
@@ -196,7 +196,8 @@ class MainWindow(QMainWindow):
         a["copy"].triggered.connect(editor.copy_selection)
         a["paste"].triggered.connect(lambda: editor.paste(editor.context_position))
         a["duplicate"].triggered.connect(editor.duplicate_selection)
-        a["delete"].triggered.connect(editor.delete_selection)
+        a["delete"].triggered.connect(lambda: editor.delete_selection())
+        a["delete_plain"].triggered.connect(lambda: editor.delete_selection(reconnect=False))
         a["select_all"].triggered.connect(editor.select_all)
         a["zoom_in"].triggered.connect(editor.zoom_in)
         a["zoom_out"].triggered.connect(editor.zoom_out)
@@ -211,7 +212,7 @@ class MainWindow(QMainWindow):
         a["preferences"].triggered.connect(self.show_preferences)
         a["shortcuts"].triggered.connect(self.show_shortcuts)
         editor.context_actions = {
-            "node": [a["cut"], a["copy"], a["duplicate"], None, a["delete"]],
+            "node": [a["cut"], a["copy"], a["duplicate"], None, a["delete"], a["delete_plain"]],
             "edge": [a["delete"]],
             "canvas": [a["paste"], a["select_all"], None, a["auto_layout"], a["zoom_fit"]],
         }
@@ -239,6 +240,7 @@ class MainWindow(QMainWindow):
         for name in SELECTION_ACTIONS:
             self.actions_[name].setEnabled(bool(node_ids) and (editable or name == "copy"))
         self.actions_["delete"].setEnabled(editable and bool(node_ids or self.editor.scene.selected_edges()))
+        self.actions_["delete_plain"].setEnabled(editable and bool(node_ids))
         if len(node_ids) == 1:
             node = self.document.network.node(node_ids[0])
             self.statusBar().showMessage(f"{node.id} ({node.type})", 3000)

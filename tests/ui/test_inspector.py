@@ -179,6 +179,7 @@ def test_a_nullable_parameter_can_be_emptied(main_window):
     assert strides.none.isChecked()  # None: the pool size
     strides.none.setChecked(False)
     assert main_window.document.network.node("pool1").params["strides"] == 2
+    strides.inner.link.click()  # each axis on its own
     strides.inner.spins[0].setValue(1)
     assert main_window.document.network.node("pool1").params["strides"] == [1, 2]
     strides.none.setChecked(True)

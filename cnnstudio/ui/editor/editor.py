@@ -17,9 +17,18 @@ from cnnstudio.core.catalog import CATALOG, get_spec
 
 from ..document import ProjectDocument
 from . import clipboard
-from .commands import AddNodesCommand, InsertCommand, MoveCommand, NudgeCommand, RemoveCommand
+from .commands import (
+    AddNodesCommand,
+    ConnectCommand,
+    InsertCommand,
+    MacroCommand,
+    MoveCommand,
+    NudgeCommand,
+    RemoveCommand,
+)
 from .items import GRID
 from .layout import H_GAP, NODE_HEIGHT, NODE_WIDTH, V_GAP, layout_positions
+from .rules import reconnection
 from .scene import NetworkScene
 from .view import CanvasView, Minimap
 
@@ -94,16 +103,26 @@ class NetworkEditor(QWidget):
         elif isinstance(position, QPointF):
             position = (position.x(), position.y())
         position = self._snap(position)
-        node = self.new_node(type_name, position)
         if edge is not None and CATALOG[type_name].max_inputs != 0 and edge in self.network.edges:
+            above, below = self.network.node(edge[0]).position, self.network.node(edge[1]).position
+            moves = {}
+            if above is not None and below is not None and below[1] - above[1] < 2 * STEP:
+                # between neighbouring rows: in line under the layer that feeds it, the rest pushed down
+                position = self._snap((above[0], above[1] + STEP))
+                moves = self._make_room([edge[1]], position[1])
+            else:  # a long connection has room along it: where it was dropped, clear of other layers
+                position = self._snap(self._free_spot(position))
+            node = self.new_node(type_name, position)
             command = InsertCommand(
                 self.network,
                 node,
                 edge[0],
                 [edge[1]],
+                moves,
                 text=f"Insert {type_name} between {edge[0]} and {edge[1]}",
             )
         else:
+            node = self.new_node(type_name, position)
             command = AddNodesCommand(self.network, [node], text=f"Add {type_name}")
         self.document.push(command)
         self.select([node["id"]])
@@ -177,7 +196,9 @@ class NetworkEditor(QWidget):
             self.add_layer(type_name, position, edge)
 
     # ------------------------------------------------------------------ removing
-    def delete_selection(self) -> bool:
+    def delete_selection(self, reconnect: bool = True) -> bool:
+        """Delete the selected layers and connections. ``reconnect``: join what fed the layers
+        to what they fed, where the shapes allow it (else say why not and leave the gap)."""
         nodes, edges = self.selected_ids(), self.scene.selected_edges()
         if not nodes and not edges:
             return False
@@ -189,7 +210,15 @@ class NetworkEditor(QWidget):
             if count == 1
             else f"Delete {count} Items"
         )
-        self.document.push(RemoveCommand(self.network, nodes, edges, text))
+        plan, why = reconnection(self.network, nodes) if reconnect and nodes else ([], None)
+        remove = RemoveCommand(self.network, nodes, edges, text)
+        if plan:
+            joins = [ConnectCommand(self.network, src, dst, index) for src, dst, index in plan]
+            self.document.push(MacroCommand(text, [remove, *joins]))
+        else:
+            self.document.push(remove)
+            if why:
+                self.message.emit("info", f"{text}: its neighbours were left unconnected because {why}")
         return True
 
     def disconnect(self, src: str, dst: str) -> None:
