@@ -221,6 +221,10 @@ class SaliencyPage(QWidget):
                 item.clear()
             return
         self.input_label.setText(f"Input: <b>{value.title}</b>")
+        if value.split == "validation" and value.index is not None:  # the box shows the image shown
+            with signals_blocked(self.picker):
+                self.picker.setMaximum(max(self.picker.maximum(), value.index))
+                self.picker.setValue(value.index)
         self.input_item.setImage(display_image(value.image), levels=(0.0, 1.0))
         self.input_plot.autoRange(padding=0.02)
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 WAIT_NOTICE_MS = 300  # say "waiting…" only when an answer takes longer than this
 
+INPUT_SOURCES = ("browse", "picture", "drawing")  # the keys of the jobs that load a new input
 
 class InspectController(QObject):
     modelChanged = Signal(object)  # ModelFacts of the model now inspected
@@ -184,9 +185,18 @@ class InspectController(QObject):
         self.analysis = analysis
         self.analysisReady.emit(analysis)
 
+    def drop_pending_inputs(self, but: str = "") -> None:
+        """Inputs still loading (from sources other than ``but``) will not become current."""
+        for key in INPUT_SOURCES:
+            if key != but and self._pending.pop(key, None) is not None:
+                self._update_status()
+
     def load_input(self, key: str, fn: Callable[..., Any], *args: Any,
                    on_error: Callable[[str], None] | None = None) -> None:
-        """Run a job returning a `jobs.Analysis` of a new input, then make that input current."""
+        """Run a job returning a `jobs.Analysis` of a new input, then make that input current.
+        The newest input wins whatever its source: a dataset image still loading when the
+        user starts drawing does not replace the drawing when it arrives."""
+        self.drop_pending_inputs(but=key)
         self.submit(key, fn, *args, self.want_maps, on_result=self.show_analysis,
                     on_error=on_error or self.analysisFailed.emit)
 

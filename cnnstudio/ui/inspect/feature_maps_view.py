@@ -34,6 +34,7 @@ from .prediction_view import PredictionView
 
 HIDDEN_TYPES = {"InputLayer"}  # the input is shown on the left
 
+READOUT_HINT = "Point at a map to read its values; click a position to see its receptive field."
 
 class FeatureMapsPage(QWidget):
     shown = Signal()  # every row shows the current analysis (for timings and tests)
@@ -75,8 +76,7 @@ class FeatureMapsPage(QWidget):
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(self.rows_widget)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.readout = QLabel("Point at a map to read its values; click a position to see its receptive field.",
-                              self, objectName="mapsReadout")
+        self.readout = QLabel(READOUT_HINT, self, objectName="mapsReadout")
         self.readout.setWordWrap(True)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.input_panel)
@@ -104,6 +104,8 @@ class FeatureMapsPage(QWidget):
         controller.analysisFailed.connect(self.show_problem)
         controller.indexFailed.connect(self.show_problem)
         controller.indexReady.connect(lambda _index: self._refresh_prediction())
+        controller.current.changed.connect(self._input_changed)
+        controller.window.document.projectReplaced.connect(self._forget_selection)
         if controller.facts is not None:
             self._build_rows(controller.facts)
 
@@ -177,6 +179,20 @@ class FeatureMapsPage(QWidget):
             row.set_values(analysis.activations.get(name), analysis.orders.get(name))
         self._reselect()
         self.shown.emit()
+
+    def _input_changed(self, value) -> None:
+        """No input (an empty drawing): no prediction and no maps, rather than the last ones."""
+        if value is not None:
+            return
+        self.analysis = None
+        self.prediction.clear("Draw something, or choose an image, to see what the network makes of it.")
+        for row in self.rows.values():
+            row.set_values(None, None)
+
+    def _forget_selection(self) -> None:
+        """A new project: the position clicked and the value read were in the old network."""
+        self._selection = None
+        self.readout.setText(READOUT_HINT)
 
     def _refresh_prediction(self) -> None:
         if self.analysis is None:
