@@ -528,14 +528,19 @@ class ScreenPictures(Pictures):
             for index in range(inner.count() if inner else 1):
                 if inner:
                     inner.setCurrentIndex(index)
-                for dock in w.docks.values():
-                    if dock.isVisible():
-                        dock.raise_()
-                        for _ in range(10):
-                            QApplication.processEvents()
-                        found += [p for p in cut_controls(w) if p not in found]
+                for key, dock in w.docks.items():
+                    if key == "palette" and w.tabs.currentWidget() is not w.editor:
+                        continue  # it shows with the canvas only
+                    was_hidden = dock.isHidden()
+                    dock.show()  # every panel, the Lessons one too
+                    dock.raise_()
+                    for _ in range(10):
+                        QApplication.processEvents()
+                    found += [p for p in cut_controls(w) if p not in found]
+                    if was_hidden:
+                        dock.hide()
         for dock, hidden in shown.items():
-            if not hidden:
+            if not hidden and not dock.isHidden():
                 dock.raise_()
         w.tabs.setCurrentIndex(tab)
         for problem in found:

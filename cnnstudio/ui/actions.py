@@ -35,6 +35,7 @@ SPECS: dict[str, tuple[str, str | None, tuple, str]] = {
     "delete_plain": ("Delete &Without Reconnecting", None, ("Shift+Del", "Shift+Backspace"),
                      "Delete the selected layers and leave their neighbours unconnected"),
     "select_all": ("Select &All", None, (Std.SelectAll,), "Select every layer and connection"),
+    "find_layer": ("&Find Layer…", None, (Std.Find,), "Find a layer by name or type and jump to it on the canvas"),
     "zoom_in": ("Zoom &In", "zoom-in", (Std.ZoomIn, "Ctrl+="), "Zoom in"),
     "zoom_out": ("Zoom &Out", "zoom-out", (Std.ZoomOut,), "Zoom out"),
     "zoom_fit": ("Zoom to &Fit", "zoom-fit", ("Ctrl+0",), "Show the whole network"),
@@ -140,6 +141,7 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> None:
         "delete_plain",
         None,
         "select_all",
+        "find_layer",
         None,
     ):
         edit.addSeparator() if name is None else edit.addAction(actions[name])

@@ -86,6 +86,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
         self._wire()
         self._install_features()
+        self.actions_["train_start"].setIconText("Train")  # the main step: named on the toolbar, not an icon only
+        self.toolbar.widgetForAction(self.actions_["train_start"]).setToolButtonStyle(
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.autosaver = Autosaver(self.document, self, interval_ms=preferences.get("autosave_seconds") * 1000)
         self.crash_handler = CrashHandler(self, keep_work=self.autosaver.save_now)
         self._fit_to_screen()
@@ -199,6 +202,7 @@ class MainWindow(QMainWindow):
         a["delete"].triggered.connect(lambda: editor.delete_selection())
         a["delete_plain"].triggered.connect(lambda: editor.delete_selection(reconnect=False))
         a["select_all"].triggered.connect(editor.select_all)
+        a["find_layer"].triggered.connect(lambda: (self.tabs.setCurrentWidget(editor), editor.find_layer()))
         a["zoom_in"].triggered.connect(editor.zoom_in)
         a["zoom_out"].triggered.connect(editor.zoom_out)
         a["zoom_fit"].triggered.connect(editor.zoom_to_fit)
@@ -214,7 +218,7 @@ class MainWindow(QMainWindow):
         editor.context_actions = {
             "node": [a["cut"], a["copy"], a["duplicate"], None, a["delete"], a["delete_plain"]],
             "edge": [a["delete"]],
-            "canvas": [a["paste"], a["select_all"], None, a["auto_layout"], a["zoom_fit"]],
+            "canvas": [a["paste"], a["select_all"], a["find_layer"], None, a["auto_layout"], a["zoom_fit"]],
         }
         self.palette_panel.layerActivated.connect(editor.append_layer)
         editor.selectionChanged.connect(self._on_selection)
@@ -229,6 +233,7 @@ class MainWindow(QMainWindow):
         document.nameChanged.connect(lambda _n: self._update_title())
         document.pathChanged.connect(lambda _p: self._update_title())
         document.lockedChanged.connect(self._apply_lock)
+        document.projectReplaced.connect(self.statusBar().clearMessage)  # it spoke of the old network
         document.editRefused.connect(lambda reason: self.statusBar().showMessage(f"Not changed: {reason}", 5000))
         QApplication.clipboard().dataChanged.connect(self._update_paste)
         self._update_paste()
@@ -349,6 +354,7 @@ class MainWindow(QMainWindow):
     def _show_project(self, project: Project) -> None:
         self.autosaver.discard()
         self.document.replace_project(project)
+        self.editor.view.viewport().repaint()  # the new network in sight now, before the panels' checks run
 
     def save(self) -> bool:
         if self.document.path is None:

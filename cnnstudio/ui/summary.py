@@ -49,16 +49,30 @@ def human_bytes(count: int) -> str:
     return f"{value:.1f} TB"
 
 
+_figures: list = [None, None, None]  # the analysis and batch size last summed up, and their figures
+
+
+def network_figures(analysis: Analysis, batch_size: int) -> tuple[int, int, int, int]:
+    """Total, trainable and non-trainable parameters and training memory in bytes, summed once per
+    analysis: the Inspector and the Summary both show them after every edit of a large network."""
+    if _figures[0] is not analysis or _figures[1] != batch_size:
+        total, frozen = analysis.total_params, analysis.non_trainable_params
+        memory = 4 * (4 * total + 2 * batch_size * analysis.activation_values())  # as Analysis.estimated_memory_bytes
+        _figures[:] = [analysis, batch_size, (total, total - frozen, frozen, memory)]
+    return _figures[2]
+
+
 def totals_text(analysis: Analysis, batch_size: int) -> str:
     errors = len(analysis.errors)
     incomplete = (
         f"    (incomplete until {errors} error{'s' * (errors != 1)} {'is' if errors == 1 else 'are'} fixed)"
     )
+    total, trainable, frozen, memory = network_figures(analysis, batch_size)
     return (
-        f"Total params: {analysis.total_params:,}    Trainable: {analysis.trainable_params:,}    "
-        f"Non-trainable: {analysis.non_trainable_params:,}    "
+        f"Total params: {total:,}    Trainable: {trainable:,}    "
+        f"Non-trainable: {frozen:,}    "
         f"Estimated training memory (batch {batch_size}): "
-        f"{human_bytes(analysis.estimated_memory_bytes(batch_size))}" + (incomplete if errors else "")
+        f"{human_bytes(memory)}" + (incomplete if errors else "")
     )
 
 
@@ -75,22 +89,23 @@ class SummaryModel(QAbstractTableModel):
 
     def set_analysis(self, analysis: Analysis) -> None:
         rows = list(analysis.layers.values())
-        new_cells = [cells(info) for info in rows]
         if rows and [r.id for r in rows] == [r.id for r in self._rows]:
-            # same layers: repaint only the rows whose figures or problems changed
+            # same layers: the analysis hands back unchanged layers' own results, so only the
+            # rows of layers it looked at again are formatted, and only those that changed repaint
+            new_cells = [old if a is b else cells(b) for old, a, b in zip(self._cells, self._rows, rows, strict=True)]
             changed = [
                 i
                 for i, (old, new, a, b) in enumerate(
                     zip(self._cells, new_cells, self._rows, rows, strict=True)
                 )
-                if old != new or a.diagnostics != b.diagnostics
+                if a is not b and (old != new or a.diagnostics != b.diagnostics)
             ]
             self._rows, self._cells = rows, new_cells
             for first, last in _runs(changed):
                 self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
             return
         self.beginResetModel()
-        self._rows, self._cells = rows, new_cells
+        self._rows, self._cells = rows, [cells(info) for info in rows]
         self.endResetModel()
 
     def row_of(self, node_id: str) -> int:

@@ -32,11 +32,13 @@ def _everything_cut(qtbot, window) -> list[str]:
             for index in range(inner.count() if inner else 1):
                 if inner:
                     inner.setCurrentIndex(index)
-                for dock in window.docks.values():
-                    if dock.isVisible():
-                        dock.raise_()
-                        _settled(qtbot, window)
-                        found += [p for p in cut_controls(window) if p not in found]
+                for name, dock in window.docks.items():
+                    if name == "palette" and window.tabs.currentWidget() is not window.editor:
+                        continue  # it shows with the canvas only
+                    dock.show()  # the Lessons panel too, which opens from Help > Lessons
+                    dock.raise_()
+                    _settled(qtbot, window)
+                    found += [p for p in cut_controls(window) if p not in found]
     return found
 
 

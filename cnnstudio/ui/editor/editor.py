@@ -30,9 +30,11 @@ from .items import GRID
 from .layout import H_GAP, NODE_HEIGHT, NODE_WIDTH, V_GAP, layout_positions
 from .rules import reconnection
 from .scene import NetworkScene
+from .search import LayerSearch
 from .view import CanvasView, Minimap
 
 STEP = NODE_HEIGHT + V_GAP
+JUMP_ZOOM = 0.75  # a layer found is shown at least this large: its settings readable
 PASTE_OFFSET = (40.0, 40.0)
 
 
@@ -48,6 +50,8 @@ class NetworkEditor(QWidget):
         self.scene = NetworkScene(document, self)
         self.view = CanvasView(self.scene, self)
         self.minimap = Minimap(self.view, self)
+        self.search = LayerSearch(lambda: self.network, self)
+        self.search.chosen.connect(self.go_to_layer)
         self.context_actions: dict[str, Sequence[QAction | None]] = {}
         self.context_position: QPointF | None = None
         self._paste_count = 0
@@ -77,6 +81,22 @@ class NetworkEditor(QWidget):
         self.scene.select_nodes(node_ids)
         if center and node_ids and node_ids[0] in self.scene.nodes:
             self.view.ensureVisible(self.scene.nodes[node_ids[0]], 60, 60)
+
+    def find_layer(self) -> None:
+        """Open the search field over the canvas (Ctrl+F)."""
+        self.search.open()
+        self._place_search()
+
+    def go_to_layer(self, node_id: str) -> None:
+        """Select ``node_id`` and bring it into the middle of the canvas, large enough to read."""
+        if node_id not in self.scene.nodes:
+            return
+        self.select([node_id])
+        if self.view.zoom() < JUMP_ZOOM:
+            self.view.zoom_by(JUMP_ZOOM / self.view.zoom())
+        self.view.centerOn(self.scene.nodes[node_id])
+        self.view.setFocus()
+        self.message.emit("info", f"Found {node_id} ({self.network.node(node_id).type})")
 
     def select_all(self) -> None:
         self.scene.select_nodes(list(self.network.nodes), list(self.scene.edges))
@@ -346,9 +366,17 @@ class NetworkEditor(QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
+        self._place_search()
         self._place_minimap()
         self._place_lock_banner()
         self._update_minimap()
+
+    def _place_search(self) -> None:
+        margin = 12
+        bar = self.view.verticalScrollBar()
+        width = min(self.search.sizeHint().width() + 80, self.width() - 2 * margin)
+        self.search.setFixedWidth(max(120, width))
+        self.search.move(self.width() - margin - self.search.width() - (bar.width() if bar.isVisible() else 0), margin)
 
     def _place_minimap(self) -> None:
         margin = 12

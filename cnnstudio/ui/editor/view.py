@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -12,13 +12,14 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPen,
+    QPixmap,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
 from ..palette import LAYER_MIME
 from ..theme import category_color
-from .items import GRID, EdgeItem
+from .items import GRID, EdgeItem, NodeItem
 from .layout import NODE_HEIGHT, NODE_WIDTH
 from .scene import NetworkScene
 
@@ -253,6 +254,8 @@ class Minimap(QWidget):
         self.canvas = canvas
         self.setObjectName("minimap")
         self.setFixedSize(190, 140)
+        self._picture: QPixmap | None = None
+        self._picture_key: tuple = ()
         self.setToolTip("Overview: click or drag to move the canvas")
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self._timer = QTimer(self, singleShot=True, interval=50)
@@ -288,15 +291,45 @@ class Minimap(QWidget):
         )
 
     def paintEvent(self, event) -> None:  # noqa: N802
+        """The network from a picture kept until it changes (a large one takes a while to draw);
+        the frame of what the canvas shows on top, every time."""
         scene = self.canvas.network_scene
         colors = scene.colors
         rect, scale, offset = self._mapping()
+        painter = QPainter(self)
+        painter.drawPixmap(0, 0, self._network_picture(rect, scale, offset))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         left, top, dx, dy = rect.left(), rect.top(), offset.x(), offset.y()
 
         def to_widget(point: QPointF) -> QPointF:
             return QPointF((point.x() - left) * scale + dx, (point.y() - top) * scale + dy)
 
-        painter = QPainter(self)
+        visible = self.canvas.mapToScene(self.canvas.viewport().rect()).boundingRect()
+        frame = QRectF(to_widget(visible.topLeft()), to_widget(visible.bottomRight()))
+        color = QColor(colors.selection)
+        painter.setPen(QPen(color, 1.5))
+        color.setAlpha(35)
+        painter.setBrush(color)
+        painter.drawRect(frame.intersected(QRectF(self.rect())))
+
+    def _network_picture(self, rect: QRectF, scale: float, offset: QPointF) -> QPixmap:
+        scene = self.canvas.network_scene
+        colors = scene.colors
+        key = (self.size().toTuple(), self.devicePixelRatioF(), scene.layout_version, id(colors),
+               frozenset(n for n, item in scene.nodes.items() if item.severity == "error"),
+               frozenset(item.node_id for item in scene.selectedItems() if isinstance(item, NodeItem)))
+        if key == self._picture_key and self._picture is not None:
+            return self._picture
+        ratio = self.devicePixelRatioF()
+        picture = QPixmap(QSize(round(self.width() * ratio), round(self.height() * ratio)))
+        picture.setDevicePixelRatio(ratio)
+        picture.fill(Qt.GlobalColor.transparent)
+        left, top, dx, dy = rect.left(), rect.top(), offset.x(), offset.y()
+
+        def to_widget(point: QPointF) -> QPointF:
+            return QPointF((point.x() - left) * scale + dx, (point.y() - top) * scale + dy)
+
+        painter = QPainter(picture)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(colors.node_border, 1))
         painter.setBrush(colors.background)
@@ -312,13 +345,9 @@ class Minimap(QWidget):
             color = colors.error if item.severity == "error" else category_color(item.category)
             painter.setBrush(colors.selection if item.isSelected() else color)
             painter.drawRect(QRectF(center.x() - w / 2, center.y() - h / 2, w, h))
-        visible = self.canvas.mapToScene(self.canvas.viewport().rect()).boundingRect()
-        frame = QRectF(to_widget(visible.topLeft()), to_widget(visible.bottomRight()))
-        color = QColor(colors.selection)
-        painter.setPen(QPen(color, 1.5))
-        color.setAlpha(35)
-        painter.setBrush(color)
-        painter.drawRect(frame.intersected(QRectF(self.rect())))
+        painter.end()
+        self._picture, self._picture_key = picture, key
+        return picture
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         self.canvas.centerOn(self._to_scene(event.position()))

@@ -13,7 +13,7 @@ from cnnstudio.core.analysis import Analysis
 
 from ..document import ProjectDocument
 from ..reflow import WrappedLabel
-from ..summary import human_bytes
+from ..summary import human_bytes, network_figures
 from ..theme import ERROR_COLOR, WARNING_COLOR
 from .layer_form import muted_label, section_title
 
@@ -77,11 +77,12 @@ class NetworkOverview(QWidget):
         batch = self.document.batch_size()
         self.title.setText(self.document.name)
         self.figures["layers"].setText(f"{len(analysis.layers)}")
-        self.figures["total"].setText(f"{analysis.total_params:,}")
-        self.figures["trainable"].setText(f"{analysis.trainable_params:,}")
-        self.figures["non_trainable"].setText(f"{analysis.non_trainable_params:,}")
+        total, trainable, frozen, memory = network_figures(analysis, batch)
+        self.figures["total"].setText(f"{total:,}")
+        self.figures["trainable"].setText(f"{trainable:,}")
+        self.figures["non_trainable"].setText(f"{frozen:,}")
         self.figures["memory"].setText(
-            f"about {human_bytes(analysis.estimated_memory_bytes(batch))} for a batch of {batch} "
+            f"about {human_bytes(memory)} for a batch of {batch} "
             "(weights, gradients, optimizer state and activations, float32)"
         )
         errors, warnings = len(analysis.errors), len(analysis.warnings)
