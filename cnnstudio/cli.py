@@ -15,8 +15,9 @@ from pathlib import Path
 
 from .core.errors import UserError
 
-COMMANDS = ("summary", "train", "export", "import", "new", "templates", "datasets")
+COMMANDS = ("summary", "train", "experiment", "export", "import", "new", "templates", "datasets")
 STRATEGIES = ("default", "mirrored", "multi-worker")
+BACKENDS = ("tensorflow", "jax", "torch")
 EXPORT_FORMATS = ("keras", "savedmodel", "tflite", "onnx", "python")
 
 
@@ -44,15 +45,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="dataset name (see 'cnnstudio datasets')")
     p.add_argument("--run-dir", dest="run_dir", help="where to write the run record")
     p.add_argument("--strategy", choices=STRATEGIES, default="default")
+    p.add_argument("--backend", choices=BACKENDS,
+                   help="the Keras backend to train on (default: tensorflow, or KERAS_BACKEND when set)")
     p.add_argument("--initial-weights", dest="initial_weights", metavar="MODEL",
                    help="start from the weights of a .keras model or a run directory, layer by layer "
                         "where names and shapes match (fine-tuning)")
     p.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
 
+    p = sub.add_parser("experiment", help="train a project under several settings and seeds; compare with a verdict")
+    p.add_argument("project", metavar="PROJECT", help="a .cnnproj file, a template name, or an experiment folder "
+                                                      "to resume (and add runs to)")
+    p.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2",
+                   help="a setting and its values: training.<setting>, dataset.<setting> or <layer id>.<parameter>; "
+                        "several --vary make a grid")
+    p.add_argument("--combination", action="append", nargs="+", default=[], metavar="KEY=V",
+                   help="one setting of an explicit list (repeat for each), instead of a grid")
+    p.add_argument("--random", type=int, metavar="N", help="train N settings drawn at random from the grid")
+    p.add_argument("--seeds", type=int, metavar="N", help="train every setting with N seeds (default 1)")
+    p.add_argument("--budget-runs", type=int, dest="budget_runs", metavar="N", help="train at most N runs now")
+    p.add_argument("--budget-minutes", type=float, dest="budget_minutes", metavar="M",
+                   help="start no run that would end after M minutes")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int, dest="batch_size")
+    p.add_argument("--batches-per-epoch", type=int, dest="batches_per_epoch", metavar="N",
+                   help="cut every epoch short after N batches (quick tries)")
+    p.add_argument("--dataset", help="dataset name (see 'cnnstudio datasets')")
+    p.add_argument("--experiment-dir", dest="experiment_dir", metavar="DIR",
+                   help="where to write the experiment (default: runs/<project>-exp-<time> beside the project)")
+    p.add_argument("--json", action="store_true", help="print the runs and verdicts as JSON on the last line")
+
     p = sub.add_parser("export", help="write a model or a standalone script")
     p.add_argument("source", metavar="PROJECT_OR_RUN_DIR")
     p.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     p.add_argument("--out", required=True)
+    p.add_argument("--tolerance", type=float, metavar="X",
+                   help="largest difference between the file's and the Keras model's predictions to accept, "
+                        "as a fraction of the output's scale (default 0.001; 0.05 for quantized TFLite)")
 
     p = sub.add_parser("import", help="an editable project from a .keras or .h5 model")
     p.add_argument("model", metavar="MODEL_FILE")
@@ -69,16 +97,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):  # a name no encoding can hold still prints, escaped
+        try:
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            pass
     try:
         if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
             if len(argv) > 1:
                 raise UserError(f"unknown command '{argv[0]}'; commands: {', '.join(COMMANDS)}")
             return _open_gui(argv[0] if argv else None)
         args = build_parser().parse_args(argv)
-        return _dispatch(args)
+        code = _dispatch(args)
+        sys.stdout.flush()  # a closed pipe shows here, while it can still be handled
+        return code
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `cnnstudio summary --json | head -c 200`: the reader has what it wanted
+        _quiet_stdout()
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -90,6 +128,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def one_line(message: str) -> str:
+    """A message on one line: Keras and converters raise texts of many lines, the contract wants one."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    return " ".join(lines) if lines else "failed"
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so Python's final flush of a closed pipe prints nothing either."""
+    import os
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):
+        pass
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "summary":
         return _summary(args)
@@ -97,6 +153,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .commands import train
 
         return train.run(args)
+    if args.command == "experiment":
+        from .commands import experiment
+
+        return experiment.run(args)
     if args.command == "export":
         from .commands import export
 
@@ -124,6 +184,7 @@ def _open_gui(project: str | None) -> int:
 
 def _summary(args: argparse.Namespace) -> int:
     from .core.analysis import analyze
+    from .core.bulk import collector_paused
     from .core.datasets import dataset_info
     from .core.templates import resolve_project
 
@@ -134,7 +195,8 @@ def _summary(args: argparse.Namespace) -> int:
         classes = dataset_info(project.dataset.get("name", "")).num_classes
     except UserError:
         pass
-    result = analyze(project.network, loss=project.training.get("loss"), num_classes=classes)
+    with collector_paused():
+        result = analyze(project.network, loss=project.training.get("loss"), num_classes=classes)
     if result.errors:
         first = result.errors[0]
         node = f"node '{first.node}': " if first.node else ""
@@ -143,7 +205,9 @@ def _summary(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(project.name)))
         return 0
-    print(format_summary(project.name, result))
+    with collector_paused():
+        table = format_summary(project.name, result)
+    print(table)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
@@ -188,40 +252,69 @@ def _refuse_overwrite(out: Path, *inputs: Path) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
+    """The project, plus a run beside it (runs/NAME-imported-...) holding the model with its trained
+    weights; the project records where they are, so exporting it exports them."""
+    from .commands.export import IMPORTED_WEIGHTS
     from .core.project import save_project
+    from .ml.model_file import check_model_file
 
     model_path, out = Path(args.model), Path(args.out)
     _refuse_overwrite(out, model_path)
-    if not model_path.exists():
-        raise UserError(f"{model_path}: no such model file")
-    if not out.parent.is_dir():
-        raise UserError(f"{out.parent}: no such folder; create it or choose another --out")
+    check_model_file(model_path)  # corrupt, a pipe, a description that would inflate to gigabytes: before TF
+    _check_out_folder(out)
+    if out.exists() and not out.is_file():
+        raise UserError(f"{out} is not a file; give the project file to write, such as {out / 'model.cnnproj'}")
     from .commands import quiet_tensorflow
 
     quiet_tensorflow()
-    from .ml.importer import import_model
+    from .core.files import remove_quietly, write_error
+    from .ml.importer import import_model, save_imported_run
 
     imported = import_model(model_path)
     project = imported.project()
+    runs = out.parent / "runs"
+    try:
+        run_dir = save_imported_run(imported, runs)
+    except OSError as exc:
+        raise write_error(exc, runs, "the imported model's run") from None
+    project.extra[IMPORTED_WEIGHTS] = (run_dir / "model.keras").relative_to(out.parent).as_posix()
     try:
         save_project(project, out)
     except OSError as exc:
-        raise UserError(f"could not write {out}: {exc.strerror or exc}") from None
+        remove_quietly(run_dir)  # written just now, and useless without the project
+        raise write_error(exc, out, "the project") from None
     for note in imported.notes:
         print(f"note: {note}", file=sys.stderr)
-    print(f"imported {len(project.network)} layers from {model_path} into {out}", file=sys.stderr)
+    print(f"imported {len(project.network)} layers from {model_path} into {out}; the trained weights are in "
+          f"the run {run_dir}", file=sys.stderr)
     return 0
 
 
+def _check_out_folder(out: Path) -> None:
+    """UserError unless the folder of --out exists and may be written in."""
+    import os
+
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError(f"{folder}: no such folder; create it or choose another --out")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"{folder}: there is no permission to write in this folder; choose another --out")
+
+
 def _new(args: argparse.Namespace) -> int:
+    from .core.files import write_error
     from .core.project import save_project
     from .core.templates import load_template
 
     out = Path(args.out)
-    if out.exists():
+    if out.exists() or out.is_symlink():
         raise UserError(f"{out}: already exists; choose another --out or delete it first")
     project = load_template(args.template)
-    save_project(project, out)
+    _check_out_folder(out)
+    try:
+        save_project(project, out)
+    except OSError as exc:
+        raise write_error(exc, out, "the project") from None
     print(f"wrote {out} from template '{args.template}' ({project.name})", file=sys.stderr)
     return 0
 

@@ -93,3 +93,65 @@ def test_summary_does_not_import_tensorflow_and_module_entry_point_works():
     result = subprocess.run([sys.executable, "-m", "cnnstudio", "summary", "lenet5", "--json"],
                             capture_output=True, text=True, check=True)
     assert json.loads(result.stdout.strip().splitlines()[-1])["total_params"] == 61706
+
+
+def test_new_into_a_missing_folder_is_a_clear_error(capsys, tmp_path):
+    code, _, err = run(capsys, "new", "lenet5", "--out", str(tmp_path / "nowhere" / "p.cnnproj"))
+    assert code == 2 and err.count("\n") == 1 and "no such folder" in err
+
+
+def test_new_into_a_folder_without_write_permission_is_a_clear_error(capsys, tmp_path, monkeypatch):
+    import os
+
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(tmp_path) else real_access(p, mode))
+    code, _, err = run(capsys, "new", "lenet5", "--out", str(tmp_path / "p.cnnproj"))
+    assert code == 2 and "no permission to write in this folder" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("errno_name, expected", [("ENOSPC", "the disk is full"), ("EROFS", "the disk is read-only"),
+                                                  ("EACCES", "there is no permission to write there")])
+def test_new_on_a_full_or_read_only_disk_is_a_clear_error_and_leaves_nothing(capsys, tmp_path, monkeypatch,
+                                                                              errno_name, expected):
+    import errno
+    import os
+
+    def failing_replace(src, dst):
+        raise OSError(getattr(errno, errno_name), os.strerror(getattr(errno, errno_name)))
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    code, _, err = run(capsys, "new", "lenet5", "--out", str(tmp_path / "p.cnnproj"))
+    assert code == 2 and err.count("\n") == 1 and err.startswith("error: could not write the project to ")
+    assert expected in err
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind
+
+
+def test_fuzz_mutated_project_files_never_give_an_internal_error(tmp_path_factory):
+    """summary of a damaged file: a table (0) or one error line (2), never an internal fault (1)."""
+    import contextlib
+    import io
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.core.test_project import ALL_PATHS, LENET, _json_values
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.sampled_from(ALL_PATHS), _json_values())
+    def check(path, value):
+        data = json.loads(json.dumps(LENET))
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        file = tmp_path_factory.mktemp("fuzz") / "f.cnnproj"
+        file.write_text(json.dumps(data))
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main(["summary", str(file), "--json"])
+        assert code in (0, 2), err.getvalue()
+        if code == 2:
+            assert err.getvalue().count("\n") == 1 and err.getvalue().startswith("error: ")
+
+    check()

@@ -26,6 +26,9 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+run_cli = run
+
+
 @pytest.fixture(scope="module")
 def project_file(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("project")
@@ -119,16 +122,17 @@ def test_labels_outputs_mismatch_and_too_large_exit_2(tmp_path, capsys):
 def test_disk_full_exits_2_and_keeps_what_was_saved(project_file, tmp_path, capsys, monkeypatch):
     import errno
 
+    from cnnstudio.core import files
     from cnnstudio.ml.training import checkpoints
 
-    real = checkpoints.replace_bytes
+    real = files.atomic_write_bytes
 
-    def replace_bytes(path, data, durable=False):
+    def atomic_write_bytes(path, data, durable=True):
         if path.name == "last.npz" and (path.parent / "last.npz").exists():
             raise OSError(errno.ENOSPC, "No space left on device")  # full after the first epoch's checkpoint
         real(path, data, durable=durable)
 
-    monkeypatch.setattr(checkpoints, "replace_bytes", replace_bytes)
+    monkeypatch.setattr(files, "atomic_write_bytes", atomic_write_bytes)
     code, out, err = run(capsys, "train", str(project_file), "--epochs", "3", "--run-dir", str(tmp_path / "run"),
                          "--json")
     assert code == 2 and out == ""
@@ -168,3 +172,69 @@ def test_killed_mid_epoch_resumes_losing_at_most_one_epoch(tmp_path, capsys):
     rows = metrics.read_text().splitlines()
     assert rows[0] == "epoch,loss,accuracy,val_loss,val_accuracy" and [r.split(",")[0] for r in rows[1:]] == \
         ["1", "2", "3", "4"]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 4 MiB tmpfs: a real disk that can fill up (mounting needs root, as tests and CI run here)."""
+    import shutil
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small disk here ({done.stderr.decode().strip()})")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+        shutil.rmtree(mount, ignore_errors=True)
+
+
+def test_a_disk_that_fills_up_is_an_error_naming_the_space_and_the_run_resumes(small_disk, tmp_path, capsys):
+    """A real full disk: every file under its final name stays whole, run.json says interrupted,
+    and after space is freed the same command goes on from the last whole checkpoint."""
+    import shutil
+
+    from cnnstudio.ml.trainer import Trainer, TrainingCallbacks
+    from cnnstudio.ml.training.checkpoints import Checkpoints
+
+    project = tiny_project("npz:" + str(write_quadrants(tmp_path)), epochs=3)
+    filler = small_disk / "filler"
+
+    def fill_after_first(report):
+        if report.epoch == 1:  # leave one page: small files still fit, the next checkpoint does not
+            free = shutil.disk_usage(small_disk).free
+            with open(filler, "wb") as handle:
+                handle.write(b"\0" * max(0, free - 4096))
+
+    run = small_disk / "run"
+    with pytest.raises(Exception) as caught:
+        Trainer(project, run_dir=run, callbacks=TrainingCallbacks(on_epoch=fill_after_first)).run()
+    message = str(caught.value)
+    assert type(caught.value).__name__ == "UserError", message
+    assert "the disk is full: it needs about" in message and "KiB free" in message and "resume" in message
+    assert not list(run.rglob(".*.tmp")) and not list(run.rglob(".*.keras"))  # no half-written file
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "interrupted" and "disk is full" in info["message"]
+    assert Checkpoints(run / "checkpoints").load_state()["epoch"] == 1
+    filler.unlink()  # the user frees some space and runs the same command again
+    save_project(project, tmp_path / "tiny.cnnproj")
+    code, out, err = run_cli(capsys, "train", str(tmp_path / "tiny.cnnproj"), "--run-dir", str(run), "--json")
+    assert code == 0 and "after epoch 1 of 3" in err
+    assert json.loads(out.strip().splitlines()[-1])["epochs"] == 3
+
+
+def test_json_is_strict_and_a_nan_in_the_first_epoch_still_leaves_metrics_csv(tmp_path, capsys):
+    x, y = quadrant_arrays(320, 1)
+    x[::2] = 3e38  # half the images overflow the network: the loss is NaN from the first batches
+    xt, yt = quadrant_arrays(40, 2)
+    np.savez(tmp_path / "poisoned.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
+    save_project(tiny_project(f"npz:{tmp_path / 'poisoned.npz'}", epochs=2, normalization="none"),
+                 tmp_path / "poisoned.cnnproj")
+    code, out, err = run_cli(capsys, "train", str(tmp_path / "poisoned.cnnproj"), "--run-dir",
+                             str(tmp_path / "run"), "--json")
+    assert code == 0 and "NaN" in err
+    result = json.loads(out.strip().splitlines()[-1], parse_constant=lambda c: pytest.fail(f"{c} in the JSON"))
+    assert result["stopped_reason"] == "diverged" and result["epochs"] == 0
+    assert (tmp_path / "run" / "metrics.csv").read_text().splitlines() == ["epoch,loss,accuracy,val_loss,val_accuracy"]

@@ -13,6 +13,16 @@ import tempfile
 import warnings
 
 
+def quiet_keras() -> None:
+    """Import Keras on the backend chosen (`ml.backend.choose_backend`), TensorFlow only when it is that."""
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        quiet_tensorflow()
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    warnings.filterwarnings("ignore", module=r"(keras|jax|torch)\b")
+    import keras  # noqa: F401
+
+
 def quiet_tensorflow() -> None:
     """Import TensorFlow and Keras without their start-up chatter on stderr.
 

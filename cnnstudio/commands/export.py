@@ -1,8 +1,12 @@
-"""`cnnstudio export PROJECT_OR_RUN_DIR --format keras|savedmodel|tflite|onnx|python --out PATH`.
+"""`cnnstudio export PROJECT_OR_RUN_DIR --format keras|savedmodel|tflite|onnx|python --out PATH
+[--tolerance X]`.
 
 From a run directory: the trained model (its model.keras), or for `python` the script
 of the network that was trained. From a project (file or template name): the untrained
-model (weights initialised with the project's seed) or the script.
+model (weights initialised with the project's seed) or the script; a project written by
+`cnnstudio import` exports the imported model's trained weights (`IMPORTED_WEIGHTS`).
+Every check compares the written file with that same model. `--tolerance` accepts a
+larger difference than the default (relative to the output's scale).
 """
 
 from __future__ import annotations
@@ -13,18 +17,28 @@ import sys
 from pathlib import Path
 
 from ..core.errors import UserError
-from ..core.project import Project, atomic_write_text
+from ..core.files import atomic_write_text, write_error
+from ..core.project import Project
+from ..ml.export_paths import check_destination
 from . import quiet_tensorflow
+
+IMPORTED_WEIGHTS = "imported_weights"  # project key: the imported model file, relative to the project
 
 
 def run(args: argparse.Namespace) -> int:
     source, out = Path(args.source), Path(args.out)
-    _refuse_input_as_output(source, out)
+    tolerance = getattr(args, "tolerance", None)
+    if tolerance is not None and not 0 <= tolerance < float("inf"):
+        raise UserError(f"--tolerance is {tolerance:g}; it must be a number from 0, such as 0.001")
     project, model_file = _source(args.source)
+    from_file = source if source.exists() else None
+    check_destination(args.format, out, source=from_file)
     if args.format == "python":
         _write_script(project, out)
         print(f"wrote a Python script for '{project.name}' to {out}", file=sys.stderr)
         return 0
+    if model_file is None:
+        check_size(project)  # before anything is built; a run's model is checked once loaded
     quiet_tensorflow()
     from ..ml.export import export_model, load_keras_model
 
@@ -33,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
     elif model_file is not None:
         model = load_keras_model(model_file)
     else:
-        model = untrained_model(project)
-    result = export_model(model, args.format, out)
+        model = project_model(project)
+    result = export_model(model, args.format, out, tolerance=tolerance, source=from_file)
     print(result.describe(), file=sys.stderr)
     return 0
 
@@ -63,6 +77,34 @@ def _source(argument: str) -> tuple[Project, Path | None]:
     return resolve_project(argument), None
 
 
+def project_model(project: Project):
+    """The model a project exports: the network with the trained weights `cnnstudio import` recorded in
+    the project, while they still fit it; otherwise the untrained network. A note on stderr says which."""
+    model = untrained_model(project)
+    recorded = project.extra.get(IMPORTED_WEIGHTS)
+    seed = int(project.training.get("seed") or 0)
+    untrained = f"exporting the untrained network (weights drawn with seed {seed})"
+    if recorded is None:
+        print(f"note: {untrained}; export a run directory for trained weights", file=sys.stderr)
+        return model
+    base = project.path.parent if project.path else Path.cwd()
+    weights = base / str(recorded)
+    if not isinstance(recorded, str) or not weights.is_file():
+        print(f"note: the imported weights {weights} are gone; {untrained}", file=sys.stderr)
+        return model
+    from ..ml.training.initial_weights import copy_matching_weights
+
+    copied = copy_matching_weights(model, weights)
+    if copied.fresh:
+        changed = ", ".join(f"{f.layer} ({f.reason})" for f in copied.fresh[:3])
+        more = f" and {len(copied.fresh) - 3} more" if len(copied.fresh) > 3 else ""
+        print(f"note: the network was changed since it was imported, so the imported weights no longer fit "
+              f"{changed}{more}; {untrained}", file=sys.stderr)
+        return untrained_model(project)
+    print(f"note: exporting the trained weights imported into this project (from {weights})", file=sys.stderr)
+    return model
+
+
 def _checkpoint_epoch(last: Path) -> int | None:
     """The epoch after which a run's last checkpoint was saved, None when there is none."""
     if not last.is_file():
@@ -74,6 +116,24 @@ def _checkpoint_epoch(last: Path) -> int | None:
             return int(json.loads(str(data["state"])).get("epoch", 0))
     except (OSError, ValueError, KeyError, AttributeError):
         return None
+
+
+def check_size(project: Project) -> None:
+    """UserError before anything is built when the network is empty, or too large to build and convert here."""
+    from ..core.analysis import analyze
+    from ..ml.export_paths import check_export_memory
+
+    network = project.network
+    if not len(network):
+        raise UserError("the network is empty; add an Input and some layers first")
+    if not network.input_nodes() or not network.output_nodes():
+        raise UserError("the network needs an Input layer and at least one layer after it")
+    analysis = analyze(network)
+    if analysis.errors:
+        first = analysis.errors[0]
+        where = f"layer '{first.node}': " if first.node else ""
+        raise UserError(f"the network has errors, so no model can be built ({where}{first.message})")
+    check_export_memory(analysis.total_params, building=True)
 
 
 def checkpoint_model(project: Project, last: Path):
@@ -90,40 +150,20 @@ def untrained_model(project: Project):
     import keras
 
     from ..ml.builder import build_model
+    from ..ml.export import deep_graphs
 
+    check_size(project)
     keras.utils.set_random_seed(int(project.training.get("seed") or 0))
-    return build_model(project.network, project.name)
+    with deep_graphs(len(project.network)):
+        return build_model(project.network, project.name)
 
 
 def _write_script(project: Project, out: Path) -> None:
     from ..ml.codegen import generate_script
 
-    if out.is_dir():
-        raise UserError(f"{out} is a folder; give a file name such as {out / 'train.py'}")
     script = generate_script(project.network, name=project.name, dataset=project.dataset,
                              training=project.training)
     try:
         atomic_write_text(out, script)
-    except FileNotFoundError:
-        raise UserError(f"{out.parent}: no such folder; create it or choose another --out") from None
     except OSError as exc:
-        raise UserError(f"could not write {out}: {exc.strerror or exc}") from None
-
-
-RECORD_FILES = ("model.keras", "project.cnnproj", "run.json", "metrics.csv")
-RECORD_FOLDERS = ("checkpoints", "logs")
-
-
-def _refuse_input_as_output(source: Path, out: Path) -> None:
-    """A command never modifies its input files (the project, or the run's record)."""
-    if not out.exists():
-        return
-    resolved = out.resolve()
-    if source.is_file() and resolved == source.resolve():
-        raise UserError(f"{out} is the input; choose another --out (input files are never changed)")
-    if source.is_dir():
-        run = source.resolve()
-        protected = {run, *(run / name for name in RECORD_FILES)}
-        if resolved in protected or any((run / folder) in (resolved, *resolved.parents) for folder in RECORD_FOLDERS):
-            raise UserError(f"{out} is part of the run record in {source}; choose another --out "
-                            "(input files are never changed)")
+        raise write_error(exc, out, "the script") from None

@@ -1,6 +1,7 @@
 """`cnnstudio train PROJECT [--epochs N] [--batch-size N] [--dataset NAME] [--run-dir DIR]
-[--strategy default|mirrored|multi-worker] [--initial-weights MODEL] [--json]` (CONTRACTS.md
-section 2; --initial-weights is an extension: fine-tuning from a .keras file or a run).
+[--strategy default|mirrored|multi-worker] [--backend tensorflow|jax|torch] [--initial-weights MODEL]
+[--json]` (CONTRACTS.md sections 2 and 6; --initial-weights is an extension: fine-tuning from a
+.keras file or a run).
 
 Trains without a window, evaluates on the test split, writes a run directory.
 Progress (a bar per epoch) goes to stderr; with --json the last stdout line is the
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -19,7 +21,7 @@ from ..core.errors import UserError
 from ..ml.training.initial_weights import weights_file
 from ..ml.training.preparation import precheck
 from ..ml.training.settings import TrainingSettings
-from . import quiet_tensorflow
+from . import quiet_keras
 
 BAR_WIDTH = 24
 
@@ -45,7 +47,13 @@ def run(args: argparse.Namespace) -> int:
     initial_weights = getattr(args, "initial_weights", None)
     if initial_weights:
         weights_file(initial_weights)
-    quiet_tensorflow()
+    from ..ml.backend import choose_backend, default_backend
+
+    if (args.backend or default_backend()) != "tensorflow" and args.strategy != "default":
+        raise UserError(f"--strategy {args.strategy} needs the TensorFlow backend (tf.distribute); "
+                        f"use --backend tensorflow, or leave --strategy out")
+    choose_backend(args.backend)
+    quiet_keras()
     from ..ml import distribute
 
     strategy = distribute.make_strategy(args.strategy)  # first: multi-worker must precede other TF work
@@ -66,13 +74,24 @@ def run(args: argparse.Namespace) -> int:
             print(f"\ninterrupted after epoch {len(trainer.history)}; resume with: cnnstudio train "
                   f"{args.project} --run-dir {trainer.record.path}", file=sys.stderr)
         raise
-    test = "" if result.test_accuracy is None else \
+    test = "" if result.test_accuracy is None or result.test_loss is None else \
         f"test loss {result.test_loss:.4f}, test accuracy {result.test_accuracy:.4f}; "
     where = f"run saved in {result.run_dir}" if result.run_dir else "no run record on this worker"
     print(f"{test}{result.epochs} epochs in {result.seconds:.1f} s; {where}", file=sys.stderr)
     if args.json:
-        print(json.dumps(result.to_json()), flush=True)
+        print(json.dumps(strict(result.to_json()), allow_nan=False), flush=True)
     return 0
+
+
+def strict(value):
+    """JSON-safe figures: NaN and infinities become null (strict JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(v) for v in value]
+    return value
 
 
 class Progress:

@@ -189,7 +189,8 @@ def _npz_info(path: Path, name: str) -> DatasetInfo:
         raise DatasetError(f"x_train in '{path}' has shape {list(x_shape)}; it must be (N, H, W) or (N, H, W, C)")
     shape = x_shape[1:] if len(x_shape) == 4 else (*x_shape[1:], 1)
     if names is None:
-        top = max((int(_as_label_vector(y).max()) for y in labels if y.size), default=-1)
+        vectors = [label_vector(y, key, str(path)) for y, key in zip(labels, ("y_train", "y_test"))]
+        top = max((int(y.max()) for y in vectors if y.size), default=-1)
         names = tuple(str(i) for i in range(top + 1))
     if test_shape is not None:
         num_train, num_test = x_shape[0], test_shape[0]
@@ -200,11 +201,39 @@ def _npz_info(path: Path, name: str) -> DatasetInfo:
                        shape, len(names), names, num_train, num_test)
 
 
-def _as_label_vector(y: np.ndarray) -> np.ndarray:
-    """(N,), (N, 1) or one-hot (N, K) labels as an (N,) vector, for counting classes."""
+MAX_CLASSES = 100_000  # more classes than any dataset CNN Studio is meant for (ImageNet-21k has 21,841)
+
+
+def label_vector(y: np.ndarray, key: str, where: str) -> np.ndarray:
+    """(N,), (N, 1) or one-hot (N, K) labels as an (N,) vector of class numbers; DatasetError, naming the
+    array, for text, NaN, fractions, negative numbers, other shapes or labels beyond MAX_CLASSES."""
+    y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] > 1:
-        return y.argmax(axis=1)
-    return y.reshape(len(y))
+        if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)):
+            raise DatasetError(f"{key} in '{where}' must hold whole class numbers 0, 1, 2, ... or one-hot rows, "
+                               f"not {y.dtype} values")
+        if y.shape[1] > MAX_CLASSES:
+            raise DatasetError(f"{key} in '{where}' has {y.shape[1]:,} one-hot columns; CNN Studio handles at "
+                               f"most {MAX_CLASSES:,} classes")
+        y = y.argmax(axis=1)
+    elif y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise DatasetError(f"{key} in '{where}' has shape {list(np.shape(y))}; labels must be (N,) class numbers "
+                           "or (N, K) one-hot")
+    if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating) or y.dtype == np.bool_):
+        raise DatasetError(f"{key} in '{where}' must hold whole class numbers 0, 1, 2, ..., not {y.dtype} values")
+    if y.size:
+        if np.issubdtype(y.dtype, np.floating) and not (np.all(np.isfinite(y)) and np.all(y == np.round(y))):
+            raise DatasetError(f"{key} in '{where}' must hold whole class numbers 0, 1, 2, ...; it holds NaN, "
+                               "infinite or fractional values")
+        low, high = y.min(), y.max()
+        if low < 0:
+            raise DatasetError(f"{key} in '{where}' has the label {low}; labels are class numbers from 0")
+        if high >= MAX_CLASSES:
+            raise DatasetError(f"{key} in '{where}' has the label {high:.0f}; labels are 0 .. number of classes - 1, "
+                               f"and CNN Studio handles at most {MAX_CLASSES:,} classes")
+    return y.astype(np.int64)
 
 
 def dataset_info(name: str) -> DatasetInfo:

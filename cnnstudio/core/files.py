@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -36,9 +37,7 @@ def new_file_mode(path: Path) -> int:
     try:
         return path.stat().st_mode & 0o777
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~_umask()
 
 
 def _temporary_beside(path: Path, suffix: str = TEMP_SUFFIX) -> Path:
@@ -89,27 +88,58 @@ def remove_quietly(path: Path) -> None:
 
 
 def atomic_write_with(path: str | os.PathLike[str], write: Callable[[Path], Any], *,
-                      suffix: str | None = None, durable: bool = True) -> None:
+                      suffix: str | None = None, durable: bool = True, folder: bool = False) -> None:
     """Call ``write(tmp)`` for a temporary path beside ``path``, then rename it over ``path``.
 
     ``suffix`` is the temporary file's ending (e.g. ``.keras`` for writers that check it).
+    ``folder``: ``write`` fills an empty temporary folder (a SavedModel, say); a folder already at
+    ``path`` is swapped for it and then removed, so the caller must have made sure it may go.
     An exception from ``write`` or a failed rename leaves ``path`` as it was and removes
     the temporary file.
     """
     path = Path(path)
-    tmp = _temporary_beside(path, suffix if suffix is not None else TEMP_SUFFIX)
+    parent = path.parent if str(path.parent) else Path(".")
+    if folder:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=suffix if suffix is not None else TEMP_SUFFIX,
+                                    dir=parent))
+    else:
+        tmp = _temporary_beside(path, suffix if suffix is not None else TEMP_SUFFIX)
     try:
         write(tmp)
         if hasattr(os, "chmod") and tmp.is_file():
             os.chmod(tmp, new_file_mode(path))
+        elif hasattr(os, "chmod") and tmp.is_dir():
+            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it owner-only
         if durable:
             _fsync_path(tmp)
-        os.replace(tmp, path)
+        if folder and path.is_dir() and not path.is_symlink():
+            _swap_folder(tmp, path)
+        else:
+            os.replace(tmp, path)
     except BaseException:
         remove_quietly(tmp)
         raise
     if durable:
-        fsync_folder(path.parent)
+        fsync_folder(parent)
+
+
+def _swap_folder(new: Path, path: Path) -> None:
+    """Put folder ``new`` where folder ``path`` is: the old one is renamed aside, then removed."""
+    aside = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old" + TEMP_SUFFIX, dir=path.parent))
+    os.rmdir(aside)
+    os.replace(path, aside)
+    try:
+        os.replace(new, path)
+    except BaseException:
+        os.replace(aside, path)
+        raise
+    remove_quietly(aside)
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
@@ -139,22 +169,28 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, durable: bool 
 
 
 def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
-    """Delete the hidden temporary files an interrupted save of ``path`` left beside it
-    (``.NAME.*.tmp``, which only these writers create); returns what was removed."""
+    """Delete the hidden temporary files (and export folders) an interrupted save of ``path`` left
+    beside it: ``.NAME.XXXXXXXX.tmp`` (or ``.tmp.keras`` ...), the names only these writers create;
+    returns what was removed."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
+    ours = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}(\.old)?{re.escape(TEMP_SUFFIX)}(\.[A-Za-z0-9]+)?")
     removed = []
     try:
-        candidates = list(folder.glob(f".{_glob_escape(path.name)}.*{TEMP_SUFFIX}"))
+        candidates = [c for c in folder.glob(f".{_glob_escape(path.name)}.*") if ours.fullmatch(c.name)]
     except OSError:
         return removed
     for candidate in candidates:
-        if candidate.is_file() and not candidate.is_symlink():
-            try:
+        if candidate.is_symlink():
+            continue
+        try:
+            if candidate.is_dir():
+                shutil.rmtree(candidate)
+            else:
                 candidate.unlink()
-                removed.append(candidate)
-            except OSError:
-                pass
+            removed.append(candidate)
+        except OSError:
+            pass
     return removed
 
 

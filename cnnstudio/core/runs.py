@@ -19,6 +19,7 @@ from typing import Any
 RUN_FORMAT = "cnnstudio-run"
 METRICS_HEADER = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
 RUNNING, FINISHED, IMPORTED = "running", "finished", "imported"
+INTERRUPTED = "interrupted"  # ended by an error it can resume from (a full disk); run it again to go on
 
 
 def read_run_info(path: str | Path) -> dict[str, Any] | None:
@@ -46,6 +47,24 @@ def _number(text: str | None) -> float | None:
         return float(text)
     except ValueError:
         return None
+
+
+def read_val_predictions(run_dir: str | Path) -> tuple[dict[int, tuple[Any, Any]], Any]:
+    """Each epoch's validation predictions of a classification run, from `val_predictions.npz`.
+
+    Returns ({epoch (1-based): (predicted classes, float16 confidence)}, labels (N,) int);
+    ({}, an empty array) when the run has none (no validation split, or not written yet).
+    """
+    import numpy as np
+
+    try:
+        with np.load(Path(run_dir) / "val_predictions.npz", allow_pickle=False) as data:
+            labels = data["labels"]
+            epochs = {int(key.split("_", 1)[1]): (data[key], data[f"confidence_{key.split('_', 1)[1]}"])
+                      for key in data.files if key.startswith("epoch_")}
+    except (OSError, ValueError, KeyError):
+        return {}, np.zeros(0, np.int64)
+    return dict(sorted(epochs.items())), labels
 
 
 def is_run_dir(path: str | Path) -> bool:

@@ -1,14 +1,18 @@
 """The standalone training script's text: data loading, preparation, training, evaluation.
 
-It repeats what CNN Studio does (same splits, same pixel preparation, same optimizer,
-loss and schedule) with plain Keras and NumPy, so the script needs no CNN Studio. No
+It trains as CNN Studio does with plain Keras and NumPy (so it needs no CNN Studio): the
+same splits and pixel preparation, and the very training code of the app, because the
+source of `training/callbacks.py` (optimizer, schedules, plateau rule, early stopping,
+class weights, batches, validation pass) is copied into the script as it is. No Keras or
 TensorFlow is imported here: this is text. `codegen.generate_script` is the entry point.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import textwrap
+from pathlib import Path
 from typing import Any
 
 from ..core.analysis import Analysis
@@ -19,11 +23,13 @@ from ..core.project import Project
 from .codegen_data import COMMON_HELPERS, data_section
 from .training.settings import TrainingSettings, choose_loss
 
-OPTIMIZER_CLASSES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
-                     "adadelta": "Adadelta", "adamax": "Adamax", "nadam": "Nadam"}
-LOSS_CLASSES = {"sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
-                "categorical_crossentropy": "CategoricalCrossentropy",
-                "binary_crossentropy": "BinaryCrossentropy"}
+TRAINING_SOURCE = Path(__file__).parent / "training" / "callbacks.py"
+COPIED = "# ---- How CNN Studio trains (copied unchanged from CNN Studio's training/callbacks.py) ----"
+
+
+def training_source() -> str:
+    """The source of `training/callbacks.py`, which every script carries as it is."""
+    return TRAINING_SOURCE.read_text(encoding="utf-8")
 
 
 def script_text(network: Network, analysis: Analysis, model_code: str, *, name: str, dataset: dict[str, Any],
@@ -44,13 +50,14 @@ def script_text(network: Network, analysis: Analysis, model_code: str, *, name: 
         raise UserError("a training script needs an image input of fixed size (height, width, channels); "
                         f"this network's input is {list(input_shape)}")
     data_doc, data_code, needs_path = data_section(kind, path, dataset_name)
-    schedule = _schedule_function(settings)
-    code = [model_code, data_code, COMMON_HELPERS] + ([schedule] if schedule else [])
-    code.append(_main(name, dataset_name, settings, loss))
+    info = dataset_info(kind) if path is None else None
+    class_names = list(info.class_names) if info and info.class_names else [str(i) for i in range(classes or units)]
+    code = [model_code, data_code, COMMON_HELPERS, _main(name, dataset_name, loss)]
     return (
         _header(name, dataset_name, data_doc, settings) + "\n\n"
-        + _imports(settings, needs_path) + "\n\n"
-        + _constants(settings, dataset, input_shape, classes or units, path) + "\n\n\n"
+        + _imports(needs_path) + "\n\n"
+        + _constants(settings, dataset, input_shape, classes or units, path, loss, class_names) + "\n\n\n"
+        + COPIED + "\n\n" + training_source().strip("\n") + "\n\n\n# ---- This network and its data ----\n\n\n"
         + "\n\n\n".join(part.strip("\n") for part in code)
         + '\n\n\nif __name__ == "__main__":\n    main()\n'
     )
@@ -69,35 +76,47 @@ def _header(name: str, dataset_name: str, data_doc: str, s: TrainingSettings) ->
         + _wrapped(f"Training: {s.optimizer}, learning rate {s.learning_rate:g}{schedule}, batch size "
                    f"{s.batch_size}, {s.epochs} epochs, {s.validation_split:.0%} of the training images for "
                    f"validation, seed {s.seed}{stopping}.") + "\n\n"
-        "It needs only Keras 3 (with TensorFlow) and NumPy. Run it with\n\n"
+        "It needs only Keras 3 (on TensorFlow, JAX or PyTorch: set KERAS_BACKEND) and NumPy.\n"
+        "Run it with\n\n"
         "    python this_script.py [--epochs N] [--batch-size N] [--limit N] [--save model.keras]\n\n"
         "--limit N trains on the first N training images only (a quick check).\n"
         '"""'
     )
 
 
-def _imports(s: TrainingSettings, needs_path: bool) -> str:
+def _imports(needs_path: bool) -> str:
     lines = ["import argparse"]
-    if s.schedule == "cosine":
-        lines.append("import math")
     if needs_path:
         lines.append("from pathlib import Path")
     return "\n".join(lines) + "\n\nimport keras\nimport numpy as np\nfrom keras import layers"
 
 
-def _constants(s: TrainingSettings, dataset: dict[str, Any], input_shape: tuple, classes: int, path) -> str:
+def _constants(s: TrainingSettings, dataset: dict[str, Any], input_shape: tuple, classes: int, path, loss,
+               class_names: list[str]) -> str:
     permute = dataset.get("permute_pixels")
     lines = [
         "# The project's settings, as CNN Studio's training panel shows them.",
         f"EPOCHS = {s.epochs}",
         f"BATCH_SIZE = {s.batch_size}",
+        f"OPTIMIZER = {json.dumps(s.optimizer)}",
         f"LEARNING_RATE = {s.learning_rate!r}",
+        f"MOMENTUM = {s.momentum!r}  # sgd and rmsprop",
+        f"WEIGHT_DECAY = {s.weight_decay!r}",
+        f"SCHEDULE = {json.dumps(s.schedule)}  # constant, step, cosine or plateau",
+        f"SCHEDULE_PARAMS = {s.schedule_params!r}",
+        f"EARLY_STOPPING = {s.early_stopping!r}  # patience in epochs, or None",
+        f"MIXED_PRECISION = {s.mixed_precision!r}  # None, \"float16\" or \"bfloat16\"",
+        f"CLASS_WEIGHT = {s.class_weight!r}  # None, \"balanced\" or {{class: weight}}",
+        f"TOP_K = {s.top_k if 'top_k' in s.metrics else None!r}  # also report top-k accuracy",
         f"VALIDATION_SPLIT = {s.validation_split!r}  # share of the training images kept for validation",
         f"SEED = {s.seed}",
         f"NORMALIZATION = {json.dumps(s.normalization)}  # scale (to 0..1), standardize (per channel) or none",
         f"PERMUTE_PIXELS = {permute!r}  # a seed: one fixed shuffle of the pixel positions, or None",
         f"INPUT_SHAPE = {tuple(input_shape)!r}",
         f"NUM_CLASSES = {classes}",
+        f"CLASS_NAMES = {class_names!r}",
+        f"LOSS = {json.dumps(loss.name)}  # chosen from the output layer",
+        f"FROM_LOGITS = {loss.from_logits!r}  # the output layer has no softmax/sigmoid",
         "TEST_FRACTION = 0.2  # held out for testing when the data has no test split",
     ]
     if path is not None:
@@ -105,16 +124,8 @@ def _constants(s: TrainingSettings, dataset: dict[str, Any], input_shape: tuple,
     return "\n".join(lines)
 
 
-def _main(name: str, dataset_name: str, s: TrainingSettings, loss) -> str:
-    one_hot = loss.one_hot
-    optimizer = _optimizer(s)
-    loss_text = f"keras.losses.{LOSS_CLASSES[loss.name]}({'from_logits=True' if loss.from_logits else ''})"
-    metrics = ['"accuracy"']
-    if "top_k" in s.metrics and not loss.binary:
-        metric = "TopKCategoricalAccuracy" if one_hot else "SparseTopKCategoricalAccuracy"
-        metrics.append(f'keras.metrics.{metric}(k={s.top_k}, name="top_k_accuracy")')
-    callbacks = _callbacks(s)
-    lines = [
+def _main(name: str, dataset_name: str, loss) -> str:
+    return "\n".join([
         "def main():",
         f'    parser = argparse.ArgumentParser(description={json.dumps(f"Train {name} on {dataset_name}.")})',
         '    parser.add_argument("--epochs", type=int, default=EPOCHS, help="passes over the data")',
@@ -132,88 +143,54 @@ def _main(name: str, dataset_name: str, s: TrainingSettings, loss) -> str:
         "    if args.limit:",
         "        x_train, y_train = x_train[: args.limit], y_train[: args.limit]",
         "    x_train, x_val, x_test = prepare(x_train, x_val, x_test)",
-    ]
-    if one_hot:
-        lines += ["    y_train, y_val, y_test = (",
-                  "        keras.utils.to_categorical(y, NUM_CLASSES) for y in (y_train, y_val, y_test)",
-                  "    )"]
-    lines += [
         '    print(f"{len(x_train)} training, {len(x_val)} validation and {len(x_test)} test images")',
         "",
+        '    binary, one_hot = LOSS == "binary_crossentropy", LOSS == "categorical_crossentropy"',
+        "    top_k = top_k_for(TOP_K, binary, NUM_CLASSES)",
+        "    steps_per_epoch = -(-len(x_train) // args.batch_size)",
+        "    rate = learning_rate_schedule(LEARNING_RATE, SCHEDULE, SCHEDULE_PARAMS, args.epochs, steps_per_epoch)",
+        "    use_mixed_precision(MIXED_PRECISION)",
         "    model = build_model()",
         "    model.compile(",
-        f"        optimizer={optimizer},",
-        f"        loss={loss_text},",
-        f"        metrics=[{', '.join(metrics)}],",
+        "        optimizer=make_optimizer(OPTIMIZER, rate, MOMENTUM, WEIGHT_DECAY, MIXED_PRECISION),",
+        "        loss=loss_object(binary, one_hot, FROM_LOGITS),",
+        "        metrics=metric_objects(binary, one_hot, FROM_LOGITS, top_k),",
         "    )",
-        *(['    monitor = "val_loss" if len(x_val) else "loss"'] if s.schedule == "plateau" or s.early_stopping
-          else []),
-        *(["    callbacks = ["] + [f"        {c}," for c in callbacks] + ["    ]"] if callbacks else ["    callbacks = []"]),
+        "    use_mixed_precision(None)",
+        '    monitor = "val_loss" if len(x_val) else "loss"',
+        "    callbacks = [",
+        "        StopWhenNotFinite(),",
+        "        ValidationPass(x_val, y_val, args.batch_size, binary, one_hot, FROM_LOGITS, top_k),",
+        "        *schedule_callbacks(SCHEDULE, SCHEDULE_PARAMS, EARLY_STOPPING, monitor),",
+        "    ]",
+        "    batches = EpochBatches(x_train, y_train, args.batch_size, seed=SEED, one_hot=NUM_CLASSES if one_hot else None)",
         "    model.fit(",
-        "        x_train,",
-        "        y_train,",
-        "        batch_size=args.batch_size,",
+        "        batches,",
         "        epochs=args.epochs,",
-        "        validation_data=(x_val, y_val) if len(x_val) else None,",
         "        callbacks=callbacks,",
+        "        class_weight=class_weights(y_train, CLASS_WEIGHT, CLASS_NAMES),",
+        "        shuffle=False,",
         "        verbose=2,",
         "    )",
-        "    results = model.evaluate(x_test, y_test, batch_size=256, return_dict=True, verbose=0)",
+        "    pred = model.predict(x_test, batch_size=args.batch_size, verbose=0)",
+        "    results = score(pred, y_test, binary, one_hot, FROM_LOGITS, top_k, regularization_loss(model))",
         "    print(f\"test loss: {results['loss']:.4f}\")",
         "    print(f\"test accuracy: {results['accuracy']:.4f}\")",
-    ]
-    if len(metrics) > 1:
-        lines.append(f"    print(f\"test top-{s.top_k} accuracy: {{results['top_k_accuracy']:.4f}}\")")
-    lines += [
+        "    if top_k:",
+        "        print(f\"test top-{top_k} accuracy: {results['top_k_accuracy']:.4f}\")",
         "    if args.save:",
         "        model.save(args.save)",
         '        print(f"saved the trained model to {args.save}")',
-    ]
-    return "\n".join(lines)
-
-
-def _optimizer(s: TrainingSettings) -> str:
-    arguments = ["learning_rate=LEARNING_RATE"]
-    if s.optimizer in ("sgd", "rmsprop") and s.momentum:
-        arguments.append(f"momentum={s.momentum!r}")
-    if s.optimizer == "adamw":
-        arguments.append(f"weight_decay={0.004 if s.weight_decay is None else s.weight_decay!r}")
-    elif s.weight_decay:
-        arguments.append(f"weight_decay={s.weight_decay!r}")
-    return f"keras.optimizers.{OPTIMIZER_CLASSES[s.optimizer]}({', '.join(arguments)})"
-
-
-def _callbacks(s: TrainingSettings) -> list[str]:
-    out = []
-    if s.schedule in ("step", "cosine"):
-        out.append("keras.callbacks.LearningRateScheduler(lambda epoch: learning_rate(epoch, args.epochs))")
-    elif s.schedule == "plateau":
-        out.append(f"keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor={s.schedule_param('factor')!r}, "
-                   f"patience={int(s.schedule_param('patience'))}, min_lr={s.schedule_param('min_lr')!r})")
-    if s.early_stopping:
-        out.append(f"keras.callbacks.EarlyStopping(monitor=monitor, patience={s.early_stopping}, "
-                   "restore_best_weights=True)")
-    return out
+    ])
 
 
 def _wrapped(text: str) -> str:
     return "\n".join(textwrap.wrap(docstring_text(text), 88, break_on_hyphens=False))
 
 
-def _schedule_function(s: TrainingSettings) -> str | None:
-    """`learning_rate(epoch, epochs)` for the step and cosine schedules (as CNN Studio's trainer sets it)."""
-    doc = '    """The learning rate of an epoch (counted from 0), as CNN Studio schedules it."""'
-    if s.schedule == "step":
-        every, factor = max(1, int(s.schedule_param("every"))), s.schedule_param("factor")
-        return (f"def learning_rate(epoch, epochs):\n{doc}\n"
-                f"    return LEARNING_RATE * {factor!r} ** (epoch // {every})\n")
-    if s.schedule == "cosine":
-        low = s.schedule_param("min_fraction")
-        return (f"def learning_rate(epoch, epochs):\n{doc}\n    low = {low!r}  # the last rate, as a share\n"
-                "    return LEARNING_RATE * (low + (1 - low) * 0.5 * (1 + math.cos(math.pi * epoch / epochs)))\n")
-    return None
-
-
 def docstring_text(text: str) -> str:
-    """Text that cannot end or escape the triple-quoted docstring it goes in: a name never becomes code."""
-    return text.replace("\\", "\\\\").replace('"""', "'''").replace("\r", " ")
+    """Text that cannot end or escape the triple-quoted docstring it goes in: a name never becomes code.
+    Control characters (a NUL, which Python source cannot hold) and lone surrogates become escapes."""
+    text = text.replace("\\", "\\\\").replace('"""', "'''").replace("\r", " ")
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

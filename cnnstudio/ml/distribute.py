@@ -1,7 +1,9 @@
 """Choosing where training runs: one device, several local devices, or several machines.
 
 `make_strategy("default" | "mirrored" | "multi-worker")` returns a `tf.distribute`
-strategy. The trainer runs the same custom loop under every one of them.
+strategy (TensorFlow only; on another Keras backend "default" means the backend's own
+device placement and is None). The trainer runs `model.fit` under "default" and
+"mirrored", and its own step under "multi-worker" (see `training/multi_worker.py`).
 
 - "default": TensorFlow's default strategy (one device; a GPU when there is one).
 - "mirrored": `MirroredStrategy` over all local GPUs; on a machine without GPUs,
@@ -81,6 +83,12 @@ def make_strategy(name: str = "default"):
     """The `tf.distribute.Strategy` for a strategy name (see the module docstring)."""
     if name not in STRATEGIES:
         raise UserError(f"unknown strategy '{name}'; use one of {', '.join(STRATEGIES)}")
+    backend = keras_backend()
+    if backend != "tensorflow":
+        if name != "default":
+            raise UserError(f"--strategy {name} needs the TensorFlow backend (tf.distribute); this run uses "
+                            f"{backend}: use --backend tensorflow, or leave --strategy out")
+        return None
     if name == "multi-worker" and read_tf_config() is None:
         raise UserError("--strategy multi-worker needs the TF_CONFIG environment variable, e.g. "
                         'TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
@@ -103,5 +111,50 @@ def make_strategy(name: str = "default"):
 def describe_strategy(strategy, name: str) -> dict[str, Any]:
     """JSON-ready facts about a strategy, for run.json."""
     task = cluster_task() if name == "multi-worker" else ClusterTask("chief", 0, 1)
-    return {"name": name, "replicas": int(strategy.num_replicas_in_sync), "workers": task.num_workers,
+    replicas = 1 if strategy is None else int(strategy.num_replicas_in_sync)
+    return {"name": name, "replicas": replicas, "workers": task.num_workers,
             "task": {"type": task.type, "index": task.index}}
+
+
+def keras_backend() -> str:
+    """The Keras backend of this process (Keras is imported to tell)."""
+    import keras
+
+    return keras.backend.backend()
+
+
+def strategy_name(strategy) -> str:
+    """"multi-worker", "mirrored" or "default" for a strategy object (None: the backend's own placement)."""
+    if strategy is None:
+        return "default"
+    import tensorflow as tf
+
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return "multi-worker"
+    if isinstance(strategy, tf.distribute.MirroredStrategy):
+        return "mirrored"
+    return "default"
+
+
+def scope(strategy):
+    """The strategy's scope, or a do-nothing context without one (another backend)."""
+    import contextlib
+
+    return contextlib.nullcontext() if strategy is None else strategy.scope()
+
+
+def custom_gradient_names() -> frozenset[str]:
+    """TensorFlow's registered custom gradients (none without TensorFlow loaded): see `forget_custom_gradients`."""
+    if keras_backend() != "tensorflow":
+        return frozenset()
+    from .training.steps import custom_gradient_names as names
+
+    return names()
+
+
+def forget_custom_gradients(before: frozenset[str]) -> None:
+    """Drop the custom gradients TensorFlow registered while a run traced its steps (tensorflow#97697)."""
+    if keras_backend() == "tensorflow":
+        from .training.steps import forget_custom_gradients as forget
+
+        forget(before)

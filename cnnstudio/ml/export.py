@@ -1,23 +1,33 @@
 """Taking a model away: Keras, TensorFlow SavedModel, TFLite (LiteRT) and ONNX files.
 
-Every export is written beside its destination, loaded back in its own runtime
-(Keras, TensorFlow, the LiteRT interpreter, onnxruntime) and compared with the Keras
-model on the same inputs; only then is it moved into place. A failed export leaves
-no partial file and keeps whatever was at the destination before.
+Every export is written beside its destination (through the one atomic writer,
+`core/files.py`), loaded back in its own runtime (Keras, TensorFlow, the LiteRT
+interpreter, onnxruntime) and compared with the Keras model on the same inputs; only
+then is it moved into place. A failed export leaves no partial file and keeps whatever
+was at the destination before. Models with several inputs and outputs are compared
+output by output.
 
-Float32 exports must agree within 1e-5. Quantized TFLite exports (`quantize="float16"`
-or `"dynamic"`, i.e. int8 weights) trade accuracy for size; they are checked with
-`QUANTIZED_TOLERANCE` (on outputs that are probabilities, at most 0.05 apart).
+Predictions are compared relative to each output's scale (its largest value): float32
+runtimes disagree by about 1e-4 of it on deep networks (ResNet50, InceptionV3), so a
+float32 export may differ by `TOLERANCE` of the scale; quantized TFLite exports (float16
+or int8 weights) by `QUANTIZED_TOLERANCE`. The caller may accept a larger difference.
+
+An export never removes what CNN Studio did not write: an existing SavedModel folder is
+replaced only when CNN Studio wrote it (it holds `MARKER` and nothing but SavedModel
+parts); and nothing is written into, or over a folder above, the export's own source.
+SavedModel, TFLite and ONNX files hold the inference graph: augmentation layers
+(RandomFlip, ...), which do nothing outside training, are left out.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-import shutil
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,12 +35,21 @@ import keras
 import numpy as np
 
 from ..core.errors import UserError
+from ..core.files import atomic_write_with, write_error
+from .export_paths import (  # noqa: F401 - part of this module's API
+    MARKER,
+    SUFFIXES,
+    check_destination,
+    check_export_memory,
+    written_by_us,
+)
+from .model_file import check_model_file, first_line
 
 FORMATS = ("keras", "savedmodel", "tflite", "onnx")
 QUANTIZATIONS = (None, "float16", "dynamic")
-TOLERANCE = 1e-5
-QUANTIZED_TOLERANCE = 0.05
-SUFFIXES = {"keras": ".keras", "tflite": ".tflite", "onnx": ".onnx", "savedmodel": ""}
+TOLERANCE = 1e-3  # largest difference allowed, as a fraction of the output's scale (float32 exports)
+QUANTIZED_TOLERANCE = 0.05  # the same for quantized TFLite exports
+SCALE_FLOOR = 1e-6  # outputs smaller than this everywhere are compared as if their scale were this
 
 
 @dataclass(frozen=True)
@@ -40,73 +59,169 @@ class ExportResult:
     path: Path
     format: str
     size_bytes: int
-    max_abs_diff: float
-    tolerance: float
+    max_abs_diff: float  # largest absolute difference over every output
+    tolerance: float  # allowed difference, relative to the output's scale
     quantization: str | None = None
     float32_size_bytes: int | None = None  # for quantized TFLite: the size without quantization
+    difference: float = 0.0  # largest difference relative to the output's scale
+    outputs: int = 1
+
+    def check_text(self) -> str:
+        """How the predictions compare, in one phrase."""
+        if self.max_abs_diff == 0:
+            return "predictions identical to the Keras model's"
+        where = f" (over {self.outputs} outputs)" if self.outputs > 1 else ""
+        return (f"predictions match the Keras model within {self.difference:.2g} of the output's scale"
+                f"{where} ({self.max_abs_diff:.2g} absolute; allowed {self.tolerance:g})")
 
     def describe(self) -> str:
         size = f"{self.size_bytes / 1024:,.1f} KiB"
         if self.float32_size_bytes:
             size += f" ({self.quantization} quantized; {self.float32_size_bytes / 1024:,.1f} KiB unquantized)"
-        return (f"wrote {self.format} model to {self.path} ({size}); predictions match the Keras model "
-                f"within {self.max_abs_diff:.2g} (allowed {self.tolerance:g})")
+        return f"wrote {self.format} model to {self.path} ({size}); {self.check_text()}"
+
+
+class PredictionMismatch(UserError):
+    """The exported file predicts differently from the Keras model by more than allowed."""
+
+    def __init__(self, fmt: str, difference: float, tolerance: float, absolute: float) -> None:
+        self.difference, self.tolerance = difference, tolerance
+        suggestion = 10 ** np.ceil(np.log10(max(difference, 1e-12)) + 1e-9)
+        super().__init__(
+            f"the exported {fmt} model does not give the same predictions as the Keras model (largest difference "
+            f"{difference:.3g} of the output's scale, {absolute:.3g} absolute; allowed {tolerance:g}); nothing "
+            f"was written. If that difference is acceptable, allow it with a tolerance of {suggestion:g}")
 
 
 def load_keras_model(path: str | Path) -> keras.Model:
-    """A .keras (or .h5) file loaded safely (no arbitrary code); UserError if unreadable."""
+    """A .keras (or .h5) file loaded safely (no arbitrary code); UserError in one line if unreadable."""
+    info = check_model_file(path)
     try:
-        return keras.models.load_model(path, safe_mode=True)
-    except (OSError, ValueError, TypeError) as exc:
-        raise UserError(f"cannot load the model {path}: {exc}") from None
+        with deep_graphs(info.layers):
+            return keras.models.load_model(path, safe_mode=True)
+    except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for a file it cannot rebuild
+        raise UserError(f"cannot load the model {path}: {first_line(exc)}") from None
 
 
-def sample_inputs(model: keras.Model, n: int = 8, seed: int = 0) -> np.ndarray:
-    """Random inputs in [0, 1] of the model's input shape, for checking an export."""
-    shape = tuple(model.inputs[0].shape[1:])
-    if any(s is None for s in shape):
-        raise UserError(f"the model's input shape {shape} is not fixed; exports need a fixed image size")
-    return np.random.default_rng(seed).random((n, *shape), dtype=np.float32)
+def sample_inputs(model: keras.Model, n: int = 8, seed: int = 0) -> list[np.ndarray]:
+    """Random inputs in [0, 1], one array per model input, for checking an export."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for tensor in model.inputs:
+        shape = tuple(tensor.shape[1:])
+        if any(s is None for s in shape):
+            raise UserError(f"the model's input '{_input_name(tensor)}' has the shape {shape}, which is not fixed; "
+                            "exports need a fixed size for every input")
+        dtype = np.dtype(getattr(tensor, "dtype", "float32") or "float32")
+        if np.issubdtype(dtype, np.integer):
+            arrays.append(rng.integers(0, 2, (n, *shape)).astype(dtype))
+        else:
+            arrays.append(rng.random((n, *shape), dtype=np.float32))
+    return arrays
+
+
+@contextlib.contextmanager
+def deep_graphs(layers: int) -> Iterator[None]:
+    """Let Keras walk a chain of `layers` layers: it follows a network's graph recursively, one call per
+    layer, and would stop at Python's usual limit of 1,000 calls (a 3,000-layer chain)."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, 2_000 + 10 * layers))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def inference_model(model: keras.Model) -> keras.Model:
+    """`model` without the augmentation layers that do nothing outside training (RandomFlip, ...), sharing
+    its weights; `model` itself when it has none. Converters cannot handle their random-number ops."""
+    if not any(_augmentation(layer) for layer in model.layers):
+        return model
+
+    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+        return keras.layers.Identity(name=layer.name) if _augmentation(layer) else layer
+
+    return keras.models.clone_model(model, clone_function=clone)
+
+
+def _augmentation(layer: keras.layers.Layer) -> bool:
+    """Random* image layers pass images through unchanged at inference (RandomCrop crops: not one of them)."""
+    name = type(layer).__name__
+    return name.startswith("Random") and name != "RandomCrop"
 
 
 def export_model(model: keras.Model, fmt: str, out: str | Path, *, quantize: str | None = None,
-                 inputs: np.ndarray | None = None) -> ExportResult:
-    """Write `model` as `fmt` to `out`, verified in its own runtime (see the module docstring)."""
+                 inputs: np.ndarray | Sequence[np.ndarray] | None = None, tolerance: float | None = None,
+                 source: str | Path | None = None, option: str = "--out") -> ExportResult:
+    """Write `model` as `fmt` to `out`, verified in its own runtime (see the module docstring).
+
+    `inputs` are the arrays to compare on (one per model input; random ones by default); `tolerance`
+    the largest difference accepted, relative to each output's scale; `source` the project file or run
+    folder the model comes from, which the export never writes into or over; `option` what the user
+    changes to choose another place (see `check_destination`).
+    """
     if fmt not in FORMATS:
         raise UserError(f"unknown export format '{fmt}'; use one of {', '.join(FORMATS)}")
     if quantize not in QUANTIZATIONS:
         raise UserError(f"unknown quantization '{quantize}'; use float16 or dynamic")
     if quantize and fmt != "tflite":
         raise UserError("quantization is only available for the tflite format")
-    out = Path(out)
-    if fmt == "keras" and out.suffix != ".keras":
-        raise UserError(f"{out}: a Keras model file must end in .keras; try --out {out.with_suffix('.keras')}")
-    if not out.parent.exists():
-        raise UserError(f"{out.parent}: no such folder; create it or choose another --out")
-    x = sample_inputs(model) if inputs is None else np.asarray(inputs, np.float32)
-    expected = np.asarray(model.predict(x, verbose=0, batch_size=256))
-    workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    if tolerance is not None and not (isinstance(tolerance, (int, float)) and 0 <= tolerance < float("inf")):
+        raise UserError(f"the tolerance must be a number from 0, such as 0.001, not {tolerance!r}")
+    out = check_destination(fmt, out, source=source, option=option)
+    check_export_memory(model.count_params())
+    allowed = float(tolerance) if tolerance is not None else QUANTIZED_TOLERANCE if quantize else TOLERANCE
+    x = sample_inputs(model) if inputs is None else _as_list(inputs)
+    if len(x) != len(model.inputs):
+        raise UserError(f"the model has {len(model.inputs)} inputs but {len(x)} arrays were given to check it")
+    x = [np.asarray(a, dtype=np.dtype(getattr(t, "dtype", "float32") or "float32")) for a, t in zip(x, model.inputs)]
+    checked: dict[str, float] = {}
+
+    names = [_input_name(t) for t in model.inputs]
+    feed = x[0] if len(x) == 1 else dict(zip(names, x)) if len(set(names)) == len(names) else x
+
+    def write_and_check(tmp: Path) -> None:
+        _write(graph, fmt, tmp, quantize)
+        got = _as_list(predict_file(fmt, tmp, feed))
+        checked.update(compare(expected, got, fmt, allowed))
+        if fmt == "savedmodel":
+            (tmp / MARKER).write_text(json.dumps({"format": "savedmodel", "written_by": "CNN Studio",
+                                                  "keras": keras.__version__}), encoding="utf-8")
+
     try:
-        tmp = workdir / f"model{SUFFIXES[fmt]}" if fmt != "savedmodel" else workdir / "model"
-        _write(model, fmt, tmp, quantize)
-        got = predict_file(fmt, tmp, x)
-        diff = float(np.max(np.abs(got - expected))) if expected.size else 0.0
-        tolerance = QUANTIZED_TOLERANCE if quantize else TOLERANCE
-        if not diff <= tolerance:
-            raise UserError(f"the exported {fmt} model does not give the same predictions as the Keras model "
-                            f"(largest difference {diff:.3g}, allowed {tolerance:g}); nothing was written")
-        float_size = None
-        if quantize:
-            plain = workdir / "plain.tflite"
-            _write(model, fmt, plain, None)
-            float_size = plain.stat().st_size
-        size = _size(tmp)
-        _move_into_place(tmp, out)
+        with deep_graphs(len(model.layers)):
+            expected = _as_list(model.predict(x[0] if len(x) == 1 else x, verbose=0, batch_size=256))
+            graph = model if fmt == "keras" else inference_model(model)
+            if graph is not model:
+                graph.predict(x[0] if len(x) == 1 else x, verbose=0)  # exporters want a model that was called
+            atomic_write_with(out, write_and_check, suffix=".tmp" + SUFFIXES[fmt], folder=fmt == "savedmodel")
+            float_size = _unquantized_size(graph) if quantize else None
     except OSError as exc:
-        raise UserError(f"could not write {out}: {exc.strerror or exc}; nothing was written") from None
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return ExportResult(out, fmt, size, diff, tolerance, quantize, float_size)
+        raise write_error(exc, out, f"the {fmt} export") from None
+    return ExportResult(out, fmt, _size(out), checked["absolute"], allowed, quantize, float_size,
+                        checked["relative"], len(expected))
+
+
+def compare(expected: Sequence[np.ndarray], got: Sequence[np.ndarray], fmt: str, tolerance: float) -> dict[str, float]:
+    """The largest difference, absolute and relative to each output's scale; PredictionMismatch above
+    `tolerance` (relative)."""
+    if len(expected) != len(got) or any(np.shape(a) != np.shape(b) for a, b in zip(expected, got)):
+        shapes = ", ".join(str(np.shape(a)) for a in got)
+        raise UserError(f"the exported {fmt} model gives outputs of other shapes ({shapes}) than the Keras model; "
+                        "nothing was written")
+    absolute = relative = 0.0
+    for want, have in zip(expected, got):
+        want, have = np.asarray(want, np.float64), np.asarray(have, np.float64)
+        if not want.size:
+            continue
+        diff = float(np.max(np.abs(have - want)))
+        scale = max(float(np.max(np.abs(want))), SCALE_FLOOR)
+        if not np.isfinite(diff):
+            diff = float("inf")
+        absolute, relative = max(absolute, diff), max(relative, diff / scale)
+    if not relative <= tolerance:
+        raise PredictionMismatch(fmt, relative, tolerance, absolute)
+    return {"absolute": absolute, "relative": relative}
 
 
 def _write(model: keras.Model, fmt: str, path: Path, quantize: str | None) -> None:
@@ -120,11 +235,20 @@ def _write(model: keras.Model, fmt: str, path: Path, quantize: str | None) -> No
                 warnings.simplefilter("ignore", FutureWarning)
                 model.export(str(path), format="onnx", verbose=False)
         else:
-            model.export(str(path), format="litert", verbose=False, **_tflite_options(quantize))
+            with _native_stderr_silenced():
+                model.export(str(path), format="litert", verbose=False, **_tflite_options(quantize))
     except OSError:
         raise
-    except Exception as exc:  # converters raise many kinds; say which format failed and why
-        raise UserError(f"the model cannot be exported as {fmt}: {type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # converters raise many kinds; say which format failed and why, in one line
+        raise UserError(f"the model cannot be exported as {fmt}: {type(exc).__name__}: {first_line(exc)}") from None
+
+
+def _unquantized_size(model: keras.Model) -> int:
+    """The size the TFLite file would have without quantization (written to a scratch folder)."""
+    with tempfile.TemporaryDirectory(prefix="cnnstudio-export-") as scratch:
+        plain = Path(scratch) / "plain.tflite"
+        _write(model, "tflite", plain, None)
+        return plain.stat().st_size
 
 
 def _tflite_options(quantize: str | None) -> dict:
@@ -138,33 +262,71 @@ def _tflite_options(quantize: str | None) -> dict:
     return options
 
 
-def predict_file(fmt: str, path: str | Path, x: np.ndarray) -> np.ndarray:
-    """Predictions of an exported file in its own runtime (the checks and tests use this)."""
-    path = str(path)
+def predict_file(fmt: str, path: str | Path, x: np.ndarray | Sequence[np.ndarray] | dict[str, np.ndarray]
+                 ) -> np.ndarray | list[np.ndarray]:
+    """Predictions of an exported file in its own runtime (the checks and tests use this).
+
+    `x` is one array; or, for a model with several inputs, a list in the model's input order or a
+    dict by input name (runtimes that name their inputs are fed by name). The result is one array
+    for a model with one output, else a list with one array per output, in the model's order.
+    """
+    names = list(x) if isinstance(x, dict) else None
+    outputs = _predict_outputs(fmt, str(path), _as_list(x), names)
+    return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _predict_outputs(fmt: str, path: str, inputs: list[np.ndarray], names: list[str] | None) -> list[np.ndarray]:
     if fmt == "keras":
-        return np.asarray(load_keras_model(path).predict(x, verbose=0, batch_size=256))
+        model = load_keras_model(path)
+        return _as_list(model.predict(inputs[0] if len(inputs) == 1 else inputs, verbose=0, batch_size=256))
     if fmt == "savedmodel":
         import tensorflow as tf
 
         loaded = tf.saved_model.load(path)  # keep a reference: its variables die with it
-        return np.asarray(loaded.serve(tf.constant(x)))
+        tensors = [tf.constant(a) for a in inputs]
+        return [np.asarray(o) for o in _as_list(loaded.serve(tensors[0] if len(tensors) == 1 else tensors))]
     if fmt == "onnx":
         import onnxruntime as ort
 
         session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-        return np.asarray(session.run(None, {session.get_inputs()[0].name: x})[0])
+        feed = _feed([i.name for i in session.get_inputs()], inputs, names)
+        return [np.asarray(o) for o in session.run(None, feed)]
     if fmt == "tflite":
         from ai_edge_litert.interpreter import Interpreter
 
         with _native_stderr_silenced():  # "Created TensorFlow Lite XNNPACK delegate" is printed from C++
             interpreter = Interpreter(model_path=path)
-            detail = interpreter.get_input_details()[0]
-            interpreter.resize_tensor_input(detail["index"], list(x.shape))
-            interpreter.allocate_tensors()
-            interpreter.set_tensor(detail["index"], x.astype(detail["dtype"]))
-            interpreter.invoke()
-            return np.array(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]))
+            runner = interpreter.get_signature_runner()
+            result = runner(**_feed(list(runner.get_input_details()), inputs, names))
+        return [np.array(result[name]) for name in sorted(result, key=_output_number)]
     raise UserError(f"unknown export format '{fmt}'")
+
+
+def _feed(wanted: list[str], inputs: list[np.ndarray], names: list[str] | None) -> dict[str, np.ndarray]:
+    """Inputs for a runtime that names its inputs: by name when the names match, else in order."""
+    if names is not None and sorted(names) == sorted(wanted):
+        return dict(zip(names, inputs))
+    if len(wanted) != len(inputs):
+        raise UserError(f"the exported file takes {len(wanted)} inputs, but {len(inputs)} were given")
+    return dict(zip(wanted, inputs))
+
+
+def _output_number(name: str) -> tuple[int, str]:
+    """TFLite names its outputs output_0, output_1, ... in the model's order."""
+    tail = name.rsplit("_", 1)[-1]
+    return (int(tail), name) if tail.isdigit() else (1 << 30, name)
+
+
+def _input_name(tensor) -> str:
+    return str(getattr(tensor, "name", "input")).split(":")[0]
+
+
+def _as_list(values) -> list:
+    if isinstance(values, dict):
+        return list(values.values())
+    if isinstance(values, (list, tuple)):
+        return list(values)
+    return [values]
 
 
 @contextlib.contextmanager
@@ -189,23 +351,3 @@ def _size(path: Path) -> int:
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return path.stat().st_size
-
-
-def _move_into_place(tmp: Path, out: Path) -> None:
-    """Rename the verified export over `out` (a folder for SavedModel: the old one goes last)."""
-    if tmp.is_dir():
-        old = None
-        if out.exists():
-            if not out.is_dir():
-                raise UserError(f"{out} is a file; a SavedModel is a folder, choose another --out")
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        return
-    if out.is_dir():
-        raise UserError(f"{out} is a folder; give a file name for --out")
-    with open(tmp, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, out)

@@ -15,7 +15,6 @@ import datetime
 import json
 import math
 import warnings
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from ..core.network import Network
 from ..core.project import DEFAULT_TRAINING, OPTIMIZERS, Project
 from .builder import build_model
 from .import_layers import MODEL_CLASSES, STRUCTURAL_CLASSES, GraphReader, unsupported_reason
+from .model_file import check_model_file, read_config_json
 from .runs import RunRecord, versions
 
 SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -97,10 +97,9 @@ def _check_path(path: Path) -> None:
             raise UserError(f"{path} is a TensorFlow SavedModel folder; CNN Studio imports .keras and .h5 "
                             "files (in Keras: model.save('model.keras'))")
         raise UserError(f"{path} is a folder; give a .keras or .h5 model file")
-    if not path.exists():
-        raise UserError(f"{path}: no such model file")
-    if path.suffix.lower() not in SUFFIXES:
+    if path.suffix.lower() not in SUFFIXES and path.exists():
         raise UserError(f"{path.name} is not a Keras model file; CNN Studio imports .keras and .h5 files")
+    check_model_file(path)  # missing, a pipe or a device, corrupt, or a description of gigabytes
 
 
 # -- reading the description (plain JSON, nothing deserialized) ---------------------------
@@ -108,16 +107,7 @@ def _check_path(path: Path) -> None:
 def read_model_config(path: Path) -> dict[str, Any]:
     """The model's description as stored in the file (JSON only: nothing is run or built)."""
     if path.suffix.lower() == ".keras":
-        try:
-            with zipfile.ZipFile(path) as archive:
-                text = archive.read("config.json")
-        except (zipfile.BadZipFile, EOFError):
-            raise UserError(f"{path.name} is damaged or not a .keras model file (it is not a valid zip "
-                            "archive)") from None
-        except KeyError:
-            raise UserError(f"{path.name} is not a Keras model file (it holds no config.json)") from None
-        except OSError as exc:
-            raise UserError(f"{path.name} cannot be read ({exc.strerror or exc})") from None
+        text = read_config_json(path)  # sizes checked before anything is inflated
     else:
         text = _h5_config(path)
     try:

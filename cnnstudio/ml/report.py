@@ -25,7 +25,8 @@ import numpy as np
 from ..core.analysis import analyze
 from ..core.catalog import CATALOG, dims_text
 from ..core.errors import UserError
-from ..core.project import Project, atomic_write_text, load_project
+from ..core.files import atomic_write_text, write_error
+from ..core.project import Project, load_project
 from .report_charts import confusion_svg, line_chart_svg
 from .runs import read_metrics, read_run_info
 
@@ -83,7 +84,7 @@ def write_report(run_dir: str | Path, out_html: str | Path, *, samples: int = 16
     try:
         atomic_write_text(out_html, page)
     except OSError as exc:
-        raise UserError(f"could not write {out_html}: {exc.strerror or exc}; nothing was written") from None
+        raise write_error(exc, out_html, "the report") from None
     return ReportSummary(out_html, out_html.stat().st_size, evaluation.split if evaluation else None,
                          len(evaluation.labels) if evaluation else 0,
                          evaluation.accuracy if evaluation else None, len(picks), note)
@@ -102,6 +103,12 @@ def _evaluate(run_dir: Path, project: Project, info: dict, dataset: Any, model: 
     if split is None:
         raise UserError("no evaluation: the run kept no validation images (validation split 0) and was not "
                         "evaluated on the test split")
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise UserError(f"no evaluation: the model has {len(model.inputs)} input(s) and {len(model.outputs)} "
+                        "output(s); the report evaluates networks with one image input and one output")
+    if len(model.outputs[0].shape) != 2:
+        raise UserError("no evaluation: the model's output is not one score per class (it has the shape "
+                        f"{dims_text(tuple(model.outputs[0].shape[1:]))}), so there is no confusion matrix")
     model_shape = tuple(model.inputs[0].shape[1:])
     if tuple(dataset.input_shape) != model_shape:
         raise UserError(f"no evaluation: the model takes {dims_text(model_shape)} inputs but the dataset "

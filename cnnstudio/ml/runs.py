@@ -7,10 +7,12 @@
         model.keras         the trained model (written when training ends)
         logs/train, logs/validation   TensorBoard event files
         checkpoints/        last.npz, best.npz, best.keras (see training/checkpoints.py)
+        val_predictions.npz each epoch's validation predictions (classification)
+        .lock               while a process trains into it: that process's id
 
-Every file except the TensorBoard logs is replaced atomically (written beside its
-name, then renamed), so a crash never leaves a half-written file and never touches
-another run's directory.
+Every file goes through the one atomic, durable writer (`cnnstudio.core.files`), so a
+crash or a full disk never leaves a half-written file under its final name and never
+touches another run's directory. A run directory in use by a living process is refused.
 """
 
 from __future__ import annotations
@@ -20,15 +22,21 @@ import datetime
 import io
 import json
 import math
+import os
 import platform
 import sys
+import tempfile
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..core.errors import UserError
-from ..core.project import Project, atomic_write_text, dumps, load_project
+from ..core.project import Project, dumps, load_project
 from ..core.runs import (  # noqa: F401 - the readers live in core (no TensorFlow) and are re-exported here
     FINISHED,
+    INTERRUPTED,
     METRICS_HEADER,
     RUN_FORMAT,
     RUNNING,
@@ -37,8 +45,11 @@ from ..core.runs import (  # noqa: F401 - the readers live in core (no TensorFlo
     read_metrics,
     read_run_info,
 )
-from .training.checkpoints import Checkpoints, disk_error, replace_bytes, save_model_atomically
+from .training.checkpoints import Checkpoints, disk_error, save_model_atomically, write_bytes
 from .training.reporting import EpochReport
+from .training.tensorboard import EventFile
+
+LOCK_NAME = ".lock"
 
 
 def default_run_dir(project: Project, stem: str | None = None, now: datetime.datetime | None = None) -> Path:
@@ -61,14 +72,19 @@ def _slug(name: str) -> str:
 
 
 def versions() -> dict[str, str]:
+    """The versions a run was trained with (the Keras backend's too), without importing any backend."""
     import keras
-    import numpy
-    import tensorflow as tf
 
     from .. import __version__
 
-    return {"cnnstudio": __version__, "python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": numpy.__version__, "platform": platform.platform()}
+    found = {"cnnstudio": __version__, "python": platform.python_version(), "keras": keras.__version__,
+             "backend": keras.backend.backend(), "numpy": np.__version__, "platform": platform.platform()}
+    for package in ("tensorflow", "jax", "torch"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
 
 
 def _clean(value: Any) -> Any:
@@ -102,24 +118,81 @@ class RunRecord:
         record = cls(Path(path))
         if record.path.exists() and not record.path.is_dir():
             raise UserError(f"run directory {record.path} is a file; choose another --run-dir")
-        if record.path.is_dir() and any(record.path.iterdir()):
+        try:
+            record.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise disk_error(exc, record.path, "the run record") from None
+        record._lock()
+        try:
+            record._open(project)
+        except BaseException:
+            record.close()
+            raise
+        return record
+
+    def _open(self, project: Project) -> None:
+        record = self
+        if any(p.name != LOCK_NAME for p in record.path.iterdir()):
             info = read_run_info(record.path)
             if info is None:
                 raise UserError(f"{record.path} already exists and is not a CNN Studio run; "
                                 "choose another --run-dir (nothing there was changed)")
-            if info.get("status") != RUNNING:
+            if info.get("status") not in (RUNNING, INTERRUPTED):
                 raise UserError(f"{record.path} holds a {info.get('status', 'finished')} run; choose another "
                                 "--run-dir (nothing there was changed)")
             if record.checkpoints.load_state() is not None:
                 record._check_same_network(project)
                 record.info = info
-                return record
-        try:
-            record.path.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(record.path / "project.cnnproj", dumps(project))
-        except OSError as exc:
-            raise disk_error(exc, record.path, "the run record") from None
-        return record
+                return
+        write_bytes(record.path / "project.cnnproj", dumps(project).encode("utf-8"), "the run record")
+        record.write_metrics([])  # the header from the start: a run that ends in epoch 1 still has one
+
+    # -- the lock ---------------------------------------------------------------------------
+    def _lock(self) -> None:
+        """Take `.lock` (this process's id), or refuse a directory another living process trains into.
+
+        The lock appears whole or not at all (a hard link of a finished file); a lock whose
+        process is gone is moved aside and taken over.
+        """
+        lock = self.path / LOCK_NAME
+        mine = f"{os.getpid()}\n"
+        for _ in range(3):
+            fd, tmp = tempfile.mkstemp(prefix=".lock.", suffix=".tmp", dir=self.path)
+            try:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(mine)
+                os.link(tmp, lock)
+                self._locked = True
+                return
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise disk_error(exc, lock, "the run's lock file") from None
+            finally:
+                os.unlink(tmp)
+            owner = _lock_owner(lock)
+            if owner is not None and _alive(owner):
+                raise UserError(f"{self.path} is in use: another training run (process {owner}) is writing into it; "
+                                "wait for it to end or choose another --run-dir")
+            aside = self.path / f".lock.stale.{os.getpid()}"
+            try:
+                os.rename(lock, aside)
+            except FileNotFoundError:
+                continue  # someone else moved it: try again
+            if _lock_owner(aside) != owner:  # it was a fresh lock taken meanwhile: put it back
+                os.rename(aside, lock)
+                raise UserError(f"{self.path} is in use by another training run; choose another --run-dir")
+            os.unlink(aside)
+        raise UserError(f"{self.path} is in use by another training run; choose another --run-dir")
+
+    def _unlock(self) -> None:
+        if getattr(self, "_locked", False):
+            self._locked = False
+            try:
+                if _lock_owner(self.path / LOCK_NAME) == os.getpid():
+                    os.unlink(self.path / LOCK_NAME)
+            except OSError:
+                pass
 
     def _check_same_network(self, project: Project) -> None:
         try:
@@ -132,17 +205,14 @@ class RunRecord:
 
     @property
     def resumable(self) -> bool:
-        return self.info.get("status") == RUNNING and self.checkpoints.load_state() is not None
+        return self.info.get("status") in (RUNNING, INTERRUPTED) and self.checkpoints.load_state() is not None
 
     # -- writing ----------------------------------------------------------------------------
     def write_info(self, durable: bool = False, **fields: Any) -> None:
         """Merge `fields` into run.json and replace it atomically (`durable`: also flush to disk)."""
         self.info = {"format": RUN_FORMAT, "version": 1, **self.info, **fields}
         text = json.dumps(_clean(self.info), indent=1, allow_nan=False) + "\n"
-        try:
-            replace_bytes(self.path / "run.json", text.encode("utf-8"), durable=durable)
-        except OSError as exc:
-            raise disk_error(exc, self.path / "run.json", "run.json") from None
+        write_bytes(self.path / "run.json", text.encode("utf-8"), "run.json")
 
     def write_metrics(self, history: list[EpochReport]) -> None:
         """metrics.csv with one row per epoch (empty cells where there is no validation)."""
@@ -151,52 +221,64 @@ class RunRecord:
         writer.writerow(METRICS_HEADER)
         for r in history:
             writer.writerow([r.epoch, *(_cell(v) for v in (r.loss, r.accuracy, r.val_loss, r.val_accuracy))])
-        try:
-            replace_bytes(self.path / "metrics.csv", out.getvalue().encode("utf-8"))
-        except OSError as exc:
-            raise disk_error(exc, self.path / "metrics.csv", "metrics.csv") from None
+        write_bytes(self.path / "metrics.csv", out.getvalue().encode("utf-8"), "metrics.csv")
 
-    def log_epoch(self, report: EpochReport) -> None:
-        """The epoch's figures in TensorBoard (logs/train and logs/validation)."""
-        import tensorflow as tf
+    def write_val_predictions(self, labels: np.ndarray, epochs: list[tuple[np.ndarray, np.ndarray]],
+                              num_classes: int) -> None:
+        """val_predictions.npz: `labels`, and per epoch k (1-based) `epoch_k` (the predicted class,
+        uint8 or uint16) and `confidence_k` (float16 probability of that class)."""
+        kind = np.uint8 if num_classes <= 256 else np.uint16 if num_classes <= 65536 else np.int64
+        arrays = {"labels": np.asarray(labels, np.int64)}
+        for k, (predicted, confidence) in enumerate(epochs, start=1):
+            arrays[f"epoch_{k}"] = np.asarray(predicted).astype(kind)
+            arrays[f"confidence_{k}"] = np.asarray(confidence, np.float16)
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        write_bytes(self.path / "val_predictions.npz", buffer.getvalue(), "the validation predictions")
 
-        def writer(name: str):
+    def log_epoch(self, history: list[EpochReport]) -> None:
+        """Every epoch's figures in TensorBoard's files (logs/train and logs/validation)."""
+        for name, keys in (("train", ("loss", "accuracy", "learning_rate", "top_k_accuracy", "images_per_second")),
+                           ("validation", ("val_loss", "val_accuracy", "val_top_k_accuracy"))):
             if name not in self._writers:
-                self._writers[name] = tf.summary.create_file_writer(str(self.path / "logs" / name))
-            return self._writers[name]
-
-        pairs = {"train": {"loss": report.loss, "accuracy": report.accuracy, "learning_rate": report.learning_rate,
-                           "top_k_accuracy": report.top_k_accuracy, "images_per_second": report.images_per_second},
-                 "validation": {"loss": report.val_loss, "accuracy": report.val_accuracy,
-                                "top_k_accuracy": report.val_top_k_accuracy}}
-        try:
-            for name, values in pairs.items():
-                shown = {k: v for k, v in values.items() if v is not None}
-                if not shown:
-                    continue
-                with writer(name).as_default(step=report.epoch):
-                    for key, value in shown.items():
-                        write_scalar(f"epoch_{key}", value, report.epoch)
-                writer(name).flush()
-        except OSError as exc:
-            raise disk_error(exc, self.path / "logs", "the TensorBoard logs") from None
+                self._writers[name] = EventFile(self.path / "logs" / name)
+            epochs = []
+            for report in history:
+                values = {f"epoch_{k.removeprefix('val_')}": float(getattr(report, k)) for k in keys
+                          if getattr(report, k) is not None and math.isfinite(getattr(report, k))}
+                epochs.append((report.epoch, values))
+            if any(values for _, values in epochs):
+                self._writers[name].write(epochs)
 
     def save_model(self, model) -> None:
         save_model_atomically(model, self.path / "model.keras", "the trained model")
 
     def close(self) -> None:
-        for w in self._writers.values():
-            w.close()
+        """Let go of the directory (its lock)."""
         self._writers.clear()
+        self._unlock()
 
 
-def write_scalar(tag: str, value: float, step: int) -> None:
-    """A scalar summary TensorBoard shows in its Scalars tab (no tensorboard package needed)."""
-    import tensorflow as tf
-    from tensorflow.core.framework import summary_pb2
+def _lock_owner(lock: Path) -> int | None:
+    try:
+        return int(lock.read_text().strip())
+    except (OSError, ValueError):
+        return None
 
-    metadata = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
-    tf.summary.write(tag, tf.constant(float(value), tf.float32), step=step, metadata=metadata.SerializeToString())
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs (on this machine)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
 
 
 def _cell(value: float | None) -> str:

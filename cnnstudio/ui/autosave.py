@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QStandardPaths, QTimer
 
 from cnnstudio.core.errors import ProjectError
+from cnnstudio.core.files import remove_stale_temporaries
 from cnnstudio.core.project import Project, atomic_write_text, dumps, load_project
 
 from .document import ProjectDocument
@@ -64,6 +65,7 @@ def pending_recoveries() -> list[Recovery]:
     folder = recovery_dir()
     if not folder.is_dir():
         return []
+    _remove_stale_temporaries(folder)
     for meta_path in folder.glob("*.json"):
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -77,6 +79,19 @@ def pending_recoveries() -> list[Recovery]:
         except (ValueError, OSError, TypeError, KeyError):
             continue
     return sorted(found, key=lambda r: r.saved_at, reverse=True)
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Hidden temporary files of recovery copies whose program was killed while writing them."""
+    for hidden in folder.glob(".recovery-*"):
+        name = hidden.name[1:].split(".cnnproj")[0].split(".json")[0]
+        try:
+            pid = int(name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if not _alive(pid):
+            for target in (folder / f"{name}.cnnproj", folder / f"{name}.json"):
+                remove_stale_temporaries(target)
 
 
 class Autosaver(QObject):

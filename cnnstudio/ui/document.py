@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from cnnstudio.core.analysis import Analysis, Analyzer
+from cnnstudio.core.files import remove_stale_temporaries
 from cnnstudio.core.network import Network
 from cnnstudio.core.project import Project, save_project
 
@@ -155,6 +156,7 @@ class ProjectDocument(QObject):
         if path is not None and self.project.name in ("Untitled", ""):
             self.project.name = target.stem
             self.nameChanged.emit(self.project.name)
+        remove_stale_temporaries(target)  # a save killed midway left its hidden temporary file here
         save_project(self.project, target)
         self._modified_outside = False
         self.undo_stack.setClean()

@@ -13,9 +13,12 @@ from PySide6.QtCore import QByteArray, QEvent, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QCursor, QGuiApplication
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QWidget
 
+from cnnstudio.core.bulk import collector_paused
 from cnnstudio.core.errors import UserError
+from cnnstudio.core.files import remove_stale_temporaries
 from cnnstudio.core.project import Project, load_project
 from cnnstudio.core.templates import default_project, load_template
+from cnnstudio.crashlog import internal_error_message
 
 from . import dialogs, preferences, settings, theme
 from .actions import build_actions, build_menus, build_toolbar, refresh_icons
@@ -340,13 +343,17 @@ class MainWindow(QMainWindow):
             return False
         try:
             project = load_project(path)
-        except UserError as exc:
+        except Exception as exc:  # noqa: BLE001 - a file that fails in an unexpected way is still a file not opened
+            if not isinstance(exc, UserError):
+                exc = UserError(f"{Path(path).name} cannot be opened: {internal_error_message(exc)}")
             if not Path(path).exists():
                 settings.remove_recent(path)
             self.show_message("error", str(exc))
             dialogs.show_error(self, "Cannot open project", str(exc))
             return False
-        self._show_project(project)
+        remove_stale_temporaries(path)  # what a save killed midway left beside the file
+        with collector_paused():  # a 20,000-layer network makes hundreds of thousands of objects at once
+            self._show_project(project)
         settings.add_recent(path)
         self.show_message("info", f"Opened {path}")
         return True

@@ -158,7 +158,8 @@ def test_batch_normalization_counts_running_statistics_as_non_trainable():
 
 def test_cycle_is_reported_on_the_layers_in_the_loop():
     net = chain((4,), ("Dense", {"units": 4}), ("Dense", {"units": 4}))
-    net._edges.append(("l1", "l0"))  # a loaded file can contain one; the editor refuses it
+    # a loaded file can contain one; the editor refuses it
+    net = Network.from_parts(list(net.nodes.values()), [*net.edges, ("l1", "l0")])
     result = analyze(net)
     assert any("loop" in m for m in messages(result, "l0"))
 

@@ -159,3 +159,29 @@ def test_core_datasets_never_imports_tensorflow(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                             cwd=repo_root)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("labels, expected", [
+    (np.array([0, 1, 10**9]), "has the label 1000000000; labels are 0 .. number of classes - 1"),
+    (np.array([0.0, 1.0, np.nan]), "NaN, infinite or fractional values"),
+    (np.array(["cat", "dog", "cat"]), "not <U3 values"),
+    (np.zeros((3, 2, 1), dtype=np.int64), "has shape [3, 2, 1]; labels must be (N,)"),
+    (np.array([0, -1, 1]), "has the label -1; labels are class numbers from 0"),
+])
+def test_npz_labels_that_cannot_be_classes_are_refused_before_anything_is_built(tmp_path, capsys, labels, expected):
+    """The summary used to build a billion class names for a label of 10**9 and run out of memory."""
+    import json
+
+    from cnnstudio.cli import main
+    from cnnstudio.core.templates import template_path
+
+    path = tmp_path / "odd.npz"
+    np.savez(path, x_train=np.zeros((3, 28, 28), np.uint8), y_train=labels)
+    with pytest.raises(DatasetError) as info:
+        dataset_info(f"npz:{path}")
+    assert expected in str(info.value) and "y_train in" in str(info.value)
+    project = json.loads(template_path("lenet5").read_text())
+    project["dataset"] = {"name": f"npz:{path}", "permute_pixels": None}
+    (tmp_path / "p.cnnproj").write_text(json.dumps(project))
+    assert main(["summary", str(tmp_path / "p.cnnproj")]) in (0, 2)
+    assert "Traceback" not in capsys.readouterr().err

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from cnnstudio.core.layout import COLUMN_STEP, NODE_HEIGHT, NODE_WIDTH, ROW_STEP, auto_layout
-from cnnstudio.core.network import Network
+from cnnstudio.core.network import Network, Node
 from cnnstudio.core.templates import TEMPLATE_NAMES, load_template
 
 
@@ -94,9 +94,7 @@ def test_an_empty_network_has_no_positions():
 
 
 def test_a_loop_in_a_broken_file_still_gets_positions_without_overlaps():
-    network = Network.from_parts([], [])
-    for node_id in ("a", "b", "c"):
-        network.add_node("Dense", node_id=node_id)
-    network._edges = [("a", "b"), ("b", "c"), ("c", "b")]  # a loop, as a hand-edited file might hold
+    nodes = [Node(node_id, "Dense") for node_id in ("a", "b", "c")]
+    network = Network.from_parts(nodes, [("a", "b"), ("b", "c"), ("c", "b")])  # a loop, as a hand-edited file might hold
     positions = auto_layout(network)
     assert set(positions) == {"a", "b", "c"} and overlapping(positions) == []

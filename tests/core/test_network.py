@@ -89,3 +89,56 @@ def test_several_inputs_and_outputs():
     net.connect("b", "db")
     assert net.input_nodes() == ["a", "b"]
     assert net.output_nodes() == ["da", "db"]
+
+
+def test_a_layer_id_with_a_trailing_newline_is_refused():
+    net = small_chain()
+    with pytest.raises(GraphError, match="not a valid layer id"):
+        net.add_node("Dense", {"units": 3}, node_id="head\n")
+    with pytest.raises(GraphError, match="not a valid layer id"):
+        net.rename_node("flat", "flat\n")
+
+
+def test_inputs_and_outputs_follow_every_kind_of_edit():
+    """The adjacency indexes answer as a scan of the edge list would, after each edit."""
+    net = small_chain()
+    net.add_node("Conv2D", {"filters": 4, "kernel_size": 3}, node_id="other")
+    net.add_node("Add", node_id="add")
+    net.connect("input", "other")
+    net.connect("conv", "add")
+    net.connect("other", "add", index=0)  # placed first: the Add's first input
+
+    def scanned(n: Network):
+        return ({k: [s for s, d in n.edges if d == k] for k in n.nodes},
+                {k: [d for s, d in n.edges if s == k] for k in n.nodes})
+
+    def indexed(n: Network):
+        return ({k: n.inputs_of(k) for k in n.nodes}, {k: n.outputs_of(k) for k in n.nodes})
+
+    assert net.inputs_of("add") == ["other", "conv"]
+    assert indexed(net) == scanned(net)
+    index = net.disconnect("other", "add")
+    assert indexed(net) == scanned(net) and net.inputs_of("add") == ["conv"]
+    net.connect("other", "add", index=index)
+    assert net.inputs_of("add") == ["other", "conv"]
+    net.rename_node("other", "side")
+    assert indexed(net) == scanned(net) and net.has_edge("side", "add") and not net.has_edge("other", "add")
+    removed = net.remove_node("side")
+    assert indexed(net) == scanned(net) and sorted(e for _, e in removed) == [("input", "side"), ("side", "add")]
+    assert net.output_nodes() == ["flat", "add"]
+    copied = net.copy()
+    copied.connect("flat", "add")
+    assert not net.has_edge("flat", "add") and indexed(copied) == scanned(copied)
+
+
+def test_a_20000_layer_chain_is_ordered_and_checked_for_loops_without_recursion():
+    net = Network()
+    net.add_node("Input", {"shape": [4]}, node_id="input")
+    previous = "input"
+    for i in range(20000):
+        net.add_node("Dense", {"units": 4}, node_id=f"d{i}")
+        net.connect(previous, f"d{i}")
+        previous = f"d{i}"
+    order = net.topological_order()
+    assert order[0] == "input" and order[-1] == "d19999" and len(order) == 20001
+    assert net.would_cycle("d19999", "input") and not net.would_cycle("input", "d19999")

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cnnstudio.core.analysis import analyze
 from cnnstudio.core.errors import ProjectError
 from cnnstudio.core.project import dumps, load_project, project_from_dict, save_project
 from cnnstudio.core.templates import TEMPLATE_NAMES, template_path
@@ -105,6 +106,30 @@ BAD = {
     "not a project": ({"hello": 1}, "not a CNN Studio project"),
     "bad dataset": (variant(dataset={"name": "imagenet"}), "unknown dataset 'imagenet'"),
     "bad training": (variant(training__batch_size=0), "training \"batch_size\" is 0"),
+    "filters too large for a float": (variant(network__nodes__1__params={"filters": 10**400, "kernel_size": 5}),
+                                      "'filters' is a 401-digit number but must be <= 1e+06"),
+    "seed beyond 2**32": (variant(training__seed=2**64), "training \"seed\" is 18446744073709551616; it must be "
+                                                        "a whole number from 0 to 4294967295"),
+    "pixel seed beyond 2**32": (variant(dataset={"name": "mnist-sample", "permute_pixels": 2**40}),
+                                "\"permute_pixels\" must be null or a whole-number seed from 0 to 4294967295"),
+    "position too large for a float": (variant(network__nodes__1__position=[10**400, 0]),
+                                       "\"position\" must be [x, y]"),
+    "regularizer factor too large": (variant(network__nodes__1__params={"filters": 6, "kernel_size": 5,
+                                                                        "kernel_regularizer": {"l2": 10**400}}),
+                                     "too large for a number here"),
+    "input size too large": (variant(network__nodes__0__params={"shape": [2**40, 28, 1]}),
+                             "'shape' has a size of 1,099,511,627,776; sizes go up to 2,147,483,647"),
+    "input shape null": (variant(network__nodes__0__params={"shape": None}), "node 'input' (Input): 'shape' needs a value"),
+    "id with a trailing newline": (variant(network__nodes__8__id="output\n", network__edges__7=["fc2", "output\n"]),
+                                   "node #9 has id 'output\\n'; ids use letters, digits and _"),
+    "orthogonal biases": (variant(network__nodes__1__params={"filters": 6, "kernel_size": 5,
+                                                             "bias_initializer": "orthogonal"}),
+                          "'bias_initializer' is 'orthogonal'; choose one of"),
+    "orthogonal batch-norm scales": (variant(network__nodes__2__type="BatchNormalization",
+                                             network__nodes__2__params={"gamma_initializer": "orthogonal"}),
+                                     "'gamma_initializer' is 'orthogonal'"),
+    "learning rate above the limit": (variant(training__learning_rate=100),
+                                      "\"learning_rate\" is 100; it must be a number above 0 and at most 10"),
 }
 
 
@@ -120,6 +145,59 @@ def test_bad_files_are_refused_with_a_message_naming_what_is_wrong(tmp_path, cas
     assert path.read_bytes() == before
 
 
+def test_a_5000_digit_number_is_refused_in_plain_words(tmp_path):
+    text = json.dumps(LENET).replace('"filters": 6', '"filters": ' + "9" * 5000)
+    with pytest.raises(ProjectError, match="a number in it has thousands of digits"):
+        load_project(write(tmp_path, text))
+
+
+def test_an_integer_learning_rate_is_read_as_a_number():
+    project = project_from_dict(variant(training__learning_rate=1))
+    assert project.training["learning_rate"] == 1.0 and isinstance(project.training["learning_rate"], float)
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.cnnproj"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(LENET).encode("utf-8"))
+    assert load_project(path).name == "LeNet-5"
+
+
+def test_an_unknown_key_nested_500_deep_is_refused_naming_where(tmp_path):
+    data = variant()
+    value = 1
+    for _ in range(500):
+        value = {"k": value}
+    data["training"]["notes"] = value
+    with pytest.raises(ProjectError, match=r'p.cnnproj: "training" > "notes" > "k" > "k" … nests more than 100'):
+        load_project(write(tmp_path, data))
+
+
+def test_ordinary_nesting_of_unknown_keys_is_kept(tmp_path):
+    data = variant()
+    value = [1]
+    for _ in range(20):
+        value = {"k": value}
+    data["teacher_notes"] = value
+    assert json.loads(dumps(load_project(write(tmp_path, data))))["teacher_notes"] == value
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "symlink to a fifo", "folder"])
+def test_only_regular_files_are_read_as_projects(tmp_path, kind):
+    if kind == "device":
+        path = "/dev/zero"
+    elif kind == "folder":
+        path = tmp_path
+    else:
+        fifo = tmp_path / "pipe.cnnproj"
+        os.mkfifo(fifo)  # opening it for reading would wait for a writer forever
+        path = fifo
+        if kind == "symlink to a fifo":
+            path = tmp_path / "link.cnnproj"
+            path.symlink_to(fifo)
+    with pytest.raises(ProjectError, match="not a regular file|is a folder"):
+        load_project(path)
+
+
 def test_cycle_in_a_file_is_refused(tmp_path):
     data = variant()
     data["network"]["edges"].append(["pool1", "conv1"])
@@ -128,8 +206,16 @@ def test_cycle_in_a_file_is_refused(tmp_path):
 
 
 def _json_values():
-    leaves = st.none() | st.booleans() | st.integers(-5, 100) | st.floats(allow_nan=True) | st.text(max_size=6)
+    huge = st.sampled_from([2**31, 2**32, 2**64, 10**20, 10**400, -(10**400), int("9" * 4000)])
+    leaves = (st.none() | st.booleans() | st.integers(-5, 100) | huge | st.floats(allow_nan=True)
+              | st.text(max_size=6))
     return st.recursive(leaves, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=4), max_leaves=12)
+
+
+def _nested(depth: int, leaf):
+    for _ in range(depth):
+        leaf = {"k": leaf}
+    return leaf
 
 
 def _paths(value, prefix=()):
@@ -157,9 +243,30 @@ def test_fuzz_mutated_projects_load_or_fail_cleanly(path, value, delete):
     else:
         target[path[-1]] = value
     try:
-        project_from_dict(data, "fuzz.cnnproj")
+        project = project_from_dict(data, "fuzz.cnnproj")
     except ProjectError as exc:
         assert str(exc).startswith("fuzz.cnnproj: ")
+    else:
+        dumps(project)  # what loads also saves
+        analyze(project.network)  # and analyses without an internal fault
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(ALL_PATHS), st.integers(1, 2000), st.sampled_from([None, 1, 10**400, "x", []]),
+       st.booleans())
+def test_fuzz_deeply_nested_values_load_or_fail_cleanly(path, depth, leaf, as_list):
+    data = json.loads(json.dumps(LENET))
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    value = _nested(depth, leaf)
+    target[path[-1]] = [value] if as_list else value
+    try:
+        project = project_from_dict(data, "fuzz.cnnproj")
+    except ProjectError as exc:
+        assert str(exc).startswith("fuzz.cnnproj: ")
+    else:
+        dumps(project)  # what loads also saves
 
 
 @settings(max_examples=200, deadline=None)
@@ -196,3 +303,18 @@ def test_a_saved_project_gets_normal_file_permissions_and_keeps_existing_ones(tm
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     finally:
         os.umask(umask)
+
+
+def test_orthogonal_is_offered_for_weight_matrices_only():
+    from cnnstudio.core.catalog import CATALOG
+
+    vectors = {"bias_initializer", "beta_initializer", "gamma_initializer", "moving_mean_initializer",
+               "moving_variance_initializer"}
+    seen = set()
+    for spec in CATALOG.values():
+        for param in spec.params:
+            if param.name.endswith("_initializer"):
+                offered = "orthogonal" in param.choices
+                assert offered == (param.name not in vectors), (spec.type, param.name)
+                seen.add(param.name)
+    assert {"bias_initializer", "gamma_initializer", "kernel_initializer"} <= seen

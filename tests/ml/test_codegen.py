@@ -176,22 +176,33 @@ def test_script_follows_the_projects_training_settings():
     project = load_template("lenet5")
     project.training.update(optimizer="sgd", momentum=0.9, learning_rate=0.05, schedule="step",
                             schedule_params={"every": 2, "factor": 0.1}, early_stopping=3,
-                            loss="categorical_crossentropy", metrics=["accuracy", "top_k"], top_k=3)
+                            loss="categorical_crossentropy", metrics=["accuracy", "top_k"], top_k=3,
+                            class_weight="balanced", mixed_precision="bfloat16")
     project.dataset["permute_pixels"] = 5
     script = generate_script(project.network, name=project.name, dataset=project.dataset, training=project.training)
-    assert "keras.optimizers.SGD(learning_rate=LEARNING_RATE, momentum=0.9)" in script
-    assert "return LEARNING_RATE * 0.1 ** (epoch // 2)" in script
-    assert "keras.callbacks.EarlyStopping(monitor=monitor, patience=3, restore_best_weights=True)" in script
-    assert "keras.losses.CategoricalCrossentropy()" in script and "keras.utils.to_categorical" in script
-    assert 'keras.metrics.TopKCategoricalAccuracy(k=3, name="top_k_accuracy")' in script
-    assert "PERMUTE_PIXELS = 5" in script and "LEARNING_RATE = 0.05" in script
+    for line in ('OPTIMIZER = "sgd"', "MOMENTUM = 0.9", 'SCHEDULE = "step"', "SCHEDULE_PARAMS = {'every': 2, 'factor': 0.1}",
+                 "EARLY_STOPPING = 3", 'LOSS = "categorical_crossentropy"', "TOP_K = 3", "CLASS_WEIGHT = 'balanced'",
+                 "MIXED_PRECISION = 'bfloat16'", "PERMUTE_PIXELS = 5", "LEARNING_RATE = 0.05"):
+        assert f"\n{line}" in script, line
+    namespace = script_namespace(project)
+    rate = namespace["learning_rate_schedule"](0.05, "step", {"every": 2, "factor": 0.1}, 5, 10)
+    assert namespace["rate_at"](rate, 20) == pytest.approx(0.005)
+
+
+def test_script_carries_the_apps_training_code_unchanged():
+    from cnnstudio.ml.codegen_script import training_source
+
+    project = load_template("lenet5")
+    script = generate_script(project.network, name=project.name, dataset=project.dataset, training=project.training)
+    assert training_source().strip("\n") in script  # one source: the app's module, word for word
+    assert "class EpochBatches(keras.utils.PyDataset)" in script and "def schedule_callbacks(" in script
 
 
 def test_output_without_activation_trains_from_logits():
     project = load_template("lenet5")
     project.network.nodes["output"].params.pop("activation")
     script = generate_script(project.network, name="logits", dataset=project.dataset, training=project.training)
-    assert "keras.losses.SparseCategoricalCrossentropy(from_logits=True)" in script
+    assert "\nFROM_LOGITS = True" in script and '\nLOSS = "sparse_categorical_crossentropy"' in script
 
 
 @pytest.mark.parametrize(("dataset", "draw"), [("x-vs-o", draw_x_vs_o), ("stripes", draw_stripes)])
@@ -280,3 +291,27 @@ def test_names_and_paths_never_become_code():
         assert isinstance(tree.body[0], ast.Expr) and "evil" in tree.body[0].value.value
         calls = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "system"]
         assert calls == []
+
+
+def test_the_app_and_the_exported_script_train_to_the_same_weights(tmp_path):
+    """Same project, same seed: the app's trainer and the standalone script end with the same weights
+    (plateau rule and early stopping on, as both run the same training code)."""
+    import keras
+
+    from cnnstudio.ml.trainer import Trainer
+    from tests.ml.test_trainer import tiny_project, write_quadrants
+
+    project = tiny_project("npz:" + str(write_quadrants(tmp_path)), epochs=3, schedule="plateau",
+                           schedule_params={"patience": 1}, early_stopping=2, class_weight="balanced")
+    trainer = Trainer(project)
+    trainer.run()
+    script = tmp_path / "train_tiny.py"
+    script.write_text(generate_script(project.network, name=project.name, dataset=project.dataset,
+                                      training=project.training))
+    result = subprocess.run([sys.executable, str(script), "--save", str(tmp_path / "script.keras")],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                            env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    scripted = keras.models.load_model(tmp_path / "script.keras")
+    for mine, theirs in zip(trainer.model.get_weights(), scripted.get_weights(), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)

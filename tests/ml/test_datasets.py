@@ -369,3 +369,12 @@ def test_download_lands_in_keras_cache_with_progress(empty_keras_cache, monkeypa
     assert target.read_bytes() == payload
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) >= 3
     assert downloads.missing_files("mnist") == []
+
+
+@pytest.mark.parametrize("labels", [np.array([0, 1, 10**9]), np.array([0.0, np.nan, 1.0]),
+                                    np.array(["a", "b", "a"]), np.zeros((3, 2, 1), np.int64)])
+def test_npz_labels_that_cannot_be_classes_are_a_dataset_error(tmp_path, labels):
+    path = tmp_path / "odd.npz"
+    np.savez(path, x_train=np.zeros((3, 8, 8), np.uint8), y_train=labels)
+    with pytest.raises(DatasetError, match="y_train in"):
+        load_dataset(f"npz:{path}")

@@ -38,7 +38,11 @@ def test_every_format_predicts_like_the_trained_model(trained, tmp_path, fmt):
     expected = model.predict(images, verbose=0)
     got = predict_file(fmt, out, images)
     assert got.shape == expected.shape == (100, 10)
-    assert np.max(np.abs(got - expected)) <= TOLERANCE == 1e-5
+    # Relative to the output's scale (probabilities: at most 1); a small network agrees far closer.
+    assert np.max(np.abs(got - expected)) <= TOLERANCE * np.max(np.abs(expected)) and TOLERANCE == 1e-3
+    assert np.max(np.abs(got - expected)) <= 1e-5
+    described = result.describe()
+    assert result.difference <= 1e-4 and ("of the output's scale" in described or "identical" in described)
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]  # no temporary leftovers
 
 
@@ -62,7 +66,8 @@ def test_a_failed_check_writes_nothing_and_keeps_the_old_file(trained, tmp_path,
     out = tmp_path / "model.onnx"
     out.write_bytes(b"the earlier export")
     monkeypatch.setattr(export, "predict_file", lambda fmt, path, x: np.zeros((len(x), 10), np.float32))
-    with pytest.raises(UserError, match="does not give the same predictions.*nothing was written"):
+    with pytest.raises(UserError, match="does not give the same predictions.*nothing was written. If that "
+                                        "difference is acceptable, allow it with a tolerance of"):
         export_model(model, "onnx", out, inputs=images[:4])
     assert out.read_bytes() == b"the earlier export"
     assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
@@ -124,7 +129,7 @@ def test_cli_exported_python_script_builds_the_model_that_was_trained(trained, t
     assert [layer.name for layer in rebuilt.layers] == [layer.name for layer in model.layers]
     rebuilt.set_weights(model.get_weights())
     got = rebuilt.predict(images, verbose=0)
-    assert np.max(np.abs(got - model.predict(images, verbose=0))) <= TOLERANCE
+    assert np.max(np.abs(got - model.predict(images, verbose=0))) <= 1e-5
 
 
 def test_cli_exports_the_last_checkpoint_of_a_run_that_did_not_finish(tmp_path, capsys):

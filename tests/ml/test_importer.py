@@ -181,7 +181,7 @@ def test_a_setting_cnnstudio_cannot_represent_is_refused_by_name(tmp_path):
 
 
 @pytest.mark.parametrize(("name", "content", "expected"), [
-    ("broken.keras", b"not a zip at all", "damaged or not a .keras model file"),
+    ("broken.keras", b"not a zip at all", "broken.keras is corrupt: it is not a valid .keras archive"),
     ("broken.h5", b"\x89HDF\r\n garbage", "damaged or not an HDF5 model file"),
     ("weights.txt", b"123", "not a Keras model file"),
 ])

@@ -154,3 +154,45 @@ def test_axis_ticks_are_round_numbers_covering_the_range():
     assert nice_ticks(0, 2.3) == [0, 1, 2, 3]
     assert nice_ticks(0, 0.9) == [0, 0.25, 0.5, 0.75, 1.0]
     assert nice_ticks(0.12, 0.87)[0] <= 0.12 and nice_ticks(0.12, 0.87)[-1] >= 0.87
+
+
+@pytest.mark.parametrize("kind", ["two inputs", "per-pixel map"])
+def test_a_run_of_a_network_that_is_not_one_classifier_still_gets_a_report(run, tmp_path, kind):
+    """Several inputs, or an output that is a map rather than class scores: the page says why there is no
+    confusion matrix instead of failing."""
+    import shutil
+
+    import keras
+
+    run_dir = tmp_path / "other-run"
+    shutil.copytree(run, run_dir)
+    image = keras.Input((28, 28, 1), name="image")
+    if kind == "two inputs":
+        extra = keras.Input((3,), name="extra")
+        joined = keras.layers.Concatenate(name="joined")([keras.layers.Flatten(name="flat")(image), extra])
+        model = keras.Model([image, extra], keras.layers.Dense(10, activation="softmax", name="out")(joined))
+        expected = "2 input(s) and 1 output(s)"
+    else:
+        model = keras.Model(image, keras.layers.Conv2D(10, 1, activation="softmax", name="mask")(image))
+        expected = "not one score per class"
+    model.save(run_dir / "model.keras")
+    summary = write_report(run_dir, tmp_path / "report.html", samples=4)
+    assert summary.split is None and expected in summary.note
+    assert expected in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_submodels_of_a_two_input_network_take_both_inputs():
+    import keras
+    import numpy as np
+
+    from cnnstudio.ml.inspection.cache import submodels_for
+
+    image, extra = keras.Input((4, 4, 1), name="image"), keras.Input((2,), name="extra")
+    flat = keras.layers.Flatten(name="flat")(image)
+    model = keras.Model([image, extra], keras.layers.Dense(3, name="out")(
+        keras.layers.Concatenate(name="joined")([flat, extra])))
+    subs = submodels_for(model)
+    assert subs.input_shapes == [(4, 4, 1), (2,)]
+    x = [np.ones((2, 4, 4, 1), np.float32), np.ones((2, 2), np.float32)]
+    assert subs.features(("flat", "out"))(x)[1].shape == (2, 3)
+    assert np.allclose(subs.forward()(*x), model.predict(x, verbose=0), atol=1e-6)

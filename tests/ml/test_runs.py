@@ -103,7 +103,10 @@ def test_an_interrupted_run_of_another_network_is_not_resumed(tmp_path, npz):
     record.checkpoints.folder.mkdir()
     state = json.dumps({"format": "cnnstudio-checkpoint", "version": 1, "epoch": 1})
     np.savez(record.checkpoints.last, state=np.array(state))
-    assert RunRecord.open(run, tiny_project(npz)).resumable
+    record.close()
+    again = RunRecord.open(run, tiny_project(npz))
+    assert again.resumable
+    again.close()
     other = tiny_project(npz)
     other.network.set_param("conv", "filters", 8)
     with pytest.raises(UserError, match="different network"):
@@ -111,14 +114,15 @@ def test_an_interrupted_run_of_another_network_is_not_resumed(tmp_path, npz):
 
 
 def test_disk_full_keeps_the_previous_checkpoint_and_says_so(npz, tmp_path, monkeypatch):
+    from cnnstudio.core import files
     from cnnstudio.ml.trainer import TrainingCallbacks
     from cnnstudio.ml.training import checkpoints
 
     run = tmp_path / "run"
-    real = checkpoints.replace_bytes
+    real = files.atomic_write_bytes
     full = {"on": False}
 
-    def replace_bytes(path, data, durable=False):
+    def atomic_write_bytes(path, data, durable=True):
         if full["on"] and path.name == "last.npz":
             raise OSError(errno.ENOSPC, "No space left on device")
         real(path, data, durable=durable)
@@ -126,12 +130,13 @@ def test_disk_full_keeps_the_previous_checkpoint_and_says_so(npz, tmp_path, monk
     def fill_disk(report):
         full["on"] = True  # the disk fills up after epoch 1 was saved
 
-    monkeypatch.setattr(checkpoints, "replace_bytes", replace_bytes)
+    monkeypatch.setattr(files, "atomic_write_bytes", atomic_write_bytes)
     with pytest.raises(UserError) as caught:
         train(tiny_project(npz, epochs=3, max_steps_per_epoch=3), run_dir=run,
               callbacks=TrainingCallbacks(on_epoch=fill_disk))
     message = str(caught.value)
     assert "the disk is full" in message and "last.npz" in message and "kept" in message
+    assert "it needs about" in message and ("KiB free" in message or "MiB free" in message)  # the space needed
     state = checkpoints.Checkpoints(run / "checkpoints").load_state()
     assert state["epoch"] == 1  # epoch 1's checkpoint is whole, ready to resume
     assert not list((run / "checkpoints").glob(".*.tmp"))
@@ -149,3 +154,61 @@ def test_a_new_run_never_changes_an_earlier_one(finished, npz):
 def test_run_json_is_strict_json(finished):
     run, _, _ = finished
     json.loads((run / "run.json").read_text(), parse_constant=lambda c: pytest.fail(f"{c} in run.json"))
+
+
+def test_a_run_directory_in_use_is_refused_and_a_stale_lock_taken_over(tmp_path, npz):
+    import os
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    first = RunRecord.open(run, tiny_project(npz))
+    first.write_info(status="running")
+    assert (run / ".lock").read_text().strip() == str(os.getpid())
+    with pytest.raises(UserError, match=f"in use: another training run \\(process {os.getpid()}\\)"):
+        RunRecord.open(run, tiny_project(npz))
+    first.close()
+    assert not (run / ".lock").exists()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (run / ".lock").write_text(dead.stdout)  # left by a process that was killed
+    RunRecord.open(run, tiny_project(npz)).close()  # taken over
+    assert not list(run.glob(".lock*"))
+
+
+def test_run_files_get_the_permissions_of_the_project_snapshot(finished):
+    run, _, _ = finished
+    mode = (run / "project.cnnproj").stat().st_mode & 0o777
+    for name in ("run.json", "metrics.csv", "model.keras", "checkpoints/last.npz", "checkpoints/best.keras",
+                 "val_predictions.npz"):
+        assert (run / name).stat().st_mode & 0o777 == mode, name
+
+
+def test_each_epochs_validation_predictions_are_kept(finished):
+    from cnnstudio.core.runs import read_val_predictions
+
+    run, trainer, result = finished
+    epochs, labels = read_val_predictions(run)
+    assert sorted(epochs) == [1, 2] and labels.shape == (trainer.dataset.num_validation,)
+    np.testing.assert_array_equal(labels, trainer.dataset.labels("validation"))
+    predicted, confidence = epochs[2]
+    assert predicted.dtype == np.uint8 and confidence.dtype == np.float16 and predicted.shape == labels.shape
+    x, _ = trainer.dataset.arrays("validation")
+    probabilities = trainer.model.predict(x, verbose=0)
+    np.testing.assert_array_equal(predicted, probabilities.argmax(1))  # the last epoch: the final weights
+    np.testing.assert_allclose(confidence, probabilities.max(1), atol=1e-3)
+    assert np.mean(predicted == labels) == pytest.approx(result.history[-1].val_accuracy)
+    assert read_val_predictions(run.parent / "nothing") == ({}, pytest.approx(np.zeros(0)))
+
+
+def test_tensorboard_reads_the_event_files(finished):
+    import tensorflow as tf
+
+    run, _, result = finished
+    [events] = run.glob("logs/validation/events.out.tfevents.*")
+    seen = {}
+    for raw in tf.data.TFRecordDataset(str(events)):  # checks every record's CRC
+        event = tf.compat.v1.Event.FromString(raw.numpy())
+        for value in event.summary.value:
+            seen.setdefault(value.tag, []).append((event.step, value.simple_value))
+    assert [step for step, _ in seen["epoch_loss"]] == [1, 2]
+    assert [v for _, v in seen["epoch_loss"]] == pytest.approx([e.val_loss for e in result.history], rel=1e-6)

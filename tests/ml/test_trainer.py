@@ -12,7 +12,6 @@ import pytest
 
 from cnnstudio.core.errors import DatasetError, UserError
 from cnnstudio.core.project import project_from_dict
-from cnnstudio.ml.training.optimizers import EarlyStopping, LearningRateSchedule
 from cnnstudio.ml.training.reporting import DIVERGED, EARLY_STOPPING, FINISHED, STOPPED
 from cnnstudio.ml.training.settings import TrainingSettings, choose_loss
 
@@ -125,7 +124,8 @@ def test_same_seed_gives_the_same_curves(npz, reference):
 
 
 def test_top_k_accuracy_counts_the_true_class_among_the_k_best(npz):
-    trainer, result = train(tiny_project(npz, epochs=1, metrics=["accuracy", "top_k"], top_k=2))
+    trainer, result = train(tiny_project(npz, epochs=1, metrics=["accuracy", "top_k"], top_k=2,
+                                         max_steps_per_epoch=3))
     x, y = trainer.dataset.test_arrays()
     ranked = np.argsort(-trainer.model.predict(x, verbose=0), axis=1)
     assert result.test_accuracy == pytest.approx(np.mean(ranked[:, 0] == y), abs=1e-9)
@@ -168,8 +168,11 @@ def test_test_loss_is_the_loss_keras_computes_for_the_output_layer(tmp_path, act
 def test_step_schedule_sets_the_rate_of_each_epoch(npz):
     trainer, result = train(tiny_project(npz, epochs=3, max_steps_per_epoch=2, schedule="step",
                                          schedule_params={"every": 1, "factor": 0.5}))
+    import keras
+
     assert [e.learning_rate for e in result.history] == pytest.approx([0.01, 0.005, 0.0025])
-    assert float(trainer.optimizer.learning_rate) == pytest.approx(0.0025)
+    assert isinstance(trainer.rate, keras.optimizers.schedules.ExponentialDecay)  # a real Keras schedule
+    assert float(trainer.optimizer.learning_rate) == pytest.approx(0.00125)  # the rate of the next step
 
 
 def test_early_stopping_ends_the_run_and_keeps_the_best_epochs_weights(tmp_path):
@@ -457,31 +460,105 @@ def test_loss_follows_the_output_layer():
         choose_loss("auto", "relu", 4, 4)
 
 
-def test_schedules_and_early_stopping():
-    step = LearningRateSchedule(TrainingSettings(learning_rate=0.1, schedule="step",
-                                                 schedule_params={"every": 2, "factor": 0.5}))
-    assert [step.rate_for_epoch(e) for e in range(5)] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
-    cosine = LearningRateSchedule(TrainingSettings(learning_rate=0.1, epochs=4, schedule="cosine"))
-    assert [cosine.rate_for_epoch(e) for e in range(4)] == pytest.approx([0.1, 0.0854, 0.05, 0.0146], abs=1e-4)
-    plateau = LearningRateSchedule(TrainingSettings(learning_rate=0.1, schedule="plateau",
-                                                    schedule_params={"patience": 1, "factor": 0.1}))
-    assert plateau.epoch_ended(1.0) is None
-    assert "lowered to 0.01" in plateau.epoch_ended(1.5)
-    assert plateau.rate_for_epoch(3) == pytest.approx(0.01)
-    stopper = EarlyStopping(patience=2)
-    assert stopper.improved(1.0, 1) and not stopper.improved(1.1, 2) and not stopper.should_stop
-    assert not stopper.improved(1.2, 3) and stopper.should_stop and stopper.best_epoch == 1
+def test_schedules_are_keras_schedule_objects_stepped_per_batch():
+    from cnnstudio.ml.training.callbacks import learning_rate_schedule, rate_at
+
+    step = learning_rate_schedule(0.1, "step", {"every": 2, "factor": 0.5}, 5, steps_per_epoch=10)
+    assert [rate_at(step, 10 * e) for e in range(5)] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
+    cosine = learning_rate_schedule(0.1, "cosine", {}, 4, steps_per_epoch=10)
+    assert [rate_at(cosine, 10 * e) for e in range(4)] == pytest.approx([0.1, 0.0854, 0.05, 0.0146], abs=1e-4)
+    assert rate_at(cosine, 5) < 0.1  # lowered step by step, not once an epoch
+    assert learning_rate_schedule(0.1, "plateau", {}, 4, steps_per_epoch=10) == 0.1
+
+
+def test_plateau_rule_and_early_stopping_follow_keras():
+    import keras
+
+    from cnnstudio.ml.training.callbacks import schedule_callbacks
+
+    plateau, stopper = schedule_callbacks("plateau", {"patience": 1, "factor": 0.1}, 2, "val_loss")
+    assert isinstance(plateau, keras.callbacks.ReduceLROnPlateau) and plateau.min_delta == 1e-4
+    assert plateau.patience == 1 and plateau.factor == pytest.approx(0.1) and plateau.min_lr == pytest.approx(1e-6)
+    assert isinstance(stopper, keras.callbacks.EarlyStopping) and stopper.patience == 2
+    assert stopper.restore_best_weights and stopper.monitor == "val_loss"
+    assert schedule_callbacks("constant", {}, None, "loss") == []
+
+
+def test_a_plateau_lowers_the_rate_and_says_so(npz):
+    from cnnstudio.ml.trainer import TrainingCallbacks
+
+    messages = []
+    _, result = train(tiny_project(npz, epochs=4, max_steps_per_epoch=2, schedule="plateau", learning_rate=1.0,
+                                   schedule_params={"patience": 1, "factor": 0.1}),
+                      callbacks=TrainingCallbacks(on_message=messages.append))
+    rates = [e.learning_rate for e in result.history]
+    assert rates[0] == pytest.approx(1.0) and rates[-1] < 1.0  # a rate of 1 soon stops helping
+    assert any("learning rate lowered to" in m for m in messages)
 
 
 @pytest.mark.parametrize("name", ["sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam"])
 def test_every_optimizer_takes_a_step(name):
     import keras
 
-    from cnnstudio.ml.training.optimizers import make_optimizer
+    from cnnstudio.ml.training.callbacks import make_optimizer
 
-    optimizer = make_optimizer(TrainingSettings(optimizer=name, learning_rate=0.1, momentum=0.5 if name == "sgd" else 0))
+    optimizer = make_optimizer(name, 0.1, momentum=0.5 if name == "sgd" else 0)
     weight = keras.Variable(np.ones(3, np.float32))
     optimizer.apply_gradients([(np.ones(3, np.float32), weight)])
     assert np.all(np.asarray(weight) < 1)
+    optimizer.apply_gradients([(np.full(3, np.nan, np.float32), weight)])  # a NaN step is skipped
+    assert np.all(np.isfinite(np.asarray(weight)))
     if name == "sgd":
-        assert optimizer.momentum == 0.5
+        assert optimizer.inner_optimizer.momentum == 0.5
+
+
+# ---------------------------------------------------------------------- more training settings
+
+
+def test_class_weights_balanced_and_by_name():
+    from cnnstudio.ml.training.callbacks import class_weights
+
+    labels = np.array([0, 0, 0, 1])
+    assert class_weights(labels, None, ("a", "b")) is None
+    assert class_weights(labels, "balanced", ("a", "b")) == pytest.approx({0: 4 / 6, 1: 2.0})
+    assert class_weights(labels, {"b": 3, "0": 0.5}, ("a", "b")) == {0: 0.5, 1: 3.0}
+
+
+def test_mixed_precision_and_class_weights_train_and_leave_keras_as_it_was(npz):
+    import keras
+
+    trainer, result = train(tiny_project(npz, epochs=1, max_steps_per_epoch=4, mixed_precision="bfloat16",
+                                         class_weight="balanced"))
+    assert result.stopped_reason == FINISHED and math.isfinite(result.test_loss)
+    assert trainer.model.get_layer("conv").compute_dtype == "bfloat16"
+    assert trainer.model.get_layer("conv").kernel.dtype == "float32"  # weights stay in full precision
+    assert keras.mixed_precision.dtype_policy().name == "float32"  # the next model is built as usual
+
+
+@pytest.mark.parametrize("key, value", [("mixed_precision", "float8"), ("class_weight", "rare"),
+                                        ("class_weight", {"0": -1})])
+def test_bad_precision_or_class_weights_are_refused_by_name(npz, key, value):
+    from cnnstudio.core.errors import ProjectError
+
+    with pytest.raises(UserError, match=f'"{key}"'):
+        TrainingSettings.from_project(tiny_project(npz, **{key: value}))
+    raw = tiny_project(npz).to_dict()
+    raw["training"][key] = value
+    with pytest.raises(ProjectError, match=f'training "{key}"'):
+        project_from_dict(raw)
+
+
+def test_a_folder_of_pictures_streams_through_worker_threads(tmp_path):
+    from PIL import Image
+
+    x, y = quadrant_arrays(120, 5)
+    for i, (image, label) in enumerate(zip(x, y, strict=True)):
+        folder = tmp_path / "pictures" / f"q{label}"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray((image * 255).astype(np.uint8)).save(folder / f"{i}.png")
+    project = tiny_project(f"folder:{tmp_path / 'pictures'}", epochs=2, learning_rate=0.02)
+    trainer, result = train(project, run_dir=tmp_path / "run")
+    assert result.stopped_reason == FINISHED and result.epochs == 2
+    assert result.history[-1].loss < result.history[0].loss and result.test_accuracy is not None
+    batches = trainer.dataset.fit_batches("train", 16, shuffle=True, seed=0)
+    assert batches.workers > 1 and batches[0][0].shape == (16, 8, 8, 1)

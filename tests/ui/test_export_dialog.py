@@ -231,3 +231,35 @@ def build_model():
                 script.replace("keras.regularizers.L2(0.01)", 'keras.utils.get_file("x", "http://example.com/x")'),
                 script.replace("    return model", '    open("/tmp/x", "w")\n    return model')]
     assert [safe_build_model(ast.parse(s)) for s in smuggled] == [None, None, None]
+
+
+def test_a_folder_the_user_owns_is_never_offered_for_replacement(main_window, runs, tmp_path, monkeypatch):
+    folder = tmp_path / "model_savedmodel"
+    folder.mkdir()
+    (folder / "thesis.tex").write_text("mine")
+    asked = []
+    monkeypatch.setattr(dialog_module, "confirm_replace", lambda parent, paths: asked.append(paths) or True)
+    dialog = feature(main_window).show_dialog()
+    dialog.select_source(runs["lenet5"])
+    dialog.folder.setText(str(tmp_path))
+    dialog.base.setText("model")
+    dialog.set_formats(["savedmodel"])
+    assert not dialog.start_export() and not dialog.running and asked == []
+    assert "holds other files, not a SavedModel CNN Studio wrote" in dialog.summary.text()
+    assert "choose" in dialog.summary.text().lower() and "--out" not in dialog.summary.text()
+    assert [p.name for p in folder.iterdir()] == ["thesis.tex"]
+
+
+def test_a_larger_difference_is_accepted_only_when_chosen_in_the_dialog(qtbot, main_window, runs, tmp_path,
+                                                                        monkeypatch):
+    from cnnstudio.ml import export as ml_export
+
+    real = ml_export.predict_file
+    monkeypatch.setattr(ml_export, "predict_file", lambda fmt, path, x: real(fmt, path, x) * 1.005)
+    dialog = export(qtbot, main_window, tmp_path, ["onnx"], run_dir=runs["lenet5"])
+    assert not dialog.results["onnx"].ok and "allow it with a tolerance of 0.01" in dialog.results["onnx"].detail
+    dialog.tolerance.setCurrentIndex(dialog.tolerance.findData(0.01))
+    assert dialog.start_export()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=180000)
+    result = dialog.results["onnx"]
+    assert result.ok and "allowed 0.01" in result.detail and (tmp_path / "model.onnx").is_file()

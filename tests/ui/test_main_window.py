@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -234,3 +235,48 @@ def test_open_recent_lists_saved_projects_and_opens_them(main_window, tmp_path):
     main_window.new_from_template("mlp")
     entries[0].trigger()
     assert main_window.document.path == path.resolve()
+
+
+def test_a_file_that_fails_in_an_unexpected_way_says_cannot_open_project(main_window, tmp_path, monkeypatch):
+    from cnnstudio.ui import dialogs
+    from cnnstudio.ui import main_window as main_window_module
+
+    shown = []
+    monkeypatch.setattr(dialogs, "show_error", lambda parent, title, text: shown.append((title, text)))
+
+    def unexpected(path):
+        raise KeyError("a key nobody expected")
+
+    path = tmp_path / "odd.cnnproj"
+    path.write_text("{}")
+    monkeypatch.setattr(main_window_module, "load_project", unexpected)
+    assert not main_window.open_project(path)
+    assert len(shown) == 1 and shown[0][0] == "Cannot open project"
+    assert shown[0][1].startswith("odd.cnnproj cannot be opened: something went wrong (KeyError")
+    assert main_window.document.name == "LeNet-5"
+
+
+def test_temporary_files_left_by_a_killed_save_are_removed_at_the_next_open_and_save(main_window, tmp_path):
+    path = tmp_path / "mine.cnnproj"
+    assert main_window.save_as(path)
+    leftover = tmp_path / ".mine.cnnproj.k1ll3d_x.tmp"
+    leftover.write_text("half a project")
+    assert main_window.open_project(path)
+    assert not leftover.exists()
+    leftover.write_text("half a project")
+    main_window.document.push(SetParamCommand(main_window.document.network, "conv1", "filters", 7))
+    assert main_window.save()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.cnnproj"]
+
+
+def test_a_recovery_copy_half_written_by_a_killed_program_is_cleaned_at_start(tmp_path, monkeypatch):
+    from cnnstudio.ui import autosave
+
+    monkeypatch.setenv("CNNSTUDIO_RECOVERY_DIR", str(tmp_path))
+    dead = 2**22 + 12345  # no such process
+    stale = tmp_path / f".recovery-{dead}-42.cnnproj.abcdefgh.tmp"
+    stale.write_text("half")
+    mine = tmp_path / f".recovery-{os.getpid()}-42.cnnproj.abcdefgh.tmp"
+    mine.write_text("being written")
+    assert autosave.pending_recoveries() == []
+    assert not stale.exists() and mine.exists()

@@ -26,6 +26,11 @@ INITIALIZERS = (
     "lecun_uniform", "orthogonal", "random_normal", "random_uniform",
     "truncated_normal", "variance_scaling", "zeros", "ones",
 )  # fmt: skip
+# Vectors (one value per channel: biases, BatchNormalization's scales, offsets and running
+# statistics) cannot be orthogonal: that needs a matrix, and Keras fails when the layer is built.
+VECTOR_INITIALIZERS = tuple(name for name in INITIALIZERS if name != "orthogonal")
+VECTOR_PARAMS = ("bias_initializer", "beta_initializer", "gamma_initializer",
+                 "moving_mean_initializer", "moving_variance_initializer")
 
 SPATIAL_NAMES = {1: ("length",), 2: ("height", "width")}
 
@@ -42,9 +47,10 @@ def use_bias() -> Param:
 
 
 def initializer(name: str, default: str = "glorot_uniform", what: str = "weights") -> Param:
+    """The choice of initializer; parameters that are vectors are not offered (nor accept) 'orthogonal'."""
     return Param(
         name, CHOICE, f"how the {what} are set before training starts",
-        default=default, choices=INITIALIZERS,
+        default=default, choices=VECTOR_INITIALIZERS if name in VECTOR_PARAMS else INITIALIZERS,
         advanced=True,
     )
 

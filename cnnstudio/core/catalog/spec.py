@@ -27,6 +27,7 @@ FACTOR = "factor"  # a float or a [low, high] pair (Random* layers)
 AXIS = "axis"  # an int or a list of ints, counted with the batch axis as Keras does
 
 UNSET = object()  # marks a parameter Keras requires (it has no default)
+MAX_SIZE = 2**31 - 1  # the largest size of one axis Keras and TensorFlow accept
 
 
 class ParamError(ValueError):
@@ -66,7 +67,7 @@ class Param:
     def normalize(self, value: Any) -> Any:
         """Check ``value`` and return it in one canonical form (tuples for sequences)."""
         if value is None:
-            if self.nullable or (self.default is None) or (None in self.choices):
+            if (self.nullable and self.kind != SHAPE) or (self.default is None) or (None in self.choices):
                 return None
             raise ParamError(f"'{self.name}' needs a value")
         check = _CHECKS[self.kind]
@@ -84,43 +85,69 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _number_text(value: float) -> str:
+    """A number for a message; an integer too large for a float reads as its digit count."""
+    if isinstance(value, int) and abs(value) > 10**15:
+        return f"a {len(str(abs(value)))}-digit number"
+    if isinstance(value, int) and abs(value) >= 10**6:
+        return f"{value:,}"
+    return f"{value:g}"
+
+
 def _check_range(param: Param, value: float) -> None:
     if param.minimum is not None and param.above_minimum and value <= param.minimum:
-        raise ParamError(f"'{param.name}' is {value:g} but must be above {param.minimum:g}")
+        raise ParamError(f"'{param.name}' is {_number_text(value)} but must be above {param.minimum:g}")
     if param.minimum is not None and value < param.minimum:
-        raise ParamError(f"'{param.name}' is {value:g} but must be >= {param.minimum:g}")
+        raise ParamError(f"'{param.name}' is {_number_text(value)} but must be >= {param.minimum:g}")
     if param.maximum is not None and value > param.maximum:
-        raise ParamError(f"'{param.name}' is {value:g} but must be <= {param.maximum:g}")
+        raise ParamError(f"'{param.name}' is {_number_text(value)} but must be <= {param.maximum:g}")
+
+
+def _as_float(param: Param, value: Any) -> float:
+    """``value`` as a float; ParamError for an integer too large for one (10**400)."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise ParamError(f"'{param.name}' is {_number_text(value)}, too large for a number here") from None
+
+
+def _value_text(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` for a message, cut short (a huge number or list stays readable)."""
+    if isinstance(value, int) and abs(value) > 10**15:
+        return _number_text(value)
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _check_int(param: Param, value: Any) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not _is_int(value):
-        raise ParamError(f"'{param.name}' must be a whole number, not {value!r}")
+        raise ParamError(f"'{param.name}' must be a whole number, not {_value_text(value)}")
     _check_range(param, value)
     return value
 
 
 def _check_float(param: Param, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ParamError(f"'{param.name}' must be a number, not {value!r}")
-    if not math.isfinite(value):
+        raise ParamError(f"'{param.name}' must be a number, not {_value_text(value)}")
+    number = _as_float(param, value)
+    if not math.isfinite(number):
         raise ParamError(f"'{param.name}' must be a finite number, not {value!r}")
-    _check_range(param, float(value))
-    return float(value)
+    _check_range(param, number)
+    return number
 
 
 def _check_bool(param: Param, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ParamError(f"'{param.name}' must be true or false, not {value!r}")
+        raise ParamError(f"'{param.name}' must be true or false, not {_value_text(value)}")
     return value
 
 
 def _check_choice(param: Param, value: Any) -> Any:
     if value not in param.choices:
         shown = ", ".join(repr(c) for c in param.choices if c is not None)
-        raise ParamError(f"'{param.name}' is {value!r}; choose one of {shown}")
+        raise ParamError(f"'{param.name}' is {_value_text(value)}; choose one of {shown}")
     return value
 
 
@@ -129,7 +156,7 @@ def _check_ints(param: Param, value: Any) -> tuple[int, ...]:
         value = [int(value)] * param.rank
     if not isinstance(value, (list, tuple)) or len(value) != param.rank:
         raise ParamError(
-            f"'{param.name}' must be a whole number or a list of {param.rank}, not {value!r}"
+            f"'{param.name}' must be a whole number or a list of {param.rank}, not {_value_text(value)}"
         )
     return tuple(_check_int(param, v) for v in value)
 
@@ -138,14 +165,16 @@ def _check_shape(param: Param, value: Any) -> tuple[int | None, ...]:
     if _is_int(value):
         value = [value]
     if not isinstance(value, (list, tuple)) or not value:
-        raise ParamError(f"'{param.name}' must be a list of sizes such as [28, 28, 1], not {value!r}")
+        raise ParamError(f"'{param.name}' must be a list of sizes such as [28, 28, 1], not {_value_text(value)}")
     out = []
     for v in value:
         if v is None and param.nullable:
             out.append(None)
             continue
         if not _is_int(v) or (v < 1 and not (v == -1 and param.minimum == -1)):
-            raise ParamError(f"'{param.name}' must hold positive whole numbers, not {value!r}")
+            raise ParamError(f"'{param.name}' must hold positive whole numbers, not {_value_text(value)}")
+        if v > MAX_SIZE:
+            raise ParamError(f"'{param.name}' has a size of {_number_text(v)}; sizes go up to {MAX_SIZE:,}")
         out.append(v)
     return tuple(out)
 
@@ -158,12 +187,15 @@ def _check_regularizer(param: Param, value: Any) -> dict[str, float]:
     if isinstance(value, Mapping) and value and set(value) <= {"l1", "l2"}:
         out = {}
         for key, factor in value.items():
-            if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor < 0:
-                raise ParamError(f"'{param.name}' {key} factor must be a number >= 0, not {factor!r}")
-            out[key] = float(factor)
+            if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor >= 0:
+                raise ParamError(f"'{param.name}' {key} factor must be a number >= 0, not {_value_text(factor)}")
+            number = _as_float(param, factor)
+            if not math.isfinite(number):
+                raise ParamError(f"'{param.name}' {key} factor must be a finite number, not {factor!r}")
+            out[key] = number
         return out
     raise ParamError(
-        f"'{param.name}' must be null, \"l1\", \"l2\" or {{\"l2\": 0.001}}, not {value!r}"
+        f"'{param.name}' must be null, \"l1\", \"l2\" or {{\"l2\": 0.001}}, not {_value_text(value)}"
     )
 
 
@@ -173,7 +205,7 @@ def _check_padding(param: Param, value: Any) -> tuple[tuple[int, int], ...]:
     if _is_int(value):
         value = [value] * param.rank
     if not isinstance(value, (list, tuple)) or len(value) != param.rank:
-        raise ParamError(f"'{param.name}' must be a whole number, [a, b] or [[t, b], [l, r]], not {value!r}")
+        raise ParamError(f"'{param.name}' must be a whole number, [a, b] or [[t, b], [l, r]], not {_value_text(value)}")
     pairs = []
     for item in value:
         if _is_int(item):
@@ -181,17 +213,17 @@ def _check_padding(param: Param, value: Any) -> tuple[tuple[int, int], ...]:
         elif isinstance(item, (list, tuple)) and len(item) == 2:
             pairs.append((_check_int(sub, item[0]), _check_int(sub, item[1])))
         else:
-            raise ParamError(f"'{param.name}' entries must be whole numbers or pairs, not {item!r}")
+            raise ParamError(f"'{param.name}' entries must be whole numbers or pairs, not {_value_text(item)}")
     return tuple(pairs)
 
 
 def _check_factor(param: Param, value: Any) -> float | tuple[float, float]:
     """A number or a [low, high] pair; ``rank=2`` asks for the pair only (value_range)."""
     if param.rank == 2 and not isinstance(value, (list, tuple)):
-        raise ParamError(f"'{param.name}' must be a [low, high] pair such as [0, 255], not {value!r}")
+        raise ParamError(f"'{param.name}' must be a [low, high] pair such as [0, 255], not {_value_text(value)}")
     if isinstance(value, (list, tuple)):
         if len(value) != 2:
-            raise ParamError(f"'{param.name}' must be a number or a [low, high] pair, not {value!r}")
+            raise ParamError(f"'{param.name}' must be a number or a [low, high] pair, not {_value_text(value)}")
         low, high = (_check_float(param, v) for v in value)
         if low > high:
             raise ParamError(f"'{param.name}' low {low:g} is above high {high:g}")
@@ -285,22 +317,34 @@ class LayerSpec:
         Raises ParamError naming the parameter when a value is missing, unknown or
         out of range.
         """
-        unknown = [name for name in params if name not in self.param_names]
+        known_names = self._name_set
+        unknown = [name for name in params if name not in known_names]
         if unknown:
             known = ", ".join(self.param_names) or "none"
             raise ParamError(
                 f"{self.type} has no parameter '{unknown[0]}' (its parameters: {known})"
             )
         resolved: dict[str, Any] = {}
+        defaults = self._normalized_defaults
         for p in self.params:
             if p.name in params:
                 resolved[p.name] = p.normalize(params[p.name])
-            elif p.required:
+            elif p.name in defaults:
+                resolved[p.name] = defaults[p.name]
+            else:
                 hint = "" if p.initial is UNSET else f", e.g. {_jsonable(p.initial)!r}"
                 raise ParamError(f"{self.type} needs '{p.name}' ({p.doc}{hint})")
-            else:
-                resolved[p.name] = p.normalize(p.default) if p.default is not None else None
         return resolved
+
+    @cached_property
+    def _name_set(self) -> frozenset[str]:
+        return frozenset(self.param_names)
+
+    @cached_property
+    def _normalized_defaults(self) -> dict[str, Any]:
+        """Keras's defaults, checked once (they are immutable: numbers, text, tuples or None)."""
+        return {p.name: (p.normalize(p.default) if p.default is not None else None)
+                for p in self.params if not p.required}
 
     def describe(self, params: Mapping[str, Any]) -> str:
         """A short text of the key parameters for the canvas node."""

@@ -7,8 +7,9 @@ images is made per epoch.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-import tensorflow as tf
 
 from cnnstudio.core.datasets import CARVED_TEST_FRACTION, TEST_SPLIT_SEED
 from cnnstudio.core.errors import DatasetError
@@ -26,7 +27,7 @@ class ArrayDataset(Dataset):
                  warnings: list[str] | None = None) -> None:
         super().__init__(name, class_names, labels, preprocessing, options, warnings)
         self._images = images
-        self._tensors: dict[str, tuple[tf.Tensor, tf.Tensor]] = {}
+        self._tensors: dict[str, tuple[Any, Any]] = {}
 
     @classmethod
     def from_arrays(
@@ -69,14 +70,18 @@ class ArrayDataset(Dataset):
     def _raw_images(self, split: str, indices: np.ndarray) -> np.ndarray:
         return self._images[split][indices]
 
-    def _split_tensors(self, split: str) -> tuple[tf.Tensor, tf.Tensor]:
+    def _split_tensors(self, split: str) -> tuple[Any, Any]:
         """The split as tensors in host memory, made once (the in-memory cache)."""
+        import tensorflow as tf
+
         if split not in self._tensors:
             with tf.device("/CPU:0"):
                 self._tensors[split] = (tf.constant(self._images[split]), tf.constant(self._labels[split]))
         return self._tensors[split]
 
-    def _raw_batches(self, split: str, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
+    def _raw_batches(self, split: str, batch_size: int, shuffle: bool, seed: int):
+        import tensorflow as tf
+
         x, y = self._split_tensors(split)
         n = len(self._labels[split])
         ds = tf.data.Dataset.range(n)

@@ -10,21 +10,24 @@ Three splits, all with integer class labels:
   epochs, learning rates or anything else, or it stops being a fair estimate.
 
 Images always come out float32 NHWC, transformed as `transforms.Preprocessing` says.
+Training feeds Keras without TensorFlow (`fit_batches`, `fit_inputs`: NumPy arrays or a
+`keras.utils.PyDataset`), so every Keras backend can train; `train()`, `validation()` and
+`test()` give tf.data pipelines for TensorFlow code.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 import numpy as np
-import tensorflow as tf
 
 from cnnstudio.core.errors import DatasetError
 from cnnstudio.ml.data.options import LoadOptions
 from cnnstudio.ml.data.transforms import Preprocessing
 
 SPLITS = ("train", "validation", "test")
-AUTOTUNE = tf.data.AUTOTUNE
+AUTOTUNE = -1  # tf.data.AUTOTUNE, without importing TensorFlow
 
 
 class Dataset(ABC):
@@ -81,9 +84,27 @@ class Dataset(ABC):
         """The split's integer labels, in the order its unshuffled batches come."""
         return self._labels[_checked_split(split)].copy()
 
+    # -- Keras, on any backend --------------------------------------------------------------
+    def fit_batches(self, split: str, batch_size: int, *, shuffle: bool = False, seed: int = 0,
+                    first_epoch: int = 0, one_hot: int | None = None, max_batches: int | None = None) -> Any:
+        """A `keras.utils.PyDataset` of (images, labels) batches of a split, for `model.fit`/`predict`.
+
+        With `shuffle`, the order of epoch k depends only on `seed` and k (see
+        `training.callbacks.EpochBatches`), so a resumed run sees what an unbroken one would.
+        """
+        from cnnstudio.ml.training.callbacks import EpochBatches
+
+        images, labels = self.arrays(split)
+        return EpochBatches(images, labels, batch_size, seed=seed, shuffle=shuffle, first_epoch=first_epoch,
+                            one_hot=one_hot, max_batches=max_batches)
+
+    def fit_inputs(self, split: str) -> Any:
+        """The images of a split as Keras's `predict` takes them: an array (in memory) or batches."""
+        return self.arrays(split)[0]
+
     # -- tf.data --------------------------------------------------------------------------
     def train(self, batch_size: int, *, shuffle: bool = True, one_hot: bool = False,
-              seed: int | None = None) -> tf.data.Dataset:
+              seed: int | None = None):
         """Training batches (images, labels), reshuffled every epoch.
 
         The shuffle order follows `seed` (default: the dataset's seed), so a run can be
@@ -93,28 +114,30 @@ class Dataset(ABC):
         return self._pipeline("train", batch_size, shuffle, one_hot,
                               self.options.seed if seed is None else seed)
 
-    def validation(self, batch_size: int, *, one_hot: bool = False) -> tf.data.Dataset:
+    def validation(self, batch_size: int, *, one_hot: bool = False):
         """Validation batches in a fixed order; empty when `validation_split` was 0."""
         return self._pipeline("validation", batch_size, False, one_hot, 0)
 
-    def test(self, batch_size: int, *, one_hot: bool = False) -> tf.data.Dataset:
+    def test(self, batch_size: int, *, one_hot: bool = False):
         """The held-out test batches in a fixed order: for the final evaluation only."""
         return self._pipeline("test", batch_size, False, one_hot, 0)
 
-    def _pipeline(self, split: str, batch_size: int, shuffle: bool, one_hot: bool, seed: int) -> tf.data.Dataset:
+    def _pipeline(self, split: str, batch_size: int, shuffle: bool, one_hot: bool, seed: int):
+        import tensorflow as tf
+
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise DatasetError(f"batch size {batch_size!r} is not valid; use a whole number of 1 or more, e.g. 32")
         raw = self._raw_batches(split, batch_size, shuffle, seed)
         prep = self.preprocessing
         depth = self.num_classes
 
-        def to_inputs(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        def to_inputs(x, y):
             return prep.batch(x), (tf.one_hot(y, depth) if one_hot else y)
 
-        return raw.map(to_inputs, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+        return raw.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
     @abstractmethod
-    def _raw_batches(self, split: str, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
+    def _raw_batches(self, split: str, batch_size: int, shuffle: bool, seed: int):
         """Batches (raw images, int32 labels) of one split, shuffled if asked."""
 
     # -- NumPy ----------------------------------------------------------------------------

@@ -12,9 +12,10 @@
   longer side is at most 128 pixels; every image is stretched to it (bilinear).
 - Colour: `color_mode`, else grayscale when the first images (one per class) are all
   single-channel, else rgb. Transparent parts are put on white.
-- Never all in memory: files are listed, and decoded with Pillow per batch on
-  tf.data's parallel workers. `*_arrays()` loads a whole split and refuses one that
-  would need more than 1 GiB.
+- Never all in memory: files are listed, and decoded with Pillow per batch, on the
+  worker threads of a `keras.utils.PyDataset` (`fit_batches`, any Keras backend) or of
+  tf.data (`train()` ...). `*_arrays()` loads a whole split and refuses one that would
+  need more than 1 GiB.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import tensorflow as tf
 from PIL import Image, ImageOps
 
 from cnnstudio.core.datasets import (
@@ -34,7 +35,8 @@ from cnnstudio.core.datasets import (
     folder_class_names,
 )
 from cnnstudio.core.errors import DatasetError
-from cnnstudio.ml.data.base import AUTOTUNE, SPLITS, Dataset
+from cnnstudio.core.label_edits import apply_label_edits
+from cnnstudio.ml.data.base import SPLITS, Dataset
 from cnnstudio.ml.data.options import LoadOptions
 from cnnstudio.ml.data.splits import stratified_split
 from cnnstudio.ml.data.transforms import Preprocessing
@@ -42,6 +44,7 @@ from cnnstudio.ml.data.transforms import Preprocessing
 log = logging.getLogger(__name__)
 
 MAX_DEFAULT_SIDE = 128
+DECODE_WORKERS = 4  # threads decoding pictures for training (Pillow lets go of the GIL while it decodes)
 MAX_ARRAY_BYTES = 1 << 30
 MIN_PER_CLASS = 5  # fewer images than this in a class gets a warning
 STATISTICS_SAMPLE = 512  # training images used to measure mean/std for "standardize"
@@ -86,6 +89,8 @@ class FolderDataset(Dataset):
     def __init__(self, root: Path, options: LoadOptions) -> None:
         class_names = folder_class_names(root)
         paths, labels, warnings = self._scan(root, class_names)
+        paths, labels, edited = apply_label_edits(root, paths, labels, class_names, options.label_edits)
+        warnings += edited
         size, channels = self._default_geometry(paths, labels, options)
         keep, test = stratified_split(labels, CARVED_TEST_FRACTION, TEST_SPLIT_SEED)
         train, val = stratified_split(labels[keep], options.validation_split, options.seed)
@@ -172,7 +177,28 @@ class FolderDataset(Dataset):
                 log.warning(message)
             return np.zeros(self._decode_shape, np.uint8)
 
-    def _raw_batches(self, split: str, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
+    def fit_batches(self, split: str, batch_size: int, *, shuffle: bool = False, seed: int = 0,
+                    first_epoch: int = 0, one_hot: int | None = None, max_batches: int | None = None) -> Any:
+        """Batches decoded from the files as they are needed, on worker threads."""
+        from cnnstudio.ml.training.callbacks import EpochBatches
+
+        dataset = self
+
+        class FolderBatches(EpochBatches):
+            def images(self, indices: np.ndarray) -> np.ndarray:
+                raw = np.stack([dataset._load(str(p)) for p in dataset._paths[split][indices]])
+                return dataset.preprocessing.apply(raw)
+
+        return FolderBatches(None, self._labels[split], batch_size, seed=seed, shuffle=shuffle,
+                             first_epoch=first_epoch, one_hot=one_hot, max_batches=max_batches,
+                             workers=DECODE_WORKERS)
+
+    def fit_inputs(self, split: str) -> Any:
+        return self.fit_batches(split, 256)
+
+    def _raw_batches(self, split: str, batch_size: int, shuffle: bool, seed: int):
+        import tensorflow as tf
+
         paths = [str(p) for p in self._paths[split]]
         ds = tf.data.Dataset.from_tensor_slices((tf.constant(paths, tf.string),
                                                  tf.constant(self._labels[split], tf.int32)))
@@ -180,11 +206,11 @@ class FolderDataset(Dataset):
             ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
         shape = self._decode_shape
 
-        def decode(path: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        def decode(path, label):
             image = tf.numpy_function(lambda p: self._load(p.decode()), [path], tf.uint8, stateful=False)
             return tf.ensure_shape(image, shape), label
 
-        return ds.map(decode, num_parallel_calls=AUTOTUNE).batch(batch_size)
+        return ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
 
     def _raw_images(self, split: str, indices: np.ndarray) -> np.ndarray:
         needed = len(indices) * int(np.prod(self._decode_shape)) * 4

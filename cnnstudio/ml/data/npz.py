@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnstudio.core.datasets import label_vector
 from cnnstudio.core.errors import DatasetError
 from cnnstudio.ml.data.arrays import ArrayDataset
 from cnnstudio.ml.data.options import LoadOptions
@@ -80,18 +81,7 @@ def _images(path: Path, arrays: dict[str, np.ndarray], key: str) -> np.ndarray:
 
 
 def _labels(path: Path, arrays: dict[str, np.ndarray], key: str) -> np.ndarray:
-    y = np.asarray(arrays[key])
-    if y.ndim == 2 and y.shape[1] > 1:
-        y = y.argmax(axis=1)  # one-hot
-    elif y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise DatasetError(f"{key} in '{path}' has shape {list(arrays[key].shape)}; labels must be (N,) "
-                           "class numbers or (N, K) one-hot")
-    if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)) \
-            or not np.all(np.isfinite(y)) or not np.all(y == np.round(y)) or (y.size and y.min() < 0):
-        raise DatasetError(f"{key} in '{path}' must hold whole class numbers 0, 1, 2, ...")
-    return y.astype(np.int64)
+    return label_vector(arrays[key], key, str(path))
 
 
 def _same_length(path: Path, x: np.ndarray, y: np.ndarray, split: str) -> None:

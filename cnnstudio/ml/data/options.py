@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cnnstudio.core.errors import DatasetError
+from cnnstudio.core.label_edits import LabelEdits
 
 NORMALIZATIONS = ("scale", "standardize", "none")
 COLOR_MODES = (None, "grayscale", "rgb")
@@ -21,6 +22,7 @@ class LoadOptions:
     permute_pixels: int | None = None
     image_size: tuple[int, int] | None = None
     color_mode: str | None = None
+    label_edits: LabelEdits = LabelEdits()  # folder datasets: relabelled and excluded images
 
     @classmethod
     def checked(
@@ -32,6 +34,7 @@ class LoadOptions:
         permute_pixels: int | None = None,
         image_size: int | Sequence[int] | None = None,
         color_mode: str | None = None,
+        label_edits: LabelEdits | None = None,
     ) -> LoadOptions:
         """Options from user values, raising DatasetError for any that cannot work."""
         try:
@@ -51,7 +54,8 @@ class LoadOptions:
             raise DatasetError(f"permute_pixels {permute_pixels!r} must be null or a whole number (a seed)")
         if color_mode not in COLOR_MODES:
             raise DatasetError(f"color mode {color_mode!r} is unknown; use 'grayscale', 'rgb' or leave it unset")
-        return cls(split, seed, normalization, permute_pixels, _checked_size(image_size), color_mode)
+        return cls(split, seed, normalization, permute_pixels, _checked_size(image_size), color_mode,
+                   label_edits or LabelEdits())
 
 
 def _checked_size(image_size: int | Sequence[int] | None) -> tuple[int, int] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from cnnstudio.core.datasets import parse_dataset_name
+from cnnstudio.core.label_edits import LabelEdits
 from cnnstudio.ml.data.base import Dataset
 from cnnstudio.ml.data.options import LoadOptions
 
@@ -18,6 +19,7 @@ def load_dataset(
     permute_pixels: int | None = None,
     image_size: int | Sequence[int] | None = None,
     color_mode: str | None = None,
+    label_edits: LabelEdits | None = None,
     download: bool = True,
     progress: Callable[[float], None] | None = None,
 ) -> Dataset:
@@ -31,13 +33,15 @@ def load_dataset(
       to every image of every split (the "shuffled pixels" experiment).
     - `image_size`: (height, width) to resize every image to; `color_mode`: "grayscale"
       or "rgb" to convert every image to; None keeps the dataset's own.
+    - `label_edits`: for a folder dataset, images relabelled or left out (core/label_edits.py).
     - `download`: whether `mnist`, `fashion-mnist`, `cifar10`, `cifar100` may be
       downloaded if not cached; `progress(fraction)` is called while downloading.
 
     Every problem the user can fix raises DatasetError with a plain message.
     """
     options = LoadOptions.checked(validation_split=validation_split, seed=seed, normalization=normalization,
-                                  permute_pixels=permute_pixels, image_size=image_size, color_mode=color_mode)
+                                  permute_pixels=permute_pixels, image_size=image_size, color_mode=color_mode,
+                                  label_edits=label_edits)
     kind, path = parse_dataset_name(name)
     if kind == "mnist-sample":
         from cnnstudio.ml.data.bundled import load_mnist_sample

@@ -14,8 +14,9 @@ One `Preprocessing` does it for a whole dataset, in this order, per batch of raw
    per-channel mean and divides by the per-channel standard deviation, both measured on
    the training split only; "none" leaves the stored values (0-255 for 8-bit data).
 
-The same TensorFlow function runs inside tf.data and, eagerly in chunks, for NumPy
-results, so previews, probe batches and training see identical pixels.
+Training, previews and probe batches use the NumPy version (`apply`, no TensorFlow: it
+serves every Keras backend; resizing goes through `keras.ops.image.resize`). The
+TensorFlow version (`batch`) does the same inside tf.data pipelines.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
-import tensorflow as tf
 
 from cnnstudio.ml.data.options import LoadOptions
+
+GREY_WEIGHTS = np.array([[0.2989], [0.587], [0.114]], np.float32)  # ITU-R 601, as tf.image uses
 
 CHUNK = 2048  # images per eager step when transforming NumPy arrays
 
@@ -62,9 +64,49 @@ class Preprocessing:
         """The same preprocessing for raw images of another shape (e.g. a user's own picture)."""
         return replace(self, source_shape=tuple(source_shape))
 
-    # -- TensorFlow, per batch ------------------------------------------------------------
-    def geometry(self, x: tf.Tensor) -> tf.Tensor:
-        """Steps 1-3: float32, colour mode, size. `x` is (B, h, w, c) raw."""
+    # -- NumPy (every backend) -------------------------------------------------------------
+    def geometry_numpy(self, x: np.ndarray) -> np.ndarray:
+        """Steps 1-3 in NumPy: float32, colour mode, size. `x` is (B, h, w, c) raw."""
+        x = np.asarray(x, np.float32)
+        have, want = self.source_shape[2], self.target_shape[2]
+        if have != want:
+            if want == 1:
+                x = x[..., :1] if have == 2 else x[..., :3] @ GREY_WEIGHTS
+            elif want == 3:
+                x = np.repeat(x[..., :1], 3, axis=-1) if have in (1, 2) else x[..., :3]
+        if tuple(self.source_shape[:2]) != tuple(self.target_shape[:2]):
+            import keras
+
+            resized = keras.ops.image.resize(x, self.target_shape[:2], interpolation="bilinear", antialias=True)
+            x = np.asarray(keras.ops.convert_to_numpy(resized), np.float32)
+        return x
+
+    def finish_numpy(self, x: np.ndarray) -> np.ndarray:
+        """Steps 4-5 in NumPy on float32 images already of the target size and colour."""
+        h, w, c = self.target_shape
+        x = np.asarray(x, np.float32)
+        if self.permutation is not None:
+            x = x.reshape(-1, h * w, c)[:, self.permutation].reshape(-1, h, w, c)
+        if self.normalization in ("scale", "standardize") and self.value_max != 1.0:
+            x = x / np.float32(self.value_max)
+        if self.normalization == "standardize":
+            if self.mean is None or self.std is None:
+                raise RuntimeError("standardize statistics were not measured")
+            x = (x - self.mean.astype(np.float32)) / self.std.astype(np.float32)
+        return x
+
+    def apply(self, raw: np.ndarray) -> np.ndarray:
+        """All steps on a NumPy batch of raw images, in chunks; float32 NHWC."""
+        out = np.empty((len(raw), *self.target_shape), np.float32)
+        for start in range(0, len(raw), CHUNK):
+            out[start:start + CHUNK] = self.finish_numpy(self.geometry_numpy(raw[start:start + CHUNK]))
+        return out
+
+    # -- TensorFlow, per batch inside tf.data ------------------------------------------------
+    def geometry(self, x):
+        """Steps 1-3 in TensorFlow: float32, colour mode, size. `x` is (B, h, w, c) raw."""
+        import tensorflow as tf
+
         x = tf.cast(x, tf.float32)
         have, want = self.source_shape[2], self.target_shape[2]
         if have != want:
@@ -76,8 +118,10 @@ class Preprocessing:
             x = tf.image.resize(x, self.target_shape[:2], method="bilinear", antialias=True)
         return x
 
-    def finish(self, x: tf.Tensor) -> tf.Tensor:
-        """Steps 4-5 on float32 images already of the target size and colour."""
+    def finish(self, x):
+        """Steps 4-5 in TensorFlow on float32 images already of the target size and colour."""
+        import tensorflow as tf
+
         h, w, c = self.target_shape
         if self.permutation is not None:
             x = tf.reshape(x, (-1, h * w, c))
@@ -91,17 +135,9 @@ class Preprocessing:
             x = (x - tf.constant(self.mean, tf.float32)) / tf.constant(self.std, tf.float32)
         return x
 
-    def batch(self, x: tf.Tensor) -> tf.Tensor:
-        """All steps: raw (B, h, w, c) batch -> float32 (B, H, W, C) network input."""
+    def batch(self, x):
+        """All steps in TensorFlow: raw (B, h, w, c) batch -> float32 (B, H, W, C) network input."""
         return self.finish(self.geometry(x))
-
-    # -- NumPy ----------------------------------------------------------------------------
-    def apply(self, raw: np.ndarray) -> np.ndarray:
-        """All steps on a NumPy batch of raw images, eagerly in chunks; float32 NHWC."""
-        out = np.empty((len(raw), *self.target_shape), np.float32)
-        for start in range(0, len(raw), CHUNK):
-            out[start:start + CHUNK] = self.batch(tf.convert_to_tensor(raw[start:start + CHUNK])).numpy()
-        return out
 
     def with_statistics(self, raw_batches: Iterable[np.ndarray]) -> Preprocessing:
         """For "standardize": measure per-channel mean/std on the given (training) batches.
@@ -116,10 +152,9 @@ class Preprocessing:
         count = 0
         for raw in raw_batches:
             for start in range(0, len(raw), CHUNK):
-                x = tf.cast(self.geometry(tf.convert_to_tensor(raw[start:start + CHUNK])), tf.float64)
-                x = x / self.value_max
-                total += tf.reduce_sum(x, axis=(0, 1, 2)).numpy()
-                total_sq += tf.reduce_sum(tf.square(x), axis=(0, 1, 2)).numpy()
+                x = self.geometry_numpy(raw[start:start + CHUNK]).astype(np.float64) / self.value_max
+                total += x.sum(axis=(0, 1, 2))
+                total_sq += np.square(x).sum(axis=(0, 1, 2))
                 count += int(x.shape[0]) * int(x.shape[1]) * int(x.shape[2])
         mean = total / max(count, 1)
         std = np.sqrt(np.maximum(total_sq / max(count, 1) - mean**2, 0.0))

@@ -15,16 +15,24 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from cnnstudio.core.errors import UserError
+
 from .heads import Stage, before_activation, score_stage
-from .layers import get_layer, image_shape
+from .layers import get_layer
 
 
 class SubModels:
-    """The cached sub-models of one Keras model (holds its layers, not the model itself)."""
+    """The cached sub-models of one Keras model (holds its layers, not the model itself).
+
+    Sub-models take every input of the model (one tensor, or a list for several inputs)."""
 
     def __init__(self, model: keras.Model) -> None:
-        self.image_shape = image_shape(model)
-        self.input = model.inputs[0]
+        if not model.inputs:
+            raise UserError("the model has no defined input yet; build it (e.g. start it with keras.Input) first")
+        self.inputs = list(model.inputs)
+        self.input = self.inputs[0] if len(self.inputs) == 1 else self.inputs
+        self.input_shapes = [tuple(tensor.shape[1:]) for tensor in self.inputs]
+        self.image_shape = self.input_shapes[0]  # the first input's shape (the image, for one-input networks)
         self.layers = list(model.layers)
         self._model_ref = weakref.ref(model)
         self._built: dict[Any, Any] = {}
@@ -54,15 +62,16 @@ class SubModels:
         return self.cached(("features", names), build)
 
     def forward(self) -> Any:
-        """The model's first output as a compiled function of an image batch: slower to make
-        (about a second), about three times faster to run than calling the model eagerly."""
+        """The model's first output as a compiled function of an input batch (one argument per model
+        input): slower to make (about a second), about three times faster to run than calling the model
+        eagerly."""
         def build() -> Any:
             model = self.model
-            spec = tf.TensorSpec((None, *self.image_shape), tf.float32)
+            specs = [tf.TensorSpec((None, *shape), tf.float32) for shape in self.input_shapes]
 
-            @tf.function(input_signature=[spec])
-            def run(batch: tf.Tensor) -> tf.Tensor:
-                outputs = model(batch, training=False)
+            @tf.function(input_signature=specs)
+            def run(*batches: tf.Tensor) -> tf.Tensor:
+                outputs = model(batches[0] if len(batches) == 1 else list(batches), training=False)
                 return outputs[0] if isinstance(outputs, (list, tuple)) else outputs
 
             return run

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from cnnstudio.core.classification import class_scores, confusion_matrix
 from cnnstudio.core.errors import UserError
 
 from .batching import Progress
@@ -95,22 +96,8 @@ def evaluate_split(
 
 
 def _summarize(names: tuple[str, ...], labels: np.ndarray, probabilities: np.ndarray) -> Evaluation:
-    k = len(names)
     predictions = probabilities.argmax(axis=1).astype(np.int64)
-    confusion = np.zeros((k, k), dtype=np.int64)
-    np.add.at(confusion, (labels, predictions), 1)
-    hits = np.diag(confusion).astype(np.float64)
-    support = confusion.sum(axis=1)
-    predicted = confusion.sum(axis=0)
-    precision = _ratio(hits, predicted)
-    recall = _ratio(hits, support)
-    f1 = _ratio(2 * precision * recall, precision + recall)
-    accuracy = float(hits.sum() / len(labels)) if len(labels) else 0.0
-    return Evaluation(names, labels, predictions, probabilities, confusion, accuracy,
-                      precision, recall, f1, support)
-
-
-def _ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
-    top = np.asarray(top, dtype=np.float64)
-    bottom = np.asarray(bottom, dtype=np.float64)
-    return np.divide(top, bottom, out=np.zeros_like(top), where=bottom > 0)
+    confusion = confusion_matrix(labels, predictions, len(names))
+    scores = class_scores(confusion)
+    return Evaluation(names, labels, predictions, probabilities, confusion, scores.accuracy,
+                      scores.precision, scores.recall, scores.f1, scores.support)

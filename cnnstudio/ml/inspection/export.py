@@ -7,13 +7,14 @@ without pickle, so a file from elsewhere cannot run code.
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from cnnstudio.core.errors import UserError
+from cnnstudio.core.files import atomic_write_with, write_error
 
 from .filters import FilterSet
 
@@ -65,21 +66,20 @@ def load_filters(path: str | os.PathLike) -> FilterSet:
     return _load(path, read)
 
 
-def _atomic_write(target: Path, write: object) -> None:
+def _atomic_write(target: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Through the one atomic writer (core/files.py): a temporary file beside `target`, then a rename."""
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise UserError(f"cannot save to {target}: the folder {folder} does not exist")
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+
+    def fill(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:
+            write(handle)
+
     try:
-        with os.fdopen(handle, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+        atomic_write_with(target, fill)
+    except OSError as exc:
+        raise write_error(exc, target) from None
 
 
 def _load(path: str | os.PathLike, read: object) -> object:

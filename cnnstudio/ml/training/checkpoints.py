@@ -5,13 +5,12 @@ Files in `<run>/checkpoints/`:
 - `last.npz`: after every epoch, ONE file holding the model's variables, the optimizer's
   variables and the run's state (epochs done, history, schedule and early-stopping
   counters) — weights and state can never disagree;
-- `best.npz`: the model's variables at the epoch with the lowest validation loss;
+- `best.npz`: the weights (as `model.get_weights()` lists them) of the epoch with the lowest validation loss;
 - `best.keras`: the best model as a Keras file, written when training ends.
 
-Per-epoch files are written beside their final name and renamed over it (a killed
-process never leaves half a file, and the previous checkpoint stays whole). They are
-not fsync'ed: saving costs a few milliseconds, not a noticeable share of an epoch.
-Final files (model.keras, best.keras) are also flushed to disk.
+Every file goes through the one atomic, durable writer (`cnnstudio.core.files`): a
+killed process or a full disk never leaves half a file under its final name, and the
+previous checkpoint stays whole.
 """
 
 from __future__ import annotations
@@ -19,70 +18,63 @@ from __future__ import annotations
 import errno
 import io
 import json
-import os
-import tempfile
+import shutil
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
 
+from ...core import files
 from ...core.errors import UserError
 
 STATE_FORMAT = "cnnstudio-checkpoint"
 
 
-def replace_bytes(path: Path, data: bytes, *, durable: bool = False) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it over `path`."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def write_bytes(path: Path, data: bytes, what: str) -> None:
+    """`data` into `path` through the atomic writer; a failed write is a UserError in plain words."""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _remove(tmp)
-        raise
-
-
-def save_model_atomically(model: keras.Model, path: Path, what: str = "the model") -> None:
-    """`model.save(path)` through a temporary file, fsync and rename; disk full is a UserError."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
-    os.close(fd)
-    try:
-        model.save(tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        files.atomic_write_bytes(path, data)
     except OSError as exc:
-        _remove(tmp)
+        raise disk_error(exc, Path(path), what, len(data)) from None
+
+
+def save_model_atomically(model, path: Path, what: str = "the model") -> None:
+    """`model.save(path)` through the atomic writer; a full disk is a UserError naming the space needed."""
+    path = Path(path)
+    try:
+        files.atomic_write_with(path, lambda tmp: model.save(tmp), suffix=".keras")
+    except OSError as exc:
         raise disk_error(exc, path, what) from None
-    except BaseException:
-        _remove(tmp)
-        raise
 
 
-def disk_error(exc: OSError, path: Path, what: str) -> UserError:
-    """A plain message for a failed write (disk full, no permission, ...)."""
+def disk_error(exc: OSError, path: Path, what: str, size: int | None = None) -> UserError:
+    """A plain message for a failed write: what could not be saved, why, and how much space it needs."""
+    reason = str(files.write_error(exc, path, what)).split(": ", 1)[-1]
     if exc.errno == errno.ENOSPC:
+        needed = size if size is not None else _size_of(path)
+        try:
+            free = shutil.disk_usage(path.parent).free
+        except OSError:
+            free = None
         reason = "the disk is full"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        reason = "there is no permission to write there"
-    else:
-        reason = exc.strerror or str(exc)
+        if needed:
+            reason += f": it needs about {_mebibytes(needed)} free"
+            if free is not None:
+                reason += f", {_mebibytes(free)} is free"
     return UserError(f"could not save {what} to {path}: {reason}; the files saved before are kept. "
                      "Free some space (or choose another --run-dir) and run the same command again to resume")
 
 
-def _remove(path: str | Path) -> None:
+def _size_of(path: Path) -> int | None:
+    """The size the file had last time (a new version is about as big), if there was one."""
     try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def _mebibytes(n: float) -> str:
+    return f"{n / 2**20:,.1f} MiB" if n >= 2**20 else f"{max(1, round(n / 1024)):,} KiB"
 
 
 def _pack(arrays: dict[str, np.ndarray]) -> bytes:
@@ -103,19 +95,20 @@ class Checkpoints:
     def _write(self, path: Path, arrays: dict[str, np.ndarray], what: str) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            replace_bytes(path, _pack(arrays))
         except OSError as exc:
             raise disk_error(exc, path, what) from None
+        write_bytes(path, _pack(arrays), what)
 
-    def save_last(self, model: keras.Model, optimizer: keras.optimizers.Optimizer, state: dict[str, Any]) -> None:
+    def save_last(self, model, optimizer, state: dict[str, Any]) -> None:
         """Model and optimizer variables after an epoch, with the state that goes with them."""
         arrays = {f"model_{i}": np.asarray(v) for i, v in enumerate(model_values(model))}
-        arrays.update({f"optimizer_{i}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)})
+        arrays.update({f"optimizer_{i}": _numpy(v) for i, v in enumerate(optimizer.variables)})
         text = json.dumps({"format": STATE_FORMAT, "version": 1, **state}, allow_nan=False)
         arrays["state"] = np.array(text)
         self._write(self.last, arrays, "the last checkpoint")
 
     def save_best(self, values: list[np.ndarray]) -> None:
+        """The weights of the best epoch (as `model.get_weights()` lists them)."""
         self._write(self.best, {f"model_{i}": v for i, v in enumerate(values)}, "the best checkpoint")
 
     def load_state(self) -> dict[str, Any] | None:
@@ -127,7 +120,7 @@ class Checkpoints:
             return None
         return state if isinstance(state, dict) and state.get("format") == STATE_FORMAT else None
 
-    def restore_last(self, model: keras.Model, optimizer: keras.optimizers.Optimizer) -> None:
+    def restore_last(self, model, optimizer) -> None:
         """Load the last checkpoint's model and optimizer variables."""
         try:
             with np.load(self.last, allow_pickle=False) as data:
@@ -138,7 +131,7 @@ class Checkpoints:
         _assign(model.variables, model_arrays, self.last)
         _assign(optimizer.variables, optimizer_arrays, self.last)
 
-    def restore_model(self, model: keras.Model) -> None:
+    def restore_model(self, model) -> None:
         """Load only the model's variables of the last checkpoint (to look at or export an unfinished run)."""
         try:
             with np.load(self.last, allow_pickle=False) as data:
@@ -155,12 +148,18 @@ class Checkpoints:
             return None
 
 
-def model_values(model: keras.Model) -> list[np.ndarray]:
+def _numpy(variable) -> np.ndarray:
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(variable))
+
+
+def model_values(model) -> list[np.ndarray]:
     """Every variable of the model (weights, normalization statistics, dropout seeds) as NumPy."""
-    return [np.asarray(v.numpy()) for v in model.variables]
+    return [_numpy(v) for v in model.variables]
 
 
-def set_model_values(model: keras.Model, values: list[np.ndarray]) -> None:
+def set_model_values(model, values: list[np.ndarray]) -> None:
     for variable, value in zip(model.variables, values, strict=True):
         variable.assign(value)
 

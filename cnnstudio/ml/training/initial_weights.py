@@ -93,8 +93,10 @@ def copy_matching_weights(model, path: str | Path) -> InitialWeights:
     try:
         source = keras.models.load_model(model_file, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many kinds for a file it cannot read
+        from ..model_file import first_line
+
         raise UserError(f"cannot start from the weights of {model_file}: it cannot be read as a Keras model "
-                        f"({type(exc).__name__}: {exc})") from None
+                        f"({type(exc).__name__}: {first_line(exc)})") from None
     by_name = {layer.name: layer for layer in source.layers}
     taken: list[str] = []
     fresh: list[FreshLayer] = []

@@ -15,6 +15,7 @@ from typing import Any
 from ...core.analysis import Analysis, analyze
 from ...core.datasets import check_input_compatibility, dataset_info
 from ...core.errors import DatasetError, UserError
+from ...core.label_edits import LabelEdits
 from ...core.project import Project
 from .memory import check_memory
 from .settings import LossChoice, TrainingSettings, choose_loss
@@ -63,7 +64,8 @@ def dataset_options(project: Project, settings: TrainingSettings) -> dict[str, A
     section = project.dataset
     return {"validation_split": settings.validation_split, "seed": settings.seed,
             "normalization": settings.normalization, "permute_pixels": section.get("permute_pixels"),
-            "image_size": section.get("image_size"), "color_mode": section.get("color_mode")}
+            "image_size": section.get("image_size"), "color_mode": section.get("color_mode"),
+            "label_edits": LabelEdits.from_dataset(section)}
 
 
 def precheck(project: Project, settings: TrainingSettings, dataset_name: str, dataset=None) -> NetworkFacts:

@@ -13,6 +13,9 @@ Keys of CONTRACTS.md (`optimizer`, `learning_rate`, `batch_size`, `epochs`,
   that many epochs, then keep the best weights), or null
 - `normalization`: "scale" | "standardize" | "none" (how pixel values are prepared)
 - `max_steps_per_epoch`: cut each epoch short after this many batches (quick tries, tests)
+- `mixed_precision`: null, "float16" or "bfloat16" (compute in half precision, keep weights in float32)
+- `class_weight`: null, "balanced" (rare classes count as much as common ones) or
+  {class name or number: weight}
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ LOSSES = ("auto", "sparse_categorical_crossentropy", "categorical_crossentropy",
 METRICS = ("accuracy", "top_k")
 SCHEDULES = ("constant", "step", "cosine", "plateau")
 NORMALIZATIONS = ("scale", "standardize", "none")
+MIXED_PRECISIONS = (None, "float16", "bfloat16")
 SCHEDULE_DEFAULTS: dict[str, dict[str, float]] = {
     "constant": {},
     "step": {"every": 10, "factor": 0.5},
@@ -56,6 +60,8 @@ class TrainingSettings:
     early_stopping: int | None = None
     normalization: str = "scale"
     max_steps_per_epoch: int | None = None
+    mixed_precision: str | None = None
+    class_weight: str | dict[str, float] | None = None
 
     @classmethod
     def from_project(cls, project: Project, **overrides: Any) -> TrainingSettings:
@@ -118,6 +124,10 @@ class TrainingSettings:
                 "one of " + ", ".join(NORMALIZATIONS))
         _expect(self.max_steps_per_epoch is None or (_whole(self.max_steps_per_epoch) and self.max_steps_per_epoch >= 1),
                 "max_steps_per_epoch", self.max_steps_per_epoch, "null or a whole number from 1")
+        _expect(self.mixed_precision in MIXED_PRECISIONS, "mixed_precision", self.mixed_precision,
+                'null, "float16" or "bfloat16"')
+        _expect(valid_class_weight(self.class_weight), "class_weight", self.class_weight,
+                'null, "balanced" or an object of class: weight (numbers from 0)')
 
     def schedule_param(self, key: str) -> float:
         return float(self.schedule_params.get(key, SCHEDULE_DEFAULTS[self.schedule][key]))
@@ -126,6 +136,13 @@ class TrainingSettings:
         data = asdict(self)
         data["metrics"] = list(self.metrics)
         return data
+
+
+def valid_class_weight(value: Any) -> bool:
+    """null, "balanced", or an object mapping classes to weights from 0."""
+    if value is None or value == "balanced":
+        return True
+    return isinstance(value, dict) and all(_number(v) and v >= 0 for v in value.values())
 
 
 def _expect(ok: bool, key: str, value: Any, wanted: str) -> None:

@@ -1,4 +1,5 @@
-"""The compiled training and evaluation steps, the same under every tf.distribute strategy.
+"""The compiled training and evaluation steps for `--strategy multi-worker` (see `multi_worker.py`:
+Keras 3's `model.fit` does not run under MultiWorkerMirroredStrategy; everything else uses `fit`).
 
 One call of `train_step(iterator)` takes the next batch, runs forward and backward on
 every replica (`strategy.run`), applies the gradients, and adds the batch's sums to

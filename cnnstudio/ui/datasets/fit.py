@@ -7,6 +7,7 @@ is loaded (image size, colour, normalization — project settings).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,11 +57,26 @@ def _shape_text(shape: tuple | list) -> str:
     return "x".join("?" if s is None else str(s) for s in shape)
 
 
+_TRIALS: weakref.WeakKeyDictionary[Network, tuple[int, dict[tuple, int]]] = weakref.WeakKeyDictionary()
+
+
 def _errors_after(network: Network, command: Callable[[Network], QUndoCommand], loss: str | None,
-                  num_classes: int | None) -> int:
-    trial = network.copy()
-    command(trial).redo()
-    return len(Analyzer().analyze(trial, loss=loss, num_classes=num_classes).errors)
+                  num_classes: int | None, label: str = "") -> int:
+    """Errors left after the fix, tried on a copy; kept until the network changes (the panel asks
+    again for the same fixes, and a trial re-analyses every layer after the Input)."""
+    version, known = _TRIALS.get(network, (None, {}))
+    if version != network.version:
+        known = {}
+        _TRIALS[network] = (network.version, known)
+    key = (label, loss, num_classes)
+    if not label or key not in known:
+        trial = network.copy()
+        command(trial).redo()
+        errors = len(Analyzer().analyze(trial, loss=loss, num_classes=num_classes).errors)
+        if not label:
+            return errors
+        known[key] = errors
+    return known[key]
 
 
 def output_layer(network: Network) -> str | None:
@@ -132,7 +148,7 @@ def _shape_problems(network: Network, input_id: str, net: tuple, data: DataFacts
             fixes.append(Fix(f"Add a Resizing layer ({h}x{w} → {nh}x{nw})",
                              "The Input takes the images as they are; a Resizing layer right after it scales "
                              "them to the size the rest of the network was built for.", resize))
-    fixes = [f for f in fixes if _errors_after(network, f.command, loss, classes) == 0] or fixes[:1]
+    fixes = [f for f in fixes if _errors_after(network, f.command, loss, classes, f.label) == 0] or fixes[:1]
     if len(net) == 3 and None not in net and net[2] in (1, 3):
         mode = "grayscale" if net[2] == 1 else "rgb"
         changes: dict[str, Any] = {"color_mode": mode}

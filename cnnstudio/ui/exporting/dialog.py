@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core.errors import UserError
+from cnnstudio.ml.export_paths import check_destination
 
 from .. import preferences, settings
 from ..icons import severity_icon
@@ -45,7 +46,9 @@ from .formats import (
     BY_KEY,
     FORMATS,
     GUI_FORMATS,
+    MODEL_FORMATS,
     QUANTIZATIONS,
+    TOLERANCES,
     ExportItem,
     ExportPlan,
     ItemResult,
@@ -55,7 +58,7 @@ from .formats import (
     target_path,
 )
 from .sources import Source, list_sources, run_source, source_project
-from .tasks import run_export
+from .tasks import PLACE, run_export
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
@@ -146,10 +149,17 @@ class ExportDialog(QDialog):
         self.base = QLineEdit(objectName="exportBaseName")
         self.base.textEdited.connect(self._base_was_edited)
         self.base.textChanged.connect(self._update_names)
+        self.tolerance = QComboBox(objectName="exportTolerance")
+        for value, text in TOLERANCES.items():
+            self.tolerance.addItem(text, value)
+        self.tolerance.setToolTip("Each model file is loaded back in its own runtime and its predictions are "
+                                  "compared with the Keras model's, relative to the output's largest value; "
+                                  "a file that differs by more is not written")
         form = QFormLayout()
         form.addRow("From:", source_row)
         form.addRow("Folder:", folder_row)
         form.addRow("File name:", self.base)
+        form.addRow("Check:", self.tolerance)
 
         self.progress = QProgressBar(objectName="exportProgress")
         self.progress.setTextVisible(True)
@@ -212,6 +222,7 @@ class ExportDialog(QDialog):
         index = self.quantize.findData(store.value("export/quantize") or None)
         self.quantize.setCurrentIndex(max(index, 0))
         self.quantize.setEnabled(self.checks["tflite"].isChecked())
+        self.tolerance.setCurrentIndex(0)  # a larger difference is accepted for one export at a time
         if not self.folder.text():
             default = window.document.path.parent if window.document.path else Path.home()
             self.folder.setText(str(store.value("export/folder") or default))
@@ -335,11 +346,19 @@ class ExportDialog(QDialog):
         quantize = self.quantize.currentData()
         items = [ExportItem(key, target_path(folder, base, key), quantize if key == "tflite" else None)
                  for key in keys]
+        try:  # a folder that is not an export CNN Studio wrote, or a place in the run exported: not even asked
+            for item in items:
+                if item.key in (*MODEL_FORMATS, "python"):
+                    check_destination(item.key, item.path, source=self.source.run_dir, option=PLACE)
+        except UserError as exc:
+            self.summary.setText(f"Not exported: {exc}")
+            return False
         existing = [item.path for item in items if item.path.exists()]
         if existing and not confirm_replace(self, existing):
             return False
         self._remember(folder, keys, quantize)
-        self.plan = ExportPlan(project, self.source.run_dir, tuple(i for i in items if i.key not in GUI_FORMATS))
+        self.plan = ExportPlan(project, self.source.run_dir, tuple(i for i in items if i.key not in GUI_FORMATS),
+                               tolerance=self.tolerance.currentData())
         self._show_rows(items)
         for result in export_diagrams(project, [i for i in items if i.key in GUI_FORMATS]):
             self._finished(result)
@@ -431,7 +450,7 @@ class ExportDialog(QDialog):
 
     def _set_running(self, running: bool) -> None:
         self.close_button.setText("Cancel" if running else "Close")
-        for widget in (self.source_box, self.folder, self.base, self.quantize, *self.checks.values()):
+        for widget in (self.source_box, self.folder, self.base, self.quantize, self.tolerance, *self.checks.values()):
             widget.setEnabled(not running)
         if not running:
             self._apply_source_limits()

@@ -13,6 +13,8 @@ from cnnstudio.core.project import Project
 
 MODEL_FORMATS = ("keras", "savedmodel", "tflite", "onnx")
 GUI_FORMATS = ("png", "svg")  # drawn from the canvas, on the GUI thread
+TOLERANCES = {None: "predictions within 0.1% of the output's scale (float32 runtimes agree this closely)",
+              0.01: "within 1% (accept a larger difference)", 0.05: "within 5% (accept a much larger difference)"}
 QUANTIZATIONS = {None: "no quantization (float32)", "float16": "float16 weights (about half the size)",
                  "dynamic": "dynamic-range int8 weights (about a quarter)"}
 BAD_NAME = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
@@ -63,6 +65,7 @@ class ExportPlan:
     project: Project  # the network exported (a run's snapshot, or the current project)
     run_dir: Path | None  # the trained run, or None for the untrained network
     items: tuple[ExportItem, ...] = field(default_factory=tuple)
+    tolerance: float | None = None  # largest difference accepted, relative to the output's scale (None: default)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from .formats import MODEL_FORMATS, ExportItem, ExportPlan, ItemResult, human_si
 from .writing import write_checked
 
 CANCELLED = "not written: the export was cancelled"
+PLACE = "folder or file name"  # what the dialog's user changes to write somewhere else
 
 
 def run_export(workspace: Any, plan: ExportPlan, *, job: Any) -> list[ItemResult]:
@@ -113,14 +114,15 @@ def _model_file(plan: ExportPlan, item: ExportItem, models: dict[str, Any]) -> I
     from cnnstudio.ml.export import export_model
 
     model = source_model(plan, models)
-    result = export_model(model, item.key, item.path, quantize=item.quantize)
-    detail = ("predictions identical to the Keras model's" if result.max_abs_diff == 0 else
-              f"predictions match the Keras model within {result.max_abs_diff:.2g}")
+    tolerance = None if item.quantize else plan.tolerance  # quantized files keep their own allowance
+    result = export_model(model, item.key, item.path, quantize=item.quantize, tolerance=tolerance,
+                          source=plan.run_dir, option=PLACE)
+    detail = result.check_text()
     if result.quantization:
         kind = "float16" if result.quantization == "float16" else "dynamic-range int8"
         detail = (f"{human_size(result.float32_size_bytes or 0)} unquantized → {human_size(result.size_bytes)} "
-                  f"{kind}; predictions within {result.max_abs_diff:.2g} of the Keras model "
-                  f"(allowed {result.tolerance:g})")
+                  f"{kind}; predictions within {result.difference:.2g} of the output's scale of the Keras "
+                  f"model's (allowed {result.tolerance:g})")
     return ItemResult(item.key, result.path, True, result.size_bytes, detail, result.float32_size_bytes)
 
 
@@ -160,9 +162,17 @@ def _check_script(tmp: Path, plan: ExportPlan, models: dict[str, Any]) -> str:
         model = source_model(plan, models)
     except UserError:
         return f"{lines} lines; its build_model() builds the network ({expected:,} parameters)"
+    from cnnstudio.ml.export import sample_inputs
+
     built.set_weights(model.get_weights())
-    x = np.random.default_rng(0).random((4, *model.inputs[0].shape[1:]), dtype=np.float32)
-    diff = float(np.max(np.abs(built.predict(x, verbose=0) - model.predict(x, verbose=0))))
+    x = sample_inputs(model, n=4)
+    x = x[0] if len(x) == 1 else x
+
+    def outputs(m: Any) -> list:
+        got = m.predict(x, verbose=0)
+        return list(got) if isinstance(got, (list, tuple)) else [got]
+
+    diff = max(float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in zip(outputs(built), outputs(model)))
     if not diff <= 1e-5:
         raise UserError(f"the model the script builds predicts differently (by {diff:.2g}); nothing was written")
     return (f"{lines} lines; its build_model() builds the same network ({expected:,} parameters; "
