@@ -10,7 +10,8 @@ imported through the window as File > Import does. For each it prints:
   the window's part (the project shown: canvas items, layout, minimap, summary, inspector, paint);
 - an edit to its redraw: a convolution's filters changed in the Inspector, until the canvas has
   repainted with the new shapes (median of several edits).
-Goals: import to first paint under 3 s; an edit under 50 ms.
+Goals: import to first paint under 3 s; an edit under 50 ms. The window's part and the edits are
+also given in processor time of this process, the steadier figure on a machine others share.
 """
 
 from __future__ import annotations
@@ -55,11 +56,11 @@ class PaintClock:
             def eventFilter(self, watched, event):  # noqa: N802
                 if event.type() == QEvent.Type.Paint:
                     view.viewportEvent(event)  # paint now, then note the time
-                    clock.painted = time.perf_counter()
+                    clock.painted, clock.painted_cpu = time.perf_counter(), time.process_time()
                     return True
                 return False
 
-        self.painted = 0.0
+        self.painted = self.painted_cpu = 0.0
         self._filter = Filter()
         view.viewport().installEventFilter(self._filter)
 
@@ -100,10 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     importer = window.findChild(QObject, "modelImporter")
     clock = PaintClock(window.editor.view)
     shown_at: list[float] = []
+    shown_cpu: list[float] = []
     original = importer._project
 
     def project(result):  # the import has finished on the ML thread: the window's part starts here
         shown_at.append(time.perf_counter())
+        shown_cpu.append(time.process_time())
         return original(result)
 
     importer._project = project
@@ -124,18 +127,21 @@ def main(argv: list[str] | None = None) -> int:
             continue
         first_paint = clock.wait(app, shown_at[-1]) + shown_at[-1] - begin
         window_part = first_paint - (shown_at[-1] - begin)
+        window_cpu = clock.painted_cpu - shown_cpu[-1]
         layers = len(window.document.network)
         print(f"{name} ({layers} layers): import to first paint {first_paint:.2f} s "
-              f"(import {shown_at[-1] - begin:.2f} s, window {window_part * 1000:.0f} ms)   goal under 3 s", flush=True)
-        edits = edit_times(app, window, clock, args.edits)
+              f"(import {shown_at[-1] - begin:.2f} s, window {window_part * 1000:.0f} ms, "
+              f"{window_cpu * 1000:.0f} ms of processor time)   goal under 3 s", flush=True)
+        edits, cpu = edit_times(app, window, clock, args.edits)
         print(f"{name}: an edit in the Inspector to the canvas redrawn: median {statistics.median(edits):.1f} ms "
-              f"(min {min(edits):.1f}, max {max(edits):.1f}, n={len(edits)})   goal under 50 ms", flush=True)
+              f"(min {min(edits):.1f}, max {max(edits):.1f}, n={len(edits)}; processor time median "
+              f"{statistics.median(cpu):.1f} ms)   goal under 50 ms", flush=True)
     window.document.undo_stack.setClean()
     window.close()
     return 0
 
 
-def edit_times(app, window, clock: PaintClock, count: int) -> list[float]:
+def edit_times(app, window, clock: PaintClock, count: int) -> tuple[list[float], list[float]]:
     """Change a convolution's filters in the Inspector (one near the middle), until the canvas repaints."""
     network = window.document.network
     convolutions = [n for n in network.topological_order() if network.node(n).type == "Conv2D"]
@@ -144,13 +150,14 @@ def edit_times(app, window, clock: PaintClock, count: int) -> list[float]:
     app.processEvents()
     spin = window.inspector.form.editor("filters").spin
     start = spin.value()
-    times = []
+    times, cpu = [], []
     for step in range(count):
         window.editor.view.viewport().update()
-        begin = time.perf_counter()
+        begin, begin_cpu = time.perf_counter(), time.process_time()
         spin.setValue(start + step + 1)
         times.append(clock.wait(app, begin) * 1000)
-    return times
+        cpu.append((clock.painted_cpu - begin_cpu) * 1000)
+    return times, cpu
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
 
@@ -67,7 +67,9 @@ class NetworkEditor(QWidget):
         self.view.zoomChanged.connect(self._update_minimap)
         self.view.horizontalScrollBar().valueChanged.connect(self._update_minimap)
         self.view.verticalScrollBar().valueChanged.connect(self._update_minimap)
-        self.scene.changed.connect(self._update_minimap)
+        self._minimap_timer = QTimer(self, singleShot=True, interval=80)  # the scene changes in bursts
+        self._minimap_timer.timeout.connect(self._update_minimap)
+        self.scene.changed.connect(lambda _rects: self._minimap_timer.start())
 
     @property
     def network(self):
@@ -384,8 +386,10 @@ class NetworkEditor(QWidget):
         right = self.width() - margin - (bar.width() if bar.isVisible() else 0)
         hbar = self.view.horizontalScrollBar()
         bottom = self.height() - margin - (hbar.height() if hbar.isVisible() else 0)
-        self.minimap.move(right - self.minimap.width(), bottom - self.minimap.height())
-        self.minimap.raise_()
+        place = QPoint(right - self.minimap.width(), bottom - self.minimap.height())
+        if place != self.minimap.pos():
+            self.minimap.move(place)
+            self.minimap.raise_()
 
     # ------------------------------------------------------------------ context menu
     def _context_menu(self, scene_pos: QPointF, global_pos) -> None:
