@@ -361,7 +361,8 @@ class Pictures:
         canvas.clear()
         canvas.stroke([(6, 6), (21, 6), (20, 9), (15, 16), (12, 23)])  # a 7 with a bar
         canvas.stroke([(10, 14), (19, 14)])
-        yield Until(lambda: m.analysis.input.origin == "drawing" and m.analysis.input.image.sum() > 10
+        yield Until(lambda: m.analysis is not None and m.analysis.input.origin == "drawing"
+                    and m.analysis.input.image.sum() > 10
                     and m.analysis.activations is not None, "the feature maps of the drawing")
         yield 500
         row = m.rows["conv2"]

@@ -111,7 +111,7 @@ class FlowLayout(QLayout):
                 extra = max(0, area.width() - used) // len(growing) if growing else 0
                 x = area.x()
                 for item, size in line:
-                    width = size.width() + (extra if item in growing else 0)
+                    width = min(size.width() + (extra if item in growing else 0), item.maximumSize().width())
                     item.setGeometry(QRect(QPoint(x, y + (height - size.height()) // 2), QSize(width, size.height())))
                     x += width + self.spacing()
             y += height + self.spacing()
@@ -176,6 +176,7 @@ class Labelled(QWidget):
         row.setSpacing(4)
         row.addWidget(self.label)
         row.addWidget(control)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # a pair never takes a row's room
 
 
 def flow_row(*widgets: QWidget, spacing: int = 8) -> FlowLayout:
