@@ -44,7 +44,6 @@ STRIPES_CLASSES = ("horizontal", "vertical")  # label 0 = horizontal lines, 1 = 
 CARVED_TEST_FRACTION = 0.2
 TEST_SPLIT_SEED = 0
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
 @dataclass(frozen=True)

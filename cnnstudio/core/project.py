@@ -16,6 +16,7 @@ from typing import Any
 
 from .bulk import collector_paused
 from .catalog import CATALOG, ParamError, get_spec
+from .catalog.training import OPTIMIZERS
 from .errors import ProjectError, UserError
 from .files import (  # noqa: F401 - the one writer, re-exported
     atomic_write_bytes,
@@ -38,7 +39,6 @@ DEFAULT_TRAINING: dict[str, Any] = {
     "validation_split": 0.1,
     "seed": 0,
 }
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam")
 FIXED_DATASETS = ("mnist-sample", "mnist", "fashion-mnist", "cifar10", "cifar100", "x-vs-o", "stripes")
 MAX_NESTING = 100  # levels of objects and lists a project file may nest (a real one nests about 6)
 MAX_SEED = 2**32 - 1  # NumPy, TensorFlow and Python seeds all accept 0 .. 2**32 - 1

@@ -14,7 +14,6 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from cnnstudio.core.analysis import Analysis, LayerInfo
-from cnnstudio.core.catalog import dims_text
 
 from .document import ProjectDocument
 from .icons import severity_icon
@@ -25,19 +24,6 @@ NUMERIC = {3, 4, 5}
 RECEPTIVE_FIELD = 6
 NODE_ROLE = Qt.ItemDataRole.UserRole + 1
 _ROOT = QModelIndex()
-
-
-def cells(info: LayerInfo) -> tuple[str, ...]:
-    """One row exactly as ``cnnstudio summary`` prints it."""
-    return (
-        info.id,
-        info.type,
-        dims_text(info.output_shape) if info.output_shape else "-",
-        f"{info.weights:,}",
-        f"{info.biases:,}",
-        f"{info.params:,}",
-        dims_text(info.receptive_field) if info.receptive_field else "-",
-    )
 
 
 def human_bytes(count: int) -> str:
@@ -92,7 +78,7 @@ class SummaryModel(QAbstractTableModel):
         if rows and [r.id for r in rows] == [r.id for r in self._rows]:
             # same layers: the analysis hands back unchanged layers' own results, so only the
             # rows of layers it looked at again are formatted, and only those that changed repaint
-            new_cells = [old if a is b else cells(b) for old, a, b in zip(self._cells, self._rows, rows, strict=True)]
+            new_cells = [old if a is b else b.summary_cells() for old, a, b in zip(self._cells, self._rows, rows, strict=True)]
             changed = [
                 i
                 for i, (old, new, a, b) in enumerate(
@@ -105,7 +91,7 @@ class SummaryModel(QAbstractTableModel):
                 self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
             return
         self.beginResetModel()
-        self._rows, self._cells = rows, [cells(info) for info in rows]
+        self._rows, self._cells = rows, [info.summary_cells() for info in rows]
         self.endResetModel()
 
     def row_of(self, node_id: str) -> int:

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QWidget
 
 from cnnstudio.core.templates import load_template
 from cnnstudio.ui import inspect as inspect_views
-from cnnstudio.ui.inspect_area import InputImage, current_input, show_page
+from cnnstudio.ui.inspect_area import InputImage
 
 JOB_TIMEOUT = 240_000  # the first job of a session loads TensorFlow, on a busy machine too
 
 
 def views(window) -> inspect_views.InspectViews:
-    return window.inspect_views
+    return window.features.inspect
+
+
+def show_page(window, page) -> None:
+    window.features.inspect.area.show_page(page)
+
+
+def current_input(window):
+    return window.context.current_input
 
 
 def _drawn_maps(window, qtbot):
@@ -56,7 +63,7 @@ def test_a_drawing_chosen_by_a_lesson_is_not_replaced_by_the_canvas(main_window,
 
 
 def test_the_validation_image_box_shows_the_image_shown(main_window):
-    page = main_window.findChild(QWidget, "saliencyView")
+    page = main_window.features.explain.saliency
     image = InputImage(np.zeros((28, 28, 1), np.float32), "validation image 628 (a 3)", label=3, split="validation",
                        index=628)
     current_input(main_window).set(image)
@@ -64,7 +71,7 @@ def test_the_validation_image_box_shows_the_image_shown(main_window):
 
 
 def test_the_evaluation_page_shows_no_empty_plot_before_evaluating(main_window):
-    page = main_window.findChild(QWidget, "confusionView")
+    page = main_window.features.explain.evaluation
     show_page(main_window, page)
     assert not page.content.isVisibleTo(page)
     assert "Evaluate the model" in page.summary.text()

@@ -77,7 +77,7 @@ def test_the_palette_keeps_every_name_at_1280_wide(main_window, qtbot):
 def test_the_palette_shows_with_the_canvas_and_leaves_its_room_to_the_other_tabs(main_window):
     palette = main_window.docks["palette"]
     assert palette.isVisible()
-    main_window.tabs.setCurrentWidget(main_window.training_view)
+    main_window.tabs.setCurrentWidget(main_window.features.training_view)
     assert not palette.isVisible()
     main_window.tabs.setCurrentWidget(main_window.editor)
     assert palette.isVisible()

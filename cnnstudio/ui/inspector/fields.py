@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QToolButton,
     QWidget,
 )
+from superqt.utils import signals_blocked
 
 from cnnstudio.core.catalog import Param
 from cnnstudio.core.catalog.spec import (
@@ -40,7 +41,6 @@ from cnnstudio.core.catalog.spec import (
 )
 
 from ..icons import icon
-from ..widgets import signals_blocked
 
 INT_LIMIT = 2_000_000_000
 FLOAT_LIMIT = 1e12

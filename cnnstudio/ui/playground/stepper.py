@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolButton, QWidget
+from superqt.utils import signals_blocked
 
 from ..reflow import FlowLayout
-from ..widgets import signals_blocked
 
 PLAY, PAUSE = "Play ▶", "Pause ❚❚"
 SPEEDS = {"slow": 900, "normal": 450, "fast": 150}  # milliseconds per step while playing
