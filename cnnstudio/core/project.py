@@ -16,6 +16,7 @@ from typing import Any
 
 from .bulk import collector_paused
 from .catalog import CATALOG, ParamError, get_spec
+from .datasets import FIXED_NAMES
 from .errors import ProjectError, UserError
 from .files import (  # noqa: F401 - the one writer, re-exported
     atomic_write_bytes,
@@ -24,6 +25,7 @@ from .files import (  # noqa: F401 - the one writer, re-exported
     remove_stale_temporaries,
 )
 from .network import CycleError, Network, Node, copy_data, valid_id
+from .tasks import TASK_SETTINGS
 
 FORMAT = "cnnstudio-project"
 CURRENT_VERSION = 1
@@ -39,7 +41,7 @@ DEFAULT_TRAINING: dict[str, Any] = {
     "seed": 0,
 }
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam")
-FIXED_DATASETS = ("mnist-sample", "mnist", "fashion-mnist", "cifar10", "cifar100", "x-vs-o", "stripes")
+FIXED_DATASETS = FIXED_NAMES  # the dataset names of CONTRACTS.md, listed once in core/datasets.py
 MAX_NESTING = 100  # levels of objects and lists a project file may nest (a real one nests about 6)
 MAX_SEED = 2**32 - 1  # NumPy, TensorFlow and Python seeds all accept 0 .. 2**32 - 1
 MAX_LEARNING_RATE = 10
@@ -295,6 +297,7 @@ _TRAINING_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "validation_split": (lambda v: _number(v) and 0 <= v < 1, "a fraction from 0 up to (not including) 1"),
     "seed": (lambda v: v is None or (_whole(v) and 0 <= v <= MAX_SEED), f"a whole number from 0 to {MAX_SEED}"),
     "mixed_precision": (lambda v: v in (None, "float16", "bfloat16"), 'null, "float16" or "bfloat16"'),
+    "task": (lambda v: v in TASK_SETTINGS, "one of " + ", ".join(f'"{t}"' for t in TASK_SETTINGS)),
     "class_weight": (lambda v: v is None or v == "balanced" or (isinstance(v, dict) and all(_number(w) and w >= 0 for w in v.values())), 'null, "balanced" or an object of class: weight'),  # noqa: E501
 }
 _FRACTIONAL = ("learning_rate",)  # read as a float: "learning_rate": 1 means 1.0 (Keras takes floats only)

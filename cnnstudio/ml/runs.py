@@ -3,7 +3,8 @@
     runs/<project>-<YYYYmmdd-HHMMSS>/
         project.cnnproj     what was trained (a snapshot, never the user's file)
         run.json            settings, dataset, strategy, timing, final and test metrics, versions
-        metrics.csv         a row per epoch: epoch,loss,accuracy,val_loss,val_accuracy
+        metrics.csv         a row per epoch: epoch,loss,accuracy,val_loss,val_accuracy, then the
+                            task's own columns (mean_iou,val_mean_iou / auc,val_auc / mae,val_mae)
         model.keras         the trained model (written when training ends)
         logs/train, logs/validation   TensorBoard event files
         checkpoints/        last.npz, best.npz, best.keras (see training/checkpoints.py)
@@ -26,6 +27,7 @@ import os
 import platform
 import sys
 import tempfile
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -214,13 +216,16 @@ class RunRecord:
         text = json.dumps(_clean(self.info), indent=1, allow_nan=False) + "\n"
         write_bytes(self.path / "run.json", text.encode("utf-8"), "run.json")
 
-    def write_metrics(self, history: list[EpochReport]) -> None:
-        """metrics.csv with one row per epoch (empty cells where there is no validation)."""
+    def write_metrics(self, history: list[EpochReport], extra: Sequence[str] = ()) -> None:
+        """metrics.csv with one row per epoch (empty cells where there is no validation), and after the
+        contract's five columns the task's own (`extra`, e.g. mean_iou, val_mean_iou)."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(METRICS_HEADER)
+        extra = list(dict.fromkeys([*extra, *(k for r in history for k in r.metrics)]))
+        writer.writerow([*METRICS_HEADER, *extra])
         for r in history:
-            writer.writerow([r.epoch, *(_cell(v) for v in (r.loss, r.accuracy, r.val_loss, r.val_accuracy))])
+            writer.writerow([r.epoch, *(_cell(v) for v in (r.loss, r.accuracy, r.val_loss, r.val_accuracy)),
+                             *(_cell(r.metrics.get(k)) for k in extra)])
         write_bytes(self.path / "metrics.csv", out.getvalue().encode("utf-8"), "metrics.csv")
 
     def write_val_predictions(self, labels: np.ndarray, epochs: list[tuple[np.ndarray, np.ndarray]],
@@ -244,8 +249,10 @@ class RunRecord:
                 self._writers[name] = EventFile(self.path / "logs" / name)
             epochs = []
             for report in history:
-                values = {f"epoch_{k.removeprefix('val_')}": float(getattr(report, k)) for k in keys
-                          if getattr(report, k) is not None and math.isfinite(getattr(report, k))}
+                figures = {k: getattr(report, k) for k in keys}
+                figures.update({k: v for k, v in report.metrics.items() if k.startswith("val_") == (name != "train")})
+                values = {f"epoch_{k.removeprefix('val_')}": float(v) for k, v in figures.items()
+                          if v is not None and math.isfinite(v)}
                 epochs.append((report.epoch, values))
             if any(values for _, values in epochs):
                 self._writers[name].write(epochs)
