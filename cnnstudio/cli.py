@@ -186,15 +186,18 @@ def _summary(args: argparse.Namespace) -> int:
     from .core.analysis import analyze
     from .core.bulk import collector_paused
     from .core.datasets import dataset_info
+    from .core.tasks import classifier_classes, output_fit_problems
     from .core.templates import resolve_project
 
     project = resolve_project(args.project)
     where = project.path.name if project.path else args.project
-    classes = None
+    info = None
     try:
-        classes = dataset_info(project.dataset.get("name", "")).num_classes
+        info = dataset_info(project.dataset.get("name", ""))
     except UserError:
         pass
+    task_setting = project.training.get("task", "auto")
+    classes = None if info is None else classifier_classes(info.task, info.num_classes, task_setting)
     with collector_paused():
         result = analyze(project.network, loss=project.training.get("loss"), num_classes=classes)
     if result.errors:
@@ -210,6 +213,8 @@ def _summary(args: argparse.Namespace) -> int:
     print(table)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    for problem in [] if info is None else output_fit_problems(project.network, result, info, task_setting):
+        print(f"warning: {problem}", file=sys.stderr)
     return 0
 
 

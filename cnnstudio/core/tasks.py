@@ -149,6 +149,16 @@ def fit_problems(task: str, output: OutputFacts, *, input_shape: Sequence[int | 
     return problems
 
 
+def target_values(data_task: str, target_shape: Sequence[int] | None) -> int | None:
+    """How many numbers each target holds when learned as values: 1 for a class label, D for (D,)
+    values; None when not known before loading."""
+    if data_task == CLASSIFICATION:
+        return 1
+    if target_shape is None:
+        return None
+    return int(target_shape[0]) if len(target_shape) else 1
+
+
 def main_metric(task: str) -> str:
     """The figure experiments compare runs by: accuracy, AUC, mean IoU or MAE."""
     return MAIN_METRIC.get(task, "accuracy")
@@ -161,3 +171,37 @@ def metric_columns(task: str) -> tuple[str, ...]:
 
 def _dims(shape: Sequence[int | None]) -> str:
     return "x".join("?" if s is None else str(s) for s in shape) or "a single number"
+
+
+def classifier_classes(data_task: str | None, num_classes: int | None, setting: str = AUTO) -> int | None:
+    """The class count the analysis checks an output against (`analyze(..., num_classes=...)`): the
+    dataset's classes when it trains a classifier, else None (other outputs: `output_fit_problems`)."""
+    if data_task not in (None, CLASSIFICATION) or setting in (REGRESSION, MULTILABEL, SEGMENTATION):
+        return None
+    return num_classes
+
+
+def output_fit_problems(network, analysis, data, setting: str = AUTO) -> list[str]:
+    """Why the network's one output cannot learn `data`'s targets (a `DatasetInfo` or a loaded dataset) for
+    the task it would train for, as "node: sentence" lines; [] when it can, for classifiers (the analysis
+    checks those) and for networks that have several outputs or errors."""
+    outputs = [n for n in network.output_nodes() if network.nodes[n].type != "Input"]
+    inputs = network.input_nodes()
+    if len(outputs) != 1 or len(inputs) != 1 or analysis.errors:
+        return []
+    info = analysis.layers.get(outputs[0])
+    if info is None or not info.output_shape:
+        return []
+    activation = "softmax" if info.type == "Softmax" else (info.resolved or {}).get("activation")
+    output = OutputFacts(tuple(info.output_shape), activation)
+    try:
+        task = choose_task(setting or AUTO, data.task, output, data.num_classes, data.name)
+    except UserError as exc:
+        return [str(exc)]
+    if task in (CLASSIFICATION, BINARY):
+        return []
+    problems = fit_problems(task, output, input_shape=analysis.layers[inputs[0]].output_shape,
+                            num_classes=data.num_classes if task in (MULTILABEL, SEGMENTATION) else None,
+                            values=target_values(data.task, data.target_shape) if task == REGRESSION else None,
+                            dataset_name=data.name)
+    return [f"{outputs[0]}: {p}" for p in problems]

@@ -27,6 +27,7 @@ from ...core.tasks import (
     OutputFacts,
     choose_task,
     fit_problems,
+    target_values,
 )
 from .memory import check_memory
 from .settings import LossChoice, TrainingSettings, choose_loss
@@ -50,12 +51,6 @@ class DataFacts:
         return cls(source.name, source.task, source.num_classes, None if shape is None else tuple(shape),
                    None if target is None else tuple(target))
 
-    @property
-    def values(self) -> int | None:
-        """How many numbers a regression target has (class labels learned as values: 1)."""
-        if self.task == CLASSIFICATION:
-            return 1
-        return None if self.target_shape is None else int(self.target_shape[0]) if self.target_shape else 1
 
 
 @dataclass(frozen=True)
@@ -116,7 +111,8 @@ def _task_problems(task: str, output: OutputFacts, input_shape: tuple, data: Dat
         return []
     classes = data.num_classes if task in (MULTILABEL, SEGMENTATION) else None
     return fit_problems(task, output, input_shape=input_shape, num_classes=classes,
-                        values=data.values if task == REGRESSION else None, dataset_name=data.name)
+                        values=target_values(data.task, data.target_shape) if task == REGRESSION else None,
+                        dataset_name=data.name)
 
 
 def dataset_options(project: Project, settings: TrainingSettings) -> dict[str, Any]:
