@@ -65,10 +65,10 @@ def read_mask(path: str | Path, where: str | None = None) -> np.ndarray:
     try:
         with Image.open(path) as img:
             mode = img.mode
-            if mode in ("P", "PA"):
-                values = np.asarray(img.convert("P") if mode == "PA" else img)
-            elif mode in _GREY_MODES or mode in ("LA", "La"):
-                values = np.asarray(img.getchannel(0) if mode in ("LA", "La") else img)
+            if mode in ("PA", "LA", "La"):  # the class numbers, without the transparency
+                values = np.asarray(img.getchannel(0))
+            elif mode == "P" or mode in _GREY_MODES:  # a palette's indices, or grey values
+                values = np.asarray(img)
             elif mode in ("RGB", "RGBA"):
                 rgb = np.asarray(img.convert("RGB"))
                 if not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])):
