@@ -4,6 +4,7 @@ the contract's five (mean_iou, val_mean_iou, mae, ...) and a regression run has 
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -50,3 +51,38 @@ def test_the_runs_table_comparison_and_curves_take_them(task_runs, qtbot, tmp_pa
     curves = plot_history(read_metrics(task_runs / "segmentation"))
     qtbot.addWidget(curves)
     assert len(curves.epochs.rows) == 2
+
+
+def test_unet_mini_opens_without_errors_and_its_shapes_load_in_the_dataset_panel(make_window, qtbot):
+    from cnnstudio.ui import datasets
+
+    window = make_window(load_template("unet-mini"))
+    assert window.document.analysis().errors == []
+    panel = getattr(window, "dataset_panel", None) or datasets.install(window)
+    window.docks["dataset"].raise_()
+    qtbot.waitUntil(lambda: panel._shown, timeout=3000)
+    qtbot.waitUntil(lambda: not panel.loading and panel.preview is not None, timeout=60000)
+    assert panel.samples.count == 32 and panel.preview.images.shape[1:] == (64, 64, 3)
+    assert panel.problems() == []
+
+
+def test_unet_mini_trains_from_the_window_with_its_live_views(make_window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QPushButton
+
+    from cnnstudio.ui.training import install
+
+    monkeypatch.chdir(tmp_path)
+    project = load_template("unet-mini")
+    project.training.update(epochs=1, max_steps_per_epoch=3, validation_split=0.02)
+    window = make_window(project)
+    if not hasattr(window, "training"):
+        install(window)
+    window.docks["training"].raise_()
+    epochs, failures = [], []
+    window.training.epoch.connect(epochs.append)
+    window.training.failed.connect(failures.append)
+    with qtbot.waitSignal(window.training.runFinished, timeout=120000) as finished:
+        qtbot.mouseClick(window.findChild(QPushButton, "trainButton"), Qt.MouseButton.LeftButton)
+    info = __import__("json").loads((Path(finished.args[0]) / "run.json").read_text())
+    assert info["task"] == "segmentation" and info["status"] == "finished"
+    assert [e.epoch for e in epochs] == [1] and "val_mean_iou" in epochs[0].metrics and failures == []

@@ -39,7 +39,7 @@ class ProbeImage:
     """The validation image whose feature maps are shown while training."""
 
     image: np.ndarray  # (H, W, C) as the network sees it
-    label: int
+    label: int  # -1 where the image has no single class (segmentation, regression, multi-label)
     class_name: str
     split: str
 
@@ -109,6 +109,8 @@ def _probe(dataset: Any) -> ProbeImage | None:
         count = dataset.num_validation if split == "validation" else dataset.num_train
         if count:
             images, labels = dataset.samples(1, split, seed=0)
+            if np.ndim(labels[0]) != 0:  # a mask, 0/1 labels or values: no one class to name
+                return ProbeImage(np.asarray(images[0], np.float32), -1, "", split)
             label = int(labels[0])
             names = dataset.class_names
             return ProbeImage(np.asarray(images[0], np.float32), label,
