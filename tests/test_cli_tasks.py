@@ -24,6 +24,7 @@ from tests.task_data import (
 
 
 def train(capsys, project, folder: Path, *extra: str) -> tuple[int, dict | None, str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "project.cnnproj"
     save_project(project, path)
     run_dir = folder / "run"
@@ -165,3 +166,37 @@ def test_unet_mini_trains_on_shapes_to_a_convincing_mean_iou(tmp_path, capsys, m
     assert main(["train", "unet-mini", "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["test_mean_iou"] > 0.8
+
+
+def test_the_task_is_said_when_training_starts_and_a_task_the_data_cannot_give_is_refused(tmp_path, capsys):
+    data = write_regression_npz(tmp_path)
+    code, _, err, _ = train(capsys, dense_project(f"npz:{data}", 2, None), tmp_path)
+    assert code == 0 and "task: regression (numbers), chosen from the data and the output" in err
+    code, _, err, _ = train(capsys, dense_project(f"npz:{data}", 2, None, task="multilabel"), tmp_path / "again")
+    line = one_error(code, err)
+    assert 'training "task" is "multilabel"' in line and "holds numbers to predict" in line
+
+
+def test_class_weights_and_several_workers_are_refused_for_masks(tmp_path, capsys):
+    data = write_segmentation_npz(tmp_path)
+    code, _, err, _ = train(capsys, segmentation_project(f"npz:{data}", class_weight="balanced"), tmp_path)
+    assert 'training "class_weight" weighs whole images' in one_error(code, err)
+    code, _, err, _ = train(capsys, segmentation_project(f"npz:{data}"), tmp_path / "two", "--strategy",
+                            "multi-worker")
+    assert "multi-worker trains classifiers only" in one_error(code, err)
+
+
+def test_segmentation_trains_on_jax_without_tensorflow(tmp_path):
+    import subprocess
+    import sys
+
+    data = write_segmentation_npz(tmp_path)
+    save_project(segmentation_project(f"npz:{data}"), tmp_path / "seg.cnnproj")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-m", "cnnstudio", "train", str(tmp_path / "seg.cnnproj"), "--backend",
+                           "jax", "--json"], capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(root),
+                               "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["task"] == "segmentation" and 0 <= result["test_mean_iou"] <= 1

@@ -45,7 +45,10 @@ def run(args: argparse.Namespace) -> int:
         project.dataset = {**project.dataset, "name": args.dataset}
     # Bad input (dataset, shapes, classes, memory) is reported before TensorFlow loads.
     settings = TrainingSettings.from_project(project)
-    precheck(project, settings, str(project.dataset.get("name")))
+    facts = precheck(project, settings, str(project.dataset.get("name")))
+    if args.strategy == "multi-worker" and facts.task not in ("classification", "binary"):
+        raise UserError(f"--strategy multi-worker trains classifiers only; train this {facts.task} network with "
+                        "--strategy default or mirrored")
     initial_weights = getattr(args, "initial_weights", None)
     if initial_weights:
         weights_file(initial_weights)

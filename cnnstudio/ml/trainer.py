@@ -27,6 +27,7 @@ import numpy as np
 from ..core.errors import UserError
 from ..core.project import Project
 from ..core.runs import read_val_predictions
+from ..core.tasks import CLASSIFICATION, TASK_TITLES
 from . import distribute as dist
 from .builder import build_model
 from .runs import INTERRUPTED, RUNNING, RunRecord, versions
@@ -143,6 +144,9 @@ class Trainer:
         for warning in self.dataset.warnings:
             self.callbacks.message(f"warning: {warning}")
         self.loss = check_loaded(self.dataset, facts, s)
+        if s.task != "auto" or self.loss.task != CLASSIFICATION:  # the familiar case goes without saying
+            how = "as the project's training task says" if s.task != "auto" else "chosen from the data and the output"
+            self.callbacks.message(f"task: {TASK_TITLES[self.loss.task]}, {how}")
         if self.strategy_name == "multi-worker" and not self.loss.classifies:
             raise UserError(f"--strategy multi-worker trains classifiers only; train this {self.loss.task} "
                             "network with --strategy default or mirrored")
