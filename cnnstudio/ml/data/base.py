@@ -119,7 +119,9 @@ class Dataset(ABC):
     def _targets_at(self, split: str, indices) -> np.ndarray:
         """The targets at these positions of a split, as the network learns them (masks resized)."""
         stored = self._labels[split][indices]
-        return self.preprocessing.apply_masks(stored) if self.task == SEGMENTATION else stored.copy()
+        if self.task == SEGMENTATION:
+            stored = self.preprocessing.apply_masks(stored)
+        return stored.copy() if np.shares_memory(stored, self._labels[split]) else stored
 
     # -- Keras, on any backend --------------------------------------------------------------
     def fit_batches(self, split: str, batch_size: int, *, shuffle: bool = False, seed: int = 0,
