@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _measuring import rss_mb  # noqa: E402  (beside this script)
+from _ml_jobs import BareFit, TrainImages  # noqa: E402
 
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -75,7 +76,7 @@ class Bench:
             self.window = MainWindow(self.project(self.args.epochs))
             self.window.resize(1600, 1000)
             self.window.show()
-            self.window.tabs.setCurrentWidget(self.window.training_view)
+            self.window.tabs.setCurrentWidget(self.window.features.training_view)
             self.wait(lambda: False, 0.5)
         return self.window
 
@@ -114,7 +115,7 @@ class Bench:
         on_started = lambda _d: timer.start()  # noqa: E731
         on_finished = lambda d: finished.append(d)  # noqa: E731
         on_failed = lambda t: failed.append(t)  # noqa: E731
-        c = w.training
+        c = w.features.training
         c.epoch.connect(on_epoch)
         c.batch.connect(on_batch)
         c.started.connect(on_started)
@@ -146,24 +147,8 @@ class Bench:
         project = self.project(epochs)
         batch = self.args.batch_size
         out: dict = {}
-
-        def fit(workspace):
-            import keras
-
-            from cnnstudio.ml.builder import build_model
-
-            data = workspace.dataset(project)
-            keras.utils.set_random_seed(0)
-            model = build_model(project.network, project.name)
-            model.compile(optimizer=keras.optimizers.Adam(0.001), loss="sparse_categorical_crossentropy",
-                          metrics=["accuracy"])
-            ends: list[float] = []
-            end = keras.callbacks.LambdaCallback(
-                on_epoch_end=lambda e, logs: ends.append((time.perf_counter(), time.process_time())))
-            model.fit(data.train(batch, seed=0), epochs=epochs, verbose=0, callbacks=[end])
-            return ends, data.num_train
-
-        w.workspace.run(fit, on_result=lambda r: out.update(result=r), on_error=lambda t: out.update(error=t))
+        w.context.ml.run(BareFit(project, epochs, batch), on_result=lambda r: out.update(result=r),
+                         on_error=lambda t: out.update(error=t))
         self.wait(lambda: bool(out), 3600)
         if "error" in out:
             raise SystemExit(f"model.fit failed: {out['error']}")
@@ -172,7 +157,7 @@ class Bench:
     def images_per_epoch(self) -> int:
         w = self.open_window()
         out: dict = {}
-        w.workspace.run(lambda ws: ws.dataset(self.project(1)).num_train, on_result=lambda n: out.update(n=n))
+        w.context.ml.run(TrainImages(self.project(1)), on_result=lambda n: out.update(n=n))
         self.wait(lambda: bool(out), 600)
         return out["n"]
 
@@ -295,7 +280,7 @@ class Bench:
         self.train_in_app(100000, stop_after=60 * (minutes + 1), sample=sample)
         warm = [m for t, m in samples if t >= 60]
         baseline = warm[0] if warm else before
-        points = len(self.window.training_view.curves.batches)
+        points = len(self.window.features.training_view.curves.batches)
         print(f"\n4. Memory over {minutes} min of training after a 1-min warm-up (resident, MB; "
               f"{len(samples)} samples, {points:,} curve points at the end)")
         print(f"before the run {before:.0f}   after warm-up {baseline:.0f}   at the end {samples[-1][1]:.0f}   "

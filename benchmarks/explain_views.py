@@ -36,13 +36,13 @@ def main() -> int:
     from cnnstudio.commands import quiet_tensorflow
 
     quiet_tensorflow()
+    from _ml_jobs import DirectExplanation
     from PySide6.QtWidgets import QApplication
+    from superqt.utils import signals_blocked
 
     from cnnstudio.core.templates import load_template
-    from cnnstudio.ui.explain import install
-    from cnnstudio.ui.inspect_area import InputImage, current_input, show_page
+    from cnnstudio.ui.inspect_area import InputImage
     from cnnstudio.ui.main_window import MainWindow
-    from cnnstudio.ui.widgets import signals_blocked
 
     app = QApplication.instance() or QApplication(sys.argv)
     project = load_template("lenet5")
@@ -50,9 +50,7 @@ def main() -> int:
     window = MainWindow(project)
     window.resize(1600, 1000)
     window.show()
-    pages = install(window) if window.findChild(object, "saliencyView") is None else None
-    saliency = pages.saliency if pages else window.findChild(object, "saliencyView")
-    evaluation = pages.evaluation if pages else window.findChild(object, "confusionView")
+    saliency, evaluation = window.features.explain.saliency, window.features.explain.evaluation
     if args.run_dir:
         window.model_source.set_run_dir(args.run_dir)
 
@@ -65,7 +63,7 @@ def main() -> int:
             time.sleep(0.0005)
 
     # -- evaluation of the validation split
-    show_page(window, evaluation)
+    window.features.inspect.area.show_page(evaluation)
     times = []
     for _ in range(2):
         start = time.perf_counter()
@@ -80,11 +78,11 @@ def main() -> int:
 
     # -- saliency methods for one image, through the page and directly on the ML thread
     image = outcome.images[0]
-    current_input(window).set(InputImage(image, "validation image 0", origin="dataset", split="validation", index=0))
+    window.context.current_input.set(InputImage(image, "validation image 0", origin="dataset", split="validation", index=0))
     saliency.samples.setValue(25)
     firsts = {}
     start = time.perf_counter()
-    show_page(window, saliency)  # the page explains the new input (Grad-CAM) as it appears
+    window.features.inspect.area.show_page(saliency)  # the page explains the new input (Grad-CAM) as it appears
     wait(lambda: saliency.explanation is not None)
     firsts["grad-cam"] = time.perf_counter() - start
 
@@ -97,19 +95,7 @@ def main() -> int:
 
     def directly(method: str) -> float:
         answer: list[float] = []
-
-        def call(ws):
-            start = time.perf_counter()
-            inspector = ws.inspector
-            if method == "gradient":
-                inspector.saliency(image)
-            elif method == "smoothgrad":
-                inspector.smoothgrad(image, samples=25)
-            else:
-                inspector.grad_cam(image, variant=method)
-            return time.perf_counter() - start
-
-        window.workspace.with_model(call, on_result=answer.append)
+        window.context.ml.with_model(DirectExplanation(image, method), on_result=answer.append)
         wait(lambda: bool(answer))
         return answer[0]
 

@@ -40,11 +40,12 @@ def main() -> int:
 
     quiet_tensorflow()
     import numpy as np
+    from _ml_jobs import DirectActivations, ValidationImages
     from PySide6.QtWidgets import QApplication
 
     from cnnstudio.core.templates import load_template
-    from cnnstudio.ui.inspect.jobs import LayerKernels
-    from cnnstudio.ui.inspect_area import InputImage, current_input, show_page
+    from cnnstudio.ml.jobs.results import LayerKernels
+    from cnnstudio.ui.inspect_area import InputImage
     from cnnstudio.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv)
@@ -57,10 +58,10 @@ def main() -> int:
                 raise SystemExit("timed out waiting for the views")
             time.sleep(0.0005)
 
-    def ml_call(window, fn):
-        """Run fn(workspace) on the ML thread and wait for its answer."""
+    def ml_call(window, request):
+        """Run the request's job on the window's ML thread and wait for its answer."""
         box = []
-        window.workspace.with_model(fn, on_result=box.append, on_error=lambda m: box.append(RuntimeError(m)))
+        window.context.ml.with_model(request, on_result=box.append, on_error=lambda m: box.append(RuntimeError(m)))
         wait(lambda: bool(box))
         if isinstance(box[0], Exception):
             raise box[0]
@@ -70,25 +71,24 @@ def main() -> int:
     window = MainWindow(load_template("mnist-cnn"))
     window.resize(1600, 1000)
     window.show()
-    views = window.inspect_views
+    views = window.features.inspect
     maps = views.feature_maps
-    show_page(window, maps)
+    window.features.inspect.area.show_page(maps)
     wait(lambda: maps.analysis is not None and maps.analysis.activations is not None)
-    images = ml_call(window, lambda ws: ws.dataset(ws.facts.project).images("validation",
-                                                                             np.arange(args.repeats + 1))[0])
+    images = ml_call(window, ValidationImages(args.repeats + 1))
     shown: list[int] = []
     maps.shown.connect(lambda: shown.append(1))
     times, cpu = [], []
     for i, image in enumerate(images):
         before = len(shown)
         start, start_cpu = time.perf_counter(), time.process_time()
-        current_input(window).set(InputImage(image, f"validation image {i}", origin="dataset"))
+        window.context.current_input.set(InputImage(image, f"validation image {i}", origin="dataset"))
         wait(lambda before=before: len(shown) > before)
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     direct = []
     for image in images[1:]:
-        direct.append(ml_call(window, lambda ws, image=image: _timed(lambda: ws.inspector.activations(image))))
+        direct.append(ml_call(window, DirectActivations(image)))
     layers = len(maps.rows)
     print(f"Feature maps, all {layers} layers of mnist-cnn, one input (goal < 100 ms):")
     print(f"  first {times[0] * 1000:7.1f} ms, then median {statistics.median(times[1:]) * 1000:6.1f} ms, "
@@ -97,7 +97,7 @@ def main() -> int:
 
     # 2. the filters grid of a 512-filter layer
     filters = views.filters
-    show_page(window, filters)
+    window.features.inspect.area.show_page(filters)
     rng = np.random.default_rng(0)
     kernels = LayerKernels("conv512", "Conv2D", rng.normal(size=(512, 3, 3, 64)).astype(np.float32),
                            rng.normal(size=512).astype(np.float32))
@@ -124,9 +124,9 @@ def main() -> int:
     window = MainWindow(load_template("lenet5"))
     window.resize(1600, 1000)
     window.show()
-    views = window.inspect_views
+    views = window.features.inspect
     maps = views.feature_maps
-    show_page(window, maps)
+    window.features.inspect.area.show_page(maps)
     wait(lambda: maps.analysis is not None and maps.analysis.activations is not None)
     maps.input_panel.focus_draw()
     wait(lambda: maps.analysis.input.origin == "drawing")
@@ -158,12 +158,6 @@ def main() -> int:
           f"max {max(latency[1:]) * 1000:6.1f} ms; CPU time median {statistics.median(latency_cpu[1:]) * 1000:.1f} ms")
     window.close()
     return 0
-
-
-def _timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 if __name__ == "__main__":

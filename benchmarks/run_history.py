@@ -99,14 +99,15 @@ def main() -> None:
         window.show()
         app.processEvents()
         opened = (time.perf_counter() - start) * 1000
-        history = window.run_history
+        history = window.features.runs
         assert len(history.runs) == args.runs, len(history.runs)
         print(f"open the window (every feature) with its Runs panel filled ({len(history.runs)} runs): "
               f"{opened:.0f} ms")
         from cnnstudio.ui.runs import RunHistory
 
         def new_panel() -> None:
-            panel = RunHistory(window)  # as on a restart: built, then the folder read
+            features = window.features  # as on a restart: built, then the folder read
+            panel = RunHistory(window.context, features.training, features.exporting, features.inspect.area)
             assert len(panel.runs) == args.runs
             panel.deleteLater()
 

@@ -3,7 +3,7 @@
     python benchmarks/soak.py [--minutes 60] [--csv soak.csv] [--epochs 2] [--steps 30]
 
 Each cycle, driven through the Qt event loop (timers and signals, never a blocking wait):
-1. train LeNet-5 on mnist-sample through `window.training` (`--epochs` short epochs of
+1. train LeNet-5 on mnist-sample through `window.features.training` (`--epochs` short epochs of
    `--steps` batches); one cycle in three lets it finish, one stops it part-way through the
    second epoch, one stops it at once (before the first batch);
 2. inspect the model shown: the feature maps of a dataset sample and of the next one, the
@@ -222,26 +222,23 @@ class Soak:
             app_thread_hook(info)
 
         sys.excepthook, threading.excepthook = hook, thread_hook
-        show_message = window.show_message
-
         def recording_message(severity: str, text: str) -> None:
             if severity == "error":
                 self.problem(f"error message: {text}")
             elif severity == "warning":
                 self.notes.append(f"cycle {len(self.cycles) + 1}: warning: {text}")
-            show_message(severity, text)
 
-        window.show_message = recording_message
-        window.workspace.failed.connect(lambda text: self.problem(f"ML job failed: {text}"))
+        window.context.messages.shown.connect(recording_message)
+        window.context.ml.failed.connect(lambda text: self.problem(f"ML job failed: {text}"))
         window.document.project.training.update(epochs=self.args.epochs, max_steps_per_epoch=self.args.steps,
                                                 validation_split=0.1, batch_size=64, seed=0)
         window.document.mark_modified()
         window.resize(1600, 1000)
         window.show()
         self.counts = {name: Count(signal) for name, signal in (
-            ("batch", window.training.batch), ("result", window.training.resultReady),
-            ("failed", window.training.failed), ("maps", window.inspect_views.feature_maps.shown),
-            ("filters", window.inspect_views.filters.shown))}
+            ("batch", window.features.training.batch), ("result", window.features.training.resultReady),
+            ("failed", window.features.training.failed), ("maps", window.features.inspect.feature_maps.shown),
+            ("filters", window.features.inspect.filters.shown))}
         self.watchdog = QTimer(interval=250)
         self.watchdog.timeout.connect(self.dismiss_dialogs)
         self.watchdog.start()
@@ -299,7 +296,7 @@ class Soak:
     def train(self, cycle: Cycle) -> Iterator[Wait]:
         from cnnstudio.ml.training.reporting import FINISHED, STOPPED
 
-        training, counts, last = self.window.training, self.counts, self.args.epochs
+        training, counts, last = self.window.features.training, self.counts, self.args.epochs
         batches, results, failures = counts["batch"].n, counts["result"].n, counts["failed"].n
         check(training.start(), "training did not start")
         if cycle.mode == "stop at once":
@@ -337,10 +334,9 @@ class Soak:
                   f"a run stopped in epoch {last} ended as {result.stopped_reason} after {result.epochs} epoch(s)")
 
     def inspect(self, cycle: Cycle) -> Iterator[Wait]:
-        from cnnstudio.ui.inspect_area import show_page
-        from cnnstudio.ui.widgets import signals_blocked
+        from superqt.utils import signals_blocked
 
-        window, views, counts = self.window, self.window.inspect_views, self.counts
+        window, views, counts = self.window, self.window.features.inspect, self.counts
         maps, filters = views.feature_maps, views.filters
 
         def maps_shown(before: int) -> Callable[[], bool]:
@@ -350,7 +346,7 @@ class Soak:
             return done
 
         before = counts["maps"].n
-        show_page(window, maps)
+        window.features.inspect.area.show_page(maps)
         yield Wait("feature maps", maps_shown(before))
         first = maps.analysis.input
         before = counts["maps"].n
@@ -362,14 +358,14 @@ class Soak:
         check(not missing, f"feature maps missing for {', '.join(missing)}")
 
         before = counts["filters"].n
-        show_page(window, filters)
+        window.features.inspect.area.show_page(filters)
         filters.request()
         yield Wait("filters", lambda: counts["filters"].n > before)
         check(filters.kernels is not None and len(filters.kernels.kernels) > 0, "no filters shown")
 
         saliency = window.findChild(object, "saliencyView")
         check(saliency is not None, "the window has no Saliency page")
-        show_page(window, saliency)
+        window.features.inspect.area.show_page(saliency)
         with signals_blocked(saliency.method):
             saliency.set_method("grad-cam")
         saliency.explanation = None
@@ -407,7 +403,7 @@ class Soak:
         shutil.rmtree(folder, ignore_errors=True)
 
     def delete_old_runs(self) -> Iterator[Wait]:
-        history = self.window.run_history
+        history = self.window.features.runs
         history.refresh()
         keep = {self.window.model_source.run_dir, history.active_run}
         old = [run.path for run in history.runs if run.path not in keep]
@@ -425,7 +421,7 @@ class Soak:
         window = self.window
         dialog = window.findChild(object, "exportDialog")
         steps = (
-            (window.training.stop, Wait("training to stop after a failure", lambda: not window.training.is_running,
+            (window.features.training.stop, Wait("training to stop after a failure", lambda: not window.features.training.is_running,
                                         TRAIN_TIMEOUT_S)),
             (lambda: dialog is not None and dialog.cancel(),
              Wait("the export to cancel", lambda: dialog is None or not dialog.running)),
@@ -441,9 +437,9 @@ class Soak:
 
     def close_window(self) -> Iterator[Wait]:
         window = self.window
-        if window.training.is_running:
-            window.training.stop()
-            yield Wait("training to stop before closing", lambda: not window.training.is_running, TRAIN_TIMEOUT_S)
+        if window.features.training.is_running:
+            window.features.training.stop()
+            yield Wait("training to stop before closing", lambda: not window.features.training.is_running, TRAIN_TIMEOUT_S)
         yield Wait("the ML thread to be idle before closing", lambda: not window.ml_thread.busy)
         self.watchdog.stop()
         window.close()  # the close guards run, then the ML thread is shut down (waited for)

@@ -220,21 +220,8 @@ def _summary(args: argparse.Namespace) -> int:
 
 def format_summary(name: str, result) -> str:
     """The summary as a plain-text table."""
-    from .core.catalog import dims_text
-
     headers = ("id", "type", "output shape", "weights", "biases", "params", "receptive field")
-    rows = [
-        (
-            info.id,
-            info.type,
-            dims_text(info.output_shape) if info.output_shape else "-",
-            f"{info.weights:,}",
-            f"{info.biases:,}",
-            f"{info.params:,}",
-            dims_text(info.receptive_field) if info.receptive_field else "-",
-        )
-        for info in result.layers.values()
-    ]
+    rows = [info.summary_cells() for info in result.layers.values()]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     numeric = {3, 4, 5}
 

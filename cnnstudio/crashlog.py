@@ -11,6 +11,8 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
+from .core.files import atomic_write_text
+
 
 def log_dir() -> Path:
     """The user's data folder for CNN Studio's logs (``CNNSTUDIO_LOG_DIR`` overrides it)."""
@@ -43,7 +45,7 @@ def write_crash_log(
         folder = Path(tempfile.gettempdir())
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     path = folder / f"crash-{stamp}.log"
-    path.write_text(header + details, encoding="utf-8")
+    atomic_write_text(path, header + details, durable=False)
     return path
 
 

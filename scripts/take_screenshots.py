@@ -197,8 +197,8 @@ class Pictures:
         def done(run_dir) -> None:
             finished.append(Path(run_dir))
 
-        w.training.runFinished.connect(done)
-        w.training.failed.connect(problems.append)
+        w.features.training.runFinished.connect(done)
+        w.features.training.failed.connect(problems.append)
         try:
             project = None
             if template is not None or shuffled:
@@ -206,17 +206,17 @@ class Pictures:
                 project.dataset["permute_pixels"] = 0 if shuffled else None
             else:
                 project = None
-                w.training_panel.form.fields["epochs"].setValue(5)
+                w.features.training_panel.form.fields["epochs"].setValue(5)
             started = time.monotonic()
-            w.training.start(project, None if project is None else label)
+            w.features.training.start(project, None if project is None else label)
             yield Until(lambda: finished or problems, f"{label} to finish training", TRAIN_SECONDS)
             if problems:
                 raise RuntimeError(f"training {label} failed: {problems[0]}")
             self.runs[label] = finished[0]
             print(f"   trained {label} in {time.monotonic() - started:.0f} s: {finished[0]}", flush=True)
         finally:
-            w.training.runFinished.disconnect(done)
-            w.training.failed.disconnect(problems.append)
+            w.features.training.runFinished.disconnect(done)
+            w.features.training.failed.disconnect(problems.append)
 
     def inspect_run(self, label: str = "lenet5") -> Step:
         yield from self.train(label)
@@ -264,13 +264,13 @@ class Pictures:
         yield from self.fresh()
         self.window.editor.select(["conv2"], center=True)
         self.front("code", height=430)
-        yield Until(lambda: "Conv2D" in self.window.code_panel.code, "the code panel to show the network")
+        yield Until(lambda: "Conv2D" in self.window.features.code.code, "the code panel to show the network")
         yield 500
         self.save("code-view")
 
     def dataset_panel(self) -> Step:
         yield from self.fresh()
-        panel = self.window.dataset_panel
+        panel = self.window.features.datasets
         self.hide_docks("bottom")  # the panel runs the full height: samples, class counts and facts together
         self.front("dataset", width=560)
         yield Until(lambda: panel.preview is not None and not panel.loading, "the dataset preview")
@@ -283,7 +283,7 @@ class Pictures:
         w = self.window
         self.front("training")
         yield from self.train("lenet5")
-        w.tabs.setCurrentWidget(w.training_view)
+        w.tabs.setCurrentWidget(w.features.training_view)
         self.front("training")
         yield 1500
         self.save("training")
@@ -295,7 +295,7 @@ class Pictures:
         yield from self.train("mlp shuffled", "mlp", shuffled=True)
         yield from self.fresh()
         w = self.window
-        history = w.run_history
+        history = w.features.runs
         self.hide_docks("right")
         self.front("runs", height=260)
         history.refresh()
@@ -308,7 +308,7 @@ class Pictures:
 
     # ------------------------------------------------------------------ inspection
     def _inspect_views(self):
-        return self.window.inspect_views
+        return self.window.features.inspect
 
     def _page(self, name: str):
         from PySide6.QtWidgets import QWidget
@@ -316,9 +316,8 @@ class Pictures:
         return self.window.findChild(QWidget, name)
 
     def _show_page(self, page) -> None:
-        from cnnstudio.ui.inspect_area import show_page
 
-        show_page(self.window, page)
+        self.window.features.inspect.area.show_page(page)
 
     def filters(self) -> Step:
         yield from self.inspect_run()
@@ -412,11 +411,10 @@ class Pictures:
 
     # ------------------------------------------------------------------ teaching
     def playground(self) -> Step:
-        from cnnstudio.ui.playground import show_playground
-
         yield from self.fresh()
         self.hide_docks()
-        view = show_playground(self.window)
+        view = self.window.features.playground
+        self.window.show_tab(view)
         view.image_source.choose("grid:X")
         view.kernel_editor.choose_preset("diagonal \\")
         view.go_to(16)
@@ -424,10 +422,8 @@ class Pictures:
         self.save("playground")
 
     def lessons(self) -> Step:
-        from cnnstudio.ui.lessons import show_lessons
-
         yield from self.fresh()
-        panel = show_lessons(self.window, "shuffled-pixels")
+        panel = self.window.features.lessons.present("shuffled-pixels")
         finished: list[bool] = []
         panel.runner.finished.connect(lambda _key, ok: finished.append(ok))
         if not panel.start():
@@ -447,10 +443,10 @@ class Pictures:
         w = self.window
         run = self.runs["lenet5"]
         self.front("runs")
-        w.run_history.refresh()
-        yield Until(lambda: w.run_history.model.row_of(run) is not None, "the run to be listed")
-        w.run_history.select([run])
-        w.run_history.export(run)
+        w.features.runs.refresh()
+        yield Until(lambda: w.features.runs.model.row_of(run) is not None, "the run to be listed")
+        w.features.runs.select([run])
+        w.features.runs.export(run)
         from PySide6.QtWidgets import QApplication
 
         dialog = next(d for d in QApplication.topLevelWidgets()

@@ -98,11 +98,25 @@ def _no_dangling_qt(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
 
 
 @pytest.fixture
-def make_window(qtbot, monkeypatch: pytest.MonkeyPatch):
+def _error_dialog_log() -> dict:
+    return {"shown": [], "expected": False}
+
+
+@pytest.fixture
+def error_dialogs(_error_dialog_log: dict) -> list[tuple[str, str]]:
+    """For a test that expects the window to show error dialogs: their (title, text), in order.
+    In any other window test, an error dialog fails the test."""
+    _error_dialog_log["expected"] = True
+    return _error_dialog_log["shown"]
+
+
+@pytest.fixture
+def make_window(qtbot, monkeypatch: pytest.MonkeyPatch, _error_dialog_log: dict):
     """Open main windows (on a Project, default LeNet-5); closed and deleted after the test.
 
     Closing never blocks on the save question: it answers 'discard' unless a test
-    replaces ``cnnstudio.ui.dialogs.ask_save_changes``.
+    replaces ``cnnstudio.ui.dialogs.ask_save_changes``. Error dialogs are recorded instead
+    of shown; one the test did not ask for (``error_dialogs``) fails it.
     """
     from PySide6.QtCore import QSettings
 
@@ -111,7 +125,8 @@ def make_window(qtbot, monkeypatch: pytest.MonkeyPatch):
 
     QSettings().clear()  # every test starts from a first-run layout
     monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, name: dialogs.DISCARD)
-    monkeypatch.setattr(dialogs, "show_error", lambda parent, title, text: None)
+    shown = _error_dialog_log["shown"]
+    monkeypatch.setattr(dialogs, "show_error", lambda parent, title, text: shown.append((title, text)))
 
     def make(project=None):
         window = MainWindow(project)
@@ -120,7 +135,10 @@ def make_window(qtbot, monkeypatch: pytest.MonkeyPatch):
         qtbot.waitExposed(window)
         return window
 
-    return make
+    yield make
+    if shown and not _error_dialog_log["expected"]:
+        pytest.fail("the window showed an error dialog the test did not expect: "
+                    + "; ".join(f"{title}: {text}" for title, text in shown), pytrace=False)
 
 
 @pytest.fixture

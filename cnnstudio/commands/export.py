@@ -146,16 +146,12 @@ def checkpoint_model(project: Project, last: Path):
 
 
 def untrained_model(project: Project):
-    """The project's network as a Keras model with freshly initialised, seeded weights."""
-    import keras
-
-    from ..ml.builder import build_model
-    from ..ml.export import deep_graphs
+    """The project's network as a Keras model with freshly initialised, seeded weights, its size checked
+    first."""
+    from ..ml.builder import untrained_model as build_untrained
 
     check_size(project)
-    keras.utils.set_random_seed(int(project.training.get("seed") or 0))
-    with deep_graphs(len(project.network)):
-        return build_model(project.network, project.name)
+    return build_untrained(project)
 
 
 def _write_script(project: Project, out: Path) -> None:

@@ -60,6 +60,18 @@ class LayerInfo:
     def has_error(self) -> bool:
         return any(d.severity == ERROR for d in self.diagnostics)
 
+    def summary_cells(self) -> tuple[str, ...]:
+        """One row exactly as ``cnnstudio summary`` prints it (and the Summary panel shows it)."""
+        return (
+            self.id,
+            self.type,
+            dims_text(self.output_shape) if self.output_shape else "-",
+            f"{self.weights:,}",
+            f"{self.biases:,}",
+            f"{self.params:,}",
+            dims_text(self.receptive_field) if self.receptive_field else "-",
+        )
+
     def to_json(self) -> dict[str, Any]:
         """The per-layer object of ``cnnstudio summary --json`` (CONTRACTS.md)."""
         return {

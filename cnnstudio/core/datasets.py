@@ -50,7 +50,6 @@ STRIPES_CLASSES = ("horizontal", "vertical")  # label 0 = horizontal lines, 1 = 
 CARVED_TEST_FRACTION = 0.2
 TEST_SPLIT_SEED = 0
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 # A folder dataset holding exactly these two subfolders is a segmentation dataset: pictures in
 # images/, and in masks/ a mask of the same name (any image extension) for each; class names, one
 # per line, may be given in classes.txt.

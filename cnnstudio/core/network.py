@@ -11,6 +11,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from .events import Emitter
@@ -35,6 +36,19 @@ def copy_data(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return copy.deepcopy(value)
+
+
+class NetworkChange(StrEnum):
+    """What an edit did, as ``Network.changed`` reports it (with the ids concerned)."""
+
+    NODE_ADDED = "node_added"
+    NODE_REMOVED = "node_removed"
+    PARAMS = "params"
+    MOVED = "moved"
+    RENAMED = "renamed"
+    EDGE_ADDED = "edge_added"
+    EDGE_REMOVED = "edge_removed"
+    RESET = "reset"
 
 
 class GraphError(ValueError):
@@ -71,9 +85,8 @@ class Node:
 class Network:
     """A directed acyclic graph of layers. Several inputs and outputs are allowed.
 
-    ``changed`` is emitted after every edit with ``kind`` (``"node_added"``,
-    ``"node_removed"``, ``"params"``, ``"moved"``, ``"renamed"``, ``"edge_added"``,
-    ``"edge_removed"``, ``"reset"``) and the ids concerned.
+    ``changed`` is emitted after every edit with ``kind`` (a `NetworkChange`) and the ids
+    concerned.
     """
 
     def __init__(self) -> None:
@@ -211,7 +224,7 @@ class Network:
         node = Node(node_id, type_name, dict(params or {}), _position(position), dict(extra or {}))
         self._nodes[node_id] = node
         self._bump()
-        self.changed.emit(kind="node_added", ids=[node_id])
+        self.changed.emit(kind=NetworkChange.NODE_ADDED, ids=[node_id])
         return node
 
     def remove_node(self, node_id: str) -> list[tuple[int, tuple[str, str]]]:
@@ -221,7 +234,7 @@ class Network:
         self._set_edges([e for e in self._edges if node_id not in e])
         del self._nodes[node_id]
         self._bump()
-        self.changed.emit(kind="node_removed", ids=[node_id])
+        self.changed.emit(kind=NetworkChange.NODE_REMOVED, ids=[node_id])
         return removed
 
     def restore_node(self, node: Node, index: int | None = None) -> None:
@@ -233,7 +246,7 @@ class Network:
         items.insert(index, (node.id, node))
         self._nodes = dict(items)
         self._bump(node.id)
-        self.changed.emit(kind="node_added", ids=[node.id])
+        self.changed.emit(kind=NetworkChange.NODE_ADDED, ids=[node.id])
 
     def node_index(self, node_id: str) -> int:
         return list(self._nodes).index(node_id)
@@ -243,7 +256,7 @@ class Network:
         node = self.node(node_id)
         node.params = dict(params)
         self._bump(node_id)
-        self.changed.emit(kind="params", ids=[node_id])
+        self.changed.emit(kind=NetworkChange.PARAMS, ids=[node_id])
 
     def set_param(self, node_id: str, name: str, value: Any) -> None:
         """Set one parameter; ``value`` None with a default removes it (back to Keras's default)."""
@@ -253,7 +266,7 @@ class Network:
 
     def move_node(self, node_id: str, position: tuple[float, float] | None) -> None:
         self.node(node_id).position = _position(position)
-        self.changed.emit(kind="moved", ids=[node_id])
+        self.changed.emit(kind=NetworkChange.MOVED, ids=[node_id])
 
     def rename_node(self, old: str, new: str) -> None:
         if old == new:
@@ -267,7 +280,7 @@ class Network:
         self._nodes = {(new if k == old else k): v for k, v in self._nodes.items()}
         self._set_edges([(new if s == old else s, new if d == old else d) for s, d in self._edges])
         self._bump(new)
-        self.changed.emit(kind="renamed", ids=[old, new])
+        self.changed.emit(kind=NetworkChange.RENAMED, ids=[old, new])
 
     def connect(self, src: str, dst: str, index: int | None = None) -> None:
         """Add an edge; ``index`` places it in the edge list (input order matters for merges)."""
@@ -287,7 +300,7 @@ class Network:
             self._edges.insert(index, (src, dst))
             self._index = None
         self._bump(dst)
-        self.changed.emit(kind="edge_added", ids=[src, dst])
+        self.changed.emit(kind=NetworkChange.EDGE_ADDED, ids=[src, dst])
 
     def disconnect(self, src: str, dst: str) -> int:
         """Remove an edge; returns its former index in the edge list (for undo)."""
@@ -298,7 +311,7 @@ class Network:
         del self._edges[index]
         self._index = None
         self._bump(dst)
-        self.changed.emit(kind="edge_removed", ids=[src, dst])
+        self.changed.emit(kind=NetworkChange.EDGE_REMOVED, ids=[src, dst])
         return index
 
     def _set_edges(self, edges: list[tuple[str, str]]) -> None:
@@ -335,7 +348,7 @@ class Network:
         self._bump()
         for n in self._nodes.values():
             n.revision += 1
-        self.changed.emit(kind="reset", ids=list(self._nodes))
+        self.changed.emit(kind=NetworkChange.RESET, ids=list(self._nodes))
 
 
 def _copy_node(node: Node) -> Node:

@@ -16,6 +16,7 @@ from typing import Any
 
 from .bulk import collector_paused
 from .catalog import CATALOG, ParamError, get_spec
+from .catalog.training import OPTIMIZERS
 from .datasets import FIXED_NAMES
 from .errors import ProjectError, UserError
 from .files import (  # noqa: F401 - the one writer, re-exported
@@ -40,7 +41,6 @@ DEFAULT_TRAINING: dict[str, Any] = {
     "validation_split": 0.1,
     "seed": 0,
 }
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam")
 FIXED_DATASETS = FIXED_NAMES  # the dataset names of CONTRACTS.md, listed once in core/datasets.py
 MAX_NESTING = 100  # levels of objects and lists a project file may nest (a real one nests about 6)
 MAX_SEED = 2**32 - 1  # NumPy, TensorFlow and Python seeds all accept 0 .. 2**32 - 1
@@ -137,7 +137,7 @@ def _check_nesting(data: Any, where: str) -> None:
     for _depth in range(MAX_NESTING + 1):
         deeper: list[Any] = []
         for value in level:
-            children = value.values() if isinstance(value, dict) else value
+            children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
             deeper.extend(child for child in children if isinstance(child, (dict, list)))
         if not deeper:
             return

@@ -26,11 +26,6 @@ from .network import Network
 Region = tuple[tuple[int, int], ...]  # per spatial axis, half-open [start, stop)
 Sets = list[np.ndarray]  # per spatial axis, the sorted positions reached
 
-WINDOW_TYPES = {
-    "Conv1D", "Conv2D", "DepthwiseConv2D", "SeparableConv2D",
-    "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
-}  # fmt: skip
-NORMALIZE_AXIS_TYPES = {"LayerNormalization", "Softmax"}  # they mix positions along `axis`
 
 
 def field_box(
@@ -137,18 +132,21 @@ def _full(shape: tuple) -> Sets:
 
 
 def _layer_back(type_name: str, p: dict[str, Any], in_shapes: list[tuple], out_shape: tuple, sets: Sets) -> list[Sets]:
-    """The position sets of each input of one layer that feed `sets` of its output."""
+    """The position sets of each input of one layer that feed `sets` of its output (the layer's catalog
+    entry says how, in `receptive_field`)."""
     step = _step_of(type_name, p, in_shapes)
-    if len(out_shape) < 2 or step is None or (isinstance(step, Step) and type_name not in _STEP_RULES):
+    spec = CATALOG.get(type_name)
+    role = spec.receptive_field if spec is not None else None
+    if len(out_shape) < 2 or step is None or (isinstance(step, Step) and role not in _STEP_RULES):
         return [_full(s) for s in in_shapes]  # positions are gone or mixed: everything counts
     (in_shape, *_) = in_shapes
-    if type_name in _STEP_RULES:
-        rule = _STEP_RULES[type_name]
+    if role in _STEP_RULES:
+        rule = _STEP_RULES[role]
         return [[_clip(rule(p, axis, in_shape[axis], out_shape[axis], s), in_shape[axis])
                  for axis, s in enumerate(sets)]]
     if step == "merge":
         return [_merge_back(type_name, p, i, in_shapes, out_shape, sets) for i in range(len(in_shapes))]
-    if type_name in NORMALIZE_AXIS_TYPES:
+    if role == "mixes_axis":
         return [_normalized_back(p, in_shape, sets)]
     if step == IDENTITY and len(in_shape) == len(out_shape):
         return [list(sets)]
@@ -272,13 +270,13 @@ def _resizing(p: dict[str, Any], axis: int, size_in: int, size_out: int, s: np.n
     return _resampled(p["interpolation"], size_in, size_out, s, bool(p.get("antialias")))
 
 
-_STEP_RULES = {
-    **{name: _window for name in WINDOW_TYPES},
-    "Conv2DTranspose": _transpose,
-    "ZeroPadding2D": _zero_padding,
-    "Cropping2D": _cropping,
-    "UpSampling2D": _upsampling,
-    "Resizing": _resizing,
+_STEP_RULES = {  # LayerSpec.receptive_field -> the per-axis rule
+    "window": _window,
+    "transposed": _transpose,
+    "padding": _zero_padding,
+    "cropping": _cropping,
+    "upsampling": _upsampling,
+    "resizing": _resizing,
 }
 
 

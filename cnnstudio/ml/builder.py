@@ -11,6 +11,7 @@ from ..core.catalog import get_spec
 from ..core.catalog.spec import REGULARIZER
 from ..core.errors import UserError
 from ..core.network import Network
+from ..core.project import Project
 
 
 def keras_arguments(type_name: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +64,16 @@ def build_model(network: Network, name: str = "model") -> keras.Model:
         outputs=outputs[0] if len(outputs) == 1 else outputs,
         name=_model_name(name),
     )
+
+
+def untrained_model(project: Project) -> keras.Model:
+    """The project's network as a Keras model with fresh weights drawn with the project's seed
+    (the same network always gets the same starting weights)."""
+    from .export import deep_graphs
+
+    keras.utils.set_random_seed(int(project.training.get("seed") or 0))
+    with deep_graphs(len(project.network)):
+        return build_model(project.network, project.name)
 
 
 def _model_name(name: str) -> str:

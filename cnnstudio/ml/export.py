@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 import tempfile
 import warnings
@@ -38,14 +37,16 @@ from ..core.errors import UserError
 from ..core.files import atomic_write_with, write_error
 from .export_paths import (  # noqa: F401 - part of this module's API
     MARKER,
+    MODEL_FORMATS,
     SUFFIXES,
     check_destination,
     check_export_memory,
     written_by_us,
 )
 from .model_file import check_model_file, first_line
+from .quiet import stderr_silenced
 
-FORMATS = ("keras", "savedmodel", "tflite", "onnx")
+FORMATS = MODEL_FORMATS
 QUANTIZATIONS = (None, "float16", "dynamic")
 TOLERANCE = 1e-3  # largest difference allowed, as a fraction of the output's scale (float32 exports)
 QUANTIZED_TOLERANCE = 0.05  # the same for quantized TFLite exports
@@ -235,7 +236,7 @@ def _write(model: keras.Model, fmt: str, path: Path, quantize: str | None) -> No
                 warnings.simplefilter("ignore", FutureWarning)
                 model.export(str(path), format="onnx", verbose=False)
         else:
-            with _native_stderr_silenced():
+            with stderr_silenced():
                 model.export(str(path), format="litert", verbose=False, **_tflite_options(quantize))
     except OSError:
         raise
@@ -294,7 +295,7 @@ def _predict_outputs(fmt: str, path: str, inputs: list[np.ndarray], names: list[
     if fmt == "tflite":
         from ai_edge_litert.interpreter import Interpreter
 
-        with _native_stderr_silenced():  # "Created TensorFlow Lite XNNPACK delegate" is printed from C++
+        with stderr_silenced():  # "Created TensorFlow Lite XNNPACK delegate" is printed from C++
             interpreter = Interpreter(model_path=path)
             runner = interpreter.get_signature_runner()
             result = runner(**_feed(list(runner.get_input_details()), inputs, names))
@@ -327,24 +328,6 @@ def _as_list(values) -> list:
     if isinstance(values, (list, tuple)):
         return list(values)
     return [values]
-
-
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """Point file descriptor 2 at /dev/null for a moment (messages printed by C++ code)."""
-    sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _size(path: Path) -> int:

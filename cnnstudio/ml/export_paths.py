@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..core.errors import UserError
 
+MODEL_FORMATS = ("keras", "savedmodel", "tflite", "onnx")  # the model files an export writes
 SUFFIXES = {"keras": ".keras", "tflite": ".tflite", "onnx": ".onnx", "savedmodel": "", "python": ".py"}
 MARKER = "cnnstudio-export.json"  # in every SavedModel folder CNN Studio writes
 SAVEDMODEL_PARTS = frozenset({"saved_model.pb", "fingerprint.pb", "variables", "assets", MARKER})

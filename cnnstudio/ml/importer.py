@@ -23,10 +23,11 @@ import keras
 import numpy as np
 
 from ..core.analysis import analyze
+from ..core.catalog.training import OPTIMIZER_BY_NAME, OPTIMIZERS
 from ..core.errors import UserError
 from ..core.layout import auto_layout
 from ..core.network import Network
-from ..core.project import DEFAULT_TRAINING, OPTIMIZERS, Project
+from ..core.project import DEFAULT_TRAINING, Project
 from .builder import build_model
 from .import_layers import MODEL_CLASSES, STRUCTURAL_CLASSES, GraphReader, unsupported_reason
 from .model_file import check_model_file, read_config_json
@@ -295,7 +296,7 @@ def _training_settings(model: keras.Model | None) -> tuple[dict[str, Any], list[
     if math.isfinite(rate) and 0 < rate <= 10:
         training["learning_rate"] = float(f"{rate:.6g}")
     momentum = getattr(optimizer, "momentum", 0.0)
-    if name in ("sgd", "rmsprop") and isinstance(momentum, float) and 0 < momentum < 1:
+    if OPTIMIZER_BY_NAME[name].momentum and isinstance(momentum, float) and 0 < momentum < 1:
         training["momentum"] = float(f"{momentum:.6g}")
     loss = getattr(model, "loss", None)
     loss_name = loss if isinstance(loss, str) else _snake(type(loss).__name__) if loss is not None else None

@@ -1,8 +1,9 @@
-"""What the GUI's ML thread keeps between jobs: loaded datasets and the model being looked at.
+"""What the side that runs ML jobs keeps between them: loaded datasets and the model being looked at.
 
-One `Workspace` lives on the ML thread. Views ask it (through jobs) for "the model of
-this run" or "the untrained network as it is now" and for the project's dataset; it
-loads each once and hands back the cached object while nothing changed.
+One `Workspace` lives with the `JobHost` (on the ML thread, or in a worker process).
+Jobs ask it for "the model of this run" or "the untrained network as it is now" and
+for the project's dataset; it loads each once and hands back the cached object while
+nothing changed.
 
     facts = workspace.use_model(project, run_dir)     # loads or reuses; ModelFacts
     workspace.inspector.activations(image)            # then ask the Inspector anything
@@ -12,7 +13,6 @@ loads each once and hands back the cached object while nothing changed.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,47 +21,13 @@ import numpy as np
 
 from ..core.errors import UserError
 from ..core.project import Project, load_project
-from .builder import build_model
+from .builder import untrained_model
 from .export import load_keras_model
 from .inspection import Inspector
 from .inspection.layers import is_conv, is_spatial, output_shape
+from .jobs.results import LayerFacts, ModelFacts
 from .training.preparation import dataset_options
 from .training.settings import TrainingSettings
-
-
-@dataclass(frozen=True)
-class LayerFacts:
-    name: str
-    type: str
-    output_shape: tuple  # without the batch axis
-    is_conv: bool
-    is_spatial: bool  # outputs feature maps (positions x channels)
-
-
-@dataclass(frozen=True)
-class ModelFacts:
-    """A summary of the model under inspection, safe to hand to the GUI thread."""
-
-    source: str  # "untrained network" or the run's folder name
-    run_dir: Path | None
-    project: Project  # the project the model was built from (the run's snapshot for runs)
-    layers: tuple[LayerFacts, ...]
-    input_shape: tuple
-    output_activation: str | None
-    grad_cam_layer: str | None
-
-    @property
-    def conv_layers(self) -> list[str]:
-        return [layer.name for layer in self.layers if layer.is_conv]
-
-    @property
-    def spatial_layers(self) -> list[str]:
-        return [layer.name for layer in self.layers if layer.is_spatial]
-
-    @property
-    def trained(self) -> bool:
-        return self.run_dir is not None
-
 
 KEEP_DATASETS = 3  # loaded datasets kept in memory (least recently used dropped first)
 
@@ -102,8 +68,7 @@ class Workspace:
             source_project = load_project(snapshot) if snapshot.is_file() else project
             source = run_dir.name
         else:
-            keras.utils.set_random_seed(int(project.training.get("seed") or 0))
-            model = build_model(project.network, project.name)
+            model = untrained_model(project)
             source_project, source = project.copy(), "untrained network"
         self._set_model(model, source_project, source, run_dir)
         self._model_key = key
@@ -160,50 +125,6 @@ class Workspace:
 
     def forget_datasets(self) -> None:
         self._datasets.clear()
-
-    def dataset_preview(self, project: Project, count: int = 32, seed: int = 0, progress=None) -> DatasetPreview:
-        """What the dataset panel shows: sample images as the network sees them, counts, shapes."""
-        data = self.dataset(project, progress=progress)
-        images, labels = data.samples(count, "train", seed=seed)
-        counts = {split: data.class_counts(split) for split in ("train", "validation", "test")}
-        return DatasetPreview(data.name, tuple(data.class_names), tuple(data.input_shape), counts,
-                              images, labels, data.preprocessing.normalization, tuple(data.warnings))
-
-    def augmented(self, images: np.ndarray, layers: list[dict[str, Any]], seed: int = 0) -> np.ndarray:
-        """`images` passed through the network's augmentation layers in training mode (for previews).
-
-        `layers` are node dicts (type, params) of Random* layers, applied in order.
-        """
-        from ..core.network import Network
-
-        network = Network()
-        network.add_node("Input", {"shape": list(images.shape[1:])}, node_id="input")
-        previous = "input"
-        for i, layer in enumerate(layers):
-            node_id = f"augment_{i}"
-            network.add_node(layer["type"], dict(layer.get("params") or {}), node_id=node_id)
-            network.connect(previous, node_id)
-            previous = node_id
-        keras.utils.set_random_seed(seed)
-        model = build_model(network, "augmentation")
-        return np.asarray(model(images, training=True), dtype=np.float32)
-
-
-@dataclass(frozen=True)
-class DatasetPreview:
-    """A dataset's facts and a few of its images, safe to hand to the GUI thread."""
-
-    name: str
-    class_names: tuple[str, ...]
-    input_shape: tuple[int, ...]  # (H, W, C) as the network receives it
-    counts: dict[str, np.ndarray]  # split -> images per class
-    images: np.ndarray  # (N, H, W, C) float32, transformed as for training
-    labels: np.ndarray  # (N,) int
-    normalization: str
-    warnings: tuple[str, ...]
-
-    def split_size(self, split: str) -> int:
-        return int(self.counts[split].sum())
 
 
 def _hashable(value: Any) -> Any:

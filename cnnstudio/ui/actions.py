@@ -104,7 +104,8 @@ def refresh_icons(actions: dict[str, QAction]) -> None:
             action.setIcon(icon(name))
 
 
-def build_menus(window: MainWindow, actions: dict[str, QAction]) -> None:
+def build_menus(window: MainWindow, actions: dict[str, QAction]) -> QMenu:
+    """The menu bar; returns View > Panels, where each panel's toggle goes."""
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     file_menu.setObjectName("menu_file")
@@ -173,13 +174,13 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> None:
         group.addAction(action)
     panels = view.addMenu("&Panels")
     panels.setObjectName("menu_panels")
-    window.panels_menu = panels
     view.addAction(actions["reset_layout"])
 
     help_menu = bar.addMenu("&Help")
     help_menu.setObjectName("menu_help")
     help_menu.addAction(actions["shortcuts"])
     help_menu.addAction(actions["about"])
+    return panels
 
 
 def _fill_recent(window: MainWindow, menu: QMenu) -> None:

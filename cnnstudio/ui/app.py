@@ -104,7 +104,7 @@ def offer_recovery(window, find) -> None:
         except UserError as exc:
             window.show_message("error", f"The recovery copy cannot be read: {exc}")
         else:
-            window._show_project(project)
+            window.show_project(project)
             window.document.mark_modified()
             window.show_message("info", f"Recovered unsaved work on {newest.name}")
     for recovery in recoveries:

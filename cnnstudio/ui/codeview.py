@@ -43,11 +43,10 @@ from cnnstudio.ml.codegen import generate_model_code, generate_script
 from . import theme
 
 if TYPE_CHECKING:
+    from .context import AppContext
     from .document import ProjectDocument
-    from .main_window import MainWindow
 
 DEBOUNCE_MS = 150
-SETTINGS_POLL_MS = 1000  # training settings and dataset change without a signal of their own
 
 # (light, dark) colours of each kind of token, after the Visual Studio Code default themes.
 COLORS = {
@@ -188,8 +187,8 @@ class CodePanel(QWidget):
         self._shown_for: tuple | None = None
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self.refresh)
-        self._poll = QTimer(self, interval=SETTINGS_POLL_MS)
-        self._poll.timeout.connect(self._check_settings)
+        document.settings.training.changed.connect(self._settings_changed)
+        document.settings.data.changed.connect(self._settings_changed)
         document.networkChanged.connect(lambda *_: self.schedule())
         document.projectReplaced.connect(self.schedule)
         document.nameChanged.connect(lambda _name: self.schedule())
@@ -270,9 +269,10 @@ class CodePanel(QWidget):
         project = self.document.project
         return json.dumps([project.dataset, project.training], sort_keys=True, default=str)
 
-    def _check_settings(self) -> None:
-        if self.script_toggle.isChecked() and self._shown_for and self._shown_for[3] != self._settings_key():
-            self.refresh()
+    def _settings_changed(self, keys: frozenset[str]) -> None:
+        """The training script follows the settings (the model code does not depend on them)."""
+        if self.script_toggle.isChecked():
+            self.schedule()
 
     # -- actions ----------------------------------------------------------------------------
     def copy_all(self) -> None:
@@ -309,10 +309,7 @@ class CodePanel(QWidget):
         """Whether someone can see the panel (its dock tab is in front): only then does it keep up."""
         self._shown = shown
         if shown:
-            self._poll.start()
             self.refresh()
-        else:
-            self._poll.stop()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt)
         if event.type() == QEvent.Type.ApplicationPaletteChange:
@@ -325,15 +322,11 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def install(window: MainWindow) -> CodePanel:
+def install(context: AppContext) -> CodePanel:
     """The Code dock at the bottom, as a tab beside the Summary (the Summary stays in front)."""
-    panel = CodePanel(window.document, window)
-    dock = window.add_panel("code", "Code", panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-    summary = window.docks.get("summary")
-    if summary is not None:
-        window.tabifyDockWidget(summary, dock)
-        summary.raise_()
+    panel = CodePanel(context.document, context.parent)
+    dock = context.shell.add_panel("code", "Code", panel, Qt.DockWidgetArea.BottomDockWidgetArea,
+                                   beside="summary")
     dock.visibilityChanged.connect(panel.set_shown)
-    panel.copied.connect(lambda text: window.statusBar().showMessage(text, 5000))
-    window.code_panel = panel
+    panel.copied.connect(lambda text: context.messages.status(text, 5000))
     return panel

@@ -1,8 +1,10 @@
-"""The open project as the editor sees it: the model, its undo stack and its analysis.
+"""The open project as the editor sees it: the model, its undo stack, its settings and its analysis.
 
 Every panel shares one ``ProjectDocument``. Edits reach the network only through
 undo commands pushed here; the network's events are forwarded as Qt signals, and
 the analysis (shapes, counts, errors) is recomputed once per change, in core.
+Training and dataset settings change through ``settings`` (typed, evented models
+of the project's sections); a change marks the project modified.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from cnnstudio.core.analysis import Analysis, Analyzer
 from cnnstudio.core.files import remove_stale_temporaries
-from cnnstudio.core.network import Network
+from cnnstudio.core.network import Network, NetworkChange
 from cnnstudio.core.project import Project, save_project
+from cnnstudio.core.project_settings import ProjectSettings
 
 from .editor.layout import layout_positions, needs_layout
 
@@ -24,7 +27,7 @@ from .editor.layout import layout_positions, needs_layout
 class ProjectDocument(QObject):
     """One project, its undo history and its always-fresh analysis."""
 
-    networkChanged = Signal(str, list)  # kind, ids: forwarded from Network.changed
+    networkChanged = Signal(object, list)  # NetworkChange, ids: forwarded from Network.changed
     analysisChanged = Signal(object)  # Analysis
     projectReplaced = Signal()  # a different project was opened: views rebuild
     modifiedChanged = Signal(bool)
@@ -48,6 +51,10 @@ class ProjectDocument(QObject):
         self._flush_timer = QTimer(self, singleShot=True, interval=0)
         self._flush_timer.timeout.connect(self.refresh_analysis)
         self.project = project
+        self.settings = ProjectSettings(project)
+        self._replacing = False
+        self.settings.training.changed.connect(self._on_settings_changed)
+        self.settings.data.changed.connect(self._on_settings_changed)
         self._prepare(project)
         project.network.changed.connect(self._on_network_changed)
 
@@ -99,7 +106,7 @@ class ProjectDocument(QObject):
         return self._analysis
 
     def batch_size(self) -> int:
-        value = self.project.training.get("batch_size", 64)
+        value = self.settings.training.get("batch_size")
         return value if isinstance(value, int) and value > 0 else 64
 
     # ------------------------------------------------------------------ editing
@@ -141,6 +148,11 @@ class ProjectDocument(QObject):
         self._modified_outside = False
         self.generation += 1
         self.undo_stack.setClean()
+        self._replacing = True
+        try:
+            self.settings.bind(project)  # the settings' views show the new project's
+        finally:
+            self._replacing = False
         self.projectReplaced.emit()
         self.refresh_analysis()
         self.nameChanged.emit(project.name)
@@ -198,9 +210,18 @@ class ProjectDocument(QObject):
         except Exception:  # an unusable dataset name is the dataset panel's business
             return None
 
-    def _on_network_changed(self, kind: str = "", ids: Any = (), **_: Any) -> None:
+    def _on_settings_changed(self, keys: frozenset[str]) -> None:
+        """A setting was edited: the project needs saving; the loss, the dataset and how it is
+        prepared decide what the network must fit."""
+        if self._replacing:
+            return
+        self.mark_modified()
+        if keys & {"loss", "name", "normalization"}:
+            self.reanalyze()
+
+    def _on_network_changed(self, kind: NetworkChange, ids: Any = (), **_: Any) -> None:
         self.generation += 1
-        if kind != "moved":
+        if kind != NetworkChange.MOVED:
             self._analysis = None
             self._announced = False
             self._flush_timer.start()

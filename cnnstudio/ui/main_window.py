@@ -1,16 +1,19 @@
 """The main window: canvas in the centre, palette, inspector, summary and messages docked around it.
 
-Panels are separate modules; later panels (training, dataset, inspection) join
-with ``add_panel``. The window itself only wires them together and handles files.
+The window makes the shared pieces once (`AppContext`), then installs every feature
+in `_install_features`, each with the context and the faces of the features it
+needs; `features` holds their public faces. The window itself only wires them
+together and handles files.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QTabWidget, QWidget
 
 from cnnstudio.core.bulk import collector_paused
@@ -23,25 +26,56 @@ from cnnstudio.crashlog import internal_error_message
 from . import dialogs, preferences, settings, theme
 from .actions import build_actions, build_menus, build_toolbar, refresh_icons
 from .autosave import Autosaver
+from .context import AppContext, CloseGuard
 from .crash import CrashHandler
 from .document import ProjectDocument
 from .editor.commands import ReplaceNetworkCommand
 from .editor.editor import NetworkEditor
 from .editor.layout import layout_positions, needs_layout
 from .icons import app_icon
+from .inspect_area import CurrentInput, InspectArea
 from .inspector import Inspector
-from .messages import MessagesPanel
+from .messages import Messages, MessagesPanel
+from .ml_client import MLClient
 from .ml_thread import MLThread
 from .model_source import ModelSource
 from .palette import PaletteWidget
+from .runs.store import RunStore
 from .summary import SummaryModel, SummaryPanel
-from .workspace import WorkspaceClient
+
+if TYPE_CHECKING:
+    from .codeview import CodePanel
+    from .datasets import DatasetPanel
+    from .explain import ExplainViews
+    from .exporting import TransferFeature
+    from .inspect import InspectViews
+    from .lessons import LessonsPanel
+    from .playground import PlaygroundView
+    from .runs import RunHistory
+    from .training import TrainingController, TrainingPanel, TrainingView
 
 APP_NAME = "CNN Studio"
 SELECTION_ACTIONS = ("cut", "copy", "duplicate")
 # Actions that change the network or replace the project: off while the network is locked.
 EDITING_ACTIONS = ("undo", "redo", "cut", "paste", "duplicate", "delete", "auto_layout", "new", "open")
 STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Features:
+    """Each feature's public face, for whoever drives the window (tests, scripts, benchmarks)."""
+
+    datasets: DatasetPanel
+    training: TrainingController
+    training_view: TrainingView
+    training_panel: TrainingPanel
+    exporting: TransferFeature
+    runs: RunHistory
+    explain: ExplainViews
+    inspect: InspectViews
+    playground: PlaygroundView
+    lessons: LessonsPanel
+    code: CodePanel
 
 
 class MainWindow(QMainWindow):
@@ -57,8 +91,7 @@ class MainWindow(QMainWindow):
         self.document = ProjectDocument(project if project is not None else default_project(), self)
         self.ml_thread = MLThread(self)  # all TensorFlow work runs there, never on this thread
         self.model_source = ModelSource(self)
-        self.workspace = WorkspaceClient(self.document, self.ml_thread, self.model_source, self)
-        self.close_guards: list[Callable[[], bool]] = []  # each may veto closing (False)
+        ml = MLClient(self.document, self.ml_thread, self.model_source, self)
         self.summary_model = SummaryModel(self.document, self)
         self.editor = NetworkEditor(self.document, self)
         self.tabs = QTabWidget(self)  # later: training and inspection views join as tabs
@@ -73,9 +106,8 @@ class MainWindow(QMainWindow):
         self.summary = SummaryPanel(self.document, self.summary_model)
         self.messages = MessagesPanel(self.document)
         self.docks: dict[str, QDockWidget] = {}
-        self.panels_menu: QMenu | None = None
         self.actions_ = build_actions(self)
-        build_menus(self, self.actions_)
+        self.panels_menu = build_menus(self, self.actions_)
         self.toolbar = build_toolbar(self, self.actions_)
         self.add_panel("palette", "Layers", self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.add_panel("inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -85,7 +117,13 @@ class MainWindow(QMainWindow):
         self.zoom_label = QLabel()
         self.statusBar().addPermanentWidget(self.zoom_label)
         self._wire()
-        self._install_features()
+        self.context = AppContext(
+            shell=self, document=self.document, settings=self.document.settings, ml=ml, model_source=self.model_source,
+            runs=RunStore(self.document), current_input=CurrentInput(self),
+            messages=Messages(self.messages, self.statusBar()))
+        ml.failed.connect(lambda text: self.context.messages.show("error", text))  # a job nobody else answers for
+        self._close_guards: tuple[CloseGuard, ...] = ()  # each may keep the window open (False)
+        self.features = self._install_features(self.context)
         self.autosaver = Autosaver(self.document, self, interval_ms=preferences.get("autosave_seconds") * 1000)
         self.crash_handler = CrashHandler(self, keep_work=self.autosaver.save_now)
         self.resize(1440, 900)
@@ -95,20 +133,57 @@ class MainWindow(QMainWindow):
         self._apply_view_options()
         self._update_title()
         self._on_selection([])
+        self._fitted = False  # zoomed to fit once, when first shown
 
-    def _install_features(self) -> None:
-        """Feature packages add their panels, tabs and menus (the order is the order they appear in)."""
+    def _install_features(self, context: AppContext) -> Features:
+        """Every feature, in the order its panels, tabs and menus appear, with the features it needs."""
         from . import codeview, datasets, explain, exporting, inspect, lessons, playground, runs, training
 
-        datasets.install(self)  # the Dataset panel: choose, look at, prepare the data; fit the network
-        training.install(self)  # the Training panel and tab: settings, Train/Pause/Stop, live curves and filters
-        runs.install(self)  # the Runs panel: every training run, compared, reopened, exported, deleted
-        explain.install(self)  # evaluation, saliency and Grad-CAM, what a filter responds to
-        inspect.install(self)  # filters, feature maps, drawing, prediction
-        playground.install(self)  # the convolution playground tab
-        lessons.install(self)  # Help > Lessons and the Lessons panel: guided experiments in one click
-        codeview.install(self)  # the Code panel: the network as Keras Python, live; the training script
-        exporting.install(self)  # File > Export… and File > Import Keras Model… (also by dropping a file)
+        # the Dataset panel: choose, look at, prepare the data; fit the network
+        dataset_panel = datasets.install(context)
+        # the Training panel and tab: settings, Train/Pause/Stop, live curves and filters
+        trainer = training.install(context)
+        area = InspectArea(self)  # the Inspect tab, shared by the explanation and inspection views
+        # File > Export… and File > Import Keras Model… (also by dropping a file)
+        transfer = exporting.install(context)
+        # the Runs panel: every training run, compared, reopened, exported (through `transfer`), deleted
+        history = runs.install(context, trainer.controller, transfer, area)
+        # evaluation, saliency and Grad-CAM, what a filter responds to
+        explained = explain.install(context, area)
+        # filters (live while `trainer` trains), feature maps, drawing, prediction
+        inspected = inspect.install(context, area, trainer.controller)
+        # the convolution playground tab
+        play = playground.install(context)
+        # Help > Lessons and the Lessons panel: trains, compares runs, shows views and the playground
+        lesson_panel = lessons.install(context, trainer.controller, history, inspected, play)
+        # the Code panel: the network as Keras Python, live; the training script
+        code = codeview.install(context)
+        self._close_guards = (trainer.controller.close_guard, explained.stop_long_jobs, transfer.may_close)
+        return Features(dataset_panel, trainer.controller, trainer.view, trainer.panel, transfer, history,
+                        explained, inspected, play, lesson_panel, code)
+
+    # ------------------------------------------------------------------ what features may use (context.Shell)
+    def main_window(self) -> QMainWindow:
+        return self
+
+    def show_tab(self, widget: QWidget) -> None:
+        """Bring a view in the centre to the front."""
+        self.tabs.setCurrentWidget(widget)
+
+    def dock(self, name: str) -> QDockWidget:
+        return self.docks[name]
+
+    def add_action(self, name: str, action: QAction) -> None:
+        """Make a feature's action known by name (shortcut lists, tests, lock handling)."""
+        self.actions_[name] = action
+
+    def action(self, name: str) -> QAction:
+        return self.actions_[name]
+
+    def show_project(self, project: Project) -> None:
+        """Open ``project`` in place of the current one (the caller asked about unsaved changes)."""
+        self.autosaver.discard()
+        self.document.replace_project(project)
 
     def menu(self, name: str) -> QMenu:
         """The top-level menu with object name ``menu_<key>`` for ``name`` ("&Train" -> menu_train),
@@ -129,8 +204,10 @@ class MainWindow(QMainWindow):
         return self.tabs.addTab(widget, title)
 
     # ------------------------------------------------------------------ panels
-    def add_panel(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        """Dock a panel; its visibility toggle goes into View > Panels."""
+    def add_panel(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea, *,
+                  beside: str | None = None) -> QDockWidget:
+        """Dock a panel; its visibility toggle goes into View > Panels. With ``beside``, it becomes a tab
+        behind that panel (which stays in front)."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"{name}Dock")
         dock.setWidget(widget)
@@ -141,8 +218,10 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(area, dock)
         self.docks[name] = dock
-        if self.panels_menu is not None:
-            self.panels_menu.addAction(dock.toggleViewAction())
+        self.panels_menu.addAction(dock.toggleViewAction())
+        if beside is not None:
+            self.tabifyDockWidget(self.docks[beside], dock)
+            self.docks[beside].raise_()
         return dock
 
     def _apply_default_sizes(self) -> None:
@@ -246,8 +325,7 @@ class MainWindow(QMainWindow):
             settings.set_flag(name, a[name].isChecked())
 
     def show_message(self, severity: str, text: str) -> None:
-        self.messages.log(severity, text)
-        self.statusBar().showMessage(text, 8000)
+        self.context.messages.show(severity, text)
 
     def _update_title(self) -> None:
         where = f" ({self.document.path.name})" if self.document.path else ""
@@ -262,10 +340,11 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
-    def show_preferences(self) -> None:
-        dialog = preferences.PreferencesDialog(self)
+    def show_preferences(self) -> preferences.PreferencesDialog:
+        dialog = preferences.PreferencesDialog(self, self.set_appearance, self.autosaver, self.context.ml)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
+        return dialog
 
     def confirm_discard(self) -> bool:
         """True when it is fine to drop the current project (saved, or the user said so)."""
@@ -286,7 +365,7 @@ class MainWindow(QMainWindow):
             return False
         project = dialogs.template_project(name)
         project.training = preferences.with_default_training(project.training)
-        self._show_project(project)
+        self.show_project(project)
         self.show_message("info", "New empty project: drag layers from the palette onto the canvas"
                           if name == dialogs.EMPTY else f"New project from template '{name}'")
         return True
@@ -311,14 +390,10 @@ class MainWindow(QMainWindow):
             return False
         remove_stale_temporaries(path)  # what a save killed midway left beside the file
         with collector_paused():  # a 20,000-layer network makes hundreds of thousands of objects at once
-            self._show_project(project)
+            self.show_project(project)
         settings.add_recent(path)
         self.show_message("info", f"Opened {path}")
         return True
-
-    def _show_project(self, project: Project) -> None:
-        self.autosaver.discard()
-        self.document.replace_project(project)
 
     def save(self) -> bool:
         if self.document.path is None:
@@ -392,12 +467,12 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
-        if not getattr(self, "_fitted", False):
+        if not self._fitted:
             self._fitted = True
             QTimer.singleShot(0, lambda: self.editor.zoom_to_fit(readable=True))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if not all(guard() for guard in list(self.close_guards)) or not self.confirm_discard():
+        if not all(guard() for guard in self._close_guards) or not self.confirm_discard():
             event.ignore()
             return
         self.save_layout()

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QStatusBar,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cnnstudio.core.analysis import Analysis
 
@@ -88,3 +95,30 @@ class MessagesPanel(QWidget):
         node = item.data(0, NODE_ROLE)
         if node:
             self.layerClicked.emit(node)
+
+
+class Messages(QObject):
+    """How features tell the user what happened: a line in the Messages log (with the status bar
+    repeating it), or a passing word in the status bar only."""
+
+    shown = Signal(str, str)  # severity, text: a line went into the log
+
+    SHOWN_MS = 8000
+
+    def __init__(self, panel: MessagesPanel, status_bar: QStatusBar) -> None:
+        super().__init__(panel)
+        self.panel = panel
+        self.status_bar = status_bar
+
+    def show(self, severity: str, text: str) -> None:
+        """Log ``text`` ("info", "warning" or "error") and show it in the status bar for a while."""
+        self.panel.log(severity, text)
+        self.status_bar.showMessage(text, self.SHOWN_MS)
+        self.shown.emit(severity, text)
+
+    def status(self, text: str, timeout_ms: int = 0) -> None:
+        """A passing word in the status bar (0: until replaced)."""
+        self.status_bar.showMessage(text, timeout_ms)
+
+    def clear_status(self) -> None:
+        self.status_bar.clearMessage()

@@ -1,21 +1,22 @@
 """The one long-lived thread on which all TensorFlow work runs (build, train, inspect, export).
 
-The GUI thread never imports TensorFlow: it submits plain functions here, in order,
-and gets their results, progress and errors back as queued Qt signals, so no widget
-is ever touched from the ML thread.
+The GUI thread never imports TensorFlow: it queues `JobCall`s here, in order, and gets
+their results, progress events and errors back as queued Qt signals, so no widget is
+ever touched from the ML thread. The jobs run in a `JobHost`, made on the ML thread by
+name (`HOST`) the first time one runs: the window's code never imports the ML side's.
 
-    job = ml_thread.submit(train_fn, project, on_result=show, on_error=report,
+    job = ml_thread.submit(JobCall(RunRequest(...)), on_result=show, on_error=report,
                            on_event=update_curves)
+    job.pause(); job.resume(); job.cancel()
 
-``train_fn(job, project)`` runs on the ML thread; it may call ``job.event(kind, payload)``
-any number of times (delivered to ``on_event`` on the GUI thread) and should check
-``job.cancelled`` between steps.
+This is one transport for jobs; a worker process can take its place, since calls,
+events and results are plain, picklable data.
 """
 
 from __future__ import annotations
 
+import importlib
 import queue
-import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,32 +24,41 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from cnnstudio.ml.jobs.protocol import JobCall, JobCancelled
+from cnnstudio.ml.training.reporting import RunControl
+
+HOST = "cnnstudio.ml.jobs.host:JobHost"  # made on the ML thread, by name
+
 
 @dataclass
 class Job:
-    """One unit of work for the ML thread, with its GUI-thread callbacks."""
+    """One queued call with its GUI-thread callbacks; also the running job's `Progress`."""
 
-    fn: Callable[..., Any]
-    args: tuple = ()
-    kwargs: dict = field(default_factory=dict)
+    call: JobCall
     on_result: Callable[[Any], None] | None = None
     on_error: Callable[[BaseException, str], None] | None = None
     on_event: Callable[[str, Any], None] | None = None
     on_finished: Callable[[], None] | None = None
     name: str = ""
-    _cancel: threading.Event = field(default_factory=threading.Event)
+    control: RunControl = field(default_factory=RunControl)
     _bridge: _Bridge | None = None
 
     @property
     def cancelled(self) -> bool:
-        return self._cancel.is_set()
+        return self.control.stopping
 
     def cancel(self) -> None:
-        """Ask the job to stop at its next check (cooperative)."""
-        self._cancel.set()
+        """Ask the job to stop at its next check (cooperative); one not started yet never runs."""
+        self.control.stop()
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
 
     def event(self, kind: str, payload: Any = None) -> None:
-        """Send a progress event to the GUI thread (call from the ML thread)."""
+        """Send a progress event to the GUI thread (called by the job, on the ML thread)."""
         if self._bridge is not None:
             self._bridge.delivered.emit(self, "event", (kind, payload))
 
@@ -82,6 +92,7 @@ class _Runner(QThread):
         self.setObjectName("cnnstudio-ml")
         self._jobs = jobs
         self._bridge = bridge
+        self._host: Any = None
 
     def run(self) -> None:
         while True:
@@ -89,18 +100,20 @@ class _Runner(QThread):
             if job is None:
                 return
             if job.cancelled:
-                self._bridge.delivered.emit(job, "error", (CancelledError("cancelled"), ""))
+                self._bridge.delivered.emit(job, "error", (JobCancelled("cancelled"), ""))
                 continue
             try:
-                result = job.fn(job, *job.args, **job.kwargs)
+                result = self._job_host().run(job.call, job)
             except BaseException as exc:  # reported to the GUI thread, never lost
                 self._bridge.delivered.emit(job, "error", (exc, traceback.format_exc()))
             else:
                 self._bridge.delivered.emit(job, "result", result)
 
-
-class CancelledError(Exception):
-    """A job was cancelled before it ran."""
+    def _job_host(self) -> Any:
+        if self._host is None:
+            module, _, name = HOST.partition(":")
+            self._host = getattr(importlib.import_module(module), name)()
+        return self._host
 
 
 class MLThread(QObject):
@@ -116,10 +129,10 @@ class MLThread(QObject):
         self._pending = 0
         self._runner.start()
 
-    def submit(self, fn: Callable[..., Any], *args: Any, on_result=None, on_error=None, on_event=None,
-               on_finished=None, name: str = "", **kwargs: Any) -> Job:
-        """Queue ``fn(job, *args, **kwargs)`` to run on the ML thread after earlier jobs."""
-        job = Job(fn, args, kwargs, on_result, on_error, on_event, self._wrap_finished(on_finished), name)
+    def submit(self, call: JobCall, *, on_result=None, on_error=None, on_event=None, on_finished=None,
+               name: str = "") -> Job:
+        """Queue ``call`` to run on the ML thread after earlier jobs."""
+        job = Job(call, on_result, on_error, on_event, self._wrap_finished(on_finished), name or call.name)
         job._bridge = self._bridge
         self._pending += 1
         if self._pending == 1:

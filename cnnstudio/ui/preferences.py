@@ -8,8 +8,9 @@ thread imports TensorFlow; changing them takes effect at the next start.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -30,9 +31,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnstudio.core.project import DEFAULT_TRAINING, OPTIMIZERS
+from cnnstudio.core.catalog.training import OPTIMIZERS
+from cnnstudio.core.project import DEFAULT_TRAINING
+from cnnstudio.ml.jobs.requests import DevicesRequest
 
 from . import settings
+
+if TYPE_CHECKING:
+    from .autosave import Autosaver
+    from .ml_client import MLClient
 
 DEFAULTS: dict[str, Any] = {
     "dataset_cache": str(Path.home() / ".keras"),
@@ -106,21 +113,17 @@ def apply_environment(environ: dict[str, str] | None = None) -> None:
         env.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
 
 
-def list_devices(job) -> list[str]:
-    """Runs on the ML thread: the devices TensorFlow sees, in words."""
-    import tensorflow as tf
-
-    return [f"{d.device_type}: {d.name}" for d in tf.config.list_physical_devices()]
-
-
 class PreferencesDialog(QDialog):
     """Edit the preferences; OK stores them, Reset puts every one back to its default."""
 
-    def __init__(self, window: QWidget) -> None:
-        super().__init__(window)
+    def __init__(self, parent: QWidget, set_appearance: Callable[[str], None], autosaver: Autosaver,
+                 ml: MLClient) -> None:
+        super().__init__(parent)
         self.setObjectName("preferencesDialog")
         self.setWindowTitle("Preferences")
-        self.window_ = window
+        self.set_appearance = set_appearance
+        self.autosaver = autosaver
+        self.ml = ml
         self.fields: dict[str, QWidget] = {}
         tabs = QTabWidget()
         tabs.addTab(self._general_tab(), "General")
@@ -233,26 +236,23 @@ class PreferencesDialog(QDialog):
         for key, widget in self.fields.items():
             value = _value(widget)
             if key == "appearance":
-                setter = getattr(self.window_, "set_appearance", None)
-                setter(value) if setter else settings.set_appearance(value)
+                self.set_appearance(value)
             else:
                 put(key, value)
-        autosaver = getattr(self.window_, "autosaver", None)
-        if autosaver is not None:
-            autosaver.timer.setInterval(get("autosave_seconds") * 1000)
+        self.autosaver.timer.setInterval(get("autosave_seconds") * 1000)
         super().accept()
 
     def _ask_for_devices(self) -> None:
-        ml_thread = getattr(self.window_, "ml_thread", None)
-        if ml_thread is None:
-            self.devices.setText("unknown")
-            return
-        ml_thread.submit(
-            list_devices,
-            on_result=lambda names: self.devices.setText("\n".join(names) or "none"),
-            on_error=lambda exc, _tb: self.devices.setText(f"TensorFlow could not list devices: {exc}"),
-            name="list devices",
-        )
+        """Ask the ML side which devices TensorFlow sees; an answer after the dialog closed is dropped."""
+        open_ = [True]
+        self.finished.connect(lambda _result: open_.clear())
+
+        def show(text: str) -> None:
+            if open_:
+                self.devices.setText(text)
+
+        self.ml.run(DevicesRequest(), on_result=lambda names: show("\n".join(names) or "none"),
+                    on_error=lambda message: show(f"TensorFlow could not list devices: {message}"))
 
 
 def _set_value(widget: QWidget, value: Any) -> None:

@@ -16,7 +16,6 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from cnnstudio.core.analysis import Analysis, LayerInfo
-from cnnstudio.core.catalog import dims_text
 
 from .document import ProjectDocument
 from .icons import severity_icon
@@ -26,19 +25,6 @@ NUMERIC = {3, 4, 5}
 RECEPTIVE_FIELD = 6
 NODE_ROLE = Qt.ItemDataRole.UserRole + 1
 _ROOT = QModelIndex()
-
-
-def cells(info: LayerInfo) -> tuple[str, ...]:
-    """One row exactly as ``cnnstudio summary`` prints it."""
-    return (
-        info.id,
-        info.type,
-        dims_text(info.output_shape) if info.output_shape else "-",
-        f"{info.weights:,}",
-        f"{info.biases:,}",
-        f"{info.params:,}",
-        dims_text(info.receptive_field) if info.receptive_field else "-",
-    )
 
 
 def human_bytes(count: int) -> str:
@@ -76,7 +62,7 @@ class SummaryModel(QAbstractTableModel):
 
     def set_analysis(self, analysis: Analysis) -> None:
         rows = list(analysis.layers.values())
-        new_cells = [cells(info) for info in rows]
+        new_cells = [info.summary_cells() for info in rows]
         if rows and [r.id for r in rows] == [r.id for r in self._rows]:
             # same layers: repaint only the rows whose figures or problems changed
             changed = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -9,8 +10,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from cnnstudio.core.convolution import KERNEL_PRESETS, XO_GRIDS, convolve2d, max_pool2d
-
-keras = pytest.importorskip("keras")
 
 TOLERANCE = 1e-5
 EXAMPLES = settings(

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import socket
 import time
-import urllib.error
-import urllib.request
 
 import numpy as np
 import pytest
@@ -15,6 +12,8 @@ from PIL import Image
 from cnnstudio.core.datasets import dataset_info
 from cnnstudio.core.errors import DatasetError
 from cnnstudio.ml.data import Dataset, downloads, load_dataset
+
+from ..http_server import serving
 
 
 @pytest.fixture(scope="module")
@@ -281,24 +280,23 @@ def test_unknown_name():
 # -- downloads ---------------------------------------------------------------------------
 @pytest.fixture
 def empty_keras_cache(tmp_path, monkeypatch):
-    """Keras's cache pointed at an empty folder; any socket use fails the test."""
-    from keras.src.backend import config
-
+    """Keras's cache ($KERAS_HOME) in an empty folder."""
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    monkeypatch.setattr(config, "_KERAS_DIR", str(tmp_path))
-
-    def no_network(*args, **kwargs):
-        raise AssertionError("the test tried to use the network")
-
-    monkeypatch.setattr(socket, "create_connection", no_network)
-    monkeypatch.setattr(urllib.request, "urlopen", no_network)
     return tmp_path
+
+
+@pytest.fixture
+def local_mnist(empty_keras_cache, monkeypatch):
+    """'mnist' fetched from a real HTTP server on 127.0.0.1 serving a 3 MiB stand-in file."""
+    payload = bytes(range(256)) * (3 << 12)
+    with serving({"mnist.npz": payload}) as served:
+        monkeypatch.setitem(downloads.KERAS_FILES, "mnist", (downloads.KerasFile("mnist.npz", served.base + "mnist.npz"),))
+        yield served, payload
 
 
 @pytest.mark.parametrize("name", ["mnist", "fashion-mnist", "cifar10", "cifar100"])
 def test_download_without_network_fails_fast_and_clearly(empty_keras_cache, monkeypatch, name):
     monkeypatch.setattr(downloads, "host_reachable", lambda host, *a, **k: False)
-    assert downloads.keras_cache_dir() == empty_keras_cache
     start = time.monotonic()
     with pytest.raises(DatasetError) as err:
         load_dataset(name)
@@ -307,18 +305,15 @@ def test_download_without_network_fails_fast_and_clearly(empty_keras_cache, monk
                               "Use 'mnist-sample' (bundled) or a folder/npz dataset")
     with pytest.raises(DatasetError, match="not downloaded yet"):
         load_dataset(name, download=False)
+    assert not any(empty_keras_cache.rglob("*.*"))
 
 
-def test_download_errors_are_wrapped(empty_keras_cache, monkeypatch):
-    monkeypatch.setattr(downloads, "host_reachable", lambda host, *a, **k: True)
-
-    def refuse(url, *args, **kwargs):
-        raise urllib.error.URLError("connection reset")
-
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
-    with pytest.raises(DatasetError, match="cannot download 'cifar10'.*connection reset"):
-        load_dataset("cifar10")
-    assert not list(empty_keras_cache.rglob("*.part"))
+def test_a_download_the_server_refuses_is_explained_and_leaves_nothing(local_mnist, empty_keras_cache):
+    served, _payload = local_mnist
+    downloads.KERAS_FILES["mnist"] = (downloads.KerasFile("mnist.npz", served.base + "gone.npz"),)
+    with pytest.raises(DatasetError, match=r"cannot download 'mnist' \(.*404.*\); check the network connection"):
+        downloads.fetch("mnist")
+    assert served.requests == ["gone.npz"] and not list(empty_keras_cache.rglob("*.npz"))
 
 
 def test_reachability_check_never_hangs(monkeypatch):
@@ -339,36 +334,47 @@ def test_reachability_check_never_hangs(monkeypatch):
 
 
 @pytest.mark.parametrize("name", ["mnist", "fashion-mnist", "cifar10", "cifar100"])
-def test_cache_file_names_match_keras(empty_keras_cache, monkeypatch, name):
-    """Files CNN Studio downloads land exactly where keras.datasets looks for them."""
-    from keras.src.utils import file_utils
+def test_the_files_are_fetched_with_the_arguments_keras_datasets_uses(name):
+    """So they land where `keras.datasets.<name>.load_data()` looks for them, under the names it uses."""
+    import inspect
 
-    wanted = []
+    import keras
 
-    def record(url, target, *args):
-        wanted.append(target)
-        raise RuntimeError("stop here")
+    loader = {"mnist": keras.datasets.mnist, "fashion-mnist": keras.datasets.fashion_mnist,
+              "cifar10": keras.datasets.cifar10, "cifar100": keras.datasets.cifar100}[name].load_data
+    source = inspect.getsource(loader)
+    for file in downloads.KERAS_FILES[name]:
+        assert f'"{file.fname}"' in source or f"'{file.fname}'" in source
+        folder, _, _ = file.origin.rpartition(file.fname)
+        assert file.origin in source or (folder in source and file.fname in source)
+        assert ("extract=True" in source) == file.extract
+        assert ("fashion-mnist" in source) == (file.cache_subdir != "datasets")
 
-    monkeypatch.setattr(file_utils, "urlretrieve", record)
-    with pytest.raises(Exception, match="stop here"):
-        downloads._keras_arrays(name)
-    assert [str(path) for path, _ in downloads.missing_files(name)][:1] == wanted
 
-
-def test_download_lands_in_keras_cache_with_progress(empty_keras_cache, monkeypatch):
-    monkeypatch.setattr(downloads, "host_reachable", lambda host, *a, **k: True)
-    payload = b"x" * (3 << 20)
-
-    class Response(io.BytesIO):
-        headers = {"Content-Length": str(len(payload))}
-
-    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: Response(payload))
+def test_a_download_from_a_real_server_lands_in_keras_cache_with_progress_once(local_mnist, empty_keras_cache):
+    served, payload = local_mnist
     fractions = []
-    downloads.fetch("mnist", progress=fractions.append)
+    paths = downloads.fetch("mnist", progress=fractions.append)
     target = empty_keras_cache / "datasets" / "mnist.npz"
-    assert target.read_bytes() == payload
+    assert paths == [str(target)] and target.read_bytes() == payload
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) >= 3
-    assert downloads.missing_files("mnist") == []
+    again = []
+    assert downloads.fetch("mnist", progress=again.append) == paths  # cached: not downloaded again
+    assert served.requests == ["mnist.npz"] and again == [1.0]
+
+
+def test_a_download_stopped_from_its_progress_leaves_no_partial_file(local_mnist, empty_keras_cache):
+    class Stop(Exception):
+        pass
+
+    def stop_halfway(fraction: float) -> None:
+        if fraction > 0.5:
+            raise Stop()
+
+    with pytest.raises(Stop):
+        downloads.fetch("mnist", progress=stop_halfway)
+    assert not list(empty_keras_cache.rglob("mnist*"))
+
 
 
 @pytest.mark.parametrize("labels", [np.array([0, 1, 10**9]), np.array([0.0, np.nan, 1.0]),

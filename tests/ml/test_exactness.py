@@ -15,6 +15,7 @@ import math
 import re
 from typing import Any
 
+import keras
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,8 +25,6 @@ from cnnstudio.core.analysis import analyze
 from cnnstudio.core.catalog import CATALOG, LayerSpec, Param
 from cnnstudio.core.catalog import spec as kinds
 from cnnstudio.core.network import Network
-
-keras = pytest.importorskip("keras")
 from cnnstudio.ml.builder import build_model, make_layer  # noqa: E402
 
 EXAMPLES = settings(

@@ -3,11 +3,10 @@ what it claims, on small networks trained here in a few seconds."""
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
-
-keras = pytest.importorskip("keras")
-tf = pytest.importorskip("tensorflow")
+import tensorflow as tf
 
 from cnnstudio.core.errors import UserError  # noqa: E402
 from cnnstudio.core.templates import load_template  # noqa: E402

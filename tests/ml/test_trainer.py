@@ -195,28 +195,33 @@ def test_early_stopping_ends_the_run_and_keeps_the_best_epochs_weights(tmp_path)
 def test_pause_holds_batches_and_resume_continues(npz):
     from cnnstudio.ml.trainer import Trainer, TrainingCallbacks
 
-    seen = []
-    started = threading.Event()
+    events = []  # batches and messages, in the order the trainer reported them
+    started, paused = threading.Event(), threading.Event()
 
     def on_batch(report):
-        seen.append(report.batch)
+        events.append(report.batch)
         started.set()
 
-    trainer = Trainer(tiny_project(npz, epochs=1), callbacks=TrainingCallbacks(on_batch=on_batch),
-                      report_every=0.0)
+    def on_message(text):
+        events.append(text)
+        if text == "paused":
+            paused.set()
+
+    trainer = Trainer(tiny_project(npz, epochs=1), report_every=0.0,
+                      callbacks=TrainingCallbacks(on_batch=on_batch, on_message=on_message))
     outcome = {}
     worker = threading.Thread(target=lambda: outcome.setdefault("result", trainer.run()))
     worker.start()
     assert started.wait(60)
     trainer.pause()
-    threading.Event().wait(0.3)  # at most the batch under way finishes
-    held = len(seen)
-    threading.Event().wait(0.5)
-    assert len(seen) == held and worker.is_alive()
+    assert paused.wait(60) and worker.is_alive()  # it holds, after at most the batch under way
     trainer.resume()
     worker.join(60)
     assert not worker.is_alive()
-    assert outcome["result"].stopped_reason == FINISHED and seen[-1] == 16
+    held = events[events.index("paused"):events.index("resumed") + 1]
+    assert held == ["paused", "resumed"]  # not one batch while paused
+    batches = [e for e in events if isinstance(e, int)]
+    assert outcome["result"].stopped_reason == FINISHED and batches[-1] == 16
 
 
 def test_stop_keeps_the_weights_learned_so_far(npz, tmp_path):

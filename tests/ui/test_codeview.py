@@ -13,7 +13,7 @@ def shown_panel(window):
     window.docks["code"].show()
     window.docks["code"].raise_()
     QApplication.processEvents()
-    return window.code_panel
+    return window.features.code
 
 
 def test_code_panel_shows_the_networks_keras_code_read_only(main_window):
@@ -65,8 +65,8 @@ def test_full_training_script_follows_the_training_settings(main_window, qtbot):
     panel.script_toggle.setChecked(True)
     assert panel.code.startswith("#!/usr/bin/env python3")
     assert "LEARNING_RATE = 0.004" in panel.code and "def load_data():" in panel.code
-    main_window.document.project.training["learning_rate"] = 0.02
-    main_window.document.mark_modified()
+    main_window.document.settings.training.update(learning_rate=0.02)
+    assert main_window.document.is_modified
     qtbot.waitUntil(lambda: "LEARNING_RATE = 0.02" in panel.code, timeout=3000)
     panel.script_toggle.setChecked(False)
     assert panel.code.startswith('"""LeNet-5: the Keras model')
@@ -101,7 +101,6 @@ def test_a_hidden_code_tab_catches_up_when_brought_to_the_front(main_window, qtb
     main_window.docks["summary"].raise_()
     qtbot.waitUntil(lambda: not panel._shown, timeout=2000)
     main_window.document.push(SetParamCommand(main_window.document.network, "fc2", "units", 55))
-    qtbot.wait(300)
-    assert "units=84" in panel.code  # nobody is looking: no work done
+    assert not panel._timer.isActive() and "units=84" in panel.code  # nobody is looking: no work planned
     shown_panel(main_window)
     qtbot.waitUntil(lambda: "units=55" in panel.code, timeout=2000)

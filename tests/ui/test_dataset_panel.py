@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
 import pytest
 
 from cnnstudio.core.templates import load_template
+from cnnstudio.ml.jobs.requests import PingRequest
+
+from ..http_server import serving
 
 WAIT = 60000
 
 
 @pytest.fixture
 def panel_of(make_window, qtbot):
-    """A window on a template, with its Dataset panel (installed if the window has not done it)."""
+    """A window on a template, with its Dataset panel."""
 
     def make(template: str = "lenet5"):
-        from cnnstudio.ui import datasets
-
         window = make_window(load_template(template))
-        panel = getattr(window, "dataset_panel", None) or datasets.install(window)
+        panel = window.features.datasets
         window.docks["dataset"].raise_()  # in front, as when a user opens it: it loads what it shows
         qtbot.waitUntil(lambda: panel._shown, timeout=3000)
         return window, panel
@@ -176,18 +176,20 @@ def test_an_unusable_folder_is_refused_in_words_and_the_previous_dataset_kept(pa
 
 
 @pytest.fixture
-def fake_download(monkeypatch, tmp_path):
-    """The Keras dataset files 'missing' from an empty cache; the network as the test says."""
+def slow_mnist(monkeypatch, tmp_path):
+    """'mnist' not in Keras's (empty) cache, served by a real, slow HTTP server on 127.0.0.1."""
     from cnnstudio.ml.data import downloads
 
-    target = tmp_path / "cache" / "mnist.npz"
-    monkeypatch.setattr(downloads, "missing_files", lambda name: [(target, "https://example.invalid/mnist.npz")])
-    return downloads, target
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    with serving({"mnist.npz": b"x" * (20 << 20)}, seconds_per_chunk=0.02) as served:
+        monkeypatch.setitem(downloads.KERAS_FILES, "mnist",
+                            (downloads.KerasFile("mnist.npz", served.base + "mnist.npz"),))
+        yield downloads, tmp_path / "keras"
 
 
 def test_a_download_without_network_fails_fast_and_offers_the_bundled_sample(panel_of, qtbot, monkeypatch,
-                                                                             fake_download):
-    downloads, _ = fake_download
+                                                                             slow_mnist):
+    downloads, _ = slow_mnist
     monkeypatch.setattr(downloads, "host_reachable", lambda host, *a, **k: False)
     window, panel = panel_of()
     start = time.monotonic()
@@ -202,28 +204,8 @@ def test_a_download_without_network_fails_fast_and_offers_the_bundled_sample(pan
     assert panel.status.isHidden()
 
 
-def test_a_download_shows_its_progress_and_cancel_stops_it(panel_of, qtbot, monkeypatch, fake_download):
-    import urllib.request
-
-    downloads, target = fake_download
-    monkeypatch.setattr(downloads, "host_reachable", lambda host, *a, **k: True)
-    reads = threading.Event()
-
-    class SlowResponse:
-        headers = {"Content-Length": str(100 << 20)}
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def read(self, size):
-            reads.set()
-            time.sleep(0.05)
-            return b"x" * size
-
-    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: SlowResponse())
+def test_a_download_shows_its_progress_and_cancel_stops_it(panel_of, qtbot, slow_mnist):
+    _downloads, cache = slow_mnist
     window, panel = panel_of()
     panel.chooser.choose("mnist")
     qtbot.waitUntil(lambda: not panel.progress_row.isHidden() and panel.progress.value() > 0, timeout=WAIT)
@@ -231,6 +213,6 @@ def test_a_download_shows_its_progress_and_cancel_stops_it(panel_of, qtbot, monk
     panel.cancel_button.click()
     assert panel.progress_row.isHidden() and "cancelled" in panel.status.text()
     done = []
-    window.workspace.run(lambda ws: True, on_result=done.append)  # runs once the download job has ended
+    window.context.ml.run(PingRequest(True), on_result=done.append)  # runs once the download job has ended
     qtbot.waitUntil(lambda: done == [True], timeout=WAIT)
-    assert not target.exists() and window.document.project.dataset["name"] == "mnist"
+    assert not list(cache.rglob("mnist*")) and window.document.project.dataset["name"] == "mnist"

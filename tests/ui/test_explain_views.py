@@ -7,28 +7,21 @@ import csv
 
 import numpy as np
 import pytest
-
-pytest.importorskip("tensorflow")
-
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QWidget  # noqa: E402
 
 from cnnstudio.core.network import Network  # noqa: E402
 from cnnstudio.core.project import Project  # noqa: E402
 from cnnstudio.core.templates import load_template  # noqa: E402
 from cnnstudio.ui import explain  # noqa: E402
-from cnnstudio.ui.inspect_area import InputImage, current_input, inspect_area, show_page  # noqa: E402
+from cnnstudio.ui.inspect_area import InputImage  # noqa: E402
 
 JOB_TIMEOUT = 60_000
 
 
 def views(window) -> explain.ExplainViews:
-    """The window's three pages (installed here if the window does not have them yet)."""
-    found = [window.findChild(QWidget, name) for name in ("confusionView", "saliencyView", "maximizeView")]
-    if None in found:
-        return explain.install(window)
-    return explain.ExplainViews(*found)
+    """The window's three pages."""
+    return window.features.explain
 
 
 def tiny_project(dataset: str = "x-vs-o") -> Project:
@@ -49,7 +42,7 @@ def tiny_project(dataset: str = "x-vs-o") -> Project:
 
 def evaluated(window, qtbot, split: str = "validation"):
     page = views(window).evaluation
-    show_page(window, page)
+    window.features.inspect.area.show_page(page)
     page.choose_split(split)
     page.evaluate()
     qtbot.waitUntil(lambda: not page.bar.running, timeout=JOB_TIMEOUT)
@@ -107,11 +100,11 @@ def test_clicking_a_cell_lists_exactly_its_images_and_opening_one_sets_the_curre
     grid = page.thumbnails
     second = grid.item(min(1, grid.count() - 1))
     QTest.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=grid.visualItemRect(second).center())
-    chosen = current_input(window).value
+    chosen = window.context.current_input.value
     index = grid.keys()[min(1, grid.count() - 1)]
     assert (chosen.split, chosen.index, chosen.label) == ("validation", index, int(xo_validation[1][index]))
     np.testing.assert_array_equal(chosen.image, xo_validation[0][index])
-    assert inspect_area(window).currentWidget() is views(window).saliency
+    assert window.features.inspect.area.currentWidget() is views(window).saliency
 
 
 def test_show_misclassified_lists_every_mistake(make_window, qtbot):
@@ -206,10 +199,10 @@ def square_image(left: bool, right: bool) -> np.ndarray:
 def explained(window, qtbot, run_dir, image: np.ndarray, method: str):
     page = views(window).saliency
     window.model_source.set_run_dir(run_dir)
-    show_page(window, page)
+    window.features.inspect.area.show_page(page)
     page.set_method(method)
     page.explanation = None
-    current_input(window).set(InputImage(image, "squares", origin="drawing"))
+    window.context.current_input.set(InputImage(image, "squares", origin="drawing"))
     qtbot.waitUntil(lambda: page.explanation is not None and page.explanation.method == method,
                     timeout=JOB_TIMEOUT)
     return page
@@ -284,7 +277,7 @@ def test_choosing_a_class_explains_that_class(make_window, qtbot, left_half_run)
 
 def maximize_page(window, qtbot):
     page = views(window).maximize
-    show_page(window, page)
+    window.features.inspect.area.show_page(page)
     qtbot.waitUntil(lambda: page.layer.count() > 0, timeout=JOB_TIMEOUT)
     return page
 

@@ -9,9 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-pytest.importorskip("tensorflow")
-
 from PySide6.QtGui import QImage, QKeySequence  # noqa: E402
 from PySide6.QtWidgets import QMenu  # noqa: E402
 
@@ -162,7 +159,7 @@ def test_a_model_that_fails_its_check_leaves_no_file_and_says_why(qtbot, main_wi
 
 def test_a_report_that_fails_its_check_removes_the_partial_file(qtbot, main_window, runs, tmp_path, monkeypatch):
     from cnnstudio.core.errors import UserError
-    from cnnstudio.ui.exporting import tasks
+    from cnnstudio.ml.jobs import exporting as tasks
 
     def broken(path, summary):
         assert path.stat().st_size > 1000  # the report was written beside its name
@@ -215,7 +212,7 @@ def test_export_and_import_are_in_the_file_menu_with_their_shortcuts(main_window
 def test_checking_a_script_runs_only_keras_constructors_on_literal_values():
     import ast
 
-    from cnnstudio.ui.exporting.tasks import safe_build_model
+    from cnnstudio.ml.jobs.exporting import safe_build_model
 
     script = '''
 def build_model():

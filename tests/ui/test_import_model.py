@@ -7,9 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-pytest.importorskip("tensorflow")
-
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
@@ -44,11 +41,10 @@ def models(tmp_path_factory):
                                                           for n in ("conv_a", "conv_b", "scores")}}
 
 
-@pytest.fixture
-def errors(monkeypatch):
-    shown: list[str] = []
-    monkeypatch.setattr(dialogs, "show_error", lambda parent, title, text: shown.append(text))
-    return shown
+def texts(error_dialogs) -> list[str]:
+    """What the "Cannot import model" dialogs the window showed said."""
+    assert {title for title, _text in error_dialogs} <= {"Cannot import model"}
+    return [text for _title, text in error_dialogs]
 
 
 def importer(window) -> importing.ModelImporter:
@@ -79,12 +75,12 @@ def test_the_imported_weights_are_kept_in_a_run_and_the_inspection_workspace_loa
     wait_until_done(qtbot, main_window)
     run_dir = main_window.model_source.run_dir
     assert run_dir is not None and (run_dir / "model.keras").is_file() and run_dir.parent.name == "runs"
+    from .jobs_for_tests import LayerWeights
+
     loaded = []
-    main_window.workspace.with_model(
-        lambda ws: {n: [np.array(w) for w in ws.model.get_layer(n).get_weights()] for n in models["weights"]},
-        on_result=loaded.append)
+    main_window.context.ml.with_model(LayerWeights(tuple(models["weights"])), on_result=loaded.append)
     qtbot.waitUntil(lambda: bool(loaded), timeout=60000)
-    assert main_window.workspace.facts.run_dir == run_dir
+    assert main_window.context.ml.facts.run_dir == run_dir
     for name, weights in models["weights"].items():
         assert all(np.array_equal(a, b) for a, b in zip(loaded[0][name], weights, strict=True)), name
     log = [main_window.messages.tree.topLevelItem(i).text(1)
@@ -124,37 +120,40 @@ def test_dragging_a_file_that_is_not_a_model_is_not_taken(main_window, tmp_path)
     assert not enter.isAccepted()
 
 
-def test_a_model_with_a_lambda_layer_is_refused_and_the_editor_is_unchanged(qtbot, main_window, models, errors):
+def test_a_model_with_a_lambda_layer_is_refused_and_the_editor_is_unchanged(qtbot, main_window, models, error_dialogs):
     before = main_window.document.network.to_dict()
     assert importer(main_window).import_file(models["lambda"])
     wait_until_done(qtbot, main_window)
+    errors = texts(error_dialogs)
     assert len(errors) == 1
     assert "refused for safety" in errors[0] and "Lambda" in errors[0] and "Nothing was" in errors[0]
     assert main_window.document.network.to_dict() == before and main_window.document.name == "LeNet-5"
     assert main_window.model_source.run_dir is None and not main_window.document.is_modified
 
 
-def test_every_unsupported_layer_is_named_in_one_dialog(qtbot, main_window, models, errors):
+def test_every_unsupported_layer_is_named_in_one_dialog(qtbot, main_window, models, error_dialogs):
     before = main_window.document.network.to_dict()
     importer(main_window).import_file(models["unsupported"])
     wait_until_done(qtbot, main_window)
+    errors = texts(error_dialogs)
     assert len(errors) == 1 and "LSTM 'memory'" in errors[0] and "UnitNormalization 'unit'" in errors[0]
     assert main_window.document.network.to_dict() == before and main_window.model_source.run_dir is None
 
 
-def test_a_broken_file_is_explained_in_one_dialog_and_nothing_changes(qtbot, main_window, models, errors):
+def test_a_broken_file_is_explained_in_one_dialog_and_nothing_changes(qtbot, main_window, models, error_dialogs):
     before = main_window.document.network.to_dict()
     importer(main_window).import_file(models["broken"])
     wait_until_done(qtbot, main_window)
+    errors = texts(error_dialogs)
     assert len(errors) == 1 and errors[0].startswith("broken.keras") and "Traceback" not in errors[0]
     assert main_window.document.network.to_dict() == before and main_window.model_source.run_dir is None
 
 
-def test_a_file_that_is_not_a_keras_model_is_refused_before_anything_runs(main_window, tmp_path, errors):
+def test_a_file_that_is_not_a_keras_model_is_refused_before_anything_runs(main_window, tmp_path, error_dialogs):
     other = tmp_path / "weights.npz"
     other.write_bytes(b"")
     assert not importer(main_window).import_file(other)
-    assert not importer(main_window).busy and "not a Keras model file" in errors[0]
+    assert not importer(main_window).busy and "not a Keras model file" in texts(error_dialogs)[0]
 
 
 def test_unsaved_changes_are_asked_about_and_cancel_keeps_the_project(main_window, models, monkeypatch):

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-pytest.importorskip("tensorflow")
-
 from PySide6.QtCore import QEvent, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QImage, QMouseEvent  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from cnnstudio.core.images import read_image  # noqa: E402
 from cnnstudio.core.receptive import field_box  # noqa: E402
 from cnnstudio.core.templates import load_template  # noqa: E402
 from cnnstudio.ui import inspect as inspect_views  # noqa: E402
-from cnnstudio.ui.inspect import export, input_panel  # noqa: E402
-from cnnstudio.ui.inspect_area import current_input, show_page  # noqa: E402
+from cnnstudio.ui import saving  # noqa: E402
 
 JOB_TIMEOUT = 60_000
 
@@ -52,7 +49,7 @@ def lenet_model(lenet_run):
 
 
 def views(window) -> inspect_views.InspectViews:
-    return getattr(window, "inspect_views", None) or inspect_views.install(window)
+    return window.features.inspect
 
 
 @pytest.fixture
@@ -64,7 +61,7 @@ def inspected(main_window, lenet_run):
 
 def filters_of(window, qtbot, layer: str | None = None):
     page = views(window).filters
-    show_page(window, page)
+    window.features.inspect.area.show_page(page)
     if layer is not None:
         qtbot.waitUntil(lambda: page.layer_combo.findData(layer) >= 0, timeout=JOB_TIMEOUT)
         page.layer_combo.setCurrentIndex(page.layer_combo.findData(layer))
@@ -77,7 +74,7 @@ def filters_of(window, qtbot, layer: str | None = None):
 
 def maps_of(window, qtbot):
     page = views(window).feature_maps
-    show_page(window, page)
+    window.features.inspect.area.show_page(page)
     qtbot.waitUntil(lambda: page.analysis is not None and page.analysis.activations is not None,
                     timeout=JOB_TIMEOUT)
     return page
@@ -138,14 +135,14 @@ def test_exported_filters_load_back_with_the_same_numbers(inspected, qtbot, lene
 
     page = filters_of(inspected, qtbot, "conv2")
     choose(page.mode_combo, "per_channel")
-    monkeypatch.setattr(export, "ask_save_path", lambda *a: tmp_path / "conv2.npz")
+    monkeypatch.setattr(saving, "ask_save_path", lambda *a: tmp_path / "conv2.npz")
     page.export_npz()
     loaded = load_filters(tmp_path / "conv2.npz")
     layer = lenet_model.get_layer("conv2")
     np.testing.assert_allclose(loaded.kernels, layer.kernel.numpy().transpose(3, 0, 1, 2), rtol=1e-6)
     np.testing.assert_allclose(loaded.biases, layer.bias.numpy(), rtol=1e-6)
     assert loaded.layer == "conv2" and loaded.mode == "per_channel"
-    monkeypatch.setattr(export, "ask_save_path", lambda *a: tmp_path / "filters.png")
+    monkeypatch.setattr(saving, "ask_save_path", lambda *a: tmp_path / "filters.png")
     page.export_png()
     assert QImage(str(tmp_path / "filters.png")).width() > 100
 
@@ -171,9 +168,11 @@ def test_a_training_snapshot_redraws_the_watched_layer_live(inspected, qtbot):
 def test_a_view_held_up_by_the_busy_ml_thread_says_so(inspected, qtbot):
     import threading
 
+    from .jobs_for_tests import GATES, WaitAtGate
+
     page = filters_of(inspected, qtbot)
-    gate = threading.Event()
-    inspected.workspace.run(lambda ws: gate.wait(10))
+    gate = GATES.setdefault("inspect-busy", threading.Event())
+    inspected.context.ml.run(WaitAtGate("inspect-busy"))
     page.request()
     qtbot.waitUntil(lambda: page.model_bar.status.text() in ("working…", "waiting for training to finish…"),
                     timeout=5000)
@@ -184,7 +183,7 @@ def test_a_view_held_up_by_the_busy_ml_thread_says_so(inspected, qtbot):
 def test_a_network_without_convolutions_says_it_has_no_filters(make_window, qtbot):
     window = make_window(load_template("mlp"))
     page = views(window).filters
-    show_page(window, page)
+    window.features.inspect.area.show_page(page)
     qtbot.waitUntil(lambda: page.banner.isVisible(), timeout=JOB_TIMEOUT)
     assert "no convolution layer" in page.banner.text()
 
@@ -213,10 +212,10 @@ def test_an_input_chosen_elsewhere_is_shown_when_the_view_comes_up(inspected, qt
     from cnnstudio.ui.inspect_area import InputImage
 
     page = maps_of(inspected, qtbot)
-    show_page(inspected, views(inspected).filters)
+    inspected.features.inspect.area.show_page(views(inspected).filters)
     chosen = InputImage(np.full((28, 28, 1), 0.5, np.float32), "grey square", origin="file")
-    current_input(inspected).set(chosen)
-    show_page(inspected, page)
+    inspected.context.current_input.set(chosen)
+    inspected.features.inspect.area.show_page(page)
     qtbot.waitUntil(lambda: page.analysis.input is chosen and page.analysis.activations is not None,
                     timeout=JOB_TIMEOUT)
     assert "grey square" in page.input_panel.caption.text()
@@ -238,8 +237,8 @@ def test_drawing_strokes_change_the_input_and_the_prediction_arrives(inspected, 
     page = maps_of(inspected, qtbot)
     page.input_panel.focus_draw()
     canvas = views(inspected).canvas
-    qtbot.waitUntil(lambda: current_input(inspected).value.origin == "drawing", timeout=JOB_TIMEOUT)
-    assert current_input(inspected).value.image.sum() == 0  # a blank canvas to start with
+    qtbot.waitUntil(lambda: inspected.context.current_input.value.origin == "drawing", timeout=JOB_TIMEOUT)
+    assert inspected.context.current_input.value.image.sum() == 0  # a blank canvas to start with
     rect = canvas.image_rect()
     points = [QPointF(rect.left() + rect.width() * (0.3 + 0.05 * i), rect.top() + rect.height() * (0.2 + 0.07 * i))
               for i in range(8)]
@@ -252,15 +251,15 @@ def test_drawing_strokes_change_the_input_and_the_prediction_arrives(inspected, 
                                  Qt.KeyboardModifier.NoModifier))
     send(canvas, QMouseEvent(QEvent.Type.MouseButtonRelease, points[-1], points[-1], left,
                              Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
-    qtbot.waitUntil(lambda: current_input(inspected).value.image.sum() > 5, timeout=JOB_TIMEOUT)
-    drawn = current_input(inspected).value
+    qtbot.waitUntil(lambda: inspected.context.current_input.value.image.sum() > 5, timeout=JOB_TIMEOUT)
+    drawn = inspected.context.current_input.value
     assert drawn.origin == "drawing" and drawn.image.shape == (28, 28, 1)
     np.testing.assert_allclose(drawn.image[..., 0], canvas.drawing() / 255.0, atol=1e-6)
     qtbot.waitUntil(lambda: page.analysis.input is drawn and page.prediction.probabilities is not None,
                     timeout=JOB_TIMEOUT)
     assert page.prediction.probabilities.sum() == pytest.approx(1.0, abs=1e-4)
     canvas.stroke([(5, 5), (20, 5)])  # another stroke: the input follows
-    qtbot.waitUntil(lambda: current_input(inspected).value is not drawn, timeout=JOB_TIMEOUT)
+    qtbot.waitUntil(lambda: inspected.context.current_input.value is not drawn, timeout=JOB_TIMEOUT)
 
 
 def test_a_picture_of_another_size_and_colour_is_converted_to_the_network_input(inspected, qtbot, tmp_path):
@@ -275,10 +274,10 @@ def test_a_picture_of_another_size_and_colour_is_converted_to_the_network_input(
     path = tmp_path / "bar.png"
     assert picture.save(str(path))
     assert page.input_panel.open_picture(path)
-    qtbot.waitUntil(lambda: current_input(inspected).value.origin == "file", timeout=JOB_TIMEOUT)
-    shown = current_input(inspected).value
+    qtbot.waitUntil(lambda: inspected.context.current_input.value.origin == "file", timeout=JOB_TIMEOUT)
+    shown = inspected.context.current_input.value
     assert shown.image.shape == (28, 28, 1) and shown.title == "bar.png"
-    raw = input_panel.read_picture(path)
+    raw = read_image(path)
     expected = load_dataset("mnist-sample", validation_split=0.1).prepare(raw[None])[0]
     np.testing.assert_allclose(shown.image, expected, atol=1e-6)
     qtbot.waitUntil(lambda: page.analysis.input is shown, timeout=JOB_TIMEOUT)
@@ -287,13 +286,13 @@ def test_a_picture_of_another_size_and_colour_is_converted_to_the_network_input(
 
 def test_a_corrupt_picture_gives_a_clear_message_and_keeps_the_input(inspected, qtbot, tmp_path):
     page = maps_of(inspected, qtbot)
-    before = current_input(inspected).value
+    before = inspected.context.current_input.value
     path = tmp_path / "broken.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n this is not really a picture")
     assert not page.input_panel.open_picture(path)
     assert page.banner.isVisible()
     assert "broken.png is not a picture CNN Studio can read" in page.banner.text()
-    assert current_input(inspected).value is before
+    assert inspected.context.current_input.value is before
 
 
 def test_only_misclassified_lists_exactly_the_images_the_model_gets_wrong(inspected, qtbot, lenet_model):
@@ -306,14 +305,14 @@ def test_only_misclassified_lists_exactly_the_images_the_model_gets_wrong(inspec
     x, y = load_dataset("mnist-sample", validation_split=0.1).arrays("validation")
     wrong = np.flatnonzero(lenet_model.predict(x, verbose=0).argmax(axis=1) != y)
     np.testing.assert_array_equal(browser.positions, wrong)
-    qtbot.waitUntil(lambda: current_input(inspected).value.index == wrong[0], timeout=JOB_TIMEOUT)
+    qtbot.waitUntil(lambda: inspected.context.current_input.value.index == wrong[0], timeout=JOB_TIMEOUT)
 
 
 def test_exported_activations_hold_every_layer(inspected, qtbot, tmp_path, monkeypatch):
     from cnnstudio.ml.inspection import load_activations
 
     page = maps_of(inspected, qtbot)
-    monkeypatch.setattr(export, "ask_save_path", lambda *a: tmp_path / "maps.npz")
+    monkeypatch.setattr(saving, "ask_save_path", lambda *a: tmp_path / "maps.npz")
     page.export_npz()
     loaded = load_activations(tmp_path / "maps.npz")
     assert set(loaded) >= {"conv1", "pool1", "conv2", "fc1", "output"}
@@ -375,5 +374,5 @@ def test_a_picture_dropped_on_the_page_becomes_the_input(inspected, qtbot, tmp_p
     event = QDropEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
     page.dropEvent(event)
-    qtbot.waitUntil(lambda: current_input(inspected).value.title == "dot.png", timeout=JOB_TIMEOUT)
-    assert current_input(inspected).value.image[14, 14, 0] == pytest.approx(1.0)
+    qtbot.waitUntil(lambda: inspected.context.current_input.value.title == "dot.png", timeout=JOB_TIMEOUT)
+    assert inspected.context.current_input.value.image[14, 14, 0] == pytest.approx(1.0)

@@ -180,6 +180,16 @@ def test_a_nullable_parameter_can_be_emptied(main_window):
     assert main_window.document.network.node("pool1").params["strides"] is None
 
 
-def test_keyboard_focus_starts_in_the_form(main_window):
+def test_double_clicking_a_layer_puts_the_keyboard_in_its_first_parameter(main_window, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    main_window.activateWindow()
+    qtbot.waitUntil(main_window.isActiveWindow, timeout=2000)
     form = _select(main_window, "fc1")
-    assert form.editor("units").spin.focusPolicy() & Qt.FocusPolicy.StrongFocus
+    main_window.editor.scene.nodeActivated.emit("fc1")  # what a double-click on the layer sends
+    units = form.editor("units").spin
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is units, timeout=2000)
+    units.selectAll()
+    qtbot.keyClicks(units, "64")
+    qtbot.keyClick(units, Qt.Key.Key_Return)
+    assert main_window.document.network.node("fc1").params["units"] == 64

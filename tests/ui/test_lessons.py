@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,8 +14,7 @@ from cnnstudio.core.playground import KERNEL_PRESETS
 from cnnstudio.core.project import load_project
 from cnnstudio.core.templates import load_template
 from cnnstudio.ui import dialogs
-from cnnstudio.ui.inspect_area import current_input, inspect_area
-from cnnstudio.ui.lessons import LESSONS, facts, show_lessons
+from cnnstudio.ui.lessons import LESSONS, facts
 from cnnstudio.ui.lessons.results import FieldResult, KernelPair, ParameterResult, RunsResult
 
 TINY = {"epochs": 1, "max_steps_per_epoch": 2}
@@ -25,22 +23,14 @@ TRAINING_TIMEOUT_MS = 180_000
 
 @pytest.fixture
 def window(main_window):
-    """The main window with training and the lessons (installed here if the window does not have them yet)."""
-    if not hasattr(main_window, "training"):
-        from cnnstudio.ui import training
-
-        training.install(main_window)
-    if not hasattr(main_window, "lessons"):
-        from cnnstudio.ui import lessons
-
-        lessons.install(main_window)
-    main_window.lessons.runner.training_overrides = dict(TINY)
-    main_window.training.evaluate_test = False
+    """The main window, its lessons training tiny runs."""
+    main_window.features.lessons.runner.training_overrides = dict(TINY)
+    main_window.features.training.evaluate_test = False
     return main_window
 
 
 def run_lesson(window, qtbot, key: str, timeout: int = 5_000):
-    panel = show_lessons(window, key)
+    panel = window.features.lessons.present(key)
     with qtbot.waitSignal(panel.runner.finished, timeout=timeout) as finished:
         assert panel.start()
     assert finished.args == [key, True], panel.status.text()
@@ -54,19 +44,19 @@ def test_help_lessons_lists_the_five_lessons_and_opens_the_chosen_one(window):
     assert keys == [info.key for info in LESSONS]
     window.findChild(QAction, "action_lesson_stripes-edge").trigger()
     assert window.docks["lessons"].isVisible()
-    assert window.lessons.current == "stripes-edge"
-    assert "One filter learns to find edges" in window.lessons.title.text()
+    assert window.features.lessons.current == "stripes-edge"
+    assert "One filter learns to find edges" in window.features.lessons.title.text()
 
 
 def test_starting_a_lesson_asks_to_save_unsaved_changes_and_keeps_the_project_on_cancel(window, monkeypatch):
     window.document.set_name("My own network")
     asked = []
     monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, name: asked.append(name) or dialogs.CANCEL)
-    show_lessons(window, "parameters")
-    assert not window.lessons.start()
+    window.features.lessons.present("parameters")
+    assert not window.features.lessons.start()
     assert asked == ["My own network"]
     assert window.document.name == "My own network"
-    assert "kept" in window.lessons.status.text()
+    assert "kept" in window.features.lessons.status.text()
     monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, name: dialogs.DISCARD)  # lets the test close
 
 
@@ -84,14 +74,13 @@ def test_the_parameter_lesson_shows_core_numbers_side_by_side(window, qtbot):
     assert window.tabs.currentWidget() is window.editor
 
 
-def test_the_shuffled_pixels_lesson_trains_four_runs_and_compares_them(window, qtbot, monkeypatch):
-    compared = []
-    monkeypatch.setattr(window, "run_history", SimpleNamespace(compare=compared.append), raising=False)
+def test_the_shuffled_pixels_lesson_trains_four_runs_and_compares_them(window, qtbot):
     started = []
-    window.training.started.connect(started.append)
+    window.features.training.started.connect(started.append)
     panel = run_lesson(window, qtbot, "shuffled-pixels", TRAINING_TIMEOUT_MS)
-    assert len(started) == 4 and len(compared) == 1 and len(compared[0]) == 4
-    trained = [load_project(path / "project.cnnproj") for path in compared[0]]
+    comparison = window.features.runs.comparison
+    assert len(started) == 4 and window.tabs.currentWidget() is comparison and len(comparison.summaries) == 4
+    trained = [load_project(summary.path / "project.cnnproj") for summary in comparison.summaries]
     assert [p.name for p in trained] == ["MLP, plain pixels", "MLP, shuffled pixels", "LeNet-5, plain pixels",
                                          "LeNet-5, shuffled pixels"]
     assert [p.dataset["permute_pixels"] is not None for p in trained] == [False, True, False, True]
@@ -106,13 +95,13 @@ def test_the_x_vs_o_lesson_trains_then_shows_the_filters_and_an_x(window, qtbot)
     assert window.document.project.dataset["name"] == "x-vs-o"
     assert analyze(window.document.network).layers["output"].output_shape == (2,)
     assert window.model_source.run_dir is not None
-    assert inspect_area(window).currentWidget() is window.inspect_views.filters
-    shown = current_input(window).value
+    assert window.features.inspect.area.currentWidget() is window.features.inspect.filters
+    shown = window.context.current_input.value
     assert shown.title == "a drawn X" and shown.image.shape == (28, 28, 1) and shown.label == 1
 
 
 def test_the_stripes_lesson_shows_the_learned_filter_beside_sobel(window, qtbot):
-    keras = pytest.importorskip("keras")
+    import keras
     panel = run_lesson(window, qtbot, "stripes-edge", TRAINING_TIMEOUT_MS)
     pair = panel.results["stripes-edge"]
     assert isinstance(pair, KernelPair)
@@ -122,9 +111,9 @@ def test_the_stripes_lesson_shows_the_learned_filter_beside_sobel(window, qtbot)
     reference_name = pair.reference.header.text().split(" (")[0].lower()
     np.testing.assert_array_equal(pair.reference.array, KERNEL_PRESETS[reference_name])
     pair.button.click()
-    assert window.tabs.currentWidget() is window.playground
-    np.testing.assert_allclose(window.playground.kernel_editor.kernel(), learned, rtol=1e-6)
-    assert window.playground.image_source.kind.currentData() == "stripes"
+    assert window.tabs.currentWidget() is window.features.playground
+    np.testing.assert_allclose(window.features.playground.kernel_editor.kernel(), learned, rtol=1e-6)
+    assert window.features.playground.image_source.kind.currentData() == "stripes"
 
 
 def test_the_receptive_field_lesson_lists_core_figures_and_walks_the_canvas(window, qtbot):
@@ -144,21 +133,11 @@ def test_the_receptive_field_lesson_lists_core_figures_and_walks_the_canvas(wind
     assert window.editor.selected_ids() == [result.table.item(4, 0).text()]
 
 
-def test_a_lesson_that_needs_training_says_so_when_training_is_missing(window, qtbot, monkeypatch):
-    monkeypatch.delattr(window, "training")
-    panel = show_lessons(window, "x-vs-o")
-    with qtbot.waitSignal(panel.runner.finished) as finished:
-        panel.start()
-    assert finished.args == ["x-vs-o", False]
-    assert "training is not available" in panel.status.text()
-    assert panel.start_button.isEnabled()
-
-
 def test_no_lesson_starts_while_training_runs(window):
     window.document.set_locked(True, "training is running")
-    show_lessons(window, "parameters")
-    assert not window.lessons.start()
-    assert "stop it" in window.lessons.status.text()
+    window.features.lessons.present("parameters")
+    assert not window.features.lessons.start()
+    assert "stop it" in window.features.lessons.status.text()
     window.document.set_locked(False)
 
 

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QMenu, QWidget
 
 from cnnstudio.core.analysis import analyze
 from cnnstudio.core.project import load_project
@@ -137,12 +137,13 @@ def test_open_project_and_new_from_template_replace_the_document(main_window, tm
     assert set(main_window.editor.scene.nodes) == set(load_project(path).network.nodes)
 
 
-def test_opening_a_broken_file_reports_it_and_keeps_the_project(main_window, tmp_path):
+def test_opening_a_broken_file_reports_it_and_keeps_the_project(main_window, tmp_path, error_dialogs):
     bad = tmp_path / "broken.cnnproj"
     bad.write_text("{not json", encoding="utf-8")
     assert not main_window.open_project(bad)
     assert main_window.document.name == "LeNet-5"
     assert any("broken.cnnproj" in text for text in main_window.messages.texts())
+    assert [title for title, _text in error_dialogs] == ["Cannot open project"] and "not valid JSON" in error_dialogs[0][1]
 
 
 def test_replace_network_with_template_is_one_undoable_step(main_window):
@@ -221,8 +222,24 @@ def test_starting_the_window_does_not_import_tensorflow(tmp_path):
     assert "HEAVY []" in result.stdout, result.stdout
 
 
-def test_dock_widgets_are_real_docks(main_window):
-    assert all(isinstance(d, QDockWidget) for d in main_window.docks.values())
+def test_every_panel_is_a_dock_that_view_panels_shows_and_hides(main_window):
+    panels = main_window.findChild(QMenu, "menu_panels")
+    toggles = {action.text(): action for action in panels.actions() if not action.isSeparator()}
+    assert set(main_window.docks) == {"palette", "inspector", "summary", "messages", "dataset", "training", "runs",
+                                      "lessons", "code"}
+    for name, dock in main_window.docks.items():
+        assert isinstance(dock, QDockWidget) and dock.widget() is not None, name
+        toggle = toggles[dock.windowTitle()]
+        assert toggle is dock.toggleViewAction()
+        was_hidden = dock.isHidden()
+        toggle.trigger()
+        assert dock.isHidden() != was_hidden, name
+        toggle.trigger()
+        assert dock.isHidden() == was_hidden, name
+    area = main_window.dockWidgetArea
+    assert {area(main_window.docks[n]) for n in ("dataset", "training", "lessons")} == {area(main_window.docks["inspector"])}
+    assert main_window.tabifiedDockWidgets(main_window.docks["summary"]) and \
+        {main_window.docks["runs"], main_window.docks["code"]} <= set(main_window.tabifiedDockWidgets(main_window.docks["summary"]))
 
 
 def test_open_recent_lists_saved_projects_and_opens_them(main_window, tmp_path):

@@ -12,7 +12,7 @@ from PySide6.QtGui import QAction, QColor, QImage
 from cnnstudio.core.convolution import convolve2d, max_pool2d
 from cnnstudio.core.playground import KERNEL_PRESETS, XO_GRIDS
 from cnnstudio.core.playground_inputs import mnist_digit
-from cnnstudio.ui.playground import PICTURE, SIGNAL, PlaygroundView, show_playground
+from cnnstudio.ui.playground import PICTURE, SIGNAL, PlaygroundView
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_the_window_has_a_playground_tab_and_a_menu_action(main_window):
     main_window.findChild(QAction, "action_playground").trigger()
     assert main_window.tabs.currentWidget().objectName() == "playgroundView"
     assert main_window.tabs.tabText(main_window.tabs.currentIndex()) == "Playground"
-    assert show_playground(main_window) is main_window.playground
+    assert main_window.tabs.currentWidget() is main_window.features.playground
 
 
 def shown(plot) -> np.ndarray:
@@ -42,7 +42,7 @@ def shown(plot) -> np.ndarray:
 
 
 def keras_conv(image: np.ndarray, kernel: np.ndarray, stride: int, padding: str) -> np.ndarray:
-    keras = pytest.importorskip("keras")
+    import keras
     layer_type = keras.layers.Conv2D if image.ndim == 2 else keras.layers.Conv1D
     layer = layer_type(1, kernel.shape, strides=stride, padding=padding, use_bias=False)
     layer.build((1, *image.shape, 1))
@@ -237,7 +237,7 @@ def test_a_file_that_is_not_a_picture_gets_a_clear_message(view, tmp_path):
     path.write_bytes(b"not a picture")
     before = view.outcome.experiment.image.copy()
     assert not view.image_source.open_file(path)
-    assert "broken.png cannot be read as a picture" in view.problem
+    assert "broken.png is not a picture CNN Studio can read" in view.problem
     np.testing.assert_array_equal(view.outcome.experiment.image, before)
 
 

@@ -6,8 +6,7 @@ from cnnstudio.ui import preferences
 
 
 def test_preferences_are_stored_and_reset(main_window, qtbot):
-    dialog = preferences.PreferencesDialog(main_window)
-    qtbot.addWidget(dialog)
+    dialog = main_window.show_preferences()
     dialog.fields["cpu_threads"].setValue(2)
     dialog.fields["training/batch_size"].setValue(32)
     dialog.fields["autosave_seconds"].setValue(12)
@@ -22,14 +21,13 @@ def test_preferences_are_stored_and_reset(main_window, qtbot):
     assert main_window.new_from_template("edge-detector")
     training = main_window.document.project.training
     assert training["batch_size"] == 32 and training["learning_rate"] == 0.01
-    again = preferences.PreferencesDialog(main_window)
-    qtbot.addWidget(again)
+    again = main_window.show_preferences()
     again.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.RestoreDefaults).click()
     again.accept()
     assert preferences.get("cpu_threads") == 0 and preferences.get("training/batch_size") == 64
 
 
 def test_devices_are_listed_from_the_ml_thread(main_window, qtbot):
-    dialog = preferences.PreferencesDialog(main_window)
-    qtbot.addWidget(dialog)
+    dialog = main_window.show_preferences()
     qtbot.waitUntil(lambda: "CPU" in dialog.devices.text(), timeout=60_000)
+    dialog.reject()

@@ -18,6 +18,7 @@ from .spec import (
     ShapeError,
     Step,
     dims_text,
+    jsonable,
 )
 
 CATEGORIES = (
@@ -61,5 +62,5 @@ def by_category() -> dict[str, list[LayerSpec]]:
 
 __all__ = [
     "CATALOG", "CATEGORIES", "IDENTITY", "NO_FIELD", "UNSET", "Inference", "LayerSpec",
-    "Param", "ParamError", "ShapeError", "Step", "by_category", "dims_text", "get_spec",
+    "Param", "ParamError", "ShapeError", "Step", "by_category", "dims_text", "get_spec", "jsonable",
 ]

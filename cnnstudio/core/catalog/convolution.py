@@ -100,6 +100,9 @@ def _conv_spec(rank: int) -> LayerSpec:
         ),
         rule=_conv_rule(rank, type_name),
         summary=c.conv_summary,
+        receptive_field="window",
+        convolution=True,
+        plain_filters=True,
     )
 
 
@@ -224,6 +227,8 @@ SPECS = (
         ),
         rule=_transpose_rule,
         summary=c.conv_summary,
+        receptive_field="transposed",
+        convolution=True,
     ),
     LayerSpec(
         type="DepthwiseConv2D",
@@ -241,6 +246,8 @@ SPECS = (
         ),
         rule=_depthwise_rule,
         summary=c.conv_summary,
+        receptive_field="window",
+        convolution=True,
     ),
     LayerSpec(
         type="SeparableConv2D",
@@ -265,5 +272,7 @@ SPECS = (
         ),
         rule=_separable_rule,
         summary=c.conv_summary,
+        receptive_field="window",
+        convolution=True,
     ),
 )

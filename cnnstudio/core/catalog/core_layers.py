@@ -209,6 +209,7 @@ SPECS = (
         ),
         rule=_dense_rule,
         summary=lambda p: f"{p['units']}" + ("" if p["activation"] in (None, "linear") else f", {p['activation']}"),
+        output_units="units",
     ),
     LayerSpec(
         type="Flatten",
@@ -233,6 +234,7 @@ SPECS = (
         params=(_rate(),),
         rule=_identity_rule(),
         summary=lambda p: f"{p['rate']:g}",
+        passes_values=True,
     ),
     LayerSpec(
         type="SpatialDropout2D",
@@ -266,5 +268,6 @@ SPECS = (
             Param("rms_scaling", BOOL, "scale by the root mean square only (no centring)", default=False, advanced=True),
         ),
         rule=_layernorm_rule,
+        receptive_field="mixes_axis",
     ),
 )

@@ -100,6 +100,7 @@ SPECS = (
                       choices=tuple(a for a in c.ACTIVATIONS if a is not None)),),
         rule=_same_shape,
         summary=lambda p: p["activation"],
+        passes_values=True,
     ),
     LayerSpec(
         type="ReLU",
@@ -113,6 +114,7 @@ SPECS = (
                   minimum=0.0, advanced=True),
         ),
         rule=_same_shape,
+        passes_values=True,
     ),
     LayerSpec(
         type="LeakyReLU",
@@ -121,6 +123,7 @@ SPECS = (
         params=(Param("negative_slope", FLOAT, "slope for negative values", default=0.3, minimum=0.0),),
         rule=_same_shape,
         summary=lambda p: f"slope {p['negative_slope']:g}",
+        passes_values=True,
     ),
     LayerSpec(
         type="Softmax",
@@ -128,6 +131,8 @@ SPECS = (
         doc="turns scores into probabilities that add up to 1 (usually the last layer of a classifier)",
         params=(Param("axis", AXIS, "axis the probabilities add up along (-1 = last)", default=-1, advanced=True),),
         rule=_softmax_rule,
+        receptive_field="mixes_axis",
+        passes_values=True,
     ),
     _merge_spec("Add", "adds its inputs element by element (residual / skip connections)", "adds"),
     _merge_spec("Multiply", "multiplies its inputs element by element (gating, attention)", "multiplies"),

@@ -52,6 +52,7 @@ def _pool_spec(kind: str, rank: int) -> LayerSpec:
         params=(pool, c.strides(rank, nullable=True), c.padding()),
         rule=_pool_rule(rank, type_name),
         summary=_pool_summary,
+        receptive_field="window",
     )
 
 

@@ -126,6 +126,7 @@ SPECS = (
         params=(Param("padding", PADDING, "zeros added: n, [rows, columns] or [[top, bottom], [left, right]]",
                       default=1, rank=2),),
         rule=_zero_padding_rule,
+        receptive_field="padding",
     ),
     LayerSpec(
         type="Cropping2D",
@@ -134,6 +135,7 @@ SPECS = (
         params=(Param("cropping", PADDING, "removed: n, [rows, columns] or [[top, bottom], [left, right]]",
                       default=0, rank=2),),
         rule=_cropping_rule,
+        receptive_field="cropping",
     ),
     LayerSpec(
         type="UpSampling2D",
@@ -146,6 +148,7 @@ SPECS = (
         ),
         rule=_upsampling_rule,
         summary=lambda p: f"x{dims_text(p['size'])}",
+        receptive_field="upsampling",
     ),
     LayerSpec(
         type="Rescaling",
@@ -157,6 +160,7 @@ SPECS = (
         ),
         rule=_any_rule,
         summary=lambda p: f"x{p['scale']:.4g} + {p['offset']:g}",
+        rescales=True,
     ),
     LayerSpec(
         type="Resizing",
@@ -173,6 +177,7 @@ SPECS = (
         ),
         rule=_resizing_rule,
         summary=lambda p: f"{p['height']}x{p['width']}",
+        receptive_field="resizing",
     ),
     LayerSpec(
         type="RandomFlip",
@@ -182,6 +187,7 @@ SPECS = (
                       choices=("horizontal", "vertical", "horizontal_and_vertical")),),
         rule=_image_rule("RandomFlip"),
         summary=lambda p: p["mode"],
+        augmentation=True,
     ),
     LayerSpec(
         type="RandomRotation",
@@ -190,6 +196,7 @@ SPECS = (
         params=(_factor("factor", "largest rotation as a fraction of a full turn (0.1 = 36 degrees), or [low, high]",
                         minimum=-1.0, maximum=1.0), *_fill()),
         rule=_image_rule("RandomRotation"),
+        augmentation=True,
     ),
     LayerSpec(
         type="RandomTranslation",
@@ -203,6 +210,7 @@ SPECS = (
             *_fill(),
         ),
         rule=_image_rule("RandomTranslation"),
+        augmentation=True,
     ),
     LayerSpec(
         type="RandomZoom",
@@ -216,6 +224,7 @@ SPECS = (
             *_fill(),
         ),
         rule=_image_rule("RandomZoom"),
+        augmentation=True,
     ),
     LayerSpec(
         type="RandomContrast",
@@ -228,5 +237,6 @@ SPECS = (
                   rank=2, advanced=True),
         ),
         rule=_image_rule("RandomContrast"),
+        augmentation=True,
     ),
 )

@@ -263,6 +263,17 @@ class Step:
     stride: tuple[float, ...]
 
 
+# How a layer's output positions map back to its input's (LayerSpec.receptive_field), for core.receptive:
+RECEPTIVE_FIELDS = (
+    "window",  # a kernel or pool window with strides, dilation and padding (convolutions, pooling)
+    "transposed",  # a transposed convolution: each input position spreads a window onto the output
+    "padding",  # zeros added around: positions shift
+    "cropping",  # rows and columns cut away: positions shift
+    "upsampling",  # each position repeated or interpolated (UpSampling2D)
+    "resizing",  # resampled to another size (Resizing)
+    "mixes_axis",  # positions mixed along `axis` (LayerNormalization, Softmax)
+)
+
 IDENTITY = "identity"  # receptive field passes through unchanged
 NO_FIELD = None  # after this layer positions no longer exist (Flatten, Dense, ...)
 
@@ -296,6 +307,14 @@ class LayerSpec:
     min_inputs: int = 1
     max_inputs: int | None = 1  # None: any number
     summary: Callable[[dict[str, Any]], str] | None = None  # key parameters, e.g. "32 @ 5x5"
+    # Roles other parts of the program read, so that a new layer needs only its entry:
+    receptive_field: str | None = None  # how output positions map back to input positions (RECEPTIVE_FIELDS)
+    convolution: bool = False  # a convolution (the first one is watched live while training)
+    plain_filters: bool = False  # kernel stored (k..., in, filters): filters read straight off raw weights
+    passes_values: bool = False  # outputs its input value for value (activations, dropout)
+    output_units: str | None = None  # the parameter that sets how many values it outputs ("units")
+    rescales: bool = False  # multiplies values by its "scale" parameter (compared with the data's normalization)
+    augmentation: bool = False  # random changes to the images in training only
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -309,7 +328,7 @@ class LayerSpec:
 
     def initial_params(self) -> dict[str, Any]:
         """Parameters a freshly added layer gets: only what Keras cannot default."""
-        return {p.name: _jsonable(p.initial) for p in self.params if p.required}
+        return {p.name: jsonable(p.initial) for p in self.params if p.required}
 
     def resolve(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Every parameter, checked and normalised, with Keras's defaults filled in.
@@ -332,7 +351,7 @@ class LayerSpec:
             elif p.name in defaults:
                 resolved[p.name] = defaults[p.name]
             else:
-                hint = "" if p.initial is UNSET else f", e.g. {_jsonable(p.initial)!r}"
+                hint = "" if p.initial is UNSET else f", e.g. {jsonable(p.initial)!r}"
                 raise ParamError(f"{self.type} needs '{p.name}' ({p.doc}{hint})")
         return resolved
 
@@ -356,9 +375,10 @@ class LayerSpec:
             return ""
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A parameter value as the project file writes it: tuples become lists."""
     if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 

@@ -1,10 +1,12 @@
-"""`mnist`, `fashion-mnist`, `cifar10`, `cifar100`: downloaded once through Keras.
+"""`mnist`, `fashion-mnist`, `cifar10`, `cifar100`: downloaded once, through Keras's own `get_file`.
 
-The files go where `keras.datasets.<x>.load_data()` looks for them (Keras's cache,
-~/.keras/datasets or $KERAS_HOME/datasets), so a dataset downloaded once is never
-downloaded again, by CNN Studio or by plain Keras code. CNN Studio downloads the
-files itself (with a `progress(fraction)` callback and nothing printed on stdout),
-then lets Keras read them.
+Each file is fetched with ``keras.utils.get_file`` and the very arguments the
+``keras.datasets`` loader passes it (`KERAS_FILES`), so Keras decides where it is kept
+(its cache, ~/.keras/datasets or $KERAS_HOME/datasets) and what it is called, and
+finds it again: a dataset downloaded once is never downloaded again, by CNN Studio or
+by plain Keras code. While a file downloads, the standard library's URL handlers
+report progress (`progress(fraction)`), stop it when the job is cancelled (an exception
+raised from `progress`), give up on a dead connection, and nothing is printed on stdout.
 
 Without a network, a dataset that is not cached fails within about 3 seconds with a
 DatasetError that says what to use instead; never a traceback, never a hang.
@@ -12,15 +14,15 @@ DatasetError that says what to use instead; never a traceback, never a hang.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
-import tempfile
 import threading
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,52 +35,39 @@ Progress = Callable[[float], None]
 
 REACH_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 30.0
+OFFLINE_HINT = "Use 'mnist-sample' (bundled) or a folder/npz dataset"
 _GOOGLE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
 
 @dataclass(frozen=True)
-class _Download:
-    """Files of one dataset: (name in Keras's cache, URL), inside `subdir` of the cache."""
+class KerasFile:
+    """One file a `keras.datasets` loader fetches: the arguments it gives `keras.utils.get_file`."""
 
-    subdir: str
-    files: tuple[tuple[str, str], ...]
+    fname: str
+    origin: str
+    cache_subdir: str = "datasets"
+    extract: bool = False
 
 
-# File names as Keras 3's get_file stores them (fname without a dot + extract=True
-# is stored as "<fname>_archive").
-DOWNLOADS = {
-    "mnist": _Download("datasets", (("mnist.npz", _GOOGLE + "mnist.npz"),)),
-    "fashion-mnist": _Download("datasets/fashion-mnist", tuple(
-        (f, _GOOGLE + f) for f in ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
-                                   "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz"))),
-    "cifar10": _Download("datasets", (("cifar-10-batches-py-target_archive",
-                                       "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"),)),
-    "cifar100": _Download("datasets", (("cifar-100-python-target_archive",
-                                        "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"),)),
+KERAS_FILES: dict[str, tuple[KerasFile, ...]] = {
+    "mnist": (KerasFile("mnist.npz", _GOOGLE + "mnist.npz"),),
+    "fashion-mnist": tuple(
+        KerasFile(name, _GOOGLE + name, os.path.join("datasets", "fashion-mnist"))
+        for name in ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+                     "t10k-images-idx3-ubyte.gz")),
+    "cifar10": (KerasFile("cifar-10-batches-py-target", "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+                          extract=True),),
+    "cifar100": (KerasFile("cifar-100-python-target", "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
+                           extract=True),),
 }
 
-OFFLINE_HINT = "Use 'mnist-sample' (bundled) or a folder/npz dataset"
+
+class _Offline(OSError):
+    """The download's host cannot be reached."""
 
 
-def keras_cache_dir() -> Path:
-    """Keras's cache folder (what get_file uses when given no cache_dir)."""
-    try:
-        from keras.src.backend.config import keras_home  # the value Keras itself uses
-
-        base = keras_home()
-    except ImportError:  # pragma: no cover - other Keras layouts
-        base = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    base = os.path.expanduser(base)
-    if not os.access(base, os.W_OK):  # get_file's own fallback
-        base = os.path.join("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir(), ".keras")
-    return Path(base)
-
-
-def missing_files(name: str) -> list[tuple[Path, str]]:
-    """(cache path, URL) of the files of `name` not yet in Keras's cache."""
-    spec = DOWNLOADS[name]
-    folder = keras_cache_dir() / spec.subdir
-    return [(folder / fname, url) for fname, url in spec.files if not (folder / fname).is_file()]
+class _Refused(OSError):
+    """A download was needed but downloading is turned off."""
 
 
 def host_reachable(host: str, port: int = 443, timeout: float = REACH_TIMEOUT_S) -> bool:
@@ -98,40 +87,97 @@ def host_reachable(host: str, port: int = 443, timeout: float = REACH_TIMEOUT_S)
     return bool(result and result[0])
 
 
-def _download(url: str, target: Path, progress: Progress | None, done: int, total_files: int) -> None:
-    """Fetch `url` into `target` through a temporary file (no half files in the cache)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
-    with urllib.request.urlopen(url, timeout=READ_TIMEOUT_S) as response, partial.open("wb") as out:
-        size = int(response.headers.get("Content-Length") or 0)
-        received = 0
-        while chunk := response.read(1 << 20):
-            out.write(chunk)
-            received += len(chunk)
-            if progress is not None and size:
-                progress((done + min(received / size, 1.0)) / total_files)
-    os.replace(partial, target)
+class _DownloadWatch(urllib.request.BaseHandler):
+    """Seen by every URL Keras opens while installed: refuses or fails fast before a download,
+    counts the bytes of the answer (`received(done, total)`), and bounds every read's wait."""
+
+    handler_order = 1000  # after the standard handlers have made the request and the response
+
+    def __init__(self, allowed: bool, received: Callable[[int, int], None]) -> None:
+        self.allowed = allowed
+        self.received = received
+
+    def http_request(self, request: urllib.request.Request) -> urllib.request.Request:
+        if not self.allowed:
+            raise _Refused("downloading is turned off")
+        where = urllib.parse.urlsplit(request.full_url)
+        port = where.port or (443 if where.scheme == "https" else 80)
+        if not host_reachable(where.hostname or "", port):
+            raise _Offline(f"cannot reach {where.hostname}")
+        request.timeout = READ_TIMEOUT_S
+        return request
+
+    https_request = http_request
+
+    def http_response(self, request: urllib.request.Request, response: Any) -> Any:
+        total = int(response.headers.get("Content-Length") or 0)
+        read, done = response.read, [0]
+
+        def counted(*args: Any) -> bytes:
+            chunk = read(*args)
+            done[0] += len(chunk)
+            self.received(done[0], total)
+            return chunk
+
+        response.read = counted
+        return response
+
+    https_response = http_response
 
 
-def fetch(name: str, *, download: bool = True, progress: Progress | None = None) -> None:
-    """Make sure the files of `name` are in Keras's cache; DatasetError if they cannot be."""
-    missing = missing_files(name)
-    if not missing:
-        return
-    if not download:
-        raise DatasetError(f"'{name}' is not downloaded yet and downloading is turned off; "
-                           f"allow the download or {OFFLINE_HINT[0].lower() + OFFLINE_HINT[1:]}")
-    host = urllib.parse.urlsplit(missing[0][1]).hostname or ""
-    if not host_reachable(host):
-        raise DatasetError(f"cannot download '{name}': no network connection. {OFFLINE_HINT}")
+@contextlib.contextmanager
+def _watched_downloads(watch: _DownloadWatch) -> Iterator[None]:
+    """Keras's downloads go through `watch` (urllib's global opener), and print nothing, while inside."""
+    import keras
+
+    chatty = keras.config.is_interactive_logging_enabled()
+    keras.config.disable_interactive_logging()  # get_file's progress bar (for this thread only)
+    urllib.request.install_opener(urllib.request.build_opener(watch))
     try:
-        for i, (target, url) in enumerate(missing):
-            _download(url, target, progress, i, len(missing))
-    except (OSError, ValueError) as exc:  # URLError, HTTPError, timeouts are OSErrors
-        raise DatasetError(f"cannot download '{name}' ({exc}); check the network connection "
-                           f"and try again. {OFFLINE_HINT}") from None
+        yield
+    finally:
+        urllib.request.install_opener(None)  # back to urllib's default opener
+        if chatty:
+            keras.config.enable_interactive_logging()
+
+
+def fetch(name: str, *, download: bool = True, progress: Progress | None = None,
+          cache_dir: str | None = None) -> list[str]:
+    """Make sure the files of `name` are in Keras's cache (``cache_dir``: Keras's own, from
+    $KERAS_HOME or ~/.keras, unless given); their paths. DatasetError when they cannot be."""
+    import keras
+
+    files = KERAS_FILES[name]
+    cache_dir = cache_dir or os.environ.get("KERAS_HOME") or None
+    finished: list[str] = []
+
+    def received(done: int, total: int) -> None:
+        if progress is not None and total:
+            progress((len(finished) + min(done / total, 1.0)) / len(files))
+
+    with _watched_downloads(_DownloadWatch(download, received)):
+        for file in files:
+            try:
+                finished.append(keras.utils.get_file(file.fname, file.origin, cache_subdir=file.cache_subdir,
+                                                     extract=file.extract, cache_dir=cache_dir))
+            except Exception as exc:
+                raise _download_error(name, exc) from None
     if progress is not None:
         progress(1.0)
+    return finished
+
+
+def _download_error(name: str, exc: Exception) -> Exception:
+    """What went wrong, in words (a cancel raised by `progress` passes through as it is)."""
+    if isinstance(exc, _Refused):
+        return DatasetError(f"'{name}' is not downloaded yet and downloading is turned off; "
+                            f"allow the download or {OFFLINE_HINT[0].lower() + OFFLINE_HINT[1:]}")
+    if isinstance(exc, _Offline):
+        return DatasetError(f"cannot download '{name}': no network connection. {OFFLINE_HINT}")
+    if isinstance(exc, (OSError, ValueError)) or str(exc).startswith("URL fetch failure"):
+        return DatasetError(f"cannot download '{name}' ({exc}); check the network connection "
+                            f"and try again. {OFFLINE_HINT}")
+    return exc
 
 
 def _keras_arrays(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -154,8 +200,8 @@ def load_keras_dataset(name: str, options: LoadOptions, *, download: bool = True
     try:
         x_train, y_train, x_test, y_test = _keras_arrays(name)
     except Exception as exc:  # a damaged cache or a failed re-download: say so in plain words
-        raise DatasetError(f"cannot download or read '{name}' ({exc}). Delete its files in "
-                           f"{keras_cache_dir() / 'datasets'} and try again with a network connection, "
-                           f"or {OFFLINE_HINT[0].lower() + OFFLINE_HINT[1:]}") from None
+        raise DatasetError(f"cannot download or read '{name}' ({exc}). Delete its files in Keras's dataset "
+                           f"cache (~/.keras/datasets, or datasets in $KERAS_HOME) and try again with a network "
+                           f"connection, or {OFFLINE_HINT[0].lower() + OFFLINE_HINT[1:]}") from None
     class_names = dataset_info(name).class_names or ()
     return ArrayDataset.from_arrays(name, class_names, x_train, y_train, x_test, y_test, options)

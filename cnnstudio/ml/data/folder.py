@@ -1,7 +1,8 @@
 """`folder:PATH`: the user's own pictures, one subfolder per class, streamed from disk.
 
 - Classes: the sorted subfolder names (hidden ones skipped); images in deeper
-  subfolders count for their class. Files: .png .jpg .jpeg .bmp .gif (any case).
+  subfolders count for their class. Files: `cnnstudio.core.images.IMAGE_EXTENSIONS`
+  (any case), decoded by `cnnstudio.core.images` (upright, transparency on white).
 - Checked up front: every image file is opened and verified with Pillow; unreadable
   ones are skipped and listed in `dataset.warnings` (and logged). Other files are
   ignored and also listed. A missing or empty folder, a single class, or a class
@@ -12,7 +13,7 @@
   longer side is at most 128 pixels; every image is stretched to it (bilinear).
 - Colour: `color_mode`, else grayscale when the first images (one per class) are all
   single-channel, else rgb. Transparent parts are put on white.
-- Never all in memory: files are listed, and decoded with Pillow per batch, on the
+- Never all in memory: files are listed, and decoded per batch (`cnnstudio.core.images`), on the
   worker threads of a `keras.utils.PyDataset` (`fit_batches`, any Keras backend) or of
   tf.data (`train()` ...). `*_arrays()` loads a whole split and refuses one that would
   need more than 1 GiB.
@@ -26,15 +27,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps
 
-from cnnstudio.core.datasets import (
-    CARVED_TEST_FRACTION,
-    IMAGE_EXTENSIONS,
-    TEST_SPLIT_SEED,
-    folder_class_names,
-)
+from cnnstudio.core.datasets import CARVED_TEST_FRACTION, TEST_SPLIT_SEED, folder_class_names
 from cnnstudio.core.errors import DatasetError
+from cnnstudio.core.images import (
+    GREY,
+    IMAGE_EXTENSIONS,
+    RGB,
+    fitted_size,
+    image_problem,
+    image_size_and_colour,
+    read_image,
+)
 from cnnstudio.core.label_edits import apply_label_edits
 from cnnstudio.ml.data.base import SPLITS, Dataset
 from cnnstudio.ml.data.options import LoadOptions
@@ -48,34 +52,12 @@ DECODE_WORKERS = 4  # threads decoding pictures for training (Pillow lets go of 
 MAX_ARRAY_BYTES = 1 << 30
 MIN_PER_CLASS = 5  # fewer images than this in a class gets a warning
 STATISTICS_SAMPLE = 512  # training images used to measure mean/std for "standardize"
-_GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
 
 
 def load_image(path: str | Path, size: tuple[int, int], channels: int) -> np.ndarray:
     """One picture as uint8 (height, width, channels): upright, on white, stretched to `size`."""
-    height, width = size
-    with Image.open(path) as img:
-        if img.format == "JPEG":
-            img.draft("L" if channels == 1 else "RGB", (width, height))  # fast decode of big photos
-        img = ImageOps.exif_transpose(img)
-        if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-            rgba = img.convert("RGBA")
-            img = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-            img.alpha_composite(rgba)
-        img = img.convert("L" if channels == 1 else "RGB")
-        if img.size != (width, height):
-            img = img.resize((width, height), Image.Resampling.BILINEAR)
-        return np.asarray(img, dtype=np.uint8).reshape(height, width, channels)
-
-
-def _check_file(path: Path) -> str | None:
-    """None if Pillow can read the file, else the reason in a few words."""
-    try:
-        with Image.open(path) as img:
-            img.verify()
-        return None
-    except Exception as exc:  # Pillow raises many kinds; any means "cannot use it"
-        return str(exc) or type(exc).__name__
+    pixels = read_image(path, GREY if channels == 1 else RGB, size)
+    return pixels.reshape(size[0], size[1], channels)
 
 
 def _listing(files: list[str], limit: int = 10) -> str:
@@ -123,7 +105,7 @@ class FolderDataset(Dataset):
                 else:
                     ignored.append(rel.as_posix())
         with ThreadPoolExecutor(max_workers=8) as pool:
-            problems = list(pool.map(_check_file, [p for p, _ in candidates]))
+            problems = list(pool.map(image_problem, [p for p, _ in candidates]))
         good = [(str(p), label) for (p, label), problem in zip(candidates, problems, strict=True) if problem is None]
         bad = [f"{p.relative_to(root).as_posix()} ({problem})"
                for (p, _), problem in zip(candidates, problems, strict=True) if problem is not None]
@@ -151,20 +133,12 @@ class FolderDataset(Dataset):
                           options: LoadOptions) -> tuple[tuple[int, int], int]:
         """Decode size and channels: the user's choice, else guessed from the first images."""
         firsts = [paths[np.flatnonzero(labels == label)[0]] for label in np.unique(labels)]
-        with Image.open(firsts[0]) as img:
-            width, height = img.size
-        if options.image_size is not None:
-            size = options.image_size
-        else:
-            shrink = min(1.0, MAX_DEFAULT_SIDE / max(width, height))
-            size = (max(1, round(height * shrink)), max(1, round(width * shrink)))
+        own_size, _colour = image_size_and_colour(firsts[0])
+        size = options.image_size if options.image_size is not None else fitted_size(own_size, MAX_DEFAULT_SIDE)
         if options.color_mode is not None:
             return size, 1 if options.color_mode == "grayscale" else 3
-        modes = []
-        for path in firsts:
-            with Image.open(path) as img:
-                modes.append(img.mode)
-        return size, 1 if all(m in _GREY_MODES for m in modes) else 3
+        colours = [image_size_and_colour(path)[1] for path in firsts]
+        return size, 1 if all(colour == GREY for colour in colours) else 3
 
     def _load(self, path: str) -> np.ndarray:
         """Decode one file; a file that broke since the check becomes a black image."""

@@ -23,16 +23,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from cnnstudio.core.datasets import (
     CARVED_TEST_FRACTION,
-    IMAGE_EXTENSIONS,
     SEGMENTATION_FOLDERS,
     TEST_SPLIT_SEED,
     segmentation_class_names,
 )
 from cnnstudio.core.errors import DatasetError
+from cnnstudio.core.images import (
+    GREY,
+    fitted_size,
+    image_problem,
+    image_size_and_colour,
+    is_image_path,
+    read_mask,
+)
 from cnnstudio.core.tasks import SEGMENTATION
 from cnnstudio.ml.data.base import SPLITS, Dataset
 from cnnstudio.ml.data.folder import (
@@ -40,7 +46,6 @@ from cnnstudio.ml.data.folder import (
     MAX_ARRAY_BYTES,
     MAX_DEFAULT_SIDE,
     STATISTICS_SAMPLE,
-    _check_file,
     _listing,
     load_image,
 )
@@ -49,55 +54,6 @@ from cnnstudio.ml.data.splits import stratified_split
 from cnnstudio.ml.data.transforms import Preprocessing, resize_masks
 
 log = logging.getLogger(__name__)
-
-_GREY_MODES = {"1", "L", "I", "I;16", "I;16B", "I;16L", "I;16N"}
-_ORIENTATION_TAG = 0x0112
-_TURNED = {5, 6, 7, 8}  # EXIF orientations whose upright picture swaps width and height
-
-
-def read_mask(path: str | Path, where: str | None = None) -> np.ndarray:
-    """A mask file as (height, width) class numbers; DatasetError naming the file when it is not one."""
-    path = Path(path)
-    name = where or str(path)
-    if path.suffix.lower() in (".jpg", ".jpeg"):
-        raise DatasetError(f"mask '{name}' is a JPEG file, whose compression changes class numbers; save masks "
-                           "as PNG with one class number per pixel")
-    try:
-        with Image.open(path) as img:
-            mode = img.mode
-            if mode in ("PA", "LA", "La"):  # the class numbers, without the transparency
-                values = np.asarray(img.getchannel(0))
-            elif mode == "P" or mode in _GREY_MODES:  # a palette's indices, or grey values
-                values = np.asarray(img)
-            elif mode in ("RGB", "RGBA"):
-                rgb = np.asarray(img.convert("RGB"))
-                if not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])):
-                    raise DatasetError(f"mask '{name}' is a colour picture; save each mask as a grey or palette "
-                                       "PNG whose pixel values are the class numbers (0 = background)")
-                values = rgb[..., 0]
-            else:
-                raise DatasetError(f"mask '{name}' has pixels of kind {mode}; save it as a grey or palette PNG "
-                                   "whose pixel values are the class numbers")
-    except DatasetError:
-        raise
-    except Exception as exc:  # Pillow raises many kinds; any means "not a mask we can read"
-        raise DatasetError(f"mask '{name}' cannot be read ({exc or type(exc).__name__}); save it as a grey or "
-                           "palette PNG") from None
-    values = np.asarray(values)
-    if values.dtype == bool:
-        values = values.astype(np.uint8)
-    if values.size and values.min() < 0:
-        raise DatasetError(f"mask '{name}' has the class {values.min()}; classes are numbers from 0")
-    return values.astype(np.uint8 if values.max(initial=0) < 256 else np.uint16)
-
-
-def upright_size(path: str | Path) -> tuple[int, int]:
-    """(height, width) of a picture as it is shown (EXIF orientation applied), from its header."""
-    with Image.open(path) as img:
-        width, height = img.size
-        if img.getexif().get(_ORIENTATION_TAG) in _TURNED:
-            width, height = height, width
-    return height, width
 
 
 class MaskFolderDataset(Dataset):
@@ -219,7 +175,7 @@ def _listed(folder: Path) -> dict[str, Path]:
         rel = path.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts) or not path.is_file():
             continue
-        if path.suffix.lower() in IMAGE_EXTENSIONS:
+        if is_image_path(path):
             found.setdefault(rel.with_suffix("").as_posix(), path)
     return found
 
@@ -237,7 +193,7 @@ def _pairs(root: Path, images_dir: Path, masks_dir: Path) -> tuple[list[tuple[Pa
                            f"(the same name){f'; {len(missing) - 1} more pictures have none' if len(missing) > 1 else ''}")
     keys = list(pictures)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        problems = list(pool.map(_check_file, [pictures[k] for k in keys]))
+        problems = list(pool.map(image_problem, [pictures[k] for k in keys]))
     good = [(pictures[k], masks[k]) for k, problem in zip(keys, problems, strict=True) if problem is None]
     bad = [f"{pictures[k].relative_to(root).as_posix()} ({problem})"
            for k, problem in zip(keys, problems, strict=True) if problem is not None]
@@ -255,18 +211,11 @@ def _pairs(root: Path, images_dir: Path, masks_dir: Path) -> tuple[list[tuple[Pa
 def _geometry(pairs: list[tuple[Path, Path]], options: LoadOptions) -> tuple[tuple[int, int], int]:
     """Decode size and channels: the user's choice, else the first picture's size (shrunk to at most
     MAX_DEFAULT_SIDE) and colour."""
-    first = pairs[0][0]
-    with Image.open(first) as img:
-        grey = img.mode in _GREY_MODES or img.mode in ("LA", "La")
-    if options.image_size is not None:
-        size = options.image_size
-    else:
-        height, width = upright_size(first)
-        shrink = min(1.0, MAX_DEFAULT_SIDE / max(width, height))
-        size = (max(1, round(height * shrink)), max(1, round(width * shrink)))
+    own_size, colour = image_size_and_colour(pairs[0][0])
+    size = options.image_size if options.image_size is not None else fitted_size(own_size, MAX_DEFAULT_SIDE)
     if options.color_mode is not None:
         return size, 1 if options.color_mode == "grayscale" else 3
-    return size, 1 if grey else 3
+    return size, 1 if colour == GREY else 3
 
 
 def _read_masks(root: Path, pairs: list[tuple[Path, Path]], size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -279,7 +228,7 @@ def _read_masks(root: Path, pairs: list[tuple[Path, Path]], size: tuple[int, int
     def one(pair: tuple[Path, Path]) -> np.ndarray:
         picture, mask_path = pair
         mask = read_mask(mask_path, mask_path.relative_to(root).as_posix())
-        expected = upright_size(picture)
+        expected, _ = image_size_and_colour(picture)
         if mask.shape != expected:
             raise DatasetError(f"mask '{mask_path.relative_to(root).as_posix()}' is {mask.shape[1]}x{mask.shape[0]} "
                                f"pixels but its picture '{picture.relative_to(root).as_posix()}' is "

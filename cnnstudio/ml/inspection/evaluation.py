@@ -4,7 +4,6 @@ the confusion matrix, and which images fall in each of its cells."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -12,58 +11,9 @@ import numpy as np
 from cnnstudio.core.classification import class_scores, confusion_matrix
 from cnnstudio.core.errors import UserError
 
+from ..jobs.results import Evaluation
 from .batching import Progress
 from .prediction import predict_proba
-
-
-@dataclass
-class Evaluation:
-    """Results on N images of K classes.
-
-    `confusion[t, p]` counts images of true class t predicted as p (rows: truth).
-    Per-class `precision`, `recall`, `f1` are 0 where undefined (a class never
-    predicted, or with no images); `support` is the number of images per true class.
-    """
-
-    class_names: tuple[str, ...]
-    labels: np.ndarray  # (N,) true class
-    predictions: np.ndarray  # (N,) predicted class
-    probabilities: np.ndarray  # (N, K)
-    confusion: np.ndarray  # (K, K) int64
-    accuracy: float
-    precision: np.ndarray  # (K,)
-    recall: np.ndarray
-    f1: np.ndarray
-    support: np.ndarray  # (K,) int64
-
-    @property
-    def count(self) -> int:
-        return len(self.labels)
-
-    @property
-    def confidence(self) -> np.ndarray:
-        """(N,) the probability the network gave its own prediction."""
-        return self.probabilities[np.arange(self.count), self.predictions]
-
-    @property
-    def macro_f1(self) -> float:
-        """The mean F1 over classes that have images (each class counts the same)."""
-        present = self.support > 0
-        return float(self.f1[present].mean()) if present.any() else 0.0
-
-    def cell_indices(self, true: int, predicted: int) -> np.ndarray:
-        """Indices of the images of class `true` predicted as `predicted`, most confident first."""
-        k = len(self.class_names)
-        if not (0 <= true < k and 0 <= predicted < k):
-            raise UserError(f"classes are numbered 0 to {k - 1}; ({true}, {predicted}) is not a cell")
-        found = np.flatnonzero((self.labels == true) & (self.predictions == predicted))
-        return found[np.argsort(-self.confidence[found], kind="stable")]
-
-    @property
-    def misclassified(self) -> np.ndarray:
-        """Indices of wrongly classified images, the most confident mistakes first."""
-        found = np.flatnonzero(self.labels != self.predictions)
-        return found[np.argsort(-self.confidence[found], kind="stable")]
 
 
 def evaluate_split(

@@ -26,22 +26,15 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from ...core.catalog.training import LOSSES, METRICS, NORMALIZATIONS, OPTIMIZERS, SCHEDULE_DEFAULTS, SCHEDULES
 from ...core.errors import UserError
-from ...core.project import DEFAULT_TRAINING, OPTIMIZERS, Project
+from ...core.project import DEFAULT_TRAINING, Project
 from ...core.tasks import BINARY, CLASSIFICATION, MULTILABEL, REGRESSION, SEGMENTATION, TASK_SETTINGS
 
-LOSSES = ("auto", "sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy",
-          "mean_squared_error")
-METRICS = ("accuracy", "top_k")
-SCHEDULES = ("constant", "step", "cosine", "plateau")
-NORMALIZATIONS = ("scale", "standardize", "none")
 MIXED_PRECISIONS = (None, "float16", "bfloat16")
-SCHEDULE_DEFAULTS: dict[str, dict[str, float]] = {
-    "constant": {},
-    "step": {"every": 10, "factor": 0.5},
-    "cosine": {"min_fraction": 0.0},
-    "plateau": {"factor": 0.5, "patience": 2, "min_lr": 1e-6},
-}
+
+__all__ = ["LOSSES", "METRICS", "MIXED_PRECISIONS", "NORMALIZATIONS", "SCHEDULES", "SCHEDULE_DEFAULTS", "LossChoice",
+           "TrainingSettings", "choose_loss"]
 
 
 @dataclass(frozen=True)

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import Qt
 
+from ..context import AppContext
 from .panel import DatasetPanel
-
-if TYPE_CHECKING:
-    from ..main_window import MainWindow
 
 __all__ = ["DatasetPanel", "install"]
 
 
-def install(window: MainWindow) -> DatasetPanel:
+def install(context: AppContext) -> DatasetPanel:
     """Dock the panel on the right, as a tab beside the Inspector (the Inspector stays in front)."""
-    panel = DatasetPanel(window)
-    dock = window.add_panel("dataset", "Dataset", panel, Qt.DockWidgetArea.RightDockWidgetArea)
+    panel = DatasetPanel(context)
+    dock = context.shell.add_panel("dataset", "Dataset", panel, Qt.DockWidgetArea.RightDockWidgetArea,
+                                   beside="inspector")
     dock.setObjectName("datasetPanel")
     dock.visibilityChanged.connect(panel.set_shown)  # loads only while someone can see it
-    inspector = window.docks.get("inspector")
-    if inspector is not None:
-        window.tabifyDockWidget(inspector, dock)
-        inspector.raise_()
-    window.dataset_panel = panel
+    panel.fitChanged.connect(lambda errors: dock.setWindowTitle("Dataset ⚠" if errors else "Dataset"))
     panel.update_fit()
     return panel

@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from cnnstudio.core.catalog import get_spec
+from cnnstudio.core.catalog import CATALOG, get_spec
 from cnnstudio.core.network import Network
 
 from ..editor.commands import (
@@ -26,7 +26,12 @@ from ..editor.layout import NODE_HEIGHT, V_GAP
 
 STEP = NODE_HEIGHT + V_GAP  # one row on the canvas
 
-AUGMENTATION_TYPES = ("RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast")
+
+
+def is_augmentation(type_name: str) -> bool:
+    """A layer that changes the images at random while training (its catalog entry says so)."""
+    spec = CATALOG.get(type_name)
+    return spec is not None and spec.augmentation
 
 
 def the_input(network: Network) -> str | None:
@@ -97,7 +102,7 @@ def augmentation_chain(network: Network) -> list[str]:
     current = the_input(network)
     while current is not None:
         after = network.outputs_of(current)
-        if len(after) != 1 or network.node(after[0]).type not in AUGMENTATION_TYPES:
+        if len(after) != 1 or not is_augmentation(network.node(after[0]).type):
             break
         current = after[0]
         if len(network.inputs_of(current)) != 1:

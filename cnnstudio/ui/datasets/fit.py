@@ -15,13 +15,13 @@ from typing import Any
 from PySide6.QtGui import QUndoCommand
 
 from cnnstudio.core.analysis import Analyzer
+from cnnstudio.core.catalog import CATALOG, get_spec
 from cnnstudio.core.datasets import check_input_compatibility
 from cnnstudio.core.network import Network
 
 from . import edits
 
 ERROR, WARNING = "error", "warning"
-PASS_THROUGH = {"Activation", "Softmax", "Dropout", "GaussianNoise", "GaussianDropout", "ActivityRegularization"}
 
 
 @dataclass(frozen=True)
@@ -85,14 +85,16 @@ def output_layer(network: Network) -> str | None:
 
 
 def units_layer(network: Network, output_id: str) -> str | None:
-    """The Dense layer that decides how many values the output has (through activations and dropout)."""
+    """The layer whose setting decides how many values the output has (a Dense layer's `units`), found
+    through layers that pass values on as they are (activations, dropout): their catalog roles say so."""
     current = output_id
     for _ in range(4):
         node = network.node(current)
-        if node.type == "Dense":
+        spec = CATALOG.get(node.type)
+        if spec is not None and spec.output_units:
             return current
         sources = network.inputs_of(current)
-        if node.type not in PASS_THROUGH or len(sources) != 1:
+        if spec is None or not spec.passes_values or len(sources) != 1:
             return None
         current = sources[0]
     return None
@@ -171,7 +173,7 @@ def _class_problems(network: Network, out: str, units: int, data: DataFacts, los
     dense = units_layer(network, out)
     fixes: list[Fix] = []
     if dense is not None:
-        changes: dict[str, Any] = {"units": classes}
+        changes: dict[str, Any] = {get_spec(network.node(dense).type).output_units: classes}
         if network.node(dense).params.get("activation") == "sigmoid" and dense == out:
             changes["activation"] = "softmax"
 
@@ -185,7 +187,8 @@ def _class_problems(network: Network, out: str, units: int, data: DataFacts, los
 def _rescaling_layers(network: Network) -> list[tuple[str, float]]:
     found = []
     for node in network:
-        if node.type == "Rescaling":
+        spec = CATALOG.get(node.type)
+        if spec is not None and spec.rescales:
             scale = node.params.get("scale", 1.0)
             found.append((node.id, float(scale) if isinstance(scale, (int, float)) else 1.0))
     return found

@@ -1,4 +1,4 @@
-"""Loading a dataset's preview on the ML thread, with download progress and Cancel.
+"""Loading a dataset's preview (the job `cnnstudio.ml.jobs.datasets.preview`), with download progress and Cancel.
 
 Only the latest request counts: answers to older ones are dropped, and a newer request
 (or Cancel) stops a download still going on at its next chunk.
@@ -12,9 +12,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
 
 from cnnstudio.core.project import Project
+from cnnstudio.ml.jobs.requests import PreviewRequest
 
-from ..ml_thread import CancelledError
-from ..workspace import WorkspaceClient
+from ..ml_client import MLClient
+from ..ml_thread import Job
 
 BUSY_AFTER_MS = 300  # loads quicker than this never flash a progress bar
 
@@ -26,11 +27,11 @@ class PreviewLoader(QObject):
     failed = Signal(str)
     downloading = Signal(float)
 
-    def __init__(self, workspace: WorkspaceClient, parent: QObject | None = None) -> None:
+    def __init__(self, ml: MLClient, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.workspace = workspace
+        self.ml = ml
         self._request = 0
-        self._job = None
+        self._job: Job | None = None
 
     @property
     def loading(self) -> bool:
@@ -40,8 +41,8 @@ class PreviewLoader(QObject):
         """Ask for ``count`` training samples (drawn with ``seed``), counts and shapes of the project's dataset."""
         self._request += 1
         request = self._request
-        self._job = self.workspace.run(
-            _load_preview, project, count, seed, pass_job=True, key="dataset-preview",
+        self._job = self.ml.run(
+            PreviewRequest(project, count, seed), key="dataset-preview",
             on_result=lambda preview: self._answer(request, self.loaded, preview),
             on_error=lambda message: self._answer(request, self.failed, message),
             on_event=lambda kind, value: self._event(request, kind, value))
@@ -61,16 +62,6 @@ class PreviewLoader(QObject):
     def _event(self, request: int, kind: str, value: Any) -> None:
         if request == self._request and kind == "download":
             self.downloading.emit(float(value))
-
-
-def _load_preview(ws, project: Project, count: int, seed: int, job):
-    """On the ML thread: the dataset's preview; a cancelled job stops its download."""
-    def progress(fraction: float) -> None:
-        if job.cancelled:
-            raise CancelledError("download cancelled")
-        job.event("download", fraction)
-
-    return ws.dataset_preview(project, count=count, seed=seed, progress=progress)
 
 
 class LoadProgress(QWidget):

@@ -2,16 +2,17 @@
 
 What is known without loading (names, shapes, classes: `cnnstudio.core.datasets`) shows
 at once; images, class counts and exact split sizes come from the ML thread
-(`Workspace.dataset_preview`), with a progress bar and Cancel while a Keras dataset
-downloads. Edits write ``project.dataset`` / ``project.training`` and mark the project
-modified; network changes (augmentation layers, fixes) are undoable commands.
+(the job `cnnstudio.ml.jobs.datasets.preview`), with a progress bar and Cancel while a Keras dataset
+downloads. Edits go into the document's evented data settings (which mark the project
+modified), and the panel follows them whoever changes them; network changes
+(augmentation layers, fixes) are undoable commands.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QGroupBox,
@@ -25,7 +26,9 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.datasets import DatasetInfo, dataset_info
 from cnnstudio.core.errors import DatasetError
+from cnnstudio.ml.jobs.requests import AugmentRequest
 
+from ..context import AppContext
 from . import edits
 from .augmentation import AugmentationBox, starting_params
 from .chooser import DatasetChooser, source_text
@@ -35,9 +38,6 @@ from .fit_box import FitBox
 from .loader import LoadProgress, PreviewLoader
 from .samples import SampleGrid
 from .settings_form import DataSettingsForm
-
-if TYPE_CHECKING:
-    from ..main_window import MainWindow
 
 SAMPLE_COUNT = 32
 FALLBACK_DATASET = "mnist-sample"
@@ -55,10 +55,13 @@ def _channels_text(c: int) -> str:
 class DatasetPanel(QScrollArea):
     """The dock's content (objectName ``datasetPanel`` is on the dock)."""
 
-    def __init__(self, window: MainWindow) -> None:
+    fitChanged = Signal(bool)  # whether the network has errors fitting the data
+
+    def __init__(self, context: AppContext) -> None:
         super().__init__()
-        self.window = window
-        self.document = window.document
+        self.context = context
+        self.document = context.document
+        self.settings = context.document.settings.data
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -70,7 +73,7 @@ class DatasetPanel(QScrollArea):
         self._stale = True
         self._shown = False  # the dock is open and in front (not a hidden tab)
         self._sample_seed = 0
-        self.loader = PreviewLoader(window.workspace, self)
+        self.loader = PreviewLoader(context.ml, self)
         self._build()
         self._load_timer = QTimer(self, singleShot=True, interval=LOAD_DELAY_MS)
         self._load_timer.timeout.connect(self.load)
@@ -165,7 +168,8 @@ class DatasetPanel(QScrollArea):
         document = self.document
         self._after_edit = QTimer(self, singleShot=True, interval=150)
         self._after_edit.timeout.connect(self._network_settled)
-        document.projectReplaced.connect(self.refresh_from_project)
+        self.settings.changed.connect(self._data_changed)
+        document.settings.training.changed.connect(self._training_changed)
         document.analysisChanged.connect(lambda _analysis: self._network_changed())
         document.lockedChanged.connect(self._apply_lock)
         self.chooser.chosen.connect(self.set_dataset)
@@ -186,7 +190,7 @@ class DatasetPanel(QScrollArea):
     # ------------------------------------------------------------------ the project
     @property
     def dataset_name(self) -> str:
-        return str(self.document.project.dataset.get("name") or "")
+        return str(self.settings.get("name") or "")
 
     def refresh_from_project(self) -> None:
         """Show the project's dataset and settings (on start and when another project opens)."""
@@ -203,7 +207,7 @@ class DatasetPanel(QScrollArea):
         own = self.info.input_shape[:2] if self.info and self.info.input_shape else None
         if own is None and self.preview is not None:
             own = self.preview.input_shape[:2]
-        self.settings_form.show_settings(self.document.project.dataset, self.document.project.training, own)
+        self.settings_form.show_settings(self.settings.value, own)
 
     def _update_info(self) -> None:
         try:
@@ -222,12 +226,9 @@ class DatasetPanel(QScrollArea):
         except DatasetError as exc:
             self._show_status(str(exc), error=True)
             return
-        section = self.document.project.dataset
-        if section.get("name") != info.name:
-            section["name"] = info.name
-            self.document.mark_modified()
-            self.document.reanalyze()
-            self.window.show_message("info", f"Dataset: {info.title}")
+        with self.settings.changed.blocker(self._data_changed):
+            if self.settings.update(name=info.name):
+                self.context.messages.show("info", f"Dataset: {info.title}")
         self.chooser.set_current(info.name)
         self._clear_status()
         self._update_info()
@@ -240,20 +241,27 @@ class DatasetPanel(QScrollArea):
         self._write(dataset, training)
 
     def _write(self, dataset: dict[str, Any], training: dict[str, Any]) -> None:
-        project = self.document.project
-        changed = False
-        for section, changes in ((project.dataset, dataset), (project.training, training)):
-            for key, value in changes.items():
-                if value is None and key in ("image_size", "color_mode"):
-                    changed |= section.pop(key, None) is not None
-                elif section.get(key) != value or key not in section:
-                    section[key] = value
-                    changed = True
-        if not changed:
-            return
-        self.document.mark_modified()
-        if "normalization" in training:
-            self.document.reanalyze()
+        with self.settings.changed.blocker(self._data_changed):
+            changed = self.settings.update(**dataset, **training)
+        if changed:
+            self._settings_shown()
+
+    def _data_changed(self, keys: frozenset[str]) -> None:
+        """The data settings changed elsewhere (a new project, say): show what they are now."""
+        if "name" in keys:
+            self.refresh_from_project()
+        else:
+            self._settings_shown()
+
+    def _training_changed(self, keys: frozenset[str]) -> None:
+        """The loss decides what the output must be; the seed, which images are held out."""
+        if keys & {"loss", "seed"}:
+            self._show_facts()
+            self.update_fit()
+        if "seed" in keys:
+            self._invalidate()
+
+    def _settings_shown(self) -> None:
         self._show_settings()
         self._show_facts()
         self.update_fit()
@@ -261,11 +269,7 @@ class DatasetPanel(QScrollArea):
 
     # ------------------------------------------------------------------ loading
     def _options_key(self) -> tuple:
-        project = self.document.project
-        dataset = {k: v for k, v in project.dataset.items() if k in ("name", "permute_pixels", "image_size",
-                                                                       "color_mode")}
-        training = {k: project.training.get(k) for k in ("validation_split", "normalization", "seed")}
-        return (repr(sorted(dataset.items())), repr(sorted(training.items())), self._sample_seed)
+        return (repr(self.settings.value), self.document.settings.training.get("seed"), self._sample_seed)
 
     def _invalidate(self, now: bool = False) -> None:
         """The shown images may be out of date: load again when the panel is visible."""
@@ -349,14 +353,13 @@ class DatasetPanel(QScrollArea):
         """The data the network must fit, as known now (exact once the preview is loaded)."""
         if self.info is None:
             return None
-        dataset = self.document.project.dataset
-        normalization = str(self.document.project.training.get("normalization")
-                            or dataset.get("normalization") or "scale")
+        data = self.settings.value
+        normalization = str(data.normalization or "scale")
         if self.preview is not None and self._preview_key == self._options_key()[:2]:
             return DataFacts(self.info.name, tuple(self.preview.input_shape), len(self.preview.class_names),
                              normalization, self.info.input_shape)
         own = self.info.input_shape
-        size, color = dataset.get("image_size"), dataset.get("color_mode")
+        size, color = data.image_size, data.color_mode
         shape = own
         if own is not None or (size and color):
             h, w, c = own if own is not None else (0, 0, 0)
@@ -384,7 +387,7 @@ class DatasetPanel(QScrollArea):
             sizes = [self.preview.split_size(s) for s in ("train", "validation", "test")]
             lines.append(f"Train {sizes[0]:,} · validation {sizes[1]:,} · test {sizes[2]:,} images")
         elif self.info is not None and self.info.num_train:
-            split = self.document.project.training.get("validation_split", 0.1)
+            split = self.settings.get("validation_split")
             split = float(split) if isinstance(split, (int, float)) else 0.1
             validation = round(self.info.num_train * split)
             lines.append(f"Train ~{self.info.num_train - validation:,} · validation ~{validation:,} · "
@@ -416,7 +419,7 @@ class DatasetPanel(QScrollArea):
         units = None
         if out_info is not None and out_info.output_shape and len(out_info.output_shape) == 1:
             units = out_info.output_shape[0]
-        return find_problems(network, facts, loss=self.document.project.training.get("loss"),
+        return find_problems(network, facts, loss=self.document.settings.training.get("loss"),
                              output_units=units,
                              input_shape=input_info.output_shape if input_info else None)
 
@@ -427,10 +430,7 @@ class DatasetPanel(QScrollArea):
         if facts is not None and facts.shape is not None and not problems:
             ok = f"The network fits {self.info.title if self.info else 'the data'}."
         self.fit_box.show_problems(problems, ok)
-        dock = self.window.docks.get("dataset")
-        if dock is not None:
-            errors = any(p.severity == "error" for p in problems)
-            dock.setWindowTitle("Dataset ⚠" if errors else "Dataset")
+        self.fitChanged.emit(any(p.severity == "error" for p in problems))
 
     def apply_fix(self, fix) -> None:
         """One click: an undoable network edit, or new dataset/training settings."""
@@ -439,13 +439,13 @@ class DatasetPanel(QScrollArea):
                 return
         if fix.dataset or fix.training:
             self._write(dict(fix.dataset), dict(fix.training))
-        self.window.show_message("info", f"Dataset fit: {fix.label}")
+        self.context.messages.show("info", f"Dataset fit: {fix.label}")
 
     def toggle_augmentation(self, type_name: str, on: bool) -> None:
         """Add or remove one augmentation layer after the Input (one undoable step)."""
         network = self.document.network
         if on:
-            normalization = str(self.document.project.training.get("normalization") or "scale")
+            normalization = str(self.settings.get("normalization") or "scale")
             command = edits.add_augmentation(network, type_name, starting_params(type_name, normalization))
         else:
             command = edits.remove_augmentation(network, type_name)
@@ -466,7 +466,7 @@ class DatasetPanel(QScrollArea):
     def _augmentation_nodes(self) -> list[dict[str, Any]]:
         network = self.document.network
         chain = edits.augmentation_chain(network)
-        ids = chain or [n.id for n in network if n.type in edits.AUGMENTATION_TYPES]
+        ids = chain or [n.id for n in network if edits.is_augmentation(n.type)]
         return [{"type": network.node(i).type, "params": dict(network.node(i).params)} for i in ids]
 
     def _update_augmented(self) -> None:
@@ -480,8 +480,8 @@ class DatasetPanel(QScrollArea):
                                      value_range)
             return
         preview = self.preview
-        self.window.workspace.run(
-            lambda ws: ws.augmented(preview.images, layers, seed=self._sample_seed), key="dataset-augmented",
+        self.context.ml.run(
+            AugmentRequest(preview.images, tuple(layers), self._sample_seed), key="dataset-augmented",
             on_result=lambda images: self._show_augmented(preview, images, value_range),
             on_error=lambda message: self._show_status(message, error=True))
 

@@ -1,12 +1,10 @@
 """How the data is prepared: validation split, normalization, shuffled pixels, image size and colour.
 
-The form shows a project's settings and reports edits as the keys to change in the
-project's ``dataset`` and ``training`` sections; it never writes the project itself.
+The form shows a project's data settings and reports edits as the keys to change (of
+`DataChoices`); it never writes the project itself.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -18,6 +16,9 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QWidget,
 )
+from superqt.utils import signals_blocked
+
+from cnnstudio.core.project_settings import DataChoices
 
 NORMALIZATIONS = (
     ("scale", "Scale to 0…1", "Divide pixel values by their maximum (255 for 8-bit images): values from 0 to 1."),
@@ -27,7 +28,6 @@ NORMALIZATIONS = (
                                   "layer to the network if you choose this."),
 )
 COLOR_MODES = ((None, "As stored"), ("grayscale", "Grayscale"), ("rgb", "Colour (RGB)"))
-DEFAULT_VALIDATION_SPLIT = 0.1
 
 
 class DataSettingsForm(QWidget):
@@ -104,25 +104,22 @@ class DataSettingsForm(QWidget):
         size = [self.height.value(), self.width.value()] if self.resize_box.isChecked() else None
         self.edited.emit({"image_size": size}, {})
 
-    def show_settings(self, dataset: dict[str, Any], training: dict[str, Any],
-                      own_size: tuple[int, int] | None = None) -> None:
+    def show_settings(self, data: DataChoices, own_size: tuple[int, int] | None = None) -> None:
         """Show a project's values (``own_size``: the dataset's own image size, offered when not resizing)."""
         widgets = (self.validation, self.normalization, self.permute, self.permute_seed, self.resize_box,
                    self.height, self.width, self.color)
-        for widget in widgets:
-            widget.blockSignals(True)
-        try:
-            split = training.get("validation_split", DEFAULT_VALIDATION_SPLIT)
+        with signals_blocked(*widgets):
+            split = data.validation_split
             self.validation.setValue(round(100 * float(split)) if isinstance(split, (int, float)) else 10)
-            normalization = training.get("normalization") or dataset.get("normalization") or "scale"
+            normalization = data.normalization or "scale"
             self.normalization.setCurrentIndex(max(0, self.normalization.findData(normalization)))
-            seed = dataset.get("permute_pixels")
+            seed = data.permute_pixels
             has_seed = isinstance(seed, int) and not isinstance(seed, bool)
             self.permute.setChecked(has_seed)
             self.permute_seed.setEnabled(has_seed)
             if has_seed:
                 self.permute_seed.setValue(seed)
-            size = dataset.get("image_size")
+            size = data.image_size
             resized = isinstance(size, (list, tuple)) and len(size) == 2
             self.resize_box.setChecked(resized)
             for spin in (self.height, self.width):
@@ -131,10 +128,7 @@ class DataSettingsForm(QWidget):
             if shown:
                 self.height.setValue(int(shown[0]))
                 self.width.setValue(int(shown[1]))
-            self.color.setCurrentIndex(max(0, self.color.findData(dataset.get("color_mode"))))
-        finally:
-            for widget in widgets:
-                widget.blockSignals(False)
+            self.color.setCurrentIndex(max(0, self.color.findData(data.color_mode)))
 
 
 def _size_spin(name: str) -> QSpinBox:

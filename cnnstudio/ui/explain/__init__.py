@@ -1,65 +1,59 @@
 """Explaining the network's decisions: evaluation with a confusion matrix, saliency and Grad-CAM,
 and what a filter responds to. Three pages of the Inspect tab, with their Inspect-menu entries.
 
-    install(window)   # adds the pages (confusionView, saliencyView, maximizeView) and menu actions
+    install(context, area)   # adds the pages (confusionView, saliencyView, maximizeView) and menu actions
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction
 
-from ..inspect_area import InputImage, current_input, inspect_area, show_page
+from ..context import AppContext
+from ..inspect_area import InputImage, InspectArea
 from .evaluation_page import EvaluationPage
 from .maximize_page import MaximizePage
 from .saliency_page import SaliencyPage
 
-if TYPE_CHECKING:
-    from ..main_window import MainWindow
-
 __all__ = ["ExplainViews", "install"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ExplainViews:
     evaluation: EvaluationPage
     saliency: SaliencyPage
     maximize: MaximizePage
 
+    def stop_long_jobs(self) -> bool:
+        """Before the window closes: an evaluation or a maximization stops at its next step (never vetoes)."""
+        for bar in (self.evaluation.bar, self.maximize.bar):
+            bar.cancel()
+        return True
 
-def install(window: MainWindow) -> ExplainViews:
-    """Add the Evaluation, Saliency and "What a filter responds to" pages and their menu actions."""
-    area = inspect_area(window)
-    saliency = SaliencyPage(window)
+
+def install(context: AppContext, area: InspectArea) -> ExplainViews:
+    """Add the Evaluation, Saliency and "What a filter responds to" pages to `area`, and their menu actions."""
+    saliency = SaliencyPage(context)
 
     def open_image(image: InputImage) -> None:
-        current_input(window).set(image)
-        show_page(window, saliency)
+        context.current_input.set(image)
+        area.show_page(saliency)
 
-    evaluation = EvaluationPage(window, open_image)
-    maximize = MaximizePage(window)
+    evaluation = EvaluationPage(context, open_image)
+    maximize = MaximizePage(context)
     area.addTab(evaluation, "Evaluation")
     area.addTab(saliency, "Saliency && Grad-CAM")
     area.addTab(maximize, "What filters respond to")
     views = ExplainViews(evaluation, saliency, maximize)
 
-    def stop_long_jobs() -> bool:
-        """Closing the window stops an evaluation or a maximization at its next step (never vetoes)."""
-        for bar in (evaluation.bar, maximize.bar):
-            bar.cancel()
-        return True
-
-    window.close_guards.append(stop_long_jobs)
-
     def evaluate_on(split: str, start: bool) -> None:
-        show_page(window, evaluation)
+        area.show_page(evaluation)
         evaluation.choose_split(split)
         if start:
             evaluation.evaluate()
 
-    menu = window.menu("&Inspect")
+    menu = context.shell.menu("&Inspect")
     menu.addSeparator()
     entries = (
         ("evaluate_validation", "&Evaluate on Validation Split",
@@ -70,16 +64,16 @@ def install(window: MainWindow) -> ExplainViews:
          lambda: evaluate_on("test", False)),
         ("show_saliency", "&Saliency and Grad-CAM",
          "Where in the chosen image the network found its evidence",
-         lambda: show_page(window, saliency)),
+         lambda: area.show_page(saliency)),
         ("show_maximize", "What a &Filter Responds To",
          "Images grown from noise until a filter or a class responds to them as strongly as it can",
-         lambda: show_page(window, maximize)),
+         lambda: area.show_page(maximize)),
     )
     for name, text, tip, slot in entries:
-        action = QAction(text, window)
+        action = QAction(text, context.parent)
         action.setObjectName(f"action_{name}")
         action.setStatusTip(tip)
         action.triggered.connect(slot)
         menu.addAction(action)
-        window.actions_[name] = action
+        context.shell.add_action(name, action)
     return views

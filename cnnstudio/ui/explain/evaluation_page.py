@@ -7,6 +7,8 @@ The test split is held out: it is evaluated only when chosen explicitly, with a 
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -14,17 +16,19 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
+from cnnstudio.ml.jobs.requests import EvaluateRequest
+from cnnstudio.ml.jobs.results import Evaluation, EvaluationOutcome
+
 from ..inspect_area import InputImage
-from . import jobs
+from ..saving import CSV_FILTER, PNG_FILTER, ask_and_save, save_text, save_widget_png
 from .confusion_plot import ConfusionPlot
-from .export import ask_and_save, evaluation_csv, save_png, save_text
 from .imaging import display_image
 from .job_bar import JobBar
 from .metrics_table import MetricsTable
 from .thumbnails import Thumbnail, ThumbnailGrid
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..context import AppContext
 
 MAX_THUMBNAILS = 240
 TEST_WARNING = ("⚠ The test split is held out: use it once, for a final estimate. Choosing epochs or settings "
@@ -32,12 +36,12 @@ TEST_WARNING = ("⚠ The test split is held out: use it once, for a final estima
 
 
 class EvaluationPage(QWidget):
-    def __init__(self, window: MainWindow, open_image: Callable[[InputImage], None]) -> None:
+    def __init__(self, context: AppContext, open_image: Callable[[InputImage], None]) -> None:
         super().__init__()
         self.setObjectName("confusionView")
-        self.window_ = window
+        self.context = context
         self.open_image = open_image
-        self.outcome: jobs.EvaluationOutcome | None = None
+        self.outcome: EvaluationOutcome | None = None
         self.listed: np.ndarray = np.zeros(0, np.int64)
         self.cell: tuple[int, int] | None = None
 
@@ -121,7 +125,7 @@ class EvaluationPage(QWidget):
         layout.addWidget(self.warning)
         layout.addWidget(self.summary)
         layout.addWidget(self.content, 1)
-        window.workspace.stale.connect(self._model_changed)
+        context.ml.stale.connect(self._model_changed)
         self._update_buttons()
 
     # ------------------------------------------------------------------ split
@@ -143,8 +147,8 @@ class EvaluationPage(QWidget):
         if self.bar.running:
             return
         split = self.chosen_split
-        job = self.window_.workspace.with_model(
-            jobs.evaluate, split, pass_job=True, key="evaluation",
+        job = self.context.ml.with_model(
+            EvaluateRequest(split), key="evaluation",
             on_result=self._finished, on_error=self._failed, on_event=self._event)
         self.bar.started(job, "Loading the model…")
 
@@ -156,9 +160,9 @@ class EvaluationPage(QWidget):
 
     def _failed(self, message: str) -> None:
         self.bar.finished(f"Not evaluated: {message}")
-        self.window_.show_message("error", f"Evaluation: {message}")
+        self.context.messages.show("error", f"Evaluation: {message}")
 
-    def _finished(self, outcome: jobs.EvaluationOutcome) -> None:
+    def _finished(self, outcome: EvaluationOutcome) -> None:
         if outcome.cancelled:
             kept = " The earlier results stay." if self.outcome is not None else ""
             self.bar.finished(f"Evaluation cancelled before all {outcome.total:,} images were done.{kept}")
@@ -174,7 +178,7 @@ class EvaluationPage(QWidget):
                                  + "<br><i>The model has changed since: evaluate again to update.</i>")
 
     # ------------------------------------------------------------------ showing
-    def show_outcome(self, outcome: jobs.EvaluationOutcome) -> None:
+    def show_outcome(self, outcome: EvaluationOutcome) -> None:
         self.outcome = outcome
         evaluation = outcome.evaluation
         self.summary.setText(self._summary_text(outcome))
@@ -187,7 +191,7 @@ class EvaluationPage(QWidget):
         self._update_buttons()
 
     @staticmethod
-    def _summary_text(outcome: jobs.EvaluationOutcome) -> str:
+    def _summary_text(outcome: EvaluationOutcome) -> str:
         e = outcome.evaluation
         wrong = int(e.count - np.trace(e.confusion))
         return (f"<b>Accuracy {e.accuracy:.1%}</b> on {e.count:,} {outcome.split} images "
@@ -247,15 +251,34 @@ class EvaluationPage(QWidget):
             button.setEnabled(has)
 
     def export_png(self, path: str) -> str:
-        return str(save_png(self.content, path))
+        return str(save_widget_png(self.content, path, scale=2.0))
 
     def export_csv(self, path: str) -> str:
         outcome = self.outcome
         return str(save_text(evaluation_csv(outcome.evaluation, outcome.split, outcome.source), path))
 
     def _export_png(self) -> None:
-        ask_and_save(self, self.window_, self.export_png, "Export the Evaluation as PNG", "confusion-matrix.png")
+        ask_and_save(self, "Export the Evaluation as PNG", "confusion-matrix.png", PNG_FILTER, self.export_png,
+                     self.context.messages.show)
 
     def _export_csv(self) -> None:
-        ask_and_save(self, self.window_, self.export_csv, "Export the Evaluation as CSV", "evaluation.csv",
-                     "CSV files (*.csv)")
+        ask_and_save(self, "Export the Evaluation as CSV", "evaluation.csv", CSV_FILTER, self.export_csv,
+                     self.context.messages.show)
+
+
+def evaluation_csv(evaluation: Evaluation, split: str, source: str) -> str:
+    """The confusion matrix (rows: true class) and the per-class table, as CSV text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    names = list(evaluation.class_names)
+    writer.writerow([f"# {source} on {evaluation.count} {split} images; accuracy {evaluation.accuracy:.6f}; "
+                     f"macro F1 {evaluation.macro_f1:.6f}"])
+    writer.writerow(["true \\ predicted", *names])
+    for name, row in zip(names, evaluation.confusion):
+        writer.writerow([name, *(int(v) for v in row)])
+    writer.writerow([])
+    writer.writerow(["class", "precision", "recall", "f1", "support"])
+    for i, name in enumerate(names):
+        writer.writerow([name, f"{evaluation.precision[i]:.6f}", f"{evaluation.recall[i]:.6f}",
+                         f"{evaluation.f1[i]:.6f}", int(evaluation.support[i])])
+    return out.getvalue()

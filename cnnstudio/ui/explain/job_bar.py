@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QWidget
+
+from ..ml_thread import Job
 
 
 class JobBar(QWidget):
@@ -36,13 +36,13 @@ class JobBar(QWidget):
         layout.addWidget(self.cancel_button)
         layout.addWidget(self.progress)
         layout.addWidget(self.status, 1)
-        self.job: Any = None
+        self.job: Job | None = None
 
     @property
     def running(self) -> bool:
         return self.job is not None
 
-    def started(self, job: Any, text: str) -> None:
+    def started(self, job: Job, text: str) -> None:
         self.job = job
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)

@@ -25,18 +25,19 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import signals_blocked
 
 from cnnstudio.core.errors import UserError
+from cnnstudio.ml.jobs.requests import MaximizeRequest
+from cnnstudio.ml.jobs.results import MaximizeOutcome, ModelFacts
 
-from ..widgets import signals_blocked
-from . import jobs
-from .export import ask_and_save, save_png
+from ..saving import PNG_FILTER, ask_and_save, save_widget_png
 from .imaging import display_image
 from .job_bar import JobBar
 from .thumbnails import Thumbnail, ThumbnailGrid
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..context import AppContext
 
 # The defaults of cnnstudio.ml.inspection.Ascent (the GUI thread does not import the ml package).
 DEFAULT_STEPS, DEFAULT_STEP_SIZE, DEFAULT_JITTER, DEFAULT_TV = 128, 0.05, 2, 0.02
@@ -63,11 +64,11 @@ def parse_indices(text: str, count: int | None = None) -> list[int] | None:
 
 
 class MaximizePage(QWidget):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, context: AppContext) -> None:
         super().__init__()
         self.setObjectName("maximizeView")
-        self.window_ = window
-        self.outcome: jobs.MaximizeOutcome | None = None
+        self.context = context
+        self.outcome: MaximizeOutcome | None = None
         self.facts: Any = None
 
         self.kind = QComboBox()
@@ -169,8 +170,8 @@ class MaximizePage(QWidget):
 
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.icon_size.valueChanged.connect(self._resize_images)
-        window.workspace.modelReady.connect(self._model_ready)
-        window.workspace.stale.connect(self._model_stale)
+        context.ml.modelReady.connect(self._model_ready)
+        context.ml.stale.connect(self._model_stale)
         self._kind_changed()
 
     # ------------------------------------------------------------------ choices
@@ -185,7 +186,7 @@ class MaximizePage(QWidget):
         self.which_label.setText("Filters" if filters else "Classes")
         self.first.setValue(16 if filters else 10)
 
-    def _model_ready(self, facts: Any) -> None:
+    def _model_ready(self, facts: ModelFacts) -> None:
         self.facts = facts
         chosen = self.layer.currentData()
         with signals_blocked(self.layer):
@@ -200,12 +201,12 @@ class MaximizePage(QWidget):
         """The network was edited or another run chosen: its layers may differ, so look again."""
         self.facts = None
         if self.isVisible():
-            self.window_.workspace.load_model()
+            self.context.ml.load_model()
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         if self.facts is None:
-            self.window_.workspace.load_model()  # fills the layer list
+            self.context.ml.load_model()  # fills the layer list
 
     def set_layer(self, name: str) -> None:
         self.layer.setCurrentIndex(self.layer.findData(name))
@@ -231,15 +232,16 @@ class MaximizePage(QWidget):
         layer = self.layer.currentData() if kind == "filters" else None
         if kind == "filters" and not layer:
             self.bar.status.setText("The model has no layer with feature maps to show yet.")
-            self.window_.workspace.load_model()
+            self.context.ml.load_model()
             return
         try:
             targets = self.targets()
         except UserError as exc:
             self.bar.status.setText(str(exc))
             return
-        job = self.window_.workspace.with_model(
-            jobs.maximize, kind, layer, targets, self.settings(), pass_job=True, key="maximize",
+        job = self.context.ml.with_model(
+            MaximizeRequest(kind, layer, targets if isinstance(targets, int) else tuple(targets), self.settings()),
+            key="maximize",
             on_result=self._finished, on_error=self._failed, on_event=self._event)
         self.bar.started(job, "Loading the model…")
 
@@ -251,9 +253,9 @@ class MaximizePage(QWidget):
 
     def _failed(self, message: str) -> None:
         self.bar.finished(f"Not run: {message}")
-        self.window_.show_message("error", f"What a filter responds to: {message}")
+        self.context.messages.show("error", f"What a filter responds to: {message}")
 
-    def _finished(self, outcome: jobs.MaximizeOutcome) -> None:
+    def _finished(self, outcome: MaximizeOutcome) -> None:
         self.outcome = outcome
         self._show(outcome)
         if outcome.cancelled:
@@ -263,7 +265,7 @@ class MaximizePage(QWidget):
             self.bar.finished(f"Done: {outcome.steps} steps.")
         self.export_button.setEnabled(True)
 
-    def _show(self, outcome: jobs.MaximizeOutcome) -> None:
+    def _show(self, outcome: MaximizeOutcome) -> None:
         self.grid.set_thumbnails(self._thumbnails(outcome))
         gain = outcome.objective - outcome.start_objective
         raised = int(np.sum(gain > 0))
@@ -275,7 +277,7 @@ class MaximizePage(QWidget):
                              f"the starting noise's for {raised} of {len(outcome.targets)}. Under each image: "
                              f"the {measure} reached (and on the noise it started from).")
 
-    def _thumbnails(self, outcome: jobs.MaximizeOutcome) -> list[Thumbnail]:
+    def _thumbnails(self, outcome: MaximizeOutcome) -> list[Thumbnail]:
         made = []
         for i, target in enumerate(outcome.targets):
             reached, start = float(outcome.objective[i]), float(outcome.start_objective[i])
@@ -299,7 +301,8 @@ class MaximizePage(QWidget):
 
     # ------------------------------------------------------------------ export
     def export_png(self, path: str) -> str:
-        return str(save_png(self.grid.viewport(), path))
+        return str(save_widget_png(self.grid.viewport(), path, scale=2.0))
 
     def _export_png(self) -> None:
-        ask_and_save(self, self.window_, self.export_png, "Export the Images as PNG", "what-filters-respond-to.png")
+        ask_and_save(self, "Export the Images as PNG", "what-filters-respond-to.png", PNG_FILTER, self.export_png,
+                     self.context.messages.show)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+from cnnstudio.ml.jobs.results import Evaluation
 
 COLUMNS = ("Class", "Precision", "Recall", "F1", "Images")
 TIPS = (
@@ -46,7 +46,7 @@ class MetricsTable(QTableWidget):
         header.setStretchLastSection(True)
         self.sortByColumn(0, Qt.SortOrder.AscendingOrder)
 
-    def show_evaluation(self, evaluation: Any) -> None:
+    def show_evaluation(self, evaluation: Evaluation) -> None:
         self.setSortingEnabled(False)
         names = evaluation.class_names
         self.setRowCount(len(names))

@@ -22,16 +22,18 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import signals_blocked
 
-from ..inspect_area import InputImage, current_input
+from cnnstudio.ml.jobs.requests import DatasetExampleRequest, ExplainRequest
+from cnnstudio.ml.jobs.results import DatasetExample, Explanation, ModelFacts
+
+from ..inspect_area import InputImage
 from ..plotting import follow_palette, menus_owned_by
-from ..widgets import signals_blocked
-from . import jobs
-from .export import ask_and_save, save_png
+from ..saving import PNG_FILTER, ask_and_save, save_widget_png
 from .imaging import HEAT_COLORMAP, display_image, overlay
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..context import AppContext
 
 METHOD_NAMES = {
     "grad-cam": "Grad-CAM",
@@ -53,11 +55,11 @@ AUTO_LAYER = ""
 
 
 class SaliencyPage(QWidget):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, context: AppContext) -> None:
         super().__init__()
         self.setObjectName("saliencyView")
-        self.window_ = window
-        self.explanation: jobs.Explanation | None = None
+        self.context = context
+        self.explanation: Explanation | None = None
         self.shown_input: InputImage | None = None
         self._dirty = True
         self._job: Any = None
@@ -157,11 +159,11 @@ class SaliencyPage(QWidget):
         self.layer.currentIndexChanged.connect(self.refresh)
         self.target.currentIndexChanged.connect(self.refresh)
         self.opacity.valueChanged.connect(self._draw_overlay)
-        current_input(window).changed.connect(self._input_changed)
-        window.workspace.modelReady.connect(self._model_ready)
-        window.workspace.stale.connect(self._model_stale)
+        context.current_input.changed.connect(self._input_changed)
+        context.ml.modelReady.connect(self._model_ready)
+        context.ml.stale.connect(self._model_stale)
         self._method_changed()
-        self._show_input(current_input(window).value)
+        self._show_input(context.current_input.value)
 
     # ------------------------------------------------------------------ building
     @staticmethod
@@ -205,7 +207,7 @@ class SaliencyPage(QWidget):
         self.heat_plot.setTitle(f"Heat map ({METHOD_NAMES[key].split(' (')[0]})")
         self.refresh()
 
-    def _model_ready(self, facts: Any) -> None:
+    def _model_ready(self, facts: ModelFacts) -> None:
         chosen = self.layer.currentData()
         with signals_blocked(self.layer):
             self.layer.clear()
@@ -255,9 +257,9 @@ class SaliencyPage(QWidget):
             return
         method = self.method_key
         self.status.setText(f"Computing {METHOD_NAMES[method].split(' (')[0]}…")
-        self._job = self.window_.workspace.with_model(
-            jobs.explain, value.image, method, self.target.currentData(), self.layer.currentData() or None,
-            self.samples.value(), self.noise.value() / 100.0, key="saliency",
+        self._job = self.context.ml.with_model(
+            ExplainRequest(value.image, method, self.target.currentData(), self.layer.currentData() or None,
+                           self.samples.value(), self.noise.value() / 100.0), key="saliency",
             on_result=self._explained, on_error=self._failed)
 
     def _failed(self, message: str) -> None:
@@ -266,7 +268,7 @@ class SaliencyPage(QWidget):
         for item in (self.heat_item, self.overlay_item):
             item.clear()
 
-    def _explained(self, found: jobs.Explanation) -> None:
+    def _explained(self, found: Explanation) -> None:
         self._job = None
         self.explanation = found
         self._fill_classes(found)
@@ -287,7 +289,7 @@ class SaliencyPage(QWidget):
                      f"positive evidence for {names[found.class_index]}; {hint}.</span>")
         self.status.setText(text)
 
-    def _fill_classes(self, found: jobs.Explanation) -> None:
+    def _fill_classes(self, found: Explanation) -> None:
         names = found.class_names
         wanted = [f"{i}: {name}" if name != str(i) else name for i, name in enumerate(names)]
         have = [self.target.itemText(i) for i in range(1, self.target.count())]
@@ -312,21 +314,21 @@ class SaliencyPage(QWidget):
     # ------------------------------------------------------------------ choosing an image
     def pick_image(self, split: str, index: int) -> None:
         """Make an image of the model's dataset the current input."""
-        def chosen(result: tuple) -> None:
-            image, label, names, count, used = result
-            self.picker.setMaximum(count - 1)
-            current_input(self.window_).set(InputImage(
-                image, f"{split} image {used} (a {names[label]})", label=label, origin="dataset",
-                split=split, index=used))
+        def chosen(found: DatasetExample) -> None:
+            self.picker.setMaximum(found.split_size - 1)
+            self.context.current_input.set(InputImage(
+                found.image, f"{split} image {found.index} (a {found.class_names[found.label]})", label=found.label,
+                origin="dataset", split=split, index=found.index))
 
         self.status.setText(f"Loading {split} image {index}…")
-        self.window_.workspace.with_model(jobs.dataset_image, split, index, key="saliency-pick",
-                                          on_result=chosen, on_error=self._failed)
+        self.context.ml.with_model(DatasetExampleRequest(split, index), key="saliency-pick",
+                                   on_result=chosen, on_error=self._failed)
 
     # ------------------------------------------------------------------ export
     def export_png(self, path: str) -> str:
-        return str(save_png(self.canvas, path))
+        return str(save_widget_png(self.canvas, path, scale=2.0))
 
     def _export_png(self) -> None:
-        ask_and_save(self, self.window_, self.export_png, "Export the Saliency Views as PNG", "saliency.png")
+        ask_and_save(self, "Export the Saliency Views as PNG", "saliency.png", PNG_FILTER, self.export_png,
+                     self.context.messages.show)
 

@@ -1,24 +1,21 @@
 """Taking a model away and bringing one in: File > Export… and File > Import Keras Model….
 
-`install(window)` adds both to the File menu, accepts .keras/.h5 files dropped onto the
-window, and makes closing the window stop a running export first.
+`install(context)` adds both to the File menu and accepts .keras/.h5 files dropped onto the
+window; `may_close` (a close guard) stops a running export first.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 
 from cnnstudio.core.errors import UserError
 
+from ..context import AppContext
 from .dialog import ExportDialog
 from .importing import ModelImporter
-
-if TYPE_CHECKING:
-    from ..main_window import MainWindow
 
 __all__ = ["ExportDialog", "ModelImporter", "TransferFeature", "install"]
 
@@ -26,11 +23,12 @@ __all__ = ["ExportDialog", "ModelImporter", "TransferFeature", "install"]
 class TransferFeature(QObject):
     """The window's export dialog (made on first use) and model importer."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, context: AppContext) -> None:
+        window = context.parent
         super().__init__(window)
         self.setObjectName("transferFeature")
-        self.window_ = window
-        self.importer = ModelImporter(window)
+        self.context = context
+        self.importer = ModelImporter(context)
         self._dialog: ExportDialog | None = None
         self.import_action = QAction("&Import Keras Model…", window)
         self.import_action.setObjectName("action_import_model")
@@ -43,15 +41,14 @@ class TransferFeature(QObject):
         self.export_action.setStatusTip("Write the model (.keras, SavedModel, TFLite, ONNX), a Python script, "
                                         "the diagram, the metrics or a run report")
         self.export_action.triggered.connect(lambda: self.show_dialog())
-        window.actions_["import_model"] = self.import_action
-        window.actions_["export"] = self.export_action
-        window.document.lockedChanged.connect(lambda locked: self.import_action.setEnabled(not locked))
+        context.shell.add_action("import_model", self.import_action)
+        context.shell.add_action("export", self.export_action)
+        context.document.lockedChanged.connect(lambda locked: self.import_action.setEnabled(not locked))
         self._add_to_file_menu()
-        window.close_guards.append(self._may_close)
 
     def _add_to_file_menu(self) -> None:
-        menu = self.window_.menu("&File")
-        quit_action = self.window_.actions_.get("quit")
+        menu = self.context.shell.menu("&File")
+        quit_action = self.context.shell.action("quit")
         before = quit_action if quit_action in menu.actions() else None
         # File: ..., Save As, | Import Keras Model…, Export…, | Quit
         menu.insertActions(before, [self.import_action, self.export_action])
@@ -60,7 +57,7 @@ class TransferFeature(QObject):
     @property
     def dialog(self) -> ExportDialog:
         if self._dialog is None:
-            self._dialog = ExportDialog(self.window_)
+            self._dialog = ExportDialog(self.context)
         return self._dialog
 
     def show_dialog(self, run_dir: Path | None = None) -> ExportDialog:
@@ -71,19 +68,19 @@ class TransferFeature(QObject):
             try:
                 dialog.select_source(Path(run_dir))
             except UserError as exc:
-                self.window_.show_message("error", str(exc))
+                self.context.messages.show("error", str(exc))
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
         return dialog
 
-    def _may_close(self) -> bool:
-        """Closing the window stops a running export after its current file (nothing half-written)."""
+    def may_close(self) -> bool:
+        """Before the window closes: a running export stops after its current file (nothing half-written)."""
         if self._dialog is not None and self._dialog.running:
             self._dialog.cancel()
         return True
 
 
-def install(window: MainWindow) -> TransferFeature:
-    """Add File > Import Keras Model… (Ctrl+I) and File > Export… (Ctrl+E) to `window`."""
-    return TransferFeature(window)
+def install(context: AppContext) -> TransferFeature:
+    """Add File > Import Keras Model… (Ctrl+I) and File > Export… (Ctrl+E) to the window."""
+    return TransferFeature(context)

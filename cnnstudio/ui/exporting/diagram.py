@@ -19,12 +19,12 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.project import Project
+from cnnstudio.ml.jobs.writing import write_checked
 
 from ..document import ProjectDocument
 from ..editor.scene import NetworkScene
 from ..theme import CanvasColors, canvas_colors
 from .formats import ExportItem, ItemResult
-from .writing import write_checked
 
 MARGIN = 32.0
 PNG_SCALE = 2.0  # pixels per canvas unit: sharp on high-resolution screens and in print

@@ -1,7 +1,7 @@
 """File > Export…: pick a source and formats, write every file, show each file's size and check.
 
 Model files, the script, the metrics and the report are written on the ML thread
-(`tasks.run_export`); the diagrams are drawn here, on the GUI thread. The list below
+(the job `cnnstudio.ml.jobs.exporting.export`); the diagrams are drawn here, on the GUI thread. The list below
 shows each file as it is written, with its size and the result of reading it back.
 """
 
@@ -34,13 +34,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import signals_blocked
 
 from cnnstudio.core.errors import UserError
 from cnnstudio.ml.export_paths import check_destination
+from cnnstudio.ml.jobs.requests import PLACE
 
-from .. import preferences, settings
+from .. import settings
 from ..icons import severity_icon
-from ..widgets import signals_blocked
 from .diagram import export_diagrams
 from .formats import (
     BY_KEY,
@@ -54,14 +55,14 @@ from .formats import (
     ItemResult,
     base_name_problem,
     human_size,
+    item_label,
     slug,
     target_path,
 )
 from .sources import Source, list_sources, run_source, source_project
-from .tasks import PLACE, run_export
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..context import AppContext
 
 DEFAULT_FORMATS = ("keras", "onnx", "png", "report")
 COLUMNS = ("Format", "File", "Size", "Check")
@@ -81,9 +82,9 @@ def confirm_replace(parent: QWidget, paths: list[Path]) -> bool:
 class ExportDialog(QDialog):
     """The export dialog (objectName ``exportDialog``); one per window, reused."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
+    def __init__(self, context: AppContext) -> None:
+        super().__init__(context.parent)
+        self.context = context
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export")
         self.sources: list[Source] = []
@@ -207,9 +208,8 @@ class ExportDialog(QDialog):
         """Refresh the sources and defaults before the dialog is shown (it is reused)."""
         if self.running:
             return
-        window = self.window_
-        self.sources = list_sources(window.model_source.run_dir, preferences.runs_folder(window.document.path),
-                                    window.document.project)
+        context = self.context
+        self.sources = list_sources(context.model_source.run_dir, context.runs.folder, context.document.project)
         with signals_blocked(self.source_box):
             self.source_box.clear()
             for source in self.sources:
@@ -224,7 +224,7 @@ class ExportDialog(QDialog):
         self.quantize.setEnabled(self.checks["tflite"].isChecked())
         self.tolerance.setCurrentIndex(0)  # a larger difference is accepted for one export at a time
         if not self.folder.text():
-            default = window.document.path.parent if window.document.path else Path.home()
+            default = context.document.path.parent if context.document.path else Path.home()
             self.folder.setText(str(store.value("export/folder") or default))
         self._base_edited = False
         self.source_box.setCurrentIndex(0)
@@ -272,7 +272,7 @@ class ExportDialog(QDialog):
         source = self.source
         self._apply_source_limits()
         if not self._base_edited:
-            name = source.run_dir.name if source.run_dir else slug(self.window_.document.name)
+            name = source.run_dir.name if source.run_dir else slug(self.context.document.name)
             with signals_blocked(self.base):
                 self.base.setText(name)
         self._update_names()
@@ -309,7 +309,7 @@ class ExportDialog(QDialog):
             self.folder.setText(folder)
 
     def _choose_run(self) -> None:
-        start = str(preferences.runs_folder(self.window_.document.path))
+        start = str(self.context.runs.folder)
         folder = QFileDialog.getExistingDirectory(self, "Choose a Training Run", start)
         if not folder:
             return
@@ -331,7 +331,7 @@ class ExportDialog(QDialog):
             return False
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            project = source_project(self.source, self.window_.document.project)
+            project = source_project(self.source, self.context.document.project)
         except OSError as exc:
             self.summary.setText(f"Not exported: cannot create the folder {folder} ({exc.strerror or exc}).")
             return False
@@ -361,10 +361,9 @@ class ExportDialog(QDialog):
         if not self.plan.items:
             self._done()
             return True
-        busy = self.window_.ml_thread.busy
-        self.job = self.window_.workspace.run(run_export, self.plan, pass_job=True, on_event=self._event,
-                                              on_result=lambda _results: self._done(),
-                                              on_error=self._failed)
+        busy = self.context.ml.busy
+        self.job = self.context.ml.run(self.plan, on_event=self._event, on_result=lambda _results: self._done(),
+                                       on_error=self._failed)
         self._set_running(True)
         if busy:  # training, say: jobs run one after another on the ML thread
             self.summary.setText("Waiting for the work already running (training, say) to finish; "
@@ -382,7 +381,7 @@ class ExportDialog(QDialog):
         self.rows.clear()
         self.results.clear()
         for item in items:
-            row = QTreeWidgetItem([item.label, item.path.name, "", "waiting…"])
+            row = QTreeWidgetItem([item_label(item), item.path.name, "", "waiting…"])
             row.setToolTip(1, str(item.path))
             row.setIcon(0, severity_icon("info"))
             self.tree.addTopLevelItem(row)
@@ -439,7 +438,7 @@ class ExportDialog(QDialog):
             text += f"; {len(failed)} failed: " + ", ".join(BY_KEY[r.key].label for r in failed)
         self.summary.setText(text + ".")
         self.open_button.setEnabled(bool(written))
-        self.window_.show_message("error" if failed else "info", f"Export: {text}")
+        self.context.messages.show("error" if failed else "info", f"Export: {text}")
         if failed:
             self.tree.setCurrentItem(self.rows[failed[0].key])
 

@@ -1,17 +1,21 @@
 """What the export dialog can write: each format's label, file name and whether it needs a trained run.
 
-Plain data shared by the dialog (GUI thread) and the export job (ML thread).
+The export itself is the job `cnnstudio.ml.jobs.exporting.export`, given an `ExportPlan`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from cnnstudio.core.project import Project
+from cnnstudio.ml.export_paths import MODEL_FORMATS
+from cnnstudio.ml.jobs.requests import ExportItem, ExportPlan
+from cnnstudio.ml.jobs.results import ItemResult, human_size
 
-MODEL_FORMATS = ("keras", "savedmodel", "tflite", "onnx")
+__all__ = ["BY_KEY", "FORMATS", "GUI_FORMATS", "MODEL_FORMATS", "QUANTIZATIONS", "TOLERANCES", "ExportItem", "ExportPlan", "Format", "ItemResult",
+           "base_name_problem", "human_size", "item_label", "slug", "target_path"]
+
 GUI_FORMATS = ("png", "svg")  # drawn from the canvas, on the GUI thread
 TOLERANCES = {None: "predictions within 0.1% of the output's scale (float32 runtimes agree this closely)",
               0.01: "within 1% (accept a larger difference)", 0.05: "within 5% (accept a much larger difference)"}
@@ -44,40 +48,10 @@ FORMATS: tuple[Format, ...] = (
 BY_KEY = {f.key: f for f in FORMATS}
 
 
-@dataclass(frozen=True)
-class ExportItem:
-    """One file (or folder) to write."""
-
-    key: str
-    path: Path
-    quantize: str | None = None
-
-    @property
-    def label(self) -> str:
-        label = BY_KEY[self.key].label
-        return f"{label}, {self.quantize} quantized" if self.quantize else label
-
-
-@dataclass(frozen=True)
-class ExportPlan:
-    """Everything the export job needs: what to export from, and where each file goes."""
-
-    project: Project  # the network exported (a run's snapshot, or the current project)
-    run_dir: Path | None  # the trained run, or None for the untrained network
-    items: tuple[ExportItem, ...] = field(default_factory=tuple)
-    tolerance: float | None = None  # largest difference accepted, relative to the output's scale (None: default)
-
-
-@dataclass(frozen=True)
-class ItemResult:
-    """How one file went: written and checked (`ok`), or why not."""
-
-    key: str
-    path: Path
-    ok: bool
-    size_bytes: int = 0
-    detail: str = ""  # the check's outcome, or the reason for a failure, in plain words
-    size_before_bytes: int | None = None  # TFLite quantized: the unquantized size
+def item_label(item: ExportItem) -> str:
+    """"ONNX", "TFLite / LiteRT, float16 quantized"."""
+    label = BY_KEY[item.key].label
+    return f"{label}, {item.quantize} quantized" if item.quantize else label
 
 
 def target_path(folder: Path, base: str, key: str) -> Path:
@@ -100,10 +74,3 @@ def slug(name: str) -> str:
     cleaned = "".join(ch.lower() if ch.isalnum() or ch in "-_" else "-" for ch in name)
     return "-".join(part for part in cleaned.split("-") if part) or "model"
 
-
-def human_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 ** 2:
-        return f"{size / 1024:,.1f} KiB"
-    return f"{size / 1024 ** 2:,.1f} MiB"

@@ -18,11 +18,13 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.project import Project, load_project
+from cnnstudio.ml.jobs.requests import ImportRequest
+from cnnstudio.ml.jobs.results import ImportedModel
 
 from .. import dialogs, preferences
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..context import AppContext
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 MODEL_FILTER = "Keras models (*.keras *.h5 *.hdf5);;All files (*)"
@@ -42,29 +44,19 @@ def model_files(event: QDropEvent | QDragEnterEvent) -> list[Path]:
     return [p for p in paths if p.suffix.lower() in MODEL_SUFFIXES]
 
 
-def import_job(workspace: Any, path: Path, runs_folder: Path) -> dict[str, Any]:
-    """On the ML thread: read the model safely and keep its weights in a new run folder."""
-    from cnnstudio.ml.importer import import_model, save_imported_run
-
-    imported = import_model(path)
-    runs_folder.mkdir(parents=True, exist_ok=True)
-    run_dir = save_imported_run(imported, runs_folder)
-    return {"name": imported.name, "network": imported.network, "notes": list(imported.notes or ()),
-            "run_dir": Path(run_dir)}
-
-
 class ModelImporter(QObject):
     """Imports Keras models into a window: the File menu action and drops onto the window."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, context: AppContext) -> None:
+        window = context.parent
         super().__init__(window)
         self.setObjectName("modelImporter")
-        self.window_ = window
+        self.context = context
         self.job: Any = None
         self.last_error: str | None = None
         window.setAcceptDrops(True)
         window.installEventFilter(self)
-        window.editor.view.viewport().installEventFilter(self)
+        context.shell.editor.view.viewport().installEventFilter(self)
 
     @property
     def busy(self) -> bool:
@@ -72,67 +64,68 @@ class ModelImporter(QObject):
 
     # ------------------------------------------------------------------ entry points
     def choose_and_import(self) -> bool:
-        folder = str(self.window_.document.path.parent) if self.window_.document.path else ""
-        path = choose_model_file(self.window_, folder)
+        document = self.context.document
+        folder = str(document.path.parent) if document.path else ""
+        path = choose_model_file(self.context.parent, folder)
         return self.import_file(path) if path is not None else False
 
     def import_file(self, path: str | Path) -> bool:
         """Start importing `path`; False when nothing was started (refused, or the user cancelled)."""
         path = Path(path)
-        window = self.window_
+        context, document = self.context, self.context.document
         if self.busy:
-            window.statusBar().showMessage("An import is already running; wait for it to finish", 5000)
+            context.messages.status("An import is already running; wait for it to finish", 5000)
             return False
-        if window.document.locked:
-            return self._refuse(f"The network cannot be replaced now: {window.document.lock_reason}.")
+        if document.locked:
+            return self._refuse(f"The network cannot be replaced now: {document.lock_reason}.")
         if path.suffix.lower() not in MODEL_SUFFIXES:
             return self._refuse(f"{path.name} is not a Keras model file; import a .keras or .h5 file.")
         if not path.is_file():
             return self._refuse(f"{path}: no such file.")
-        if not window.confirm_discard():
+        if not context.shell.confirm_discard():
             return False
         self.last_error = None
-        generation = window.document.generation
-        runs_folder = preferences.runs_folder(None)
-        window.statusBar().showMessage(f"Importing {path.name}…")
+        generation = document.generation
+        runs_folder = context.runs.imports_folder
+        context.messages.status(f"Importing {path.name}…")
         QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
-        self.job = window.workspace.run(
-            import_job, path, runs_folder,
+        self.job = context.ml.run(
+            ImportRequest(path, runs_folder),
             on_result=lambda result: self._imported(path, result, generation),
             on_error=lambda message: self._failed(path, message))
         return True
 
     # ------------------------------------------------------------------ outcomes
-    def _imported(self, path: Path, result: dict[str, Any], generation: int) -> None:
+    def _imported(self, path: Path, result: ImportedModel, generation: int) -> None:
         self._finish()
-        window = self.window_
-        if window.document.generation != generation and not window.confirm_discard():
-            window.show_message("info", f"Import of {path.name} not opened: the current project was kept "
-                                f"(its weights are kept in {result['run_dir']})")
+        context, shell = self.context, self.context.shell
+        if context.document.generation != generation and not shell.confirm_discard():
+            context.messages.show("info", f"Import of {path.name} not opened: the current project was kept "
+                                          f"(its weights are kept in {result.run_dir})")
             return
         project = self._project(result)
-        window._show_project(project)
-        window.document.mark_modified()  # a new project that has not been saved yet
-        window.model_source.set_run_dir(result["run_dir"])
-        window.tabs.setCurrentWidget(window.editor)
-        window.editor.zoom_to_fit()
-        for note in result["notes"]:
-            window.show_message("info", f"Import: {note}")
-        window.show_message("info", (
+        shell.show_project(project)
+        context.document.mark_modified()  # a new project that has not been saved yet
+        context.model_source.set_run_dir(result.run_dir)
+        shell.show_tab(shell.editor)
+        shell.editor.zoom_to_fit()
+        for note in result.notes:
+            context.messages.show("info", f"Import: {note}")
+        context.messages.show("info", (
             f"Imported {path.name} as a new, unsaved project “{project.name}” with its trained weights "
-            f"(kept in {result['run_dir']}). Next: look at its filters and feature maps (the inspection views "
+            f"(kept in {result.run_dir}). Next: look at its filters and feature maps (the inspection views "
             "now show this model), train it further from these weights to fine-tune it, or change the network "
             "and train it again. Save the project to keep it."))
 
-    def _project(self, result: dict[str, Any]) -> Project:
+    def _project(self, result: ImportedModel) -> Project:
         """The run's project snapshot (network, dataset, settings), as a new unsaved project."""
-        snapshot = Path(result["run_dir"]) / "project.cnnproj"
+        snapshot = result.run_dir / "project.cnnproj"
         try:
             project = load_project(snapshot)
         except UserError:
-            project = Project(result["name"], result["network"])
+            project = Project(result.name, result.network)
         project.path = None
-        project.name = result["name"]
+        project.name = result.name
         project.training = preferences.with_default_training(project.training)
         return project
 
@@ -142,14 +135,14 @@ class ModelImporter(QObject):
 
     def _refuse(self, message: str) -> bool:
         self.last_error = message
-        self.window_.show_message("error", message)
-        dialogs.show_error(self.window_, "Cannot import model", message)
+        self.context.messages.show("error", message)
+        dialogs.show_error(self.context.parent, "Cannot import model", message)
         return False
 
     def _finish(self) -> None:
         self.job = None
         QApplication.restoreOverrideCursor()
-        self.window_.statusBar().clearMessage()
+        self.context.messages.clear_status()
 
     # ------------------------------------------------------------------ drag and drop
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802

@@ -7,6 +7,7 @@ training to finish…" when its answer is held up, instead of seeming frozen.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,11 +15,21 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from ..inspect_area import InputImage, current_input
-from . import jobs
+from cnnstudio.ml.jobs.protocol import Request
+from cnnstudio.ml.jobs.requests import (
+    AnalyseRequest,
+    DatasetImageRequest,
+    DatasetIndexRequest,
+    MisclassifiedRequest,
+    PictureRequest,
+)
+from cnnstudio.ml.jobs.results import Analysis, DatasetIndex, Misclassified, ModelFacts
+
+from ..context import AppContext
+from ..inspect_area import InputImage
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..training import TrainingController
 
 WAIT_NOTICE_MS = 300  # say "waiting…" only when an answer takes longer than this
 
@@ -26,40 +37,41 @@ WAIT_NOTICE_MS = 300  # say "waiting…" only when an answer takes longer than t
 class InspectController(QObject):
     modelChanged = Signal(object)  # ModelFacts of the model now inspected
     stale = Signal()  # the model changed (edit, other run): views should ask again when shown
-    analysisReady = Signal(object)  # jobs.Analysis of the current input
+    analysisReady = Signal(object)  # Analysis of the current input
     analysisFailed = Signal(str)
-    indexReady = Signal(object)  # jobs.DatasetIndex
+    indexReady = Signal(object)  # DatasetIndex
     indexFailed = Signal(str)  # the dataset could not be loaded
-    misclassifiedReady = Signal(object)  # jobs.Misclassified
+    misclassifiedReady = Signal(object)  # Misclassified
     statusChanged = Signal(str)  # "" when idle
     runsChanged = Signal()  # the list of runs offered for inspection changed
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.workspace = window.workspace
-        self.current = current_input(window)
-        self.facts = self.workspace.facts
-        self.analysis: jobs.Analysis | None = None
-        self.index: jobs.DatasetIndex | None = None
-        self.misclassified: dict[str, jobs.Misclassified] = {}
+    def __init__(self, context: AppContext, training: TrainingController) -> None:
+        super().__init__(context.parent)
+        self.context = context
+        self.training = training  # its snapshots show live filters; its runs hold answers up
+        self.ml = context.ml
+        self.current = context.current_input
+        self.facts = self.ml.facts
+        self.analysis: Analysis | None = None
+        self.index: DatasetIndex | None = None
+        self.misclassified: dict[str, Misclassified] = {}
         self.want_maps = False  # the feature-maps view is showing: analyses include every layer
         self.runs: list[Path] = []  # runs inspected in this session, newest first
         self._pending: dict[str, Any] = {}
         self._status = ""
         self._wait_timer = QTimer(self, singleShot=True, interval=WAIT_NOTICE_MS)
         self._wait_timer.timeout.connect(self._update_status)
-        self.workspace.modelReady.connect(self._on_model_ready)
-        self.workspace.stale.connect(self._on_stale)
+        self.ml.modelReady.connect(self._on_model_ready)
+        self.ml.stale.connect(self._on_stale)
         self.current.changed.connect(self._on_input)
-        window.document.lockedChanged.connect(lambda _locked: self._update_status())
-        window.model_source.changed.connect(self._remember_run)
-        self._remember_run(window.model_source.run_dir)
+        context.document.lockedChanged.connect(lambda _locked: self._update_status())
+        context.model_source.changed.connect(self._remember_run)
+        self._remember_run(context.model_source.run_dir)
 
     # -- jobs -------------------------------------------------------------------------------------
-    def submit(self, key: str, fn: Callable[..., Any], *args: Any, on_result: Callable[[Any], None],
+    def submit(self, key: str, request: Request, *, on_result: Callable[[Any], None],
                on_error: Callable[[str], None] | None = None) -> None:
-        """Run ``fn(workspace, *args)`` with the current model loaded; latest wins per `key`."""
+        """Run the job of ``request`` on the current model; latest wins per `key`."""
         holder: list = []
 
         def done() -> bool:
@@ -77,7 +89,7 @@ class InspectController(QObject):
             if done():
                 (on_error or self._report)(message)
 
-        holder.append(self.workspace.with_model(fn, *args, on_result=result, on_error=error, key=f"inspect-{key}"))
+        holder.append(self.ml.with_model(request, on_result=result, on_error=error, key=f"inspect-{key}"))
         self._pending[key] = holder[0]
         self._wait_timer.start()
 
@@ -85,7 +97,7 @@ class InspectController(QObject):
         return key in self._pending
 
     def _report(self, message: str) -> None:
-        self.window.show_message("error", message)
+        self.context.messages.show("error", message)
 
     @property
     def status(self) -> str:
@@ -94,7 +106,7 @@ class InspectController(QObject):
     def _update_status(self) -> None:
         if not self._pending:
             text = ""
-        elif self._training_running():
+        elif self.training.is_running:
             text = "waiting for training to finish…"
         elif self._wait_timer.isActive():
             return  # not long enough to mention
@@ -104,15 +116,8 @@ class InspectController(QObject):
             self._status = text
             self.statusChanged.emit(text)
 
-    def _training_running(self) -> bool:
-        training = getattr(self.window, "training", None)
-        running = getattr(training, "is_running", None)
-        if callable(running):
-            running = running()
-        return bool(running) if running is not None else self.window.document.locked
-
     # -- the model --------------------------------------------------------------------------------
-    def _on_model_ready(self, facts: Any) -> None:
+    def _on_model_ready(self, facts: ModelFacts) -> None:
         self.facts = facts
         self.modelChanged.emit(facts)
 
@@ -124,7 +129,7 @@ class InspectController(QObject):
 
     @property
     def source_name(self) -> str:
-        run = self.window.model_source.run_dir
+        run = self.context.model_source.run_dir
         return run.name if run is not None else "untrained network"
 
     def _remember_run(self, run: Path | None) -> None:
@@ -141,10 +146,10 @@ class InspectController(QObject):
         if folder is None:
             return False
         if not has_model(folder):
-            self.window.show_message("error", f"{folder} holds no trained model (model.keras); "
-                                              "choose the folder of a finished training run")
+            self.context.messages.show("error", f"{folder} holds no trained model (model.keras); "
+                                                "choose the folder of a finished training run")
             return False
-        self.window.model_source.set_run_dir(folder)
+        self.context.model_source.set_run_dir(folder)
         return True
 
     # -- the current input ------------------------------------------------------------------------
@@ -159,7 +164,7 @@ class InspectController(QObject):
             return
         self.analyse()
 
-    def _complete(self, analysis: jobs.Analysis) -> bool:
+    def _complete(self, analysis: Analysis) -> bool:
         return analysis.activations is not None or not self.want_maps
 
     def analyse(self) -> None:
@@ -170,24 +175,25 @@ class InspectController(QObject):
         if self.analysis is not None and self.analysis.input is value and self._complete(self.analysis):
             self.analysisReady.emit(self.analysis)
             return
-        self.submit("input", jobs.analyse, value, self.want_maps, on_result=self._analysed,
-                    on_error=self.analysisFailed.emit)
+        self.submit("input", AnalyseRequest(value, self.want_maps),
+                    on_result=lambda analysis: self._analysed(value, analysis), on_error=self.analysisFailed.emit)
 
-    def show_analysis(self, analysis: jobs.Analysis) -> None:
+    def show_analysis(self, analysis: Analysis) -> None:
         """Make an input analysed together with its loading (a drawing, a dataset image) current."""
         self.analysis = analysis
         self.current.set(analysis.input)
 
-    def _analysed(self, analysis: jobs.Analysis) -> None:
-        if analysis.input is not self.current.value:
+    def _analysed(self, value: InputImage, analysis: Analysis) -> None:
+        if value is not self.current.value:
             return  # the input changed meanwhile; its own analysis follows
-        self.analysis = analysis
+        self.analysis = dataclasses.replace(analysis, input=value)  # the very input shown, not a copy
         self.analysisReady.emit(analysis)
 
-    def load_input(self, key: str, fn: Callable[..., Any], *args: Any,
+    def load_input(self, key: str, request: PictureRequest | DatasetImageRequest,
                    on_error: Callable[[str], None] | None = None) -> None:
-        """Run a job returning a `jobs.Analysis` of a new input, then make that input current."""
-        self.submit(key, fn, *args, self.want_maps, on_result=self.show_analysis,
+        """Run a job making a new input and its `Analysis` (with maps when they are shown), then make
+        that input current."""
+        self.submit(key, dataclasses.replace(request, with_maps=self.want_maps), on_result=self.show_analysis,
                     on_error=on_error or self.analysisFailed.emit)
 
     # -- the dataset ------------------------------------------------------------------------------
@@ -195,9 +201,9 @@ class InspectController(QObject):
         if self.index is not None:
             self.indexReady.emit(self.index)
         elif not self.is_pending("index"):
-            self.submit("index", jobs.dataset_index, on_result=self._indexed, on_error=self.indexFailed.emit)
+            self.submit("index", DatasetIndexRequest(), on_result=self._indexed, on_error=self.indexFailed.emit)
 
-    def _indexed(self, index: jobs.DatasetIndex) -> None:
+    def _indexed(self, index: DatasetIndex) -> None:
         self.index = index
         self.indexReady.emit(index)
 
@@ -205,9 +211,9 @@ class InspectController(QObject):
         if split in self.misclassified:
             self.misclassifiedReady.emit(self.misclassified[split])
         else:
-            self.submit(f"misclassified-{split}", jobs.misclassified, split, on_result=self._found_misclassified,
+            self.submit(f"misclassified-{split}", MisclassifiedRequest(split), on_result=self._found_misclassified,
                         on_error=self.analysisFailed.emit)
 
-    def _found_misclassified(self, found: jobs.Misclassified) -> None:
+    def _found_misclassified(self, found: Misclassified) -> None:
         self.misclassified[found.split] = found
         self.misclassifiedReady.emit(found)

@@ -15,10 +15,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import signals_blocked
+
+from cnnstudio.ml.jobs.requests import DatasetImageRequest
+from cnnstudio.ml.jobs.results import SPLIT_WORDS, DatasetIndex, Misclassified
 
 from ..inspect_area import InputImage
-from ..widgets import signals_blocked
-from . import jobs
 from .controller import InspectController
 
 SPLITS = (("validation", "Validation"), ("train", "Training"))
@@ -33,7 +35,7 @@ class DatasetBrowser(QWidget):
         super().__init__(parent)
         self.setObjectName("datasetBrowser")
         self.controller = controller
-        self.index: jobs.DatasetIndex | None = None
+        self.index: DatasetIndex | None = None
         self.positions = np.zeros(0, np.int64)  # split positions that pass the filters
         self.cursor = 0
         self._want_first = False
@@ -104,7 +106,7 @@ class DatasetBrowser(QWidget):
         else:
             self.show_current()
 
-    def _on_index(self, index: jobs.DatasetIndex) -> None:
+    def _on_index(self, index: DatasetIndex) -> None:
         self.index = index
         self._fill_classes()
         self._enable(True)
@@ -154,7 +156,7 @@ class DatasetBrowser(QWidget):
         self._refilter(keep=False)
         self.show_current()
 
-    def _on_misclassified(self, found: jobs.Misclassified) -> None:
+    def _on_misclassified(self, found: Misclassified) -> None:
         if self.wrong_box.isChecked() and found.split == self.split:
             self._refilter(keep=False)
             self.show_current()
@@ -190,7 +192,7 @@ class DatasetBrowser(QWidget):
             return
         word = "misclassified" if self.wrong_box.isChecked() else "images"
         self.position_label.setText(f"{self.cursor + 1} of {total} {word} — image {self.positions[self.cursor]} "
-                                    f"of the {jobs.SPLIT_WORDS[self.split]} split")
+                                    f"of the {SPLIT_WORDS[self.split]} split")
         for button in (self.previous_button, self.next_button, self.random_button):
             button.setEnabled(total > 1)
 
@@ -216,7 +218,7 @@ class DatasetBrowser(QWidget):
             return
         self._update_label()
         index = int(self.positions[self.cursor])
-        self.controller.load_input("browse", jobs.dataset_image, self.split, index, on_error=self.failed.emit)
+        self.controller.load_input("browse", DatasetImageRequest(self.split, index), on_error=self.failed.emit)
 
     def follow(self, value: InputImage | None) -> None:
         """Keep the cursor on an image chosen elsewhere (e.g. from the confusion matrix)."""

@@ -20,13 +20,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnstudio.core import array_files
 from cnnstudio.core.errors import UserError
+from cnnstudio.core.images import is_image_path
 from cnnstudio.core.receptive import field_box
+from cnnstudio.ml.jobs.results import Analysis
 
+from .. import saving
 from ..theme import ERROR_COLOR
-from . import export, jobs
 from .controller import InspectController
-from .image_files import is_image_path
 from .input_panel import InputPanel
 from .layer_rows import MAP_SIZES, LayerRow, MapsRow, make_row
 from .model_bar import ModelBar
@@ -44,7 +46,7 @@ class FeatureMapsPage(QWidget):
         self.setAcceptDrops(True)
         self.controller = controller
         self.rows: dict[str, LayerRow] = {}
-        self.analysis: jobs.Analysis | None = None
+        self.analysis: Analysis | None = None
         self._selection: tuple[str, int, int, int] | None = None  # the map position clicked last
         self._dirty = True
         self.model_bar = ModelBar(controller, self)
@@ -166,7 +168,7 @@ class FeatureMapsPage(QWidget):
                 row.set_style(self._shared_scale(), self._map_size())
 
     # -- results ----------------------------------------------------------------------------------
-    def _show_analysis(self, analysis: jobs.Analysis) -> None:
+    def _show_analysis(self, analysis: Analysis) -> None:
         self.banner.hide()
         self.analysis = analysis
         if self.controller.facts is not None:
@@ -190,7 +192,7 @@ class FeatureMapsPage(QWidget):
     def show_problem(self, message: str) -> None:
         self.banner.setText(message)
         self.banner.show()
-        self.controller.window.statusBar().showMessage(message, 8000)
+        self.controller.context.messages.status(message, 8000)
 
     def _hover(self, text: str) -> None:
         if text:
@@ -248,9 +250,9 @@ class FeatureMapsPage(QWidget):
         return str(Path.home() / f"feature-maps-{stem}{suffix}")
 
     def export_png(self) -> None:
-        path = export.ask_save_path(self, "Export Feature Maps as PNG", self._suggestion(".png"), export.PNG_FILTER)
+        path = saving.ask_save_path(self, "Export Feature Maps as PNG", self._suggestion(".png"), saving.PNG_FILTER)
         if path is not None:
-            self._saved(lambda: export.save_png(self.splitter, path))
+            self._saved(lambda: saving.save_widget_png(self.splitter, path))
 
     def export_npz(self) -> None:
         """Every layer's output for the current input, one array per layer id (load_activations reads it)."""
@@ -258,24 +260,24 @@ class FeatureMapsPage(QWidget):
             self.show_problem("There are no feature maps to export yet: choose an input first.")
             return
         activations = self.analysis.activations
-        path = export.ask_save_path(self, "Export Feature Maps as NumPy", self._suggestion(".npz"), export.NPZ_FILTER)
+        path = saving.ask_save_path(self, "Export Feature Maps as NumPy", self._suggestion(".npz"), saving.NPZ_FILTER)
         if path is not None:
-            self._saved(lambda: export.save_arrays(path, activations))
+            self._saved(lambda: array_files.save_npz(path, activations))
 
     def export_layer(self, layer: str) -> None:
         """One layer's output for the current input as a .npy file."""
         if self.analysis is None or not self.analysis.activations or layer not in self.analysis.activations:
             return
         values = self.analysis.activations[layer]
-        path = export.ask_save_path(self, f"Export {layer} as NumPy", self._suggestion(f"-{layer}.npy"),
-                                    export.NPY_FILTER)
+        path = saving.ask_save_path(self, f"Export {layer} as NumPy", self._suggestion(f"-{layer}.npy"),
+                                    saving.NPY_FILTER)
         if path is not None:
-            self._saved(lambda: export.save_array(path, values))
+            self._saved(lambda: array_files.save_npy(path, values))
 
     def _saved(self, save) -> None:
         try:
             path = save()
-        except UserError as exc:
+        except (UserError, OSError) as exc:  # the folder is gone, the disk is full, ...
             self.show_problem(str(exc))
             return
-        self.controller.window.show_message("info", f"Saved {path}")
+        self.controller.context.messages.show("info", f"Saved {path}")

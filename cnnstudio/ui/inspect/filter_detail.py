@@ -7,9 +7,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from superqt.utils import signals_blocked
 
 from ..plotting import menus_owned_by
-from ..widgets import signals_blocked
 from . import colors
 from .filter_sets import AVERAGE, RGB, FilterPicture
 from .plots import palette_color, style_view

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnstudio.core.catalog import CATALOG
+from cnnstudio.ml.jobs.results import LayerKernels
+
 from . import colors
-from .jobs import LayerKernels
 from .tiles import TileLayout, cell_size, matrix_layout, square_columns, tile
 
 PER_CHANNEL, AVERAGE, RGB = "per_channel", "average", "rgb"
@@ -21,14 +23,14 @@ MODE_TEXT = {
     AVERAGE: "Averaged over input channels",
     RGB: "Colour (RGB input)",
 }
-# Trainer snapshots hold Keras's raw weights; these layer kinds store their kernel as
-# (kh, kw, in, filters) (2-D) or (k, in, filters) (1-D), so the filters read straight off.
-PLAIN_KERNEL_TYPES = {"Conv1D", "Conv2D"}
-
-
 def kernels_from_weights(layer: str, layer_type: str, weights: list[np.ndarray]) -> LayerKernels | None:
-    """Per-channel kernels (n, kh, kw, in) from a snapshot's raw weights; None for other layer kinds."""
-    if layer_type not in PLAIN_KERNEL_TYPES or not weights:
+    """Per-channel kernels (n, kh, kw, in) from a snapshot's raw weights; None for other layer kinds.
+
+    Trainer snapshots hold Keras's raw weights; layers whose catalog entry has `plain_filters`
+    store their kernel as (kh, kw, in, filters) (2-D) or (k, in, filters) (1-D), so the filters
+    read straight off."""
+    spec = CATALOG.get(layer_type)
+    if spec is None or not spec.plain_filters or not weights:
         return None
     kernel = np.asarray(weights[0], dtype=np.float32)
     if kernel.ndim == 3:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, Qt, Signal
 from PySide6.QtGui import QPalette, QPen
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,13 +23,18 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import signals_blocked
 
+from cnnstudio.core import array_files
 from cnnstudio.core.errors import UserError
+from cnnstudio.ml.jobs.requests import LayerKernelsRequest
+from cnnstudio.ml.jobs.results import LayerKernels
+from cnnstudio.ml.training.reporting import Snapshot
 
+from .. import saving
 from ..plotting import menus_owned_by
 from ..theme import ERROR_COLOR
-from ..widgets import signals_blocked
-from . import colors, export, filter_sets, jobs
+from . import colors, filter_sets
 from .controller import InspectController
 from .filter_detail import FilterDetail
 from .filter_sets import MODE_TEXT, RGB, FilterPicture
@@ -46,11 +51,10 @@ class FiltersPage(QWidget):
         super().__init__(parent)
         self.setObjectName("filtersView")
         self.controller = controller
-        self.kernels: jobs.LayerKernels | None = None
+        self.kernels: LayerKernels | None = None
         self.picture: FilterPicture | None = None
         self.live: tuple[int, int] | None = None  # (epoch, batch) of the snapshot shown, while training
         self._dirty = True
-        self._training = None
         self.model_bar = ModelBar(controller, self)
         self.layer_combo = QComboBox(self, objectName="filterLayer")
         self.layer_combo.setToolTip("The convolution layer whose filters are shown")
@@ -131,9 +135,9 @@ class FiltersPage(QWidget):
         controller.modelChanged.connect(self._fill_layers)
         controller.stale.connect(self._on_stale)
         controller.statusChanged.connect(lambda _text: self._update_caption())
+        controller.training.snapshot.connect(self.show_snapshot)
         if controller.facts is not None:
             self._fill_layers(controller.facts)
-        QTimer.singleShot(0, self.follow_training)
 
     # -- model and layer --------------------------------------------------------------------------
     @property
@@ -155,7 +159,6 @@ class FiltersPage(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
-        self.follow_training()
         if self._dirty:
             self.request()
 
@@ -169,9 +172,10 @@ class FiltersPage(QWidget):
         """Load the filters of `layer` (default: the one chosen) from the model now inspected."""
         self._dirty = False
         layer = layer or self.layer
-        self.controller.submit("filters", _load_filters, layer, on_result=self._loaded, on_error=self._no_filters)
+        self.controller.submit("filters", LayerKernelsRequest(layer), on_result=self._loaded,
+                               on_error=self._no_filters)
 
-    def _loaded(self, kernels: jobs.LayerKernels | None) -> None:
+    def _loaded(self, kernels: LayerKernels | None) -> None:
         if kernels is None:
             self._no_filters(NO_FILTERS, error=False)
             return
@@ -183,7 +187,7 @@ class FiltersPage(QWidget):
         self.show_kernels(kernels)
 
     # -- drawing ----------------------------------------------------------------------------------
-    def show_kernels(self, kernels: jobs.LayerKernels) -> None:
+    def show_kernels(self, kernels: LayerKernels) -> None:
         """Draw a layer's per-channel kernels in the chosen mode and scale."""
         first = self.kernels is None or self.kernels.layer != kernels.layer \
             or self.kernels.kernels.shape != kernels.kernels.shape
@@ -193,7 +197,7 @@ class FiltersPage(QWidget):
             self._fill_modes(kernels)
         self.redraw(fit=first)
 
-    def _fill_modes(self, kernels: jobs.LayerKernels) -> None:
+    def _fill_modes(self, kernels: LayerKernels) -> None:
         chosen = self.mode_combo.currentData()
         modes = filter_sets.available_modes(kernels)
         with signals_blocked(self.mode_combo):
@@ -260,7 +264,7 @@ class FiltersPage(QWidget):
         n, kh, kw, c = self.kernels.kernels.shape
         values = self.kernels.kernels
         source = self.controller.source_name
-        trained = "trained model of run " + source if self.controller.window.model_source.run_dir else source
+        trained = "trained model of run " + source if self.controller.context.model_source.run_dir else source
         text = (f"<b>{self.kernels.layer}</b> of the {trained}: {n} filter{'s' * (n != 1)} of {kh}×{kw}, "
                 f"each reading {c} input channel{'s' * (c != 1)}; weights {values.min():+.3f} to {values.max():+.3f}")
         if self.live is not None:
@@ -346,20 +350,9 @@ class FiltersPage(QWidget):
         self.selection.show()
 
     # -- live during training ---------------------------------------------------------------------
-    def follow_training(self) -> None:
-        """Listen to the training controller's snapshots, if the window has one (connected once)."""
-        training = getattr(self.controller.window, "training", None)
-        if training is None or training is self._training:
-            return
-        signal = getattr(training, "snapshot", None)
-        if signal is None or not hasattr(signal, "connect"):
-            return
-        signal.connect(self.show_snapshot)
-        self._training = training
-
-    def show_snapshot(self, snapshot) -> None:
+    def show_snapshot(self, snapshot: Snapshot) -> None:
         """Redraw from a training snapshot when it holds the weights of the layer shown."""
-        weights = getattr(snapshot, "weights", None) or {}
+        weights = snapshot.weights
         layer = self.layer
         if layer not in weights:
             return
@@ -369,7 +362,7 @@ class FiltersPage(QWidget):
         kernels = filter_sets.kernels_from_weights(layer, kind, list(weights[layer]))
         if kernels is None:
             return
-        self.live = (int(getattr(snapshot, "epoch", 0)), int(getattr(snapshot, "batch", 0)))
+        self.live = (int(snapshot.epoch), int(snapshot.batch))
         self.show_kernels(kernels)
 
     # -- export -----------------------------------------------------------------------------------
@@ -378,25 +371,26 @@ class FiltersPage(QWidget):
         return str(Path.home() / f"filters-{layer}{suffix}")
 
     def export_png(self) -> None:
-        path = export.ask_save_path(self, "Export Filters as PNG", self._suggestion(".png"), export.PNG_FILTER)
+        path = saving.ask_save_path(self, "Export Filters as PNG", self._suggestion(".png"), saving.PNG_FILTER)
         if path is not None:
-            self._saved(lambda: export.save_png(self.splitter, path))
+            self._saved(lambda: saving.save_widget_png(self.splitter, path))
 
     def export_npz(self) -> None:
         if self.picture is None or self.kernels is None:
             self._show_problem("There are no filters to export yet.", error=False)
             return
-        path = export.ask_save_path(self, "Export Filters as NumPy", self._suggestion(".npz"),
-                                    f"{export.NPZ_FILTER};;{export.NPY_FILTER}")
+        path = saving.ask_save_path(self, "Export Filters as NumPy", self._suggestion(".npz"),
+                                    f"{saving.NPZ_FILTER};;{saving.NPY_FILTER}")
         if path is None:
             return
         kernels = self.shown_kernels()
         if path.suffix.lower() == ".npy":
-            self._saved(lambda: export.save_array(path, kernels))
+            self._saved(lambda: array_files.save_npy(path, kernels))
         else:
             vmax = float(np.abs(kernels).max()) if kernels.size else 1.0
-            self._saved(lambda: export.save_filter_set(path, self.kernels.layer, self.picture.mode, kernels,
-                                                       self.kernels.biases, vmax if vmax > 0 else 1.0))
+            arrays = array_files.filter_set_arrays(self.kernels.layer, self.picture.mode, kernels, self.kernels.biases,
+                                                   vmax if vmax > 0 else 1.0)
+            self._saved(lambda: array_files.save_npz(path, arrays))
 
     def shown_kernels(self) -> np.ndarray:
         """The kernels in the mode shown, (n, kh, kw, channels) like `FilterSet.kernels`."""
@@ -408,15 +402,8 @@ class FiltersPage(QWidget):
     def _saved(self, save) -> None:
         try:
             path = save()
-        except UserError as exc:
+        except (UserError, OSError) as exc:  # the folder is gone, the disk is full, ...
             self._show_problem(str(exc))
             return
-        self.controller.window.show_message("info", f"Saved {path}")
+        self.controller.context.messages.show("info", f"Saved {path}")
 
-
-def _load_filters(ws, layer: str | None) -> jobs.LayerKernels | None:
-    """On the ML thread: the chosen layer's kernels, or the first convolution's (None if there is none)."""
-    convs = ws.facts.conv_layers
-    if not convs:
-        return None
-    return jobs.layer_kernels(ws, layer if layer in convs else convs[0])

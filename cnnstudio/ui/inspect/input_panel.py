@@ -21,12 +21,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnstudio.core.errors import UserError
+from cnnstudio.core.images import IMAGE_FILTER, read_image
+from cnnstudio.ml.jobs.requests import DatasetImageRequest, PictureRequest
+from cnnstudio.ml.jobs.results import BROWSED_SPLITS
+
 from ..inspect_area import InputImage
-from . import colors, jobs
+from . import colors
 from .controller import InspectController
 from .dataset_browser import DatasetBrowser
 from .draw_canvas import DrawingPad
-from .image_files import IMAGE_FILTER, read_picture
 from .pixel_view import Mark, PixelView
 
 DATASET, PICTURE, DRAWING = 0, 1, 2
@@ -121,8 +125,8 @@ class InputPanel(QWidget):
         """Read a picture file and make it the input (converted to the network's size and colours)."""
         path = Path(path)
         try:
-            raw = read_picture(path)
-        except Exception as exc:  # noqa: BLE001 - every reading problem is told, none crashes the view
+            raw = read_image(path)
+        except UserError as exc:  # the one decoder says in words what is wrong with the file
             self.failed.emit(str(exc))
             return False
         self.picture, self.picture_name = raw, path.name
@@ -138,11 +142,11 @@ class InputPanel(QWidget):
         if self.picture is None:
             return
         raw = 255 - self.picture if self.invert_box.isChecked() else self.picture
-        self.controller.load_input("picture", jobs.from_picture, raw, self.picture_name, "file",
+        self.controller.load_input("picture", PictureRequest(raw, self.picture_name, "file"),
                                    on_error=self.failed.emit)
 
     def _drawn(self, drawing: np.ndarray) -> None:
-        self.controller.load_input("drawing", jobs.from_picture, drawing, "drawn by hand", "drawing",
+        self.controller.load_input("drawing", PictureRequest(drawing, "drawn by hand", "drawing"),
                                    on_error=self.failed.emit)
 
     def reload(self) -> None:
@@ -150,8 +154,8 @@ class InputPanel(QWidget):
         value = self.controller.current.value
         if value is None:
             self._source_chosen(self.sources.currentIndex())
-        elif value.origin == "dataset" and value.split in jobs.SPLIT_WORDS and value.index is not None:
-            self.controller.load_input("browse", jobs.dataset_image, value.split, value.index,
+        elif value.origin == "dataset" and value.split in BROWSED_SPLITS and value.index is not None:
+            self.controller.load_input("browse", DatasetImageRequest(value.split, value.index),
                                        on_error=self.failed.emit)
         elif value.origin == "file" and self.picture is not None:
             self._reload_picture()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from superqt.utils import signals_blocked
 
-from ..widgets import signals_blocked
 from .controller import InspectController
 
 OPEN_RUN = "open-run"
@@ -32,7 +32,7 @@ class ModelBar(QWidget):
     def __init__(self, controller: InspectController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.source = controller.window.model_source
+        self.source = controller.context.model_source
         self.combo = QComboBox(self, objectName="modelChoice")
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.combo.setToolTip("The model the views show: the network as designed (untrained, its starting "

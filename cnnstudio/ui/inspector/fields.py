@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QWidget,
 )
+from superqt.utils import signals_blocked
 
 from cnnstudio.core.catalog import Param
 from cnnstudio.core.catalog.spec import (
@@ -37,8 +38,6 @@ from cnnstudio.core.catalog.spec import (
     REGULARIZER,
     SHAPE,
 )
-
-from ..widgets import signals_blocked
 
 INT_LIMIT = 2_000_000_000
 FLOAT_LIMIT = 1e12

@@ -20,16 +20,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt import QCollapsible
 
 from cnnstudio.core.analysis import LayerInfo
-from cnnstudio.core.catalog import CATALOG, LayerSpec, Param, ParamError, dims_text
+from cnnstudio.core.catalog import CATALOG, LayerSpec, Param, ParamError, dims_text, jsonable
 from cnnstudio.core.network import ID_PATTERN
 
 from ..document import ProjectDocument
 from ..editor.commands import RenameCommand, SetParamCommand, new_burst
 from ..icons import category_icon
 from ..theme import ERROR_COLOR, WARNING_COLOR
-from ..widgets import Collapsible
 from .fields import FieldEditor, Invalid, NullableEditor, make_editor
 
 _MISSING = object()
@@ -40,12 +40,6 @@ def shown_value(param: Param, params: dict[str, Any]) -> Any:
     if param.name in params:
         return params[param.name]
     return param.starting_value if param.required else param.default
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def muted_label(text: str = "", parent: QWidget | None = None, small: bool = True) -> QLabel:
@@ -147,7 +141,7 @@ class LayerForm(QWidget):
         self.params_box = QWidget(self)
         self.params_form = _form(self.params_box)
         self.no_params = muted_label("This layer has no parameters to set.", self, small=False)
-        self.more = Collapsible("More parameters", self)
+        self.more = QCollapsible("More parameters", self)
         self.more.setObjectName("moreParameters")
         self.more_box = QWidget()
         self.more_form = _form(self.more_box)
@@ -264,12 +258,12 @@ class LayerForm(QWidget):
         for name, row in self.rows.items():
             if isinstance(row.editor, NullableEditor):
                 row.editor.fallback = self._fallback(name, params)
-            row.editor.set_value(_jsonable(shown_value(row.editor.param, params)))
+            row.editor.set_value(jsonable(shown_value(row.editor.param, params)))
 
     def _fallback(self, name: str, params: dict[str, Any]) -> Any:
         """What an empty parameter means, shown greyed out (pooling strides = the pool size)."""
         if name == "strides" and self.spec is not None and "pool_size" in self.spec.param_names:
-            return _jsonable(shown_value(self.spec.param("pool_size"), params))
+            return jsonable(shown_value(self.spec.param("pool_size"), params))
         param = self.spec.param(name) if self.spec is not None else None
         if param is None or param.minimum is None:
             return None

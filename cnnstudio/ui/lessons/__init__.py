@@ -1,6 +1,6 @@
 """Guided lessons: five experiments that set up the project, the data and the views in one click.
 
-``install(window)`` adds the Lessons panel (``window.lessons``) and Help > Lessons.
+``install(context, ...)`` adds the Lessons panel and Help > Lessons; ``panel.present(key)`` shows it.
 """
 
 from __future__ import annotations
@@ -10,29 +10,37 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 
+from ..context import AppContext
 from .catalog import LESSONS, LessonInfo
 from .panel import LessonsPanel
 from .runner import LessonRunner
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..inspect import InspectViews
+    from ..playground import PlaygroundView
+    from ..runs import RunHistory
+    from ..training import TrainingController
 
-__all__ = ["LESSONS", "LessonInfo", "LessonRunner", "LessonsPanel", "install", "show_lessons"]
+__all__ = ["LESSONS", "LessonInfo", "LessonRunner", "LessonsPanel", "install"]
 
 
-def install(window: MainWindow) -> LessonsPanel:
+def install(context: AppContext, training: TrainingController, history: RunHistory, views: InspectViews,
+            playground: PlaygroundView) -> LessonsPanel:
     """The Lessons dock (hidden until asked for) and Help > Lessons with one entry per lesson."""
-    runner = LessonRunner(window)
+    runner = LessonRunner(context, training, history, views, playground)
     panel = LessonsPanel(runner)
-    dock = window.add_panel("lessons", "Lessons", panel, Qt.DockWidgetArea.RightDockWidgetArea)
-    inspector = window.docks.get("inspector")
-    if inspector is not None:
-        window.tabifyDockWidget(inspector, dock)
-        inspector.raise_()
+    dock = context.shell.add_panel("lessons", "Lessons", panel, Qt.DockWidgetArea.RightDockWidgetArea,
+                                   beside="inspector")
     dock.hide()
-    window.lessons = panel
-    runner.finished.connect(lambda _key, _ok: (dock.show(), dock.raise_()))  # the conclusion, in front
-    help_menu = window.menu("&Help")
+
+    def bring_forward() -> None:
+        dock.show()
+        dock.raise_()
+
+    panel.presented.connect(bring_forward)
+    runner.finished.connect(lambda _key, _ok: bring_forward())  # the conclusion, in front
+    window = context.parent
+    help_menu = context.shell.menu("&Help")
     menu = help_menu.addMenu("&Lessons")
     menu.setObjectName("menu_lessons")
     first = help_menu.actions()[0] if help_menu.actions() else None
@@ -43,20 +51,10 @@ def install(window: MainWindow) -> LessonsPanel:
         action = QAction(f"&{number}. {info.title}", window)
         action.setObjectName(f"action_lesson_{info.key}")
         action.setStatusTip(info.paragraph.split(". ")[0] + ".")
-        action.triggered.connect(lambda _checked=False, key=info.key: show_lessons(window, key))
+        action.triggered.connect(lambda _checked=False, key=info.key: panel.present(key))
         menu.addAction(action)
     menu.addSeparator()
     show_all = menu.addAction("Show the Lessons Panel")
     show_all.setObjectName("action_lessons_panel")
-    show_all.triggered.connect(lambda: show_lessons(window))
+    show_all.triggered.connect(lambda: panel.present())
     return panel
-
-
-def show_lessons(window: MainWindow, key: str | None = None) -> LessonsPanel:
-    """Bring the Lessons panel forward, on lesson ``key`` if given."""
-    dock = window.docks["lessons"]
-    dock.show()
-    dock.raise_()
-    if key is not None:
-        window.lessons.show_lesson(key)
-    return window.lessons

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -20,6 +20,8 @@ from .runner import LessonRunner
 
 class LessonsPanel(QWidget):
     """objectName ``lessonsPanel``; ``show_lesson(key)`` selects one, ``start()`` runs it."""
+
+    presented = Signal()  # someone asked to see the panel
 
     def __init__(self, runner: LessonRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +91,13 @@ class LessonsPanel(QWidget):
 
     def show_lesson(self, key: str) -> None:
         self.list.setCurrentRow([info.key for info in LESSONS].index(key))
+
+    def present(self, key: str | None = None) -> LessonsPanel:
+        """Bring the panel forward (its dock listens to `presented`), on lesson ``key`` if given."""
+        self.presented.emit()
+        if key is not None:
+            self.show_lesson(key)
+        return self
 
     def start(self) -> bool:
         """Start the lesson shown (the window asks to save unsaved changes first)."""

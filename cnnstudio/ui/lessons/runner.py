@@ -1,9 +1,8 @@
-"""Runs a lesson: opens its project, trains what it needs through `window.training`, then brings the
-right views to the front and hands the panel what to show.
+"""Runs a lesson: opens its project, trains what it needs through the training controller, then brings
+the right views to the front and hands the panel what to show.
 
-Other features are used through their public handles and only when they are there
-(`window.training`, `window.run_history`, `window.inspect_views`, `window.playground`);
-when one is missing the lesson says so in plain words instead of failing.
+Other features are used through the public faces the runner is given: training, the run
+history (to compare runs), the inspection views and the playground.
 """
 
 from __future__ import annotations
@@ -20,21 +19,27 @@ from cnnstudio.core.errors import UserError
 from cnnstudio.core.playground import KERNEL_PRESETS
 from cnnstudio.core.playground_inputs import x_or_o_picture
 from cnnstudio.core.project import Project, load_project
+from cnnstudio.ml.jobs.requests import LayerKernelsRequest
+from cnnstudio.ml.jobs.results import LayerKernels
 
-from ..inspect_area import InputImage, current_input, show_page
+from ..context import AppContext
+from ..inspect_area import InputImage
 from . import facts, projects
 from .catalog import PARAMETERS, RECEPTIVE, SHUFFLED, STRIPES, X_VS_O, lesson
 from .results import ActionsResult, FieldResult, KernelPair, ParameterResult, RunsResult
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..inspect import InspectViews
+    from ..playground import PlaygroundView
+    from ..runs import RunHistory
+    from ..training import TrainingController
 
 WALK_INTERVAL_MS = 900
 
 
-def _edge_kernel(workspace: Any) -> np.ndarray:
-    """On the ML thread: the trained edge detector's one 5×5 kernel."""
-    return np.asarray(workspace.require_model().filters(projects.EDGE_FILTER).kernels[0, :, :, 0], np.float64)
+def _edge_kernel(found: LayerKernels) -> np.ndarray:
+    """The trained edge detector's one 5×5 kernel."""
+    return np.asarray(found.kernels[0, :, :, 0], np.float64)
 
 
 class LessonRunner(QObject):
@@ -42,14 +47,21 @@ class LessonRunner(QObject):
     resultReady = Signal(str, object)  # lesson key, the QWidget to show in the panel
     finished = Signal(str, bool)  # lesson key, whether it got to the end
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, context: AppContext, training: TrainingController, history: RunHistory,
+                 views: InspectViews, playground: PlaygroundView) -> None:
+        super().__init__(context.parent)
+        self.context = context
+        self.training = training
+        self.history = history
+        self.views = views
+        self.playground = playground
         self.training_overrides: dict[str, Any] = {}  # e.g. tiny epochs in tests
         self.active: str | None = None
         self._waiting: dict[str, Path | None] = {}  # project name -> its finished run
         self._after_training: Callable[[list[Path]], None] | None = None
-        self._connected = None
+        training.runFinished.connect(self._run_finished)
+        training.failed.connect(self._run_failed)
+        training.stateChanged.connect(lambda state: state == "idle" and QTimer.singleShot(0, self._check_idle))
         self._walk = QTimer(self)
         self._walk.setInterval(WALK_INTERVAL_MS)
         self._walk.timeout.connect(self._walk_step)
@@ -64,10 +76,10 @@ class LessonRunner(QObject):
         if self.active is not None:
             self._say(key, f"The lesson '{lesson(self.active).title}' is still running; wait for it to finish.")
             return False
-        if self.window.document.locked:
+        if self.context.document.locked:
             self._say(key, "Training is running — stop it (Train > Stop) before starting a lesson.")
             return False
-        if not self.window.confirm_discard():
+        if not self.context.shell.confirm_discard():
             self._say(key, "Not started: your project was kept as it is.")
             return False
         self._walk.stop()
@@ -83,8 +95,7 @@ class LessonRunner(QObject):
 
     def _open(self, project: Project) -> None:
         """Show ``project`` in the editor as a new, unsaved project."""
-        self.window.autosaver.discard()
-        self.window.document.replace_project(project)
+        self.context.shell.show_project(project)
 
     def _say(self, key: str, text: str) -> None:
         self.progress.emit(key, text)
@@ -108,12 +119,8 @@ class LessonRunner(QObject):
     # ------------------------------------------------------------------ training
     def _train(self, runs: list[tuple[str | None, Project | None]], then: Callable[[list[Path]], None]) -> None:
         """Queue the runs (None: the open project) and call ``then`` with their folders once all finished."""
-        training = getattr(self.window, "training", None)
-        if training is None:
-            raise UserError("training is not available in this window, so this lesson cannot train its "
-                            "network; the project is open — train it with the command line instead")
-        self._connect(training)
-        names = [(project or self.window.document.project).name for _label, project in runs]
+        training = self.training
+        names = [(project or self.context.document.project).name for _label, project in runs]
         self._waiting = {name: None for name in names}
         self._after_training = then
         for label, project in runs:
@@ -124,15 +131,7 @@ class LessonRunner(QObject):
         self._say(self.active, f"Training {total} run{'s' * (total != 1)}… the Training tab shows the curves; "
                                "Train > Stop ends it.")
 
-    def _connect(self, training: Any) -> None:
-        if self._connected is training:
-            return
-        training.runFinished.connect(self._run_finished)
-        training.failed.connect(self._run_failed)
-        training.stateChanged.connect(lambda state: state == "idle" and QTimer.singleShot(0, self._check_idle))
-        self._connected = training
-
-    def _run_finished(self, run_dir: Any) -> None:
+    def _run_finished(self, run_dir: Path) -> None:
         if not self._waiting or self._after_training is None:
             return
         path = Path(run_dir)
@@ -156,8 +155,7 @@ class LessonRunner(QObject):
             self._fail(f"The lesson stopped: {text}")
 
     def _check_idle(self) -> None:
-        training = getattr(self.window, "training", None)
-        if self._waiting and training is not None and not training.is_running:
+        if self._waiting and not self.training.is_running:
             self._fail("Training ended before the lesson's runs were done; press Start to try again.")
 
     # ------------------------------------------------------------------ lesson 1
@@ -187,15 +185,9 @@ class LessonRunner(QObject):
     def _shuffled_done(self, labels: list[str], paths: list[Path]) -> None:
         outcomes = [facts.run_outcome(label, path) for label, path in zip(labels, paths)]
         verdict = facts.shuffled_verdict(*outcomes)
-        history = getattr(self.window, "run_history", None)
-        note = ""
-        if history is not None and hasattr(history, "compare"):
-            history.compare(paths)
-        else:
-            note = ("The run comparison view is not available in this window, so the curves cannot be overlaid "
-                    f"here; the four runs are saved in {paths[0].parent}.")
-        self._done(RunsResult(outcomes, verdict, note), "All four runs finished" +
-                   (": their curves are overlaid in the comparison view." if not note else "."))
+        self.history.compare(paths)
+        self._done(RunsResult(outcomes, verdict, ""),
+                   "All four runs finished: their curves are overlaid in the comparison view.")
 
     # ------------------------------------------------------------------ lesson 3
     def _x_vs_o(self) -> None:
@@ -205,27 +197,24 @@ class LessonRunner(QObject):
     def _x_vs_o_done(self, paths: list[Path]) -> None:
         outcome = facts.run_outcome("X or O", paths[0])
         accuracy = "" if outcome.accuracy is None else f" It tells X from O in {outcome.accuracy:.1%} of the validation pictures."
-        views = getattr(self.window, "inspect_views", None)
-        if views is None:
-            self._done(ActionsResult(f"Trained.{accuracy} The inspection views are not available in this "
-                                     "window, so its filters cannot be shown here.", []), "Trained.")
-            return
+        views = self.views
+        area = views.area
         result = ActionsResult(
             f"Trained for {outcome.epochs} epochs.{accuracy} The Filters page shows the eight 5×5 kernels of "
             "'strokes' (red weights answer to ink, blue ones to empty paper) — look for diagonal and curved "
             "strokes. The Feature Maps page shows where in an X each filter fires.",
-            [("Show the filters", "lessonShowFilters", lambda: show_page(self.window, views.filters)),
+            [("Show the filters", "lessonShowFilters", lambda: area.show_page(views.filters)),
              ("Feature maps of an X", "lessonShowX", lambda: self._show_letter(views, "X")),
              ("Feature maps of an O", "lessonShowO", lambda: self._show_letter(views, "O"))])
         self._show_letter(views, "X")
-        show_page(self.window, views.filters)
+        area.show_page(views.filters)
         self._done(result, "Trained: the filters are shown; the buttons below switch views.")
 
-    def _show_letter(self, views: Any, letter: str) -> None:
+    def _show_letter(self, views: InspectViews, letter: str) -> None:
         picture = x_or_o_picture(letter, seed=7).astype(np.float32)[:, :, None]
-        current_input(self.window).set(InputImage(picture, f"a drawn {letter}", label=int(letter == "X"),
+        self.context.current_input.set(InputImage(picture, f"a drawn {letter}", label=int(letter == "X"),
                                                   origin="drawing"))
-        show_page(self.window, views.feature_maps)
+        self.views.area.show_page(views.feature_maps)
 
     # ------------------------------------------------------------------ lesson 4
     def _stripes(self) -> None:
@@ -235,9 +224,10 @@ class LessonRunner(QObject):
     def _stripes_trained(self, _paths: list[Path]) -> None:
         key = self.active
         self._say(key, "Trained; reading the learned filter…")
-        self.window.workspace.with_model(_edge_kernel, on_result=self._stripes_done,
-                                         on_error=lambda text: self._fail(f"The learned filter cannot be read: {text}"),
-                                         key="lesson-edge-kernel")
+        self.context.ml.with_model(LayerKernelsRequest(projects.EDGE_FILTER),
+                                   on_result=lambda found: self._stripes_done(_edge_kernel(found)),
+                                   on_error=lambda text: self._fail(f"The learned filter cannot be read: {text}"),
+                                   key="lesson-edge-kernel")
 
     def _stripes_done(self, kernel: np.ndarray) -> None:
         found = facts.orientation(kernel)
@@ -246,27 +236,22 @@ class LessonRunner(QObject):
         pair = KernelPair(kernel, np.asarray(KERNEL_PRESETS[reference]), f"Sobel {kind} (hand-made)",
                           found.sentence())
         pair.tryInPlayground.connect(lambda: self._slide_learned(kernel, kind))
-        playground = getattr(self.window, "playground", None)
-        if playground is not None:
-            playground.set_mode(2)
-            playground.image_source.choose("stripes")
-            playground.image_source.orientation.setCurrentIndex(0 if kind == "vertical" else 1)
-            playground.kernel_editor.choose_preset(reference)
-        views = getattr(self.window, "inspect_views", None)
-        if views is not None:
-            show_page(self.window, views.filters)
-        self._done(pair, "The learned filter is beside the Sobel kernel below"
-                   + ("; the Filters page shows it with its weights." if views is not None else "."))
+        playground = self.playground
+        playground.set_mode(2)
+        playground.image_source.choose("stripes")
+        playground.image_source.orientation.setCurrentIndex(0 if kind == "vertical" else 1)
+        playground.kernel_editor.choose_preset(reference)
+        self.views.area.show_page(self.views.filters)
+        self._done(pair, "The learned filter is beside the Sobel kernel below; the Filters page shows it with "
+                   "its weights.")
 
     def _slide_learned(self, kernel: np.ndarray, kind: str) -> None:
-        playground = getattr(self.window, "playground", None)
-        if playground is None:
-            return
+        playground = self.playground
         playground.set_mode(2)
         playground.image_source.choose("stripes")
         playground.image_source.orientation.setCurrentIndex(0 if kind == "vertical" else 1)
         playground.kernel_editor.set_kernel(kernel)
-        self.window.tabs.setCurrentWidget(playground)
+        self.context.shell.show_tab(playground)
 
     # ------------------------------------------------------------------ lesson 5
     def _receptive(self) -> None:
@@ -275,7 +260,7 @@ class LessonRunner(QObject):
         self._show_network()
         rows = facts.receptive_fields(project.network)
         result = FieldResult(rows)
-        result.layerChosen.connect(lambda layer: self.window.editor.select([layer], center=True))
+        result.layerChosen.connect(lambda layer: self.context.shell.editor.select([layer], center=True))
         result.walkRequested.connect(self.walk)
         self._field_result = result
         self._walk_layers = [row.layer for row in rows]
@@ -290,13 +275,13 @@ class LessonRunner(QObject):
         self._walk_step()
 
     def _walk_step(self) -> None:
-        present = [layer for layer in self._walk_layers if layer in self.window.document.network]
+        present = [layer for layer in self._walk_layers if layer in self.context.document.network]
         if self._walk_index >= len(present):
             self._walk.stop()
             return
         layer = present[self._walk_index]
         self._walk_index += 1
-        self.window.editor.select([layer], center=True)
+        self.context.shell.editor.select([layer], center=True)
         if self._field_result is not None:
             try:
                 self._field_result.select_row(layer)
@@ -305,8 +290,8 @@ class LessonRunner(QObject):
 
     # ------------------------------------------------------------------ views
     def _show_network(self) -> None:
-        self.window.tabs.setCurrentWidget(self.window.editor)
-        summary = self.window.docks.get("summary")
-        if summary is not None:
-            summary.show()
-            summary.raise_()
+        shell = self.context.shell
+        shell.show_tab(shell.editor)
+        summary = shell.dock("summary")
+        summary.show()
+        summary.raise_()

@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtGui import QAction
 
+from ..context import AppContext
 from .view import PICTURE, SIGNAL, PlaygroundView
 
-if TYPE_CHECKING:
-    from ..main_window import MainWindow
-
-__all__ = ["PICTURE", "SIGNAL", "PlaygroundView", "install", "show_playground"]
+__all__ = ["PICTURE", "SIGNAL", "PlaygroundView", "install"]
 
 
-def install(window: MainWindow) -> PlaygroundView:
-    """Add the "Playground" tab and View > Convolution Playground; the view is ``window.playground``."""
-    view = PlaygroundView(window)
-    window.add_tab(view, "Playground")
-    window.playground = view
-    action = QAction("Convolution &Playground", window)
+def install(context: AppContext) -> PlaygroundView:
+    """Add the "Playground" tab and View > Convolution Playground."""
+    view = PlaygroundView(context.parent)
+    context.shell.add_tab(view, "Playground")
+    action = QAction("Convolution &Playground", context.parent)
     action.setObjectName("action_playground")
     action.setToolTip("Slide a kernel over a picture and see every multiply-and-sum")
-    action.triggered.connect(lambda: show_playground(window))
-    window.menu("&View").addAction(action)
-    window.actions_["playground"] = action
+    action.triggered.connect(lambda: context.shell.show_tab(view))
+    context.shell.menu("&View").addAction(action)
+    context.shell.add_action("playground", action)
     return view
-
-
-def show_playground(window: MainWindow) -> PlaygroundView:
-    """Bring the playground tab to the front."""
-    window.tabs.setCurrentWidget(window.playground)
-    return window.playground

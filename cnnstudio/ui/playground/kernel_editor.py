@@ -17,10 +17,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import signals_blocked
 
 from cnnstudio.core.playground import KERNEL_PRESETS
-
-from ..widgets import signals_blocked
 
 MAX_SIDE = 7
 MAX_LENGTH = 15

@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -20,33 +19,27 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import signals_blocked
 
 from cnnstudio.core import playground_inputs as inputs
 from cnnstudio.core.errors import UserError
+from cnnstudio.core.images import GREY, IMAGE_FILTER, fitted_size, image_size_and_colour, read_image
 from cnnstudio.core.playground import XO_GRIDS
 
-from ..widgets import signals_blocked
-
 MAX_FILE_SIDE = 128  # larger pictures are shrunk: every step of the window must stay visible
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif);;All files (*)"
 
 
 def grayscale_from_file(path: str | Path) -> tuple[np.ndarray, str]:
     """A picture file as grey values 0 (black) to 1 (white), shrunk to fit 128x128; and a note on what
     was done. A file that is not a picture raises UserError in plain words."""
-    image = QImage(str(path))
-    if image.isNull():
-        raise UserError(f"{Path(path).name} cannot be read as a picture (PNG, JPEG, BMP or GIF)")
-    note = f"{Path(path).name}: {image.width()}x{image.height()}"
-    if not image.isGrayscale():
+    size, colour = image_size_and_colour(path)
+    fitted = fitted_size(size, MAX_FILE_SIDE)
+    note = f"{Path(path).name}: {size[1]}x{size[0]}"
+    if colour != GREY:
         note += ", turned to grey"
-    if max(image.width(), image.height()) > MAX_FILE_SIDE:
-        image = image.scaled(MAX_FILE_SIDE, MAX_FILE_SIDE, Qt.AspectRatioMode.KeepAspectRatio,
-                             Qt.TransformationMode.SmoothTransformation)
-        note += f", shrunk to {image.width()}x{image.height()}"
-    gray = image.convertToFormat(QImage.Format.Format_Grayscale8)
-    rows = np.frombuffer(gray.constBits(), dtype=np.uint8).reshape(gray.height(), gray.bytesPerLine())
-    return rows[:, : gray.width()].astype(np.float64) / 255.0, note
+    if fitted != size:
+        note += f", shrunk to {fitted[1]}x{fitted[0]}"
+    return read_image(path, GREY, fitted).astype(np.float64) / 255.0, note
 
 
 def _spin(low: int, high: int, tip: str, name: str) -> QSpinBox:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
-
-from ..widgets import signals_blocked
+from superqt.utils import signals_blocked
 
 PLAY, PAUSE = "Play ▶", "Pause ❚❚"
 SPEEDS = {"slow": 900, "normal": 450, "fast": 150}  # milliseconds per step while playing

@@ -32,6 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnstudio.core.errors import UserError
+
+from ..saving import save_widget_png
 from .experiment import Experiment, Outcome, calculation_text, compute, number
 from .kernel_editor import KernelEditor
 from .plots import GridPlot, SignalPlot
@@ -371,7 +374,11 @@ class PlaygroundView(QWidget):
     # ------------------------------------------------------------------ export
     def export_png(self, path: str | Path) -> bool:
         """Save the pictures, the stepper and the calculation as they are shown."""
-        return self.picture_area.grab().save(str(path), "PNG")
+        try:
+            save_widget_png(self.picture_area, path)
+        except (UserError, OSError):  # the folder is gone, the disk is full, ...
+            return False
+        return True
 
     def ask_export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export the playground as PNG", "playground.png",

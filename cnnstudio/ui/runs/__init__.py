@@ -4,28 +4,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 
+from ..context import AppContext
 from .comparison import RunComparison
 from .history import RunHistory
+from .store import RunStore
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..exporting import TransferFeature
+    from ..inspect_area import InspectArea
+    from ..training import TrainingController
 
-__all__ = ["RunComparison", "RunHistory", "install"]
+__all__ = ["RunComparison", "RunHistory", "RunStore", "install"]
 
 
-def install(window: MainWindow) -> RunHistory:
-    """Dock "Runs" at the bottom (a tab beside the Summary) and offer ``window.run_history``."""
-    history = RunHistory(window)
-    dock = window.add_panel("runs", "Runs", history, Qt.DockWidgetArea.BottomDockWidgetArea)
+def install(context: AppContext, training: TrainingController, exporter: TransferFeature,
+            inspect_area: InspectArea) -> RunHistory:
+    """Dock "Runs" at the bottom, a tab beside the Summary (which stays in front)."""
+    history = RunHistory(context, training, exporter, inspect_area)
+    dock = context.shell.add_panel("runs", "Runs", history, Qt.DockWidgetArea.BottomDockWidgetArea,
+                                   beside="summary")
     dock.setObjectName("runHistory")
-    summary = window.docks.get("summary")
-    if summary is not None:
-        window.tabifyDockWidget(summary, dock)
-        summary.raise_()
-    window.run_history = history
-    history.connect_training(getattr(window, "training", None))
-    if getattr(window, "training", None) is None:  # a training feature installed after this one
-        QTimer.singleShot(0, history, lambda: history.connect_training(getattr(window, "training", None)))
     return history

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,9 +32,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnstudio.core.errors import UserError
 from cnnstudio.core.runs import RunSummary
 
 from ..plotting import menus_owned_by
+from ..saving import failure_text, save_text, save_widget_png
 from .table import duration_text, percent
 
 RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -212,11 +215,11 @@ class RunComparison(QWidget):
                                                   "PNG images (*.png)")
             if not path:
                 return None
-        path = Path(path)
-        if not self.grab().save(str(path), "PNG"):
-            self.title.setText(f"Could not write {path}: check that the folder exists and is writable")
+        try:
+            return save_widget_png(self, path)
+        except (UserError, OSError) as exc:  # the folder is gone, the disk is full, ...
+            self.title.setText(failure_text(Path(path), exc))
             return None
-        return path
 
     def export_csv(self, path: str | Path | None = None) -> Path | None:
         """Every run's epochs in one CSV: run,epoch,loss,accuracy,val_loss,val_accuracy."""
@@ -225,19 +228,18 @@ class RunComparison(QWidget):
                                                   "CSV files (*.csv)")
             if not path:
                 return None
-        path = Path(path)
         keys = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(("run", "label", *keys))
+        for summary, label in zip(self.summaries, self.labels, strict=True):
+            for row in self.histories.get(summary.path, []):
+                writer.writerow((summary.name, label, *("" if row.get(k) is None else row[k] for k in keys)))
         try:
-            with open(path, "w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(("run", "label", *keys))
-                for summary, label in zip(self.summaries, self.labels, strict=True):
-                    for row in self.histories.get(summary.path, []):
-                        writer.writerow((summary.name, label, *("" if row.get(k) is None else row[k] for k in keys)))
-        except OSError as exc:
-            self.title.setText(f"Could not write {path}: {exc.strerror or exc}")
+            return save_text(out.getvalue(), path)
+        except (UserError, OSError) as exc:  # the folder is gone, the disk is full, ...
+            self.title.setText(failure_text(Path(path), exc))
             return None
-        return path
 
     # ------------------------------------------------------------------ looks
     def _style(self) -> None:

@@ -17,7 +17,6 @@ from PySide6.QtCore import (
     QFile,
     QFileSystemWatcher,
     QItemSelectionModel,
-    QObject,
     QPoint,
     QSortFilterProxyModel,
     Qt,
@@ -35,12 +34,12 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QTableView,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from cnnstudio.core.errors import UserError
+from cnnstudio.core.network import NetworkChange
 from cnnstudio.core.project import load_project
 from cnnstudio.core.runs import (
     RunSummary,
@@ -51,13 +50,15 @@ from cnnstudio.core.runs import (
     summarize_run,
 )
 
-from .. import preferences
+from ..context import AppContext
 from ..editor.commands import ReplaceNetworkCommand
 from .comparison import RunComparison
 from .table import PATH_ROLE, SORT_ROLE, RunTableModel
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..exporting import TransferFeature
+    from ..inspect_area import InspectArea
+    from ..training import TrainingController
 
 REFRESH_DELAY_MS = 250
 MAX_COLUMN_WIDTH = 320
@@ -79,12 +80,19 @@ def ask_delete_permanently(parent: QWidget, names: list[str]) -> bool:
 
 
 class RunHistory(QWidget):
-    """The panel; also the window's ``run_history`` (``compare(paths)``, ``refresh()``, ``runs``)."""
+    """The panel; also the Runs feature's public face (``compare(paths)``, ``refresh()``, ``runs``).
 
-    def __init__(self, window: MainWindow) -> None:
+    It follows `training`'s runs, opens `exporter`'s dialog on a run, and shows `inspect_area`
+    when a run is opened for inspection.
+    """
+
+    def __init__(self, context: AppContext, training: TrainingController, exporter: TransferFeature,
+                 inspect_area: InspectArea) -> None:
         super().__init__()
-        self.window = window
-        self.document = window.document
+        self.context = context
+        self.document = context.document
+        self.exporter = exporter
+        self.inspect_area = inspect_area
         self.model = RunTableModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -103,6 +111,9 @@ class RunHistory(QWidget):
         self._marks_timer.timeout.connect(self._update_marks)
         self._build()
         self._wire()
+        training.started.connect(self._run_started)
+        training.runFinished.connect(self._run_finished)
+        training.epoch.connect(lambda _report: self.schedule_refresh())
         self.refresh()
 
     # ------------------------------------------------------------------ building
@@ -163,7 +174,7 @@ class RunHistory(QWidget):
         layout.addWidget(self.where)
 
     def _wire(self) -> None:
-        window, document = self.window, self.document
+        document = self.document
         self.compare_button.clicked.connect(lambda: self.compare(self._chronological(self.selected_paths())))
         self.inspect_button.clicked.connect(lambda: self.open_for_inspection(self._one_selected()))
         self.export_button.clicked.connect(lambda: self.export(self._one_selected()))
@@ -177,17 +188,7 @@ class RunHistory(QWidget):
         document.pathChanged.connect(lambda _path: self.refresh())
         document.projectReplaced.connect(self.refresh)
         document.networkChanged.connect(self._network_changed)
-        window.model_source.changed.connect(lambda _run: self._update_marks())
-
-    def connect_training(self, training: QObject | None) -> None:
-        """Follow a training controller's runs (started, progressing, finished), if the window has one."""
-        if training is None:
-            return
-        for name, slot in (("started", self._run_started), ("runFinished", self._run_finished),
-                           ("epoch", lambda _report: self.schedule_refresh())):
-            signal = getattr(training, name, None)
-            if signal is not None:
-                signal.connect(slot)
+        self.context.model_source.changed.connect(lambda _run: self._update_marks())
 
     # ------------------------------------------------------------------ reading
     @property
@@ -195,7 +196,7 @@ class RunHistory(QWidget):
         return list(self.model.runs)
 
     def runs_folder(self) -> Path:
-        return preferences.runs_folder(self.document.path)
+        return self.context.runs.folder
 
     def refresh(self) -> None:
         """Read the runs folder again (keeping the selection)."""
@@ -243,8 +244,8 @@ class RunHistory(QWidget):
     def schedule_refresh(self) -> None:
         self._refresh_timer.start()
 
-    def _network_changed(self, kind: str, _ids: list) -> None:
-        if kind != "moved":
+    def _network_changed(self, kind: NetworkChange, _ids: list) -> None:
+        if kind != NetworkChange.MOVED:
             self._marks_timer.start()
 
     def _update_marks(self) -> None:
@@ -252,7 +253,7 @@ class RunHistory(QWidget):
         self._current_network = network_fingerprint(self.document.network.to_dict())
         older = {run.path for run in self.model.runs if self._is_this_project(run)
                  and run.network is not None and run.network != self._current_network}
-        self.model.set_marks(older, self.window.model_source.run_dir, self.active_run)
+        self.model.set_marks(older, self.context.model_source.run_dir, self.active_run)
 
     def _is_this_project(self, run: RunSummary) -> bool:
         path = self.document.path
@@ -327,7 +328,7 @@ class RunHistory(QWidget):
             else:
                 summaries.append(summary)
         if problems:
-            self.window.show_message("error", "; ".join(problems))
+            self.context.messages.show("error", "; ".join(problems))
         if not summaries:
             return None
         histories = {}
@@ -338,13 +339,13 @@ class RunHistory(QWidget):
                 histories[summary.path] = []
         view = self.comparison_view()
         view.show_runs(summaries, histories, differing_settings(summaries))
-        self.window.tabs.setCurrentWidget(view)
+        self.context.shell.show_tab(view)
         return view
 
     def comparison_view(self) -> RunComparison:
         if self.comparison is None:
             self.comparison = RunComparison()
-            self.window.add_tab(self.comparison, "Compare Runs")
+            self.context.shell.add_tab(self.comparison, "Compare Runs")
         return self.comparison
 
     def open_for_inspection(self, path: Path | None) -> None:
@@ -353,35 +354,21 @@ class RunHistory(QWidget):
         if summary is None:
             return
         if not summary.has_model:
-            self.window.show_message("warning", f"{summary.name} holds no trained model yet")
+            self.context.messages.show("warning", f"{summary.name} holds no trained model yet")
             return
-        self.window.model_source.set_run_dir(summary.path)
-        self.window.show_message("info", f"The inspection views now show the trained model of {summary.name}")
-        area = self.window.findChild(QTabWidget, "inspectTabs")
-        if area is not None:
-            self.window.tabs.setCurrentWidget(area)
+        self.context.model_source.set_run_dir(summary.path)
+        self.context.messages.show("info", f"The inspection views now show the trained model of {summary.name}")
+        self.context.shell.show_tab(self.inspect_area)
 
     def inspect_untrained(self) -> None:
-        self.window.model_source.set_run_dir(None)
-        self.window.show_message("info", "The inspection views now show the untrained network in the editor")
+        self.context.model_source.set_run_dir(None)
+        self.context.messages.show("info", "The inspection views now show the untrained network in the editor")
 
     def export(self, path: Path | None) -> None:
         """Open the export dialog on this run's trained model."""
         if path is None:
             return
-        feature = self.window.findChild(QObject, "transferFeature")
-        if feature is not None and hasattr(feature, "show_dialog"):
-            dialog = feature.show_dialog()
-            if hasattr(dialog, "select_source"):
-                dialog.select_source(path)
-            return
-        self.window.model_source.set_run_dir(path)
-        action = self.window.actions_.get("export")
-        if action is not None:
-            action.trigger()
-        else:
-            self.window.show_message("info", f"Export the run from the command line: cnnstudio export {path} "
-                                             "--format keras --out model.keras")
+        self.exporter.show_dialog(path)
 
     def show_folder(self, path: Path | None) -> None:
         if path is not None:
@@ -394,11 +381,11 @@ class RunHistory(QWidget):
         try:
             snapshot = load_project(Path(path) / "project.cnnproj")
         except UserError as exc:
-            self.window.show_message("error", str(exc))
+            self.context.messages.show("error", str(exc))
             return
         if self.document.push(ReplaceNetworkCommand(self.document.network, snapshot.network,
                                                     f"Network of run {Path(path).name}")):
-            self.window.show_message("info", f"The editor shows the network of {Path(path).name} (Undo goes back)")
+            self.context.messages.show("info", f"The editor shows the network of {Path(path).name} (Undo goes back)")
 
     def delete(self, paths: list[Path]) -> int:
         """Move runs to the trash (or, without one, delete them after asking); returns how many went."""
@@ -416,14 +403,14 @@ class RunHistory(QWidget):
                 except OSError as exc:
                     failed.append(f"{path.name} ({exc.strerror or exc})")
         gone = trashed + deleted
-        if self.window.model_source.run_dir in gone:
-            self.window.model_source.set_run_dir(None)
+        if self.context.model_source.run_dir in gone:
+            self.context.model_source.set_run_dir(None)
         for group, words in ((trashed, "moved to the trash"), (deleted, "deleted")):
             if group:
-                self.window.show_message("info", f"{len(group)} run{'s' * (len(group) != 1)} {words}: "
+                self.context.messages.show("info", f"{len(group)} run{'s' * (len(group) != 1)} {words}: "
                                                  + ", ".join(p.name for p in group))
         if failed:
-            self.window.show_message("error", "Could not delete " + ", ".join(failed))
+            self.context.messages.show("error", "Could not delete " + ", ".join(failed))
         self.refresh()
         return len(gone)
 
@@ -438,7 +425,7 @@ class RunHistory(QWidget):
         entries: list[tuple[str, object, bool]] = [
             ("Compare", lambda: self.compare(paths), bool(paths)),
             ("Open for Inspection", lambda: self.open_for_inspection(one), bool(summary and summary.has_model)),
-            ("Inspect the Untrained Network", self.inspect_untrained, self.window.model_source.run_dir is not None),
+            ("Inspect the Untrained Network", self.inspect_untrained, self.context.model_source.run_dir is not None),
             ("Export…", lambda: self.export(one), bool(summary and summary.has_model)),
             ("Put This Run's Network in the Editor", lambda: self.use_network(one),
              one is not None and not self.document.locked),

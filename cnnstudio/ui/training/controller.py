@@ -1,38 +1,36 @@
-"""`window.training`: start, pause, resume and stop training runs; other features queue runs here.
+"""The training controller: start, pause, resume and stop training runs; other features queue runs here.
 
-    window.training.start()                       # the open project
-    window.training.start(project, "plain MLP")   # another one; queued if a run is going on
-    window.training.runFinished.connect(...)      # run dir, after its record is complete
+    training.start()                       # the open project
+    training.start(project, "plain MLP")   # another one; queued if a run is going on
+    training.runFinished.connect(...)      # run dir, after its record is complete
 
-Runs go one at a time through the ML thread (`worker.train_in_workspace`). While one
-runs the network is locked; when it ends, the inspection views switch to its model.
+Runs go one at a time through the ML client (the job `cnnstudio.ml.jobs.training.train`).
+While one runs the network is locked; when it ends, the inspection views switch to its model.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from cnnstudio.core.catalog import CATALOG
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.project import Project
-from cnnstudio.ml.training.reporting import DIVERGED, EARLY_STOPPING, STOPPED, RunControl
+from cnnstudio.ml.jobs.requests import RunRequest
+from cnnstudio.ml.training.reporting import DIVERGED, EARLY_STOPPING, STOPPED, TrainingResult
 from cnnstudio.ml.training.settings import TrainingSettings
 
-from .. import preferences
+from ..context import AppContext
+from ..ml_thread import Job
 from .responsiveness import favour_the_window
-from .worker import RunRequest, train_in_workspace
-
-if TYPE_CHECKING:
-    from ..main_window import MainWindow
 
 LOCK_REASON = "training is running — stop it to edit the network"
 IDLE, PREPARING, TRAINING, PAUSED, STOPPING = "idle", "preparing", "training", "paused", "stopping"
 QUIET_MESSAGES = ("downloading", "training stopped", "early stopping")
-CONVOLUTIONS = ("Conv2D", "Conv1D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D")
 
 
 def ask_stop_and_close(parent: QWidget) -> bool:
@@ -54,7 +52,12 @@ def first_convolution(project: Project) -> str | None:
         order = network.topological_order()
     except Exception:  # a cycle: the trainer will say so
         return None
-    return next((node_id for node_id in order if network.node(node_id).type in CONVOLUTIONS), None)
+    return next((node_id for node_id in order if _is_convolution(network.node(node_id).type)), None)
+
+
+def _is_convolution(type_name: str) -> bool:
+    spec = CATALOG.get(type_name)
+    return spec is not None and spec.convolution
 
 
 class TrainingController(QObject):
@@ -75,17 +78,16 @@ class TrainingController(QObject):
     resultReady = Signal(object)  # TrainingResult of the run that just ended
     queueChanged = Signal(int)  # runs waiting
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, context: AppContext) -> None:
+        super().__init__(context.parent)
+        self.context = context
         self.state = IDLE
         self.request: RunRequest | None = None  # the run going on
         self.run_dir: Path | None = None
         self.last_result = None
         self.evaluate_test = True  # the held-out test split, evaluated once at the end of a run
         self._queue: deque[RunRequest] = deque()
-        self._control: RunControl | None = None
-        self._job = None
+        self._job: Job | None = None
         self._closing = False
 
     # ------------------------------------------------------------------ the API
@@ -104,7 +106,7 @@ class TrainingController(QObject):
     def start(self, project: Project | None = None, label: str | None = None, *,
               initial_weights: str | Path | None = None) -> bool:
         """Train `project` (None: the open one); queued after the current run. False when it cannot start."""
-        document = self.window.document
+        document = self.context.document
         own = project is None or project is document.project
         project = (document.project if project is None else project).copy()
         try:
@@ -113,7 +115,7 @@ class TrainingController(QObject):
         except UserError as exc:
             self._fail(f"Cannot train {project.name}: {exc}")
             return False
-        request = RunRequest(project, preferences.runs_folder(document.path), label, first_convolution(project),
+        request = RunRequest(project, self.context.runs.folder, label, first_convolution(project),
                              None if initial_weights is None else Path(initial_weights), self.evaluate_test)
         if self.is_running:
             self._queue.append(request)
@@ -126,53 +128,52 @@ class TrainingController(QObject):
 
     def pause(self) -> None:
         """Hold training after the current batch (nothing is lost)."""
-        if self.state in (TRAINING, PREPARING) and self._control is not None:
-            self._control.pause()
+        if self.state in (TRAINING, PREPARING) and self._job is not None:
+            self._job.pause()
             self._set_state(PAUSED)
 
     def resume(self) -> None:
-        if self.state == PAUSED and self._control is not None:
-            self._control.resume()
+        if self.state == PAUSED and self._job is not None:
+            self._job.resume()
             self._set_state(TRAINING if self.run_dir is not None else PREPARING)
 
     def stop(self) -> None:
         """End the run after the current batch; the weights so far are saved. Queued runs are dropped."""
-        if not self.is_running or self._control is None:
+        if not self.is_running or self._job is None:
             return
         dropped = len(self._queue)
         self._queue.clear()
         self.queueChanged.emit(0)
-        self._control.stop()
+        self._job.cancel()
         self._set_state(STOPPING)
         more = f"; {dropped} queued run{'s' * (dropped != 1)} dropped" if dropped else ""
         self.status.emit(f"Stopping after this batch — the weights so far are saved{more}")
 
     def close_guard(self) -> bool:
-        """For `window.close_guards`: ask, stop, and close once the trainer has saved its work."""
+        """Before the window closes: ask, stop, and close once the trainer has saved its work."""
         if not self.is_running:
             return True
+        messages = self.context.messages
         if self._closing:
-            self.window.statusBar().showMessage("Still stopping training — the window closes when it has saved")
+            messages.status("Still stopping training — the window closes when it has saved")
             return False
-        if not ask_stop_and_close(self.window):
+        if not ask_stop_and_close(self.context.parent):
             return False
         self._closing = True
         self.stop()
-        self.window.statusBar().showMessage("Stopping training and saving the weights, then closing…")
+        messages.status("Stopping training and saving the weights, then closing…")
         return False
 
     # ------------------------------------------------------------------ running
     def _launch(self, request: RunRequest) -> None:
         self.request, self.run_dir, self.last_result = request, None, None
-        self._control = RunControl()
-        self.window.document.set_locked(True, LOCK_REASON)
+        self.context.document.set_locked(True, LOCK_REASON)
         favour_the_window()
         self.runStarting.emit(request)
         self._set_state(PREPARING)
         self.status.emit(f"Preparing {_title(request)}…")
-        self._job = self.window.workspace.run(
-            train_in_workspace, request, self._control, pass_job=True,
-            on_result=self._on_result, on_error=self._on_error, on_event=self._on_event)
+        self._job = self.context.ml.run(request, on_result=self._on_result, on_error=self._on_error,
+                                        on_event=self._on_event, on_cancelled=lambda: self._on_result(None))
 
     def _on_event(self, kind: str, payload: Any) -> None:
         if kind == "batch":
@@ -210,7 +211,7 @@ class TrainingController(QObject):
             self.status.emit(sentence)
             self._say("info", f"{_title(self.request)}: {text}")
 
-    def _on_result(self, result: Any) -> None:
+    def _on_result(self, result: TrainingResult | None) -> None:
         request = self.request
         self.last_result = result
         if result is None:  # stopped before the first batch: nothing was written
@@ -220,7 +221,7 @@ class TrainingController(QObject):
         run_dir = Path(result.run_dir) if result.run_dir else self.run_dir
         self._say(*_ending(request, result, run_dir))
         if run_dir is not None and (run_dir / "model.keras").is_file() and not self._closing:
-            self.window.model_source.set_run_dir(run_dir)
+            self.context.model_source.set_run_dir(run_dir)
         self.resultReady.emit(result)
         self._finish()
         if run_dir is not None:
@@ -234,7 +235,7 @@ class TrainingController(QObject):
         self._finish()
 
     def _finish(self) -> None:
-        self._job, self._control = None, None
+        self._job = None
         self.request = None
         if self._closing:
             self._queue.clear()
@@ -244,10 +245,10 @@ class TrainingController(QObject):
             self._set_state(IDLE)
             self._launch(request)
             return
-        self.window.document.set_locked(False)
+        self.context.document.set_locked(False)
         self._set_state(IDLE)
         if self._closing:
-            QTimer.singleShot(0, self.window.close)
+            QTimer.singleShot(0, self.context.shell.close)
 
     # ------------------------------------------------------------------ telling the user
     def _set_state(self, state: str) -> None:
@@ -260,7 +261,7 @@ class TrainingController(QObject):
         self.failed.emit(text)
 
     def _say(self, severity: str, text: str) -> None:
-        self.window.show_message(severity, text)
+        self.context.messages.show(severity, text)
 
 
 def _check_network(project: Project, analysis) -> None:
@@ -282,7 +283,7 @@ def _title(request: RunRequest | None) -> str:
     return label if label.startswith(name) else f"{name} ({label})"
 
 
-def _ending(request: RunRequest | None, result: Any, run_dir: Path | None) -> tuple[str, str]:
+def _ending(request: RunRequest | None, result: TrainingResult, run_dir: Path | None) -> tuple[str, str]:
     """How a run ended, in one sentence, and how serious that is."""
     where = f" — saved in {run_dir}" if run_dir else ""
     test = ""

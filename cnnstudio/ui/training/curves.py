@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QColor, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -33,12 +33,23 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import qthrottled
+
+from cnnstudio.ml.training.reporting import BatchReport, EpochReport
 
 from .. import theme
 from ..plotting import menus_owned_by
+from ..saving import (
+    CSV_FILTER,
+    PICTURE_FILTERS,
+    PNG_FILTER,
+    ask_and_save,
+    save_plot,
+    save_text,
+    save_widget_png,
+)
 from .hints import Hint
-from .saving import PICTURE_FILTERS, ask_and_save, save_plot, save_widget
-from .series import DEFAULT_SMOOTHING, BatchSeries, EpochTable, SmoothedTrace, read_rows, write_csv
+from .series import DEFAULT_SMOOTHING, BatchSeries, EpochTable, SmoothedTrace, csv_text, read_rows
 
 TRAIN_COLOR, VALIDATION_COLOR, RATE_COLOR, STOP_COLOR = "#2f6fd0", "#e0791c", "#2f9e5b", "#d93636"
 RUN_COLORS = ("#2f6fd0", "#e0791c", "#2f9e5b", "#cf4477", "#8b50d4", "#1497a3", "#9a6b45", "#7a8a24")
@@ -85,6 +96,8 @@ def _curve(plot: pg.PlotWidget, pen: Any, name: str | None = None, **options: An
 class TrainingCurves(QWidget):
     """Loss (log scale optional), accuracy and learning rate; crosshair with values; PNG/SVG/CSV export."""
 
+    saved = Signal(str, str)  # severity, what an export wrote (or why it could not)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("trainingCurves")
@@ -99,9 +112,7 @@ class TrainingCurves(QWidget):
         self._dirty: set[str] = set()  # "batches", "epochs": what changed since the last redraw
         with menus_owned_by(self):
             self._build()
-        self._timer = QTimer(self, interval=REDRAW_MS)
-        self._timer.timeout.connect(self._redraw_if_needed)
-        self._timer.start()
+        self._redraw_soon = qthrottled(self._redraw_if_needed, REDRAW_MS, parent=self)
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
@@ -216,33 +227,33 @@ class TrainingCurves(QWidget):
         self._overlays.clear()
         self._highest_rate = 0.0
         self._clear_markers()
-        self._dirty |= {"batches", "epochs"}
+        self._mark("batches", "epochs")
         self._redraw()
 
-    def add_batch(self, report: Any) -> None:
+    def add_batch(self, report: BatchReport) -> None:
         """A BatchReport (running means over the epoch so far)."""
         self.batches.add(report.epoch, report.batch, report.batches, report.loss, report.accuracy)
         if not self._planned_epochs:
             self._planned_epochs = report.epochs
             self.fit_view()
-        self._dirty.add("batches")
+        self._mark("batches")
 
-    def add_epoch(self, report: Any) -> None:
+    def add_epoch(self, report: EpochReport) -> None:
         """An EpochReport, or a mapping with metrics.csv's keys (and `learning_rate`)."""
         self.epochs.add(report if isinstance(report, Mapping) else report.to_dict())
-        self._dirty.add("epochs")
+        self._mark("epochs")
 
     def set_batches(self, x: np.ndarray, loss: np.ndarray, accuracy: np.ndarray) -> None:
         """Per-batch points worked out elsewhere (a benchmark, a saved trace)."""
         self.batches.clear()
         self.batches.extend(x, loss, accuracy)
-        self._dirty.add("batches")
+        self._mark("batches")
 
     def set_smoothing(self, smoothing: float) -> None:
         self.smoothing = float(smoothing)
         self._smooth_loss.set_smoothing(self.smoothing)
         self._smooth_accuracy.set_smoothing(self.smoothing)
-        self._dirty |= {"batches", "epochs"}
+        self._mark("batches", "epochs")
         self._redraw()
 
     @property
@@ -256,7 +267,7 @@ class TrainingCurves(QWidget):
         any named one is added as an overlay in its own colour (training solid, validation dashed)."""
         if name is None:
             self.epochs = read_rows(rows)
-            self._dirty.add("epochs")
+            self._mark("epochs")
             self._redraw()
             return
         table = read_rows(rows)
@@ -329,9 +340,18 @@ class TrainingCurves(QWidget):
                 if plot is self.loss_plot and not getattr(line, "hint_marker", False)]
 
     # ------------------------------------------------------------------ drawing
+    def _mark(self, *what: str) -> None:
+        """What changed ("batches", "epochs"); drawn at most every REDRAW_MS while visible."""
+        self._dirty.update(what)
+        self._redraw_soon()
+
     def _redraw_if_needed(self) -> None:
         if self._dirty and self.isVisible():
             self._redraw()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._redraw_if_needed()  # what changed while hidden
 
     def _redraw(self) -> None:
         """Hand pyqtgraph what changed (only that: each setData costs a repaint)."""
@@ -426,21 +446,23 @@ class TrainingCurves(QWidget):
     def export_all(self, path: str | Path) -> Path:
         """The three plots stacked, as one PNG picture."""
         self._redraw()
-        return save_widget(self.plots_area, path)
+        return save_widget_png(self.plots_area, path)
 
     def export_csv(self, path: str | Path) -> Path:
         """Every point behind the curves: batch rows, then epoch rows (see series.CSV_HEADER)."""
-        write_csv(path, self.batches, self.epochs, self.smoothing)
-        return Path(path)
+        return save_text(csv_text(self.batches, self.epochs, self.smoothing), path)
 
     def _ask_export_image(self, which: str) -> None:
-        ask_and_save(self, "Export plot", f"{which}.png", PICTURE_FILTERS, lambda p: self.export_image(which, p))
+        ask_and_save(self, "Export plot", f"{which}.png", PICTURE_FILTERS, lambda p: self.export_image(which, p),
+                     self.saved.emit)
 
     def _ask_export_all(self) -> None:
-        ask_and_save(self, "Export plots", "training-curves.png", "PNG image (*.png)", self.export_all)
+        ask_and_save(self, "Export plots", "training-curves.png", PNG_FILTER, self.export_all,
+                     self.saved.emit)
 
     def _ask_export_csv(self) -> None:
-        ask_and_save(self, "Export curve data", "training-curves.csv", "CSV (*.csv)", self.export_csv)
+        ask_and_save(self, "Export curve data", "training-curves.csv", CSV_FILTER, self.export_csv,
+                     self.saved.emit)
 
     # ------------------------------------------------------------------ appearance
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802

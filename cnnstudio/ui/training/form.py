@@ -1,8 +1,9 @@
 """The training settings form: optimizer, learning rate and schedule, batch size, epochs, loss,
 metrics, early stopping, seed — with `TrainingSettings`' defaults and a student's tooltips.
 
-Every edit writes `document.project.training` and marks the document modified; a new
-project reloads the form. Validation split and normalization live in the dataset panel.
+Every edit goes into the document's evented training settings (which mark the project
+modified); the form shows whatever they hold, after a new project too. Validation split
+and normalization belong to the dataset panel.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,14 +21,20 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QWidget,
 )
+from superqt.utils import signals_blocked
 
-from cnnstudio.core.project import OPTIMIZERS
-from cnnstudio.ml.training.settings import LOSSES, SCHEDULE_DEFAULTS, SCHEDULES, TrainingSettings
+from cnnstudio.core.catalog.training import (
+    DEFAULT_WEIGHT_DECAY,
+    LOSSES,
+    OPTIMIZER_SPECS,
+    SCHEDULE_DEFAULTS,
+    SCHEDULES,
+)
+from cnnstudio.core.project_settings import TrainingChoices
 
 from ..document import ProjectDocument
-from ..widgets import signals_blocked
 
-DEFAULTS = TrainingSettings()
+DEFAULTS = TrainingChoices()
 DEFAULT_PATIENCE = 3
 
 LABELS = {
@@ -69,7 +75,10 @@ SCHEDULE_FIELDS = {  # key -> (label, tooltip, kind)
     "patience": ("Patience (epochs)", "How many epochs without a better validation loss before a cut.", int),
     "min_lr": ("Lowest rate", "The learning rate is never cut below this.", "rate"),
 }
-OPTIMIZER_EXTRAS = {"momentum": ("sgd", "rmsprop"), "weight_decay": ("adamw",)}
+OPTIMIZER_EXTRAS = {  # setting -> the optimizers that take it
+    "momentum": tuple(spec.name for spec in OPTIMIZER_SPECS if spec.momentum),
+    "weight_decay": tuple(spec.name for spec in OPTIMIZER_SPECS if spec.weight_decay),
+}
 
 
 class RateSpinBox(QDoubleSpinBox):
@@ -115,21 +124,20 @@ def step_rate(value: float, steps: int) -> float:
 
 
 class TrainingForm(QWidget):
-    """The settings of the next run, read from and written to the document's project."""
-
-    edited = Signal(str)  # the key that changed
+    """The settings of the next run, read from and written to the document's training settings."""
 
     def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("trainingForm")
         self.document = document
+        self.settings = document.settings.training
         self.fields: dict[str, QWidget] = {}
         self._schedule_fields: dict[str, QWidget] = {}
         form = self.form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow dock puts labels above
         optimizer = QComboBox()
-        optimizer.addItems(list(OPTIMIZERS))
+        optimizer.addItems([spec.name for spec in OPTIMIZER_SPECS])
         optimizer.currentTextChanged.connect(lambda v: self._write("optimizer", v))
         rate = RateSpinBox()
         rate.valueChanged.connect(lambda v: self._write("learning_rate", v))
@@ -163,7 +171,7 @@ class TrainingForm(QWidget):
                             ("early_stopping", early), ("seed", seed), ("max_steps_per_epoch", steps)):
             self._add_row(key, widget)
         self._loading = False
-        self.document.projectReplaced.connect(self.load)
+        self.settings.changed.connect(self._settings_changed)
         self.load()
 
     def _add_row(self, key: str, widget: QWidget) -> None:
@@ -210,15 +218,14 @@ class TrainingForm(QWidget):
     # ------------------------------------------------------------------ model -> form
     def load(self) -> None:
         """Show the project's training settings (defaults for the keys it leaves out)."""
-        raw = self.document.project.training
-        value = lambda key: raw.get(key, getattr(DEFAULTS, key))  # noqa: E731
+        value = self.settings.get
         self._loading = True
         try:
             f = self.fields
             _set_combo(f["optimizer"], value("optimizer"))
             f["learning_rate"].setValue(_float(value("learning_rate"), DEFAULTS.learning_rate))
             f["momentum"].setValue(_float(value("momentum"), 0.0))
-            f["weight_decay"].setValue(_float(value("weight_decay"), 0.004))
+            f["weight_decay"].setValue(_float(value("weight_decay"), DEFAULT_WEIGHT_DECAY))
             _set_combo(f["schedule"], value("schedule"))
             f["batch_size"].setValue(_int(value("batch_size"), DEFAULTS.batch_size))
             f["epochs"].setValue(_int(value("epochs"), DEFAULTS.epochs))
@@ -236,23 +243,24 @@ class TrainingForm(QWidget):
         finally:
             self._loading = False
 
+    def _settings_changed(self, keys: frozenset[str]) -> None:
+        """Someone else changed the settings (another project was opened, say): show them."""
+        self.load()
+
     # ------------------------------------------------------------------ form -> model
-    def _write(self, key: str, value: Any) -> None:
+    def _write(self, key: str, value: Any, **more: Any) -> None:
         if key == "optimizer":
             self._show_optimizer_extras()
         if self._loading:
             return
-        training = self.document.project.training
-        if training.get(key, object()) == value and key in training:
-            return
-        training[key] = value
-        self.document.mark_modified()
-        self.edited.emit(key)
+        with self.settings.changed.blocker(self._settings_changed):
+            self.settings.update(**{key: value}, **more)
 
     def _schedule_chosen(self, name: str) -> None:
-        if not self._loading and self.document.project.training.get("schedule", "constant") != name:
-            self.document.project.training["schedule_params"] = {}  # the old schedule's numbers mean nothing now
-        self._write("schedule", name)
+        if not self._loading and self.settings.get("schedule") != name:
+            self._write("schedule", name, schedule_params={})  # the old schedule's numbers mean nothing now
+        else:
+            self._write("schedule", name)
         self._show_schedule_fields()
 
     def _metrics_edited(self) -> None:
@@ -266,8 +274,7 @@ class TrainingForm(QWidget):
     def _write_schedule_param(self, key: str, value: float) -> None:
         if self._loading:
             return
-        training = self.document.project.training
-        params = dict(training.get("schedule_params") or {})
+        params = dict(self.settings.get("schedule_params") or {})
         params[key] = value
         self._write("schedule_params", params)
 
@@ -282,7 +289,7 @@ class TrainingForm(QWidget):
             self.form.removeRow(widget)
         self._schedule_fields.clear()
         name = self.fields["schedule"].currentText()
-        params = self.document.project.training.get("schedule_params") or {}
+        params = self.settings.get("schedule_params") or {}
         for offset, (key, default) in enumerate(SCHEDULE_DEFAULTS.get(name, {}).items()):
             label, tip, kind = SCHEDULE_FIELDS[key]
             if kind == "rate":

@@ -15,6 +15,9 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
+from cnnstudio.ml.jobs.results import ProbeImage
+from cnnstudio.ml.training.reporting import Snapshot
+
 from ..plotting import menus_owned_by
 from .tiles import display_image, feature_map_tiles, filter_tiles, symmetric_level
 
@@ -136,14 +139,14 @@ class LiveLookInside(QWidget):
         self.caption.setText(f"Watching {layer}: its filters and feature maps appear after the first batches "
                              "and refresh every 2 seconds.")
 
-    def set_probe(self, probe: Any) -> None:
+    def set_probe(self, probe: ProbeImage) -> None:
         """The validation image whose feature maps are shown (`worker.ProbeImage`)."""
         self.probe = probe
         self.probe_image.setImage(display_image(probe.image), levels=(0, 1))
         self.probe_view.autoRange(padding=0.02)
         self._update_maps_title()
 
-    def show_snapshot(self, snapshot: Any) -> None:
+    def show_snapshot(self, snapshot: Snapshot) -> None:
         """Redraw from a trainer Snapshot (weights and activations of the watched layer)."""
         layer = self.layer
         if layer is None or layer not in snapshot.weights:

@@ -4,7 +4,6 @@ what is happening, and the settings of the next run."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -20,13 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnstudio.ml.jobs.requests import RunRequest
+from cnnstudio.ml.training.reporting import BatchReport, EpochReport, TrainingResult
+
+from ..context import AppContext
 from ..theme import ERROR_COLOR
 from .controller import IDLE, PAUSED, PREPARING, STOPPING, TRAINING, TrainingController
 from .form import TrainingForm
 from .progress import RunProgress, format_duration, format_rate
-
-if TYPE_CHECKING:
-    from ..main_window import MainWindow
 
 CLOCK_MS = 250  # progress, elapsed and remaining time: four updates a second are plenty to read
 STATUS_EVERY = 2  # the status bar line changes every other tick
@@ -35,10 +35,10 @@ STATUS_EVERY = 2  # the status bar line changes every other tick
 class TrainingPanel(QWidget):
     """Buttons, progress and settings; everything it does goes through the TrainingController."""
 
-    def __init__(self, window: MainWindow, controller: TrainingController) -> None:
-        super().__init__(window)
+    def __init__(self, context: AppContext, controller: TrainingController) -> None:
+        super().__init__(context.parent)
         self.setObjectName("trainingPanel")
-        self.window_ = window
+        self.context = context
         self.controller = controller
         self.progress: RunProgress | None = None
         self._progress_changed = False
@@ -96,7 +96,7 @@ class TrainingPanel(QWidget):
         self.problem_label.setStyleSheet(f"color: {ERROR_COLOR};")
         self.problem_label.hide()
 
-        self.form = TrainingForm(window.document)
+        self.form = TrainingForm(context.document)
         self.from_weights = QCheckBox()
         self.from_weights.setObjectName("startFromWeights")
         self.from_weights.setToolTip("Begin with the trained weights of that run (layers whose names and shapes "
@@ -140,13 +140,13 @@ class TrainingPanel(QWidget):
         controller.failed.connect(self._show_problem)
         controller.resultReady.connect(self._on_result)
         controller.queueChanged.connect(lambda _n: self._on_state(controller.state))
-        window.model_source.changed.connect(lambda _run: self._update_from_weights())
+        context.model_source.changed.connect(lambda _run: self._update_from_weights())
         self._update_from_weights()
         self._on_state(controller.state)
 
     # ------------------------------------------------------------------ actions
     def start(self) -> bool:
-        source = self.window_.model_source.run_dir
+        source = self.context.model_source.run_dir
         weights = source if source is not None and self.from_weights.isChecked() else None
         self.problem_label.hide()
         return self.controller.start(initial_weights=weights)
@@ -183,7 +183,7 @@ class TrainingPanel(QWidget):
             self.clock.stop()
             self._tick()
 
-    def _on_run_starting(self, request: Any) -> None:
+    def _on_run_starting(self, request: RunRequest) -> None:
         settings_epochs = request.project.training.get("epochs", 1)
         self.progress = RunProgress(int(settings_epochs) if isinstance(settings_epochs, int) else 1,
                                     time.monotonic())
@@ -194,14 +194,14 @@ class TrainingPanel(QWidget):
         self.speed_label.setText("– images/s")
         self._tick()
 
-    def _on_batch(self, report: Any) -> None:
+    def _on_batch(self, report: BatchReport) -> None:
         if self.progress is None:
             return
         self.progress.batch_report(report.epoch, report.epochs, report.batch, report.batches,
                                    report.images_per_second, time.monotonic())
         self._progress_changed = True  # shown at the next tick: a progress bar repaints at once when set
 
-    def _on_epoch(self, report: Any) -> None:
+    def _on_epoch(self, report: EpochReport) -> None:
         if self.progress is None:
             return
         self.progress.epoch_report(report.epoch, report.epochs, report.images_per_second)
@@ -230,7 +230,7 @@ class TrainingPanel(QWidget):
         running = self.controller.state in (TRAINING, PREPARING)
         self.remaining_label.setText(format_duration(p.remaining(now)) if running else "–")
         if self.controller.state == TRAINING:
-            self.window_.statusBar().showMessage(self._status_line())
+            self.context.messages.status(self._status_line())
 
     def _status_line(self) -> str:
         p = self.progress
@@ -245,7 +245,7 @@ class TrainingPanel(QWidget):
     def _set_status(self, text: str) -> None:
         self.status_label.setText(text)
         if self.controller.state != TRAINING:
-            self.window_.statusBar().showMessage(text)
+            self.context.messages.status(text)
 
     def _on_message(self, text: str) -> None:
         if text == "paused":
@@ -259,7 +259,7 @@ class TrainingPanel(QWidget):
         self.problem_label.show()
         self.status_label.setText("Not training.")
 
-    def _on_result(self, result: Any) -> None:
+    def _on_result(self, result: TrainingResult) -> None:
         if self.progress is not None and self.controller.state != STOPPING and result.stopped_reason == "finished":
             self.run_bar.setValue(1000)
             self.run_bar.setFormat("100%")
@@ -273,7 +273,7 @@ class TrainingPanel(QWidget):
                          "model.")
 
     def _update_from_weights(self) -> None:
-        run = self.window_.model_source.run_dir
+        run = self.context.model_source.run_dir
         self.from_weights.setVisible(run is not None)
         if run is None:
             self.from_weights.setChecked(False)

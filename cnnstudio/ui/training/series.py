@@ -8,10 +8,10 @@ at 2.5, the end of epoch 3 at 3.0.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -240,17 +240,18 @@ def rows_from_reports(reports: Iterable[Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def write_csv(path: str | Path, batches: BatchSeries, epochs: EpochTable, smoothing: float) -> None:
-    """Every point behind the curves: a row per batch point, then a row per epoch."""
+def csv_text(batches: BatchSeries, epochs: EpochTable, smoothing: float) -> str:
+    """Every point behind the curves as CSV: a row per batch point, then a row per epoch."""
     smoothed = ema(batches.loss.values, smoothing)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(CSV_HEADER)
-        for x, loss, accuracy, smooth in zip(batches.x.values, batches.loss.values, batches.accuracy.values,
-                                             smoothed, strict=True):
-            writer.writerow(["batch", _cell(x), _cell(loss), _cell(accuracy), "", "", "", _cell(smooth)])
-        for row in epochs.rows:
-            writer.writerow(["epoch", *(_cell(row[key]) for key in EPOCH_KEYS), ""])
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for x, loss, accuracy, smooth in zip(batches.x.values, batches.loss.values, batches.accuracy.values,
+                                         smoothed, strict=True):
+        writer.writerow(["batch", _cell(x), _cell(loss), _cell(accuracy), "", "", "", _cell(smooth)])
+    for row in epochs.rows:
+        writer.writerow(["epoch", *(_cell(row[key]) for key in EPOCH_KEYS), ""])
+    return out.getvalue()
 
 
 def _cell(value: float | None) -> str:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from cnnstudio.core.datasets import FIXED_NAMES, dataset_info
+from cnnstudio.ml.jobs.requests import FinalLookRequest, RunRequest
+from cnnstudio.ml.training.reporting import EpochReport, Snapshot, TrainingResult
 
+from ..context import AppContext
 from ..theme import ERROR_COLOR, WARNING_COLOR
 from .controller import TrainingController
 from .curves import TrainingCurves
 from .hints import Hint, fitting_hint
 from .live import LiveLookInside
-from .worker import final_look
 
 WELCOME = ("Press Train (F5) to train the network. The loss and accuracy curves appear here as it learns, and on "
            "the right its first layer's filters and feature maps.")
@@ -24,11 +27,11 @@ HINT_EVERY_MS = 2000  # the per-batch evidence for a hint is looked at every 2 s
 class TrainingView(QWidget):
     """Curves on the left, filters and feature maps on the right, a hint or a problem above them."""
 
-    def __init__(self, controller: TrainingController, workspace: Any = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, controller: TrainingController, context: AppContext) -> None:
+        super().__init__(context.parent)
         self.setObjectName("trainingView")
         self.controller = controller
-        self.workspace = workspace  # WorkspaceClient: the finished run's last look inside
+        self.context = context
         self._run = 0  # counts runs, so a late answer about an old run is dropped
         self.hint: Hint | None = None
         self._num_classes: int | None = None
@@ -41,6 +44,7 @@ class TrainingView(QWidget):
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
         self.curves = TrainingCurves()
+        self.curves.saved.connect(context.messages.show)
         self.live = LiveLookInside()
         split = QSplitter(Qt.Orientation.Horizontal)
         split.setChildrenCollapsible(False)
@@ -66,9 +70,9 @@ class TrainingView(QWidget):
         controller.resultReady.connect(self._on_result)
         controller.failed.connect(lambda text: self.show_banner(text, ERROR_COLOR))
         controller.stateChanged.connect(self._on_state)
-        controller.window.document.projectReplaced.connect(self._on_project_replaced)
+        context.document.projectReplaced.connect(self._on_project_replaced)
 
-    def _on_run_starting(self, request: Any) -> None:
+    def _on_run_starting(self, request: RunRequest) -> None:
         self._run += 1
         epochs = request.project.training.get("epochs")
         self.curves.start_run(epochs if isinstance(epochs, int) else None)
@@ -90,14 +94,14 @@ class TrainingView(QWidget):
         self.banner.hide()
         self.caption.setText(WELCOME)
 
-    def _on_started(self, run_dir: Any) -> None:
+    def _on_started(self, run_dir: Path) -> None:
         request = self.controller.request
         if request is not None:
             label = f" ({request.label})" if request.label else ""
             self.caption.setText(f"{request.project.name}{label} on {request.project.dataset.get('name')} — "
                                  f"run {run_dir.name}, saved in {run_dir.parent}")
 
-    def _on_epoch(self, report: Any) -> None:
+    def _on_epoch(self, report: EpochReport) -> None:
         self.curves.add_epoch(report)
         self.update_hint()
 
@@ -119,7 +123,7 @@ class TrainingView(QWidget):
                 self.show_banner(hint.text, WARNING_COLOR)
         return hint
 
-    def _on_result(self, result: Any) -> None:
+    def _on_result(self, result: TrainingResult) -> None:
         self.curves.redraw_now()
         if result.stopped_reason == "diverged":
             self.curves.mark_stop("loss became NaN or infinite here")
@@ -128,20 +132,20 @@ class TrainingView(QWidget):
             self.update_hint()
         self._final_look(result)
 
-    def _final_look(self, result: Any) -> None:
+    def _final_look(self, result: TrainingResult) -> None:
         """Snapshots come every 2 s; the filters as training left them come from the saved model."""
-        live, source = self.live, self.controller.window.model_source.run_dir
-        if self.workspace is None or live.layer is None or live.probe is None or result.run_dir is None \
+        live, source = self.live, self.context.model_source.run_dir
+        if live.layer is None or live.probe is None or result.run_dir is None \
                 or source is None or source != result.run_dir:
             return
         run = self._run
 
-        def show(snapshot: Any) -> None:
+        def show(snapshot: Snapshot) -> None:
             if run == self._run:
                 live.show_snapshot(snapshot)
 
-        self.workspace.with_model(final_look, live.layer, live.probe.image, result.epochs, on_result=show,
-                                  on_error=lambda _text: None, key="training-final-look")
+        self.context.ml.with_model(FinalLookRequest(live.layer, live.probe.image, result.epochs), on_result=show,
+                                   on_error=lambda _text: None, key="training-final-look")
 
     def show_banner(self, text: str, color: str) -> None:
         self.banner.setText(text)

@@ -1,10 +1,9 @@
-"""The export job: runs on the ML thread, writes each file of an `ExportPlan` and checks it.
+"""The export job: writes each file of an `ExportPlan` and checks it.
 
-Nothing here imports TensorFlow at module level (the GUI imports this module); the
-functions import what they need when the ML thread calls them. Every file is written
-beside its destination, checked, and only then moved into place: a failed export
-leaves no partial file and keeps what was there before. Progress goes to the GUI as
-job events: ("started", ExportItem) and ("finished", ItemResult).
+Every file is written beside its destination, checked, and only then moved into place
+(`core.files.atomic_write_with`): a failed export leaves no partial file and keeps what
+was there before. Progress goes to the window as job events: ("started", ExportItem)
+and ("finished", ItemResult).
 """
 
 from __future__ import annotations
@@ -17,32 +16,38 @@ from pathlib import Path
 from typing import Any
 
 from cnnstudio.core.errors import UserError
-from cnnstudio.core.project import Project, atomic_write_text
+from cnnstudio.core.files import atomic_write_text
+from cnnstudio.core.project import Project
 from cnnstudio.crashlog import internal_error_message
 
-from .formats import MODEL_FORMATS, ExportItem, ExportPlan, ItemResult, human_size
+from ..builder import untrained_model
+from ..export_paths import MODEL_FORMATS
+from ..workspace import Workspace
+from .protocol import Progress
+from .requests import PLACE, ExportItem, ExportPlan
+from .results import ItemResult, human_size
 from .writing import write_checked
 
 CANCELLED = "not written: the export was cancelled"
-PLACE = "folder or file name"  # what the dialog's user changes to write somewhere else
 
 
-def run_export(workspace: Any, plan: ExportPlan, *, job: Any) -> list[ItemResult]:
-    """Write every item of `plan` in order (call on the ML thread, through WorkspaceClient.run)."""
+def export(workspace: Workspace, request: ExportPlan, progress: Progress) -> list[ItemResult]:
+    """Write every item of the plan in order; after a cancel, the rest are reported as not written."""
+    plan = request
     results: list[ItemResult] = []
     models: dict[str, Any] = {}
     for item in plan.items:
-        if job.cancelled:
+        if progress.cancelled:
             result = ItemResult(item.key, item.path, False, detail=CANCELLED)
         else:
-            job.event("started", item)
+            progress.event("started", item)
             result = export_item(workspace, plan, item, models)
-        job.event("finished", result)
+        progress.event("finished", result)
         results.append(result)
     return results
 
 
-def export_item(workspace: Any, plan: ExportPlan, item: ExportItem, models: dict[str, Any]) -> ItemResult:
+def export_item(workspace: Workspace, plan: ExportPlan, item: ExportItem, models: dict[str, Any]) -> ItemResult:
     """One file, checked; failures come back as a result with the reason, never as an exception."""
     try:
         if item.key in MODEL_FORMATS:
@@ -88,8 +93,6 @@ def source_model(plan: ExportPlan, models: dict[str, Any]):
 
 def _load_source_model(plan: ExportPlan):
     if plan.run_dir is None:
-        from cnnstudio.commands.export import untrained_model
-
         _check_buildable(plan.project)
         return untrained_model(plan.project)
     from cnnstudio.ml.export import load_keras_model
@@ -101,13 +104,16 @@ def _load_source_model(plan: ExportPlan):
 
 
 def _check_buildable(project: Project) -> None:
+    """UserError before anything is built: a network with errors, or too large to build and convert here."""
     from cnnstudio.core.analysis import analyze
+    from cnnstudio.ml.export_paths import check_export_memory
 
-    errors = analyze(project.network).errors
-    if errors:
-        first = errors[0]
+    analysis = analyze(project.network)
+    if analysis.errors:
+        first = analysis.errors[0]
         where = f"layer '{first.node}': " if first.node else ""
         raise UserError(f"the network has errors, so no model can be built ({where}{first.message})")
+    check_export_memory(analysis.total_params, building=True)
 
 
 def _model_file(plan: ExportPlan, item: ExportItem, models: dict[str, Any]) -> ItemResult:
@@ -251,7 +257,7 @@ def _check_metrics(source: Path, tmp: Path) -> str:
     return f"{epochs} epoch{'s' * (epochs != 1)}, columns {columns}; reads back the same"
 
 
-def _report(workspace: Any, plan: ExportPlan, item: ExportItem, models: dict[str, Any]) -> ItemResult:
+def _report(workspace: Workspace, plan: ExportPlan, item: ExportItem, models: dict[str, Any]) -> ItemResult:
     from cnnstudio.ml.report import write_report
 
     run_dir = _run_dir(plan)

@@ -1,79 +1,66 @@
-"""The work the inspection views hand to the ML thread, and the plain results that come back.
+"""Jobs of the inspection views: filters, what the network makes of an input, the dataset's images.
 
-Every function here runs on the ML thread (through ``window.workspace``) and takes the
-`Workspace` first; TensorFlow is imported inside the functions, never when this module
-loads, so the GUI thread can import it freely.
+Each runs with the chosen model already current (`JobCall.model`), on the side that runs jobs.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from cnnstudio.core.errors import UserError
 
-from ..inspect_area import InputImage
-
-SPLIT_WORDS = {"validation": "validation", "train": "training"}
-
-
-@dataclass(frozen=True)
-class LayerKernels:
-    """A convolution layer's filters, every input channel kept: `kernels` (n, kh, kw, in)."""
-
-    layer: str
-    layer_type: str
-    kernels: np.ndarray
-    biases: np.ndarray | None
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """What the network makes of one input: class probabilities and (if asked) every layer's output."""
-
-    input: InputImage
-    probabilities: np.ndarray | None
-    activations: dict[str, np.ndarray] | None = None  # layer -> output without the batch axis
-    orders: dict[str, np.ndarray] = field(default_factory=dict)  # spatial layer -> busiest channels first
-    note: str = ""  # e.g. how a user's picture was converted
+from ..workspace import Workspace
+from .protocol import Progress
+from .requests import (
+    AnalyseRequest,
+    DatasetImageRequest,
+    DatasetIndexRequest,
+    LayerKernelsRequest,
+    LoadModelRequest,
+    MisclassifiedRequest,
+    PictureRequest,
+)
+from .results import (
+    BROWSED_SPLITS,
+    SPLIT_WORDS,
+    Analysis,
+    DatasetIndex,
+    InputImage,
+    LayerKernels,
+    Misclassified,
+    ModelFacts,
+)
 
 
-@dataclass(frozen=True)
-class DatasetIndex:
-    """What the browser needs to know of the project's dataset (no images)."""
-
-    name: str
-    class_names: tuple[str, ...]
-    labels: dict[str, np.ndarray]  # split -> labels, in split order
-    input_shape: tuple
-
-
-@dataclass(frozen=True)
-class Misclassified:
-    """Images of a split the current model gets wrong: positions, predicted classes, confidence."""
-
-    split: str
-    indices: np.ndarray
-    predicted: np.ndarray  # predicted class of every image of the split
-    confidence: np.ndarray  # probability of the predicted class, every image of the split
+def model_facts(workspace: Workspace, request: LoadModelRequest, progress: Progress) -> ModelFacts:
+    """The facts of the model just made current."""
+    workspace.require_model()
+    return workspace.facts
 
 
 # -- filters ----------------------------------------------------------------------------------
-def layer_kernels(ws: Any, layer: str) -> LayerKernels:
-    """The per-channel kernels and biases of convolution layer `layer` of the current model."""
-    inspector = ws.require_model()
+def layer_kernels(workspace: Workspace, request: LayerKernelsRequest, progress: Progress) -> LayerKernels | None:
+    """The per-channel kernels and biases of a convolution layer of the current model (the first
+    convolution when the layer is not one); None when the model has no convolution."""
+    inspector = workspace.require_model()
+    convs = workspace.facts.conv_layers
+    if not convs:
+        return None
+    layer = request.layer if request.layer in convs else convs[0]
     found = inspector.filters(layer, "per_channel")
-    layer_type = next((f.type for f in ws.facts.layers if f.name == layer), "")
-    return LayerKernels(layer, layer_type, np.array(found.kernels), None if found.biases is None
-                        else np.array(found.biases))
+    layer_type = next((f.type for f in workspace.facts.layers if f.name == layer), "")
+    return LayerKernels(layer, layer_type, np.array(found.kernels),
+                        None if found.biases is None else np.array(found.biases))
 
 
 # -- inputs and what the network makes of them ------------------------------------------------
-def analyse(ws: Any, image: InputImage, with_maps: bool, note: str = "") -> Analysis:
-    """Probabilities for `image`; with `with_maps`, every layer's output too (one forward pass)."""
-    inspector = ws.require_model()
+def analyse(workspace: Workspace, request: AnalyseRequest, progress: Progress) -> Analysis:
+    """Probabilities for the input; with `with_maps`, every layer's output too (one forward pass)."""
+    return _analysis(workspace, request.image, request.with_maps, request.note)
+
+
+def _analysis(workspace: Workspace, image: InputImage, with_maps: bool, note: str = "") -> Analysis:
+    inspector = workspace.require_model()
     if not with_maps:
         return Analysis(image, np.asarray(inspector.predict_proba(image.image)), note=note)
     from cnnstudio.ml.inspection import channel_order
@@ -91,21 +78,20 @@ def analyse(ws: Any, image: InputImage, with_maps: bool, note: str = "") -> Anal
     return Analysis(image, probabilities, outputs, orders, note)
 
 
-def from_picture(ws: Any, raw: np.ndarray, title: str, origin: str, with_maps: bool) -> Analysis:
-    """A user's picture or drawing (uint8, (H, W) or (H, W, C), any size) prepared as the training
-    data were, then analysed."""
-    image, note = prepare_picture(ws, raw)
-    return analyse(ws, InputImage(image, title, None, origin), with_maps, note)
+def analyse_picture(workspace: Workspace, request: PictureRequest, progress: Progress) -> Analysis:
+    """A user's picture or drawing prepared as the training data were, then analysed."""
+    image, note = prepare_picture(workspace, request.raw)
+    return _analysis(workspace, InputImage(image, request.title, None, request.origin), request.with_maps, note)
 
 
-def prepare_picture(ws: Any, raw: np.ndarray) -> tuple[np.ndarray, str]:
+def prepare_picture(workspace: Workspace, raw: np.ndarray) -> tuple[np.ndarray, str]:
     """The network input for a user's picture, and a note when it could not be done as in training."""
-    shape = _image_input_shape(ws)
+    shape = _image_input_shape(workspace)
     raw = np.asarray(raw)
     if raw.dtype != np.uint8:
         raise UserError("pictures must be 8-bit images")
     try:
-        dataset = ws.dataset(ws.facts.project)
+        dataset = workspace.dataset(workspace.facts.project)
         prepared = dataset.prepare(raw[None])[0]
     except UserError as exc:
         return _plain_conversion(raw, shape), f"scaled to 0–1 only: {exc}"
@@ -125,8 +111,8 @@ def _conversion_note(raw: np.ndarray, shape: tuple) -> str:
     return f"converted from {width}×{height} {colour} to {shape[1]}×{shape[0]} {wanted}"
 
 
-def _image_input_shape(ws: Any) -> tuple[int, int, int]:
-    shape = tuple(ws.require_model().input_shape)
+def _image_input_shape(workspace: Workspace) -> tuple[int, int, int]:
+    shape = tuple(workspace.require_model().input_shape)
     if len(shape) != 3 or any(s is None for s in shape):
         wanted = "x".join("?" if s is None else str(s) for s in shape)
         raise UserError(f"this network's input is {wanted}, not an image of fixed size; "
@@ -151,27 +137,29 @@ def _plain_conversion(raw: np.ndarray, shape: tuple[int, int, int]) -> np.ndarra
 
 
 # -- the dataset ------------------------------------------------------------------------------
-def dataset_index(ws: Any) -> DatasetIndex:
+def dataset_index(workspace: Workspace, request: DatasetIndexRequest, progress: Progress) -> DatasetIndex:
     """Class names and labels of the validation and training splits of the model's project."""
-    dataset = ws.dataset(ws.facts.project)
-    labels = {split: dataset.labels(split) for split in SPLIT_WORDS}
+    dataset = workspace.dataset(workspace.facts.project)
+    labels = {split: dataset.labels(split) for split in BROWSED_SPLITS}
     return DatasetIndex(dataset.name, tuple(dataset.class_names), labels, tuple(dataset.input_shape))
 
 
-def dataset_image(ws: Any, split: str, index: int, with_maps: bool) -> Analysis:
+def analyse_dataset_image(workspace: Workspace, request: DatasetImageRequest, progress: Progress) -> Analysis:
     """Image `index` of a split, analysed."""
-    dataset = ws.dataset(ws.facts.project)
+    split, index = request.split, int(request.index)
+    dataset = workspace.dataset(workspace.facts.project)
     images, labels = dataset.images(split, [index])
     label = int(labels[0])
     name = dataset.class_names[label] if 0 <= label < len(dataset.class_names) else str(label)
     title = f"{SPLIT_WORDS.get(split, split)} image {index} ({name})"
-    return analyse(ws, InputImage(images[0], title, label, "dataset", split, int(index)), with_maps)
+    return _analysis(workspace, InputImage(images[0], title, label, "dataset", split, index), request.with_maps)
 
 
-def misclassified(ws: Any, split: str) -> Misclassified:
-    """Every image of `split` the current model gets wrong (one pass over the split)."""
-    inspector = ws.require_model()
-    x, y = ws.dataset(ws.facts.project).arrays(split)
+def misclassified(workspace: Workspace, request: MisclassifiedRequest, progress: Progress) -> Misclassified:
+    """Every image of the split the current model gets wrong (one pass over the split)."""
+    split = request.split
+    inspector = workspace.require_model()
+    x, y = workspace.dataset(workspace.facts.project).arrays(split)
     if not len(y):
         return Misclassified(split, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
     probabilities = np.asarray(inspector.predict_proba(x))
