@@ -31,7 +31,8 @@ def test_segmentation_gives_the_confusion_over_pixels_iou_per_class_and_chosen_m
     assert result.mean_iou == pytest.approx(np.mean([12 / 20, 4 / 8, 8 / 12]))
     assert result.pixel_accuracy == pytest.approx(24 / 32) and result.pixels.tolist() == [20, 4, 8, 0]
     assert result.shown.tolist() == [1] and result.predicted_masks[0].tolist() == predicted[1].tolist()
-    assert result.true_masks.shape == (1, 4, 4) and result.images.shape == (1, 4, 4, 4)
+    assert result.true_masks.shape == (1, 4, 4) and result.masks_of(0) is None
+    assert result.masks_of(1)[1].tolist() == predicted[1].tolist()
     assert result.confidence.shape == (1, 4, 4) and float(result.confidence.min()) > 0.99
     assert result.worst_images[0] == 0  # image 0 misses more of its pixels
     again = pickle.loads(pickle.dumps(result))

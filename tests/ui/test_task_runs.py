@@ -54,11 +54,9 @@ def test_the_runs_table_comparison_and_curves_take_them(task_runs, qtbot, tmp_pa
 
 
 def test_unet_mini_opens_without_errors_and_its_shapes_load_in_the_dataset_panel(make_window, qtbot):
-    from cnnstudio.ui import datasets
-
     window = make_window(load_template("unet-mini"))
     assert window.document.analysis().errors == []
-    panel = getattr(window, "dataset_panel", None) or datasets.install(window)
+    panel = window.features.datasets
     window.docks["dataset"].raise_()
     qtbot.waitUntil(lambda: panel._shown, timeout=3000)
     qtbot.waitUntil(lambda: not panel.loading and panel.preview is not None, timeout=60000)
@@ -69,20 +67,73 @@ def test_unet_mini_opens_without_errors_and_its_shapes_load_in_the_dataset_panel
 def test_unet_mini_trains_from_the_window_with_its_live_views(make_window, qtbot, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QPushButton
 
-    from cnnstudio.ui.training import install
-
     monkeypatch.chdir(tmp_path)
     project = load_template("unet-mini")
     project.training.update(epochs=1, max_steps_per_epoch=3, validation_split=0.02)
     window = make_window(project)
-    if not hasattr(window, "training"):
-        install(window)
     window.docks["training"].raise_()
+    training = window.features.training
     epochs, failures = [], []
-    window.training.epoch.connect(epochs.append)
-    window.training.failed.connect(failures.append)
-    with qtbot.waitSignal(window.training.runFinished, timeout=120000) as finished:
+    training.epoch.connect(epochs.append)
+    training.failed.connect(failures.append)
+    with qtbot.waitSignal(training.runFinished, timeout=120000) as finished:
         qtbot.mouseClick(window.findChild(QPushButton, "trainButton"), Qt.MouseButton.LeftButton)
     info = __import__("json").loads((Path(finished.args[0]) / "run.json").read_text())
     assert info["task"] == "segmentation" and info["status"] == "finished"
     assert [e.epoch for e in epochs] == [1] and "val_mean_iou" in epochs[0].metrics and failures == []
+
+
+def test_the_evaluation_page_shows_masks_iou_and_the_confusion_over_pixels(make_window, qtbot, tmp_path):
+    from tests.ui.test_explain_views import evaluated
+
+    window = make_window(load_template("unet-mini"))
+    page = evaluated(window, qtbot)
+    outcome, view = page.outcome, page.segmentation_view
+    assert outcome.segmentation is not None and page.views.currentWidget() is view
+    assert view.plot.confusion.sum() == outcome.total * 64 * 64 == 200 * 64 * 64
+    assert view.table.rowCount() == 4 and view.table.item(1, 0).text() == "circle"
+    assert "Mean IoU" in page.summary.text() and "circle" in view.legend.text()
+    assert view.pictures.count() == 120 and all(label.pixmap() is not None for label in view.detail)
+    worst = int(outcome.segmentation.worst_images[0])
+    assert view.pictures.item(0).text().startswith(f"#{worst}  IoU")
+    rows = list(csv.reader(open(page.export_csv(str(tmp_path / "iou.csv")))))
+    assert rows[0] == ["class", "iou", "true_pixels", "predicted_pixels"] and len(rows) == 5
+    assert Path(page.export_png(str(tmp_path / "masks.png"))).stat().st_size > 1000
+
+
+def test_the_evaluation_page_plots_predicted_against_true_values(make_window, qtbot, tmp_path):
+    from tests.task_data import dense_project, write_regression_npz
+    from tests.ui.test_explain_views import evaluated
+
+    window = make_window(dense_project("npz:" + str(write_regression_npz(tmp_path)), 2, None))
+    page = evaluated(window, qtbot)
+    view = page.regression_view
+    assert page.outcome.regression is not None and page.views.currentWidget() is view
+    assert len(view.points.data) == page.outcome.total == 19  # 120 pictures: 24 for testing, 20% of the rest
+    assert view.value.count() == 2 and "MAE" in view.figures.text() and "MAE" in page.summary.text()
+    rows = list(csv.reader(open(page.export_csv(str(tmp_path / "values.csv")))))
+    assert rows[0] == ["image", "true value 1", "true value 2", "predicted value 1", "predicted value 2"]
+
+
+def test_the_curves_show_mean_iou_or_mae_where_the_task_has_them(task_runs, qtbot):
+    from cnnstudio.ml.training.reporting import BatchReport, EpochReport
+    from cnnstudio.ui.training.curves import TrainingCurves, plot_history
+
+    curves = plot_history(read_metrics(task_runs / "segmentation"))
+    qtbot.addWidget(curves)
+    curves.redraw_now()
+    assert curves.figure == "mean_iou" and curves.accuracy_plot.getAxis("left").labelText == "mean IoU"
+    assert curves.epoch_accuracy.getData()[1].tolist() == pytest.approx([0.455, 0.91])
+    live = TrainingCurves()
+    qtbot.addWidget(live)
+    live.start_run(2)
+    live.add_batch(BatchReport(1, 2, 1, 4, 3.0, None, 100.0, 1.0, {"mae": 2.5}))
+    live.add_epoch(EpochReport(1, 2, 3.0, None, 3.5, None, 0.001, 1.0, 100.0, metrics={"mae": 2.4, "val_mae": 2.9}))
+    live.redraw_now()
+    live.fit_view()
+    assert live.figure == "mae" and live.batches.accuracy.values.tolist() == [2.5]
+    assert live.val_accuracy.getData()[1].tolist() == [2.9]
+    assert live.accuracy_plot.getViewBox().viewRange()[1][1] > 2.9  # no 0..1 cap for an error in the data's units
+    assert "val MAE 2.9" in live.show_values_at(1.0)
+    live.start_run(2)
+    assert live.figure == "accuracy" and live.accuracy_plot.getAxis("left").labelText == "accuracy"

@@ -3,14 +3,13 @@ segmentation (confusion over pixels, IoU per class, predicted masks of chosen im
 regression (predicted against true values, residuals, MAE, RMSE) and multi-label
 classification (per-label precision, recall, F1 and AUC).
 
-Plain dataclasses of NumPy arrays out (picklable: they can come back from a worker process);
-the figures are computed by `cnnstudio.core.task_figures`.
+The results are the plain dataclasses of `cnnstudio.ml.jobs.task_results` (no TensorFlow there:
+the window draws them; they pickle); the figures are computed by `cnnstudio.core.task_figures`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -24,89 +23,18 @@ from cnnstudio.core.task_figures import (
     value_errors,
 )
 
+from ..jobs.task_results import MultiLabelEvaluation, RegressionEvaluation, SegmentationEvaluation
 from .batching import Progress, check_batch_size, in_batches
 from .heads import output_activation
 from .prediction import softmax
 
-SHOWN = 8  # images whose predicted masks come back when none are chosen
-
-
-@dataclass(frozen=True)
-class SegmentationEvaluation:
-    """Results on N images of H x W pixels and K classes.
-
-    `confusion[t, p]` counts pixels of true class t predicted as p; `iou[k]` is NaN for a class
-    neither true nor predicted anywhere. `shown` are the positions (in the evaluated set) of the
-    images whose masks come back: `images`, `true_masks`, `predicted_masks` and `confidence` (the
-    probability of each pixel's predicted class). `image_iou[i]` is image i's own mean IoU.
-    """
-
-    class_names: tuple[str, ...]
-    confusion: np.ndarray  # (K, K) int64
-    iou: np.ndarray  # (K,)
-    mean_iou: float
-    pixel_accuracy: float
-    pixels: np.ndarray  # (K,) true pixels of each class
-    image_iou: np.ndarray  # (N,)
-    shown: np.ndarray  # (M,) int64
-    images: np.ndarray  # (M, H, W, C)
-    true_masks: np.ndarray  # (M, H, W)
-    predicted_masks: np.ndarray  # (M, H, W)
-    confidence: np.ndarray  # (M, H, W) float32
-
-    @property
-    def worst_images(self) -> np.ndarray:
-        """Positions of the images, lowest mean IoU first (where to look for mistakes)."""
-        return np.argsort(self.image_iou, kind="stable")
-
-
-@dataclass(frozen=True)
-class RegressionEvaluation:
-    """Predicted against true values on N images of D values each (`residuals` = predicted - true)."""
-
-    value_names: tuple[str, ...]
-    true: np.ndarray  # (N, D)
-    predicted: np.ndarray  # (N, D)
-    residuals: np.ndarray  # (N, D)
-    mae: float
-    rmse: float
-    mae_per_value: np.ndarray  # (D,)
-    rmse_per_value: np.ndarray  # (D,)
-    r2_per_value: np.ndarray  # (D,)
-
-    @property
-    def worst_images(self) -> np.ndarray:
-        """Positions of the images, largest absolute error first."""
-        return np.argsort(-np.abs(self.residuals).mean(axis=1), kind="stable")
-
-
-@dataclass(frozen=True)
-class MultiLabelEvaluation:
-    """0/1 answers (probability above `threshold`) for K labels on N images, and per-label figures."""
-
-    label_names: tuple[str, ...]
-    labels: np.ndarray  # (N, K) 0/1
-    probabilities: np.ndarray  # (N, K)
-    threshold: float
-    precision: np.ndarray  # (K,)
-    recall: np.ndarray
-    f1: np.ndarray
-    support: np.ndarray  # (K,) images with each label
-    auc: np.ndarray  # (K,) NaN where a label is always or never there
-    accuracy: float  # share of all 0/1 answers that are right
-    exact_match: float  # share of images with every label right
-
-    @property
-    def answers(self) -> np.ndarray:
-        return self.probabilities > self.threshold
-
 
 def evaluate_segmentation(model: keras.Model, x: np.ndarray, masks: np.ndarray,
-                          class_names: Sequence[str] | None = None, *, shown: Sequence[int] | int = SHOWN,
+                          class_names: Sequence[str] | None = None, *, shown: Sequence[int] | int | None = None,
                           batch_size: int = 32, progress: Progress | None = None) -> SegmentationEvaluation:
     """Predict every image's mask in batches and compare with `masks` (N, H, W) of class numbers.
 
-    `shown`: positions of the images whose masks to return, or how many of the first ones.
+    `shown`: positions of the images whose masks to return, or how many of the first ones; None: all.
     """
     x, masks = np.asarray(x), np.asarray(masks)
     if masks.ndim == 4 and masks.shape[-1] == 1:
@@ -114,6 +42,8 @@ def evaluate_segmentation(model: keras.Model, x: np.ndarray, masks: np.ndarray,
     if len(x) != len(masks):
         raise UserError(f"there are {len(x)} images but {len(masks)} masks")
     check_batch_size(batch_size)
+    if shown is None:
+        shown = len(x)
     chosen = np.arange(min(int(shown), len(x))) if isinstance(shown, (int, np.integer)) else \
         np.asarray(list(shown), np.int64)
     if chosen.size and (chosen.min() < 0 or chosen.max() >= len(x)):
@@ -142,10 +72,11 @@ def evaluate_segmentation(model: keras.Model, x: np.ndarray, masks: np.ndarray,
         state["confusion"] = cells if state["confusion"] is None else state["confusion"] + cells
         for i in range(len(batch)):
             image_iou[start + i] = mean_iou(pixel_confusion(truth[i], predicted[i], classes))
-            if start + i in chosen:
+            if start + i in keep:
                 kept[start + i] = (predicted[i], probabilities[i].max(axis=-1))
         state["start"] = start + len(batch)
 
+    keep = set(chosen.tolist())
     in_batches(x, batch_size, run, progress)
     confusion = state["confusion"] if state["confusion"] is not None else np.zeros((0, 0), np.int64)
     k = confusion.shape[0]
@@ -157,9 +88,9 @@ def evaluate_segmentation(model: keras.Model, x: np.ndarray, masks: np.ndarray,
     return SegmentationEvaluation(
         names, confusion, iou_per_class(confusion), mean_iou(confusion),
         float(np.trace(confusion) / total) if total else 0.0, confusion.sum(axis=1), image_iou, chosen,
-        x[chosen], masks[chosen],
+        masks[chosen],
         np.stack([kept[i][0] for i in chosen]).astype(masks.dtype) if chosen.size else np.zeros((0, h, w), masks.dtype),
-        np.stack([kept[i][1] for i in chosen]).astype(np.float32) if chosen.size else np.zeros((0, h, w), np.float32))
+        np.stack([kept[i][1] for i in chosen]).astype(np.float16) if chosen.size else np.zeros((0, h, w), np.float16))
 
 
 def evaluate_regression(model: keras.Model, x: np.ndarray, values: np.ndarray,

@@ -16,6 +16,8 @@ from cnnstudio.core.errors import UserError
 from cnnstudio.core.network import Network
 from cnnstudio.core.project import Project
 
+from .task_results import MultiLabelEvaluation, RegressionEvaluation, SegmentationEvaluation
+
 # What a split is called in a sentence ("training image 3 (a 7)").
 SPLIT_WORDS = {"train": "training", "validation": "validation", "test": "test"}
 BROWSED_SPLITS = ("validation", "train")  # what the dataset browser offers
@@ -193,7 +195,8 @@ class Evaluation:
 
 @dataclass
 class EvaluationOutcome:
-    """An evaluation of one split (``evaluation`` is None when the person cancelled it)."""
+    """An evaluation of one split (``evaluation`` is None when the person cancelled it, or when the task is
+    not classification: then ``segmentation``, ``regression`` or ``multilabel`` holds the figures)."""
 
     split: str
     source: str  # which model: "untrained network" or the run's folder name
@@ -202,6 +205,10 @@ class EvaluationOutcome:
     cancelled: bool = False
     done: int = 0
     total: int = 0
+    task: str = "classification"
+    segmentation: SegmentationEvaluation | None = None
+    regression: RegressionEvaluation | None = None
+    multilabel: MultiLabelEvaluation | None = None
 
 
 @dataclass
