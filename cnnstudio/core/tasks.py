@@ -181,6 +181,23 @@ def classifier_classes(data_task: str | None, num_classes: int | None, setting: 
     return num_classes
 
 
+def implied_task(network, analysis, data, setting: str = AUTO) -> tuple[str | None, str]:
+    """(the task the network would train for on `data`, "") or (None, why not in a sentence), from the
+    network's one output and the data's description (a `DatasetInfo`)."""
+    outputs = [n for n in network.output_nodes() if network.nodes[n].type != "Input"]
+    if len(outputs) != 1:
+        return None, f"training needs one output layer; this network has {len(outputs)}"
+    info = analysis.layers.get(outputs[0])
+    if info is None or not info.output_shape:
+        return None, "the network has errors; fix them first"
+    activation = "softmax" if info.type == "Softmax" else (info.resolved or {}).get("activation")
+    try:
+        return choose_task(setting or AUTO, data.task, OutputFacts(tuple(info.output_shape), activation),
+                           data.num_classes, data.name), ""
+    except UserError as exc:
+        return None, str(exc)
+
+
 def output_fit_problems(network, analysis, data, setting: str = AUTO) -> list[str]:
     """Why the network's one output cannot learn `data`'s targets (a `DatasetInfo` or a loaded dataset) for
     the task it would train for, as "node: sentence" lines; [] when it can, for classifiers (the analysis

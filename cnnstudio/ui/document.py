@@ -216,7 +216,7 @@ class ProjectDocument(QObject):
         if self._replacing:
             return
         self.mark_modified()
-        if keys & {"loss", "name", "normalization"}:
+        if keys & {"loss", "task", "name", "normalization"}:
             self.reanalyze()
 
     def _on_network_changed(self, kind: NetworkChange, ids: Any = (), **_: Any) -> None:

@@ -7,12 +7,21 @@ import json
 import numpy as np
 import pytest
 
+from cnnstudio.core.analysis import analyze
 from cnnstudio.core.datasets import dataset_info, list_datasets
 from cnnstudio.core.drawn_shapes import SHAPE_CLASSES, draw_shapes
 from cnnstudio.core.errors import DatasetError, ProjectError, UserError
 from cnnstudio.core.project import project_from_dict
 from cnnstudio.core.targets import targets_task
-from cnnstudio.core.tasks import OutputFacts, choose_task, fit_problems, main_metric, metric_columns
+from cnnstudio.core.tasks import (
+    OutputFacts,
+    choose_task,
+    fit_problems,
+    implied_task,
+    main_metric,
+    metric_columns,
+)
+from cnnstudio.core.templates import load_template
 
 
 @pytest.mark.parametrize("y, task", [
@@ -144,3 +153,13 @@ def test_the_task_setting_is_checked_when_a_project_is_read():
     data["training"]["task"] = "clustering"
     with pytest.raises(ProjectError, match='training "task" is \'clustering\'; it must be one of "auto"'):
         project_from_dict(data)
+
+
+def test_the_implied_task_follows_the_output_and_the_data_or_says_why_not():
+    unet, lenet = load_template("unet-mini"), load_template("lenet5")
+    shapes, mnist = dataset_info("shapes"), dataset_info("mnist")
+    assert implied_task(unet.network, analyze(unet.network), shapes) == ("segmentation", "")
+    assert implied_task(lenet.network, analyze(lenet.network), mnist) == ("classification", "")
+    assert implied_task(lenet.network, analyze(lenet.network), mnist, "regression") == ("regression", "")
+    task, why = implied_task(unet.network, analyze(unet.network), shapes, "regression")
+    assert task is None and why.startswith('training "task" is "regression" but \'shapes\' holds a mask')

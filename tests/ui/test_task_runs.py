@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from cnnstudio.core.project import load_project
 from cnnstudio.core.runs import load_history, read_metrics, summarize_run
+from cnnstudio.core.tasks import TASK_SETTINGS
 from cnnstudio.core.templates import load_template
 from tests.core.experiment_records import write_run
 
@@ -137,3 +139,21 @@ def test_the_curves_show_mean_iou_or_mae_where_the_task_has_them(task_runs, qtbo
     assert "val MAE 2.9" in live.show_values_at(1.0)
     live.start_run(2)
     assert live.figure == "accuracy" and live.accuracy_plot.getAxis("left").labelText == "accuracy"
+
+
+def test_the_training_settings_say_which_task_auto_chooses_and_take_another(make_window, qtbot, tmp_path):
+    window = make_window(load_template("unet-mini"))
+    form = window.features.training_panel.form
+    combo = form.fields["task"]
+    assert [combo.itemData(i) for i in range(combo.count())] == list(TASK_SETTINGS)  # what a project file takes
+    assert combo.currentData() == "auto" and "task" not in window.document.project.training  # auto by default
+    assert form.task_note.text() == "trains for segmentation (a class per pixel), chosen from the data and the output"
+    combo.setCurrentIndex(combo.findData("regression"))
+    assert window.document.project.training["task"] == "regression" and window.document.is_modified
+    window.document.save(tmp_path / "unet.cnnproj")
+    assert load_project(tmp_path / "unet.cnnproj").training["task"] == "regression"
+    assert "training \"task\" is \"regression\" but 'shapes' holds a mask of classes per image" in form.task_note.text()
+    combo.setCurrentIndex(combo.findData("auto"))
+    window.document.settings.data.update(name="x-vs-o")
+    assert "a classifier's output" not in form.task_note.text()
+    assert form.task_note.text().startswith("trains for classification")  # the output's 4 channels: analysis says more
