@@ -46,6 +46,7 @@ from .summary import SummaryModel, SummaryPanel
 if TYPE_CHECKING:
     from .codeview import CodePanel
     from .datasets import DatasetPanel
+    from .experiments import Experiments
     from .explain import ExplainViews
     from .exporting import TransferFeature
     from .inspect import InspectViews
@@ -76,6 +77,7 @@ class Features:
     playground: PlaygroundView
     lessons: LessonsPanel
     code: CodePanel
+    experiments: Experiments
 
 
 class MainWindow(QMainWindow):
@@ -137,7 +139,18 @@ class MainWindow(QMainWindow):
 
     def _install_features(self, context: AppContext) -> Features:
         """Every feature, in the order its panels, tabs and menus appear, with the features it needs."""
-        from . import codeview, datasets, explain, exporting, inspect, lessons, playground, runs, training
+        from . import (
+            codeview,
+            datasets,
+            experiments,
+            explain,
+            exporting,
+            inspect,
+            lessons,
+            playground,
+            runs,
+            training,
+        )
 
         # the Dataset panel: choose, look at, prepare the data; fit the network
         dataset_panel = datasets.install(context)
@@ -148,6 +161,8 @@ class MainWindow(QMainWindow):
         transfer = exporting.install(context)
         # the Runs panel: every training run, compared, reopened, exported (through `transfer`), deleted
         history = runs.install(context, trainer.controller, transfer, area)
+        # the Experiments panel and tab: many runs under several settings and seeds, with verdicts
+        experimented = experiments.install(context, history)
         # evaluation, saliency and Grad-CAM, what a filter responds to
         explained = explain.install(context, area)
         # filters (live while `trainer` trains), feature maps, drawing, prediction
@@ -155,12 +170,13 @@ class MainWindow(QMainWindow):
         # the convolution playground tab
         play = playground.install(context)
         # Help > Lessons and the Lessons panel: trains, compares runs, shows views and the playground
-        lesson_panel = lessons.install(context, trainer.controller, history, inspected, play)
+        lesson_panel = lessons.install(context, trainer.controller, history, inspected, play, experimented)
         # the Code panel: the network as Keras Python, live; the training script
         code = codeview.install(context)
-        self._close_guards = (trainer.controller.close_guard, explained.stop_long_jobs, transfer.may_close)
+        self._close_guards = (trainer.controller.close_guard, experimented.controller.close_guard,
+                              explained.stop_long_jobs, transfer.may_close)
         return Features(dataset_panel, trainer.controller, trainer.view, trainer.panel, transfer, history,
-                        explained, inspected, play, lesson_panel, code)
+                        explained, inspected, play, lesson_panel, code, experimented)
 
     # ------------------------------------------------------------------ what features may use (context.Shell)
     def main_window(self) -> QMainWindow:
