@@ -187,16 +187,19 @@ def _summary(args: argparse.Namespace) -> int:
     from .core.analysis import DATA_FIT, analyze
     from .core.bulk import collector_paused
     from .core.datasets import dataset_info
+    from .core.tasks import classifier_classes, output_fit_problems
     from .core.templates import resolve_project
 
     project = resolve_project(args.project)
     where = project.path.name if project.path else args.project
     dataset = project.dataset.get("name", "")
-    classes = None
+    info = None
     try:
-        classes = dataset_info(dataset).num_classes
+        info = dataset_info(dataset)
     except UserError:
         pass
+    task_setting = project.training.get("task", "auto")
+    classes = None if info is None else classifier_classes(info.task, info.num_classes, task_setting)
     with collector_paused():
         result = analyze(project.network, loss=project.training.get("loss"), num_classes=classes)
     if result.errors:
@@ -213,6 +216,8 @@ def _summary(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         misfit = f" (it does not fit the dataset '{dataset}': training refuses it)" if warning.kind == DATA_FIT else ""
         print(f"warning: {warning}{misfit}", file=sys.stderr)
+    for problem in [] if info is None else output_fit_problems(project.network, result, info, task_setting):
+        print(f"warning: {problem}", file=sys.stderr)
     return 0
 
 

@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..core.errors import UserError
-from ..core.experiment_results import ExperimentResults
+from ..core.experiment_results import TASK_METRIC, ExperimentResults, figure_of
 from ..core.experiment_spec import ExperimentSpec, parse_assignment, parse_vary, value_text
 from ..core.experiments import Experiment, PlannedRun, default_experiment_dir, is_experiment_dir
+from ..core.stats import TEST_ACCURACY
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,8 +43,9 @@ def run(args: argparse.Namespace) -> int:
                          f"{experiment.run_path(planned)}")
 
     def ended(planned: PlannedRun) -> None:
-        progress.message(f"run {planned.index}/{count}: {planned.status}, test accuracy "
-                         f"{_figure(planned.test_accuracy)}, {_seconds(planned.seconds)}")
+        metric = TASK_METRIC.get(planned.task or "", TEST_ACCURACY)
+        progress.message(f"run {planned.index}/{count}: {planned.status}, {metric.name} "
+                         f"{_figure(getattr(planned, figure_of(metric)))}, {_seconds(planned.seconds)}")
 
     runner = ExperimentRunner(experiment, budget=budget, callbacks=ExperimentCallbacks(
         on_run_started=started, on_run_ended=ended, on_batch=lambda _, r: progress.batch(r),
@@ -129,23 +131,25 @@ def format_results(results: ExperimentResults, experiment: Experiment) -> str:
     keys = results.keys
     labels = [k.removeprefix("training.") for k in keys]
     out = [f"{results.name}: {len(results.runs)} runs trained, {results.pending} to train, in {results.folder}", ""]
+    main = figure_of(results.metric) if results.metric in TASK_METRIC.values() else "test_accuracy"
+    main_label = _SHORT[main]
     rows = [[str(r.run.index), *(value_text(r.run.values.get(k, "-")) for k in keys), str(r.run.seed), r.run.status,
-             _figure(r.run.test_accuracy), _figure(r.run.test_loss), _figure(r.run.val_accuracy),
+             _figure(getattr(r.run, main)), _figure(r.run.test_loss), _figure(r.run.val_accuracy),
              _seconds(r.run.seconds)] for r in results.runs]
-    out += _table(["#", *labels, "seed", "status", "test acc", "test loss", "val acc", "time"], rows,
+    out += _table(["#", *labels, "seed", "status", main_label, "test loss", "val acc", "time"], rows,
                   numeric={0, len(keys) + 1, len(keys) + 3, len(keys) + 4, len(keys) + 5, len(keys) + 6})
     if results.settings:
         metric = results.metric.name if results.metric else "test accuracy"
         out += ["", f"settings, best first by {metric} (mean ± std over seeds):"]
         srows = []
         for s in results.settings:
-            acc, loss = s.summaries["test_accuracy"], s.summaries["test_loss"]
+            acc, loss = s.summaries[main], s.summaries["test_loss"]
             srows.append([*(value_text(s.values.get(k, "-")) for k in keys), str(acc.count or len(s.runs)),
                           _mean_std(acc.mean, acc.std), _range(acc.low, acc.high), _mean_std(loss.mean, loss.std),
                           _mean_std(s.summaries["val_accuracy"].mean, s.summaries["val_accuracy"].std),
                           "-" if s.params is None else f"{s.params:,}", _seconds(s.summaries["seconds"].mean)])
         n = len(keys)
-        out += _table([*labels, "seeds", "test acc", "range", "test loss", "val acc", "params", "time"], srows,
+        out += _table([*labels, "seeds", main_label, "range", "test loss", "val acc", "params", "time"], srows,
                       numeric={n, n + 5, n + 6})
     if results.verdicts:
         out += ["", "verdicts:"]
@@ -154,6 +158,9 @@ def format_results(results: ExperimentResults, experiment: Experiment) -> str:
     elif len(results.settings) < 2:
         out += ["", "verdicts: none yet (a verdict needs two settings with results)"]
     return "\n".join(out)
+
+
+_SHORT = {"test_accuracy": "test acc", "test_mean_iou": "test IoU", "test_mae": "test MAE", "test_auc": "test AUC"}
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[int]) -> list[str]:

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import TextIO
 
 from ..core.errors import UserError
+from ..core.tasks import METRIC_TITLES
 from ..ml.training.initial_weights import weights_file
 from ..ml.training.preparation import precheck
 from ..ml.training.settings import TrainingSettings
 from . import quiet_keras
 
 BAR_WIDTH = 24
+_ACCURACY = {"segmentation": "pixel accuracy", "multilabel": "label accuracy"}  # what "accuracy" means there
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,7 +45,10 @@ def run(args: argparse.Namespace) -> int:
         project.dataset = {**project.dataset, "name": args.dataset}
     # Bad input (dataset, shapes, classes, memory) is reported before TensorFlow loads.
     settings = TrainingSettings.from_project(project)
-    precheck(project, settings, str(project.dataset.get("name")))
+    facts = precheck(project, settings, str(project.dataset.get("name")))
+    if args.strategy == "multi-worker" and facts.task not in ("classification", "binary"):
+        raise UserError(f"--strategy multi-worker trains classifiers only; train this {facts.task} network with "
+                        "--strategy default or mirrored")
     initial_weights = getattr(args, "initial_weights", None)
     if initial_weights:
         weights_file(initial_weights)
@@ -74,8 +79,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"\ninterrupted after epoch {len(trainer.history)}; resume with: cnnstudio train "
                   f"{args.project} --run-dir {trainer.record.path}", file=sys.stderr)
         raise
-    test = "" if result.test_accuracy is None or result.test_loss is None else \
-        f"test loss {result.test_loss:.4f}, test accuracy {result.test_accuracy:.4f}; "
+    test = "" if result.test_loss is None else "".join(
+        [f"test loss {result.test_loss:.4f}",
+         "" if result.test_accuracy is None else f", test {_ACCURACY.get(result.task, 'accuracy')} "
+                                                 f"{result.test_accuracy:.4f}",
+         *(f", test {METRIC_TITLES.get(k, k)} {v:.4f}" for k, v in result.test_metrics.items() if v is not None),
+         "; "])
     where = f"run saved in {result.run_dir}" if result.run_dir else "no run record on this worker"
     print(f"{test}{result.epochs} epochs in {result.seconds:.1f} s; {where}", file=sys.stderr)
     if args.json:
@@ -117,6 +126,7 @@ class Progress:
                 + ("" if report.accuracy is None else f" acc {report.accuracy:.4f}")
                 + ("" if report.val_loss is None else f" val_loss {report.val_loss:.4f}")
                 + ("" if report.val_accuracy is None else f" val_acc {report.val_accuracy:.4f}")
+                + "".join(f" {k} {v:.4f}" for k, v in report.metrics.items() if v is not None)
                 + f" lr {report.learning_rate:.3g} {report.seconds:.1f}s")
         self._draw(line, end=True)
 

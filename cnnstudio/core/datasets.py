@@ -1,8 +1,11 @@
 """What CNN Studio knows about its datasets, without loading them or importing TensorFlow.
 
 Used by `cnnstudio datasets`, by project validation and by the GUI's dataset chooser.
-The names are a fixed contract (CONTRACTS.md section 3): `mnist-sample`, `mnist`,
-`fashion-mnist`, `cifar10`, `cifar100`, `x-vs-o`, `stripes`, `folder:PATH`, `npz:PATH`.
+The names are a fixed contract (CONTRACTS.md sections 3 and 6): `mnist-sample`, `mnist`,
+`fashion-mnist`, `cifar10`, `cifar100`, `x-vs-o`, `stripes`, `shapes`, `folder:PATH`,
+`npz:PATH`. Each dataset's targets imply a task (`core/tasks.py`): class labels, labels per
+image (multi-label), masks (segmentation: `shapes`, a folder with `images/` and `masks/`,
+an npz whose `y_train` is N x H x W) or values (regression: an npz with float `y_train`).
 The loaders themselves live in `cnnstudio.ml.data`.
 """
 
@@ -15,9 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnstudio.core.drawn_shapes import SHAPE_CLASSES, SHAPES_SIDE
 from cnnstudio.core.errors import DatasetError
+from cnnstudio.core.targets import mask_array, targets_task, value_array
+from cnnstudio.core.tasks import CLASSIFICATION, MULTILABEL, REGRESSION, SEGMENTATION
 
-FIXED_NAMES = ("mnist-sample", "mnist", "fashion-mnist", "cifar10", "cifar100", "x-vs-o", "stripes")
+FIXED_NAMES = ("mnist-sample", "mnist", "fashion-mnist", "cifar10", "cifar100", "x-vs-o", "stripes", "shapes")
 PATH_PREFIXES = ("folder", "npz")
 
 DIGITS = tuple(str(d) for d in range(10))
@@ -44,6 +50,11 @@ STRIPES_CLASSES = ("horizontal", "vertical")  # label 0 = horizontal lines, 1 = 
 CARVED_TEST_FRACTION = 0.2
 TEST_SPLIT_SEED = 0
 
+# A folder dataset holding exactly these two subfolders is a segmentation dataset: pictures in
+# images/, and in masks/ a mask of the same name (any image extension) for each; class names, one
+# per line, may be given in classes.txt.
+SEGMENTATION_FOLDERS = ("images", "masks")
+CLASS_NAMES_FILE = "classes.txt"
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,8 @@ class DatasetInfo:
     `input_shape` is (height, width, channels) as loaded by default, or None where it is
     only known after loading (image folders). `num_train` counts training plus validation
     images (validation is carved from it); `download_mb` is the size of a first download.
+    `task` is what the targets imply (classification, multilabel, segmentation, regression);
+    `target_shape` is one example's target: () a class, (K,) labels, (H, W) a mask, (D,) values.
     """
 
     name: str
@@ -65,6 +78,8 @@ class DatasetInfo:
     num_train: int | None = None
     num_test: int | None = None
     download_mb: float | None = None
+    task: str = CLASSIFICATION
+    target_shape: tuple[int, ...] | None = ()
 
 
 _FIXED = {
@@ -91,16 +106,23 @@ _FIXED = {
         DatasetInfo("stripes", "Stripes (generated)",
                     "Pictures of horizontal or vertical lines: one well-chosen 5x5 filter is enough to tell them apart.",
                     "generated", (28, 28, 1), 2, STRIPES_CLASSES, 2000, 500),
+        DatasetInfo("shapes", "Shapes (generated, segmentation)",
+                    "Circles, squares and triangles on a noisy background, each picture with its mask: "
+                    "find the class of every pixel.",
+                    "generated", (SHAPES_SIDE, SHAPES_SIDE, 3), len(SHAPE_CLASSES), SHAPE_CLASSES, 2000, 500,
+                    task=SEGMENTATION, target_shape=(SHAPES_SIDE, SHAPES_SIDE)),
     )
 }
 
 _FORMS = (
     DatasetInfo("folder:PATH", "Your image folder",
-                "Your own pictures: one subfolder per class, with PNG, JPEG, BMP or GIF files inside.",
-                "folder", None, None, None),
+                "Your own pictures: one subfolder per class, with PNG, JPEG, BMP or GIF files inside; or, "
+                "for segmentation, images/ and masks/ with a mask of the same name for each picture.",
+                "folder", None, None, None, target_shape=None),
     DatasetInfo("npz:PATH", "Your NumPy file",
-                "Your own arrays in a .npz file: x_train and y_train, optionally x_test and y_test.",
-                "npz", None, None, None),
+                "Your own arrays in a .npz file: x_train and y_train, optionally x_test and y_test. y_train "
+                "holds classes (N), 0/1 labels (N x K), masks (N x H x W) or values to predict (floats).",
+                "npz", None, None, None, target_shape=None),
 )
 
 
@@ -132,6 +154,30 @@ def parse_dataset_name(name: str) -> tuple[str, Path | None]:
     if text.lower() in _FIXED:
         return text.lower(), None
     raise DatasetError(f"unknown dataset '{text}'; use one of {valid_names_text()}")
+
+
+def is_segmentation_folder(folder: Path) -> bool:
+    """Whether an image folder holds pictures and masks (images/ and masks/) rather than classes."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return False
+    subfolders = {p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    return subfolders == set(SEGMENTATION_FOLDERS)
+
+
+def segmentation_class_names(folder: Path) -> tuple[str, ...] | None:
+    """The class names in a segmentation folder's classes.txt (one per line, class 0 first), or None."""
+    path = Path(folder) / CLASS_NAMES_FILE
+    if not path.is_file():
+        return None
+    try:
+        names = tuple(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"cannot read '{path}' ({exc}); write one class name per line as UTF-8 text") from None
+    if len(names) < 2:
+        raise DatasetError(f"'{path}' names {len(names)} class(es); give one name per line, the background "
+                           "(class 0) first, at least two")
+    return names
 
 
 def folder_class_names(folder: Path) -> tuple[str, ...]:
@@ -178,7 +224,7 @@ def _npz_info(path: Path, name: str) -> DatasetInfo:
             x_shape, _ = _npy_header(archive, "x_train")
             test_shape = _npy_header(archive, "x_test")[0] if "x_test" in keys else None
         with np.load(path, allow_pickle=False) as data:
-            labels = [np.asarray(data[k]) for k in ("y_train", "y_test") if k in data.files]
+            labels = [(np.asarray(data[k]), k) for k in ("y_train", "y_test") if k in data.files]
             names = tuple(str(s) for s in data["class_names"]) if "class_names" in data.files else None
     except DatasetError:
         raise
@@ -187,17 +233,61 @@ def _npz_info(path: Path, name: str) -> DatasetInfo:
     if len(x_shape) not in (3, 4):
         raise DatasetError(f"x_train in '{path}' has shape {list(x_shape)}; it must be (N, H, W) or (N, H, W, C)")
     shape = x_shape[1:] if len(x_shape) == 4 else (*x_shape[1:], 1)
-    if names is None:
-        vectors = [label_vector(y, key, str(path)) for y, key in zip(labels, ("y_train", "y_test"))]
-        top = max((int(y.max()) for y in vectors if y.size), default=-1)
-        names = tuple(str(i) for i in range(top + 1))
+    task, target_shape, names = npz_targets(labels, str(path), shape[:2], names)
     if test_shape is not None:
         num_train, num_test = x_shape[0], test_shape[0]
     else:
         num_test = round(x_shape[0] * CARVED_TEST_FRACTION)
         num_train = x_shape[0] - num_test
     return DatasetInfo(name, f"NumPy file {path.name}", f"Arrays from {path}.", "npz",
-                       shape, len(names), names, num_train, num_test)
+                       shape, None if names is None else len(names), names, num_train, num_test,
+                       task=task, target_shape=target_shape)
+
+
+def npz_targets(labels: list[tuple[np.ndarray, str]], where: str, image_size: tuple[int, ...],
+                names: tuple[str, ...] | None) -> tuple[str, tuple[int, ...], tuple[str, ...] | None]:
+    """(task, one example's target shape, class names or None for values) of an npz file's y arrays.
+
+    `labels`: (array, its key) for y_train and y_test when present. DatasetError naming the array
+    when the two disagree, masks are not the images' size, or a value cannot be a target.
+    """
+    tasks = [targets_task(y, key, where) for y, key in labels]
+    if len(set(tasks)) > 1:
+        raise DatasetError(f"in '{where}' y_train holds {tasks[0]} targets but y_test holds {tasks[1]} targets; "
+                           "both must be of one kind")
+    task = tasks[0]
+    if task == REGRESSION:
+        widths = {int(np.prod(y.shape[1:])) for y, _ in labels}
+        if len(widths) > 1:
+            raise DatasetError(f"in '{where}' y_train and y_test hold different numbers of values per image")
+        for y, key in labels:
+            value_array(y, key, where)
+        return task, (widths.pop(),), None
+    if task == MULTILABEL:
+        widths = {y.shape[1] for y, _ in labels}
+        if len(widths) > 1:
+            raise DatasetError(f"in '{where}' y_train and y_test have different numbers of labels")
+        count = widths.pop()
+        if names is not None and len(names) != count:
+            raise DatasetError(f"'{where}' has {count} labels per image but {len(names)} class_names")
+        return task, (count,), names or tuple(str(i) for i in range(count))
+    if task == SEGMENTATION:
+        top = -1
+        for y, key in labels:
+            masks = mask_array(y, key, where)
+            if tuple(masks.shape[1:]) != tuple(image_size):
+                raise DatasetError(f"{key} in '{where}' holds masks of {_shape_text(masks.shape[1:])} but the "
+                                   f"images are {_shape_text(image_size)}; each mask must be the size of its image")
+            top = max(top, int(masks.max(initial=0)))
+        if names is not None and top >= len(names):
+            raise DatasetError(f"'{where}' has class {top} in a mask but only {len(names)} class_names; "
+                               "mask values must be 0 .. number of classes - 1")
+        return task, tuple(image_size), names or tuple(str(i) for i in range(max(top + 1, 2)))
+    vectors = [label_vector(y, key, where) for y, key in labels]
+    if names is None:
+        top = max((int(y.max()) for y in vectors if y.size), default=-1)
+        names = tuple(str(i) for i in range(top + 1))
+    return CLASSIFICATION, (), names
 
 
 MAX_CLASSES = 100_000  # more classes than any dataset CNN Studio is meant for (ImageNet-21k has 21,841)
@@ -239,13 +329,19 @@ def dataset_info(name: str) -> DatasetInfo:
     """What is known about one dataset name without loading its images.
 
     For `folder:PATH` the class names are the sorted subfolder names and the image
-    shape is None (known only after loading). For `npz:PATH` the shapes come from the
-    array headers and the classes from the labels. Unknown names, missing files and
+    shape is None (known only after loading); a folder with `images/` and `masks/` is a
+    segmentation dataset (class names from its classes.txt, else known after loading). For
+    `npz:PATH` the shapes come from the array headers, the task and classes from the targets. Unknown names, missing files and
     unusable folders raise DatasetError.
     """
     kind, path = parse_dataset_name(name)
     if path is None:
         return _FIXED[kind]
+    if kind == "folder" and is_segmentation_folder(path):
+        names = segmentation_class_names(path)
+        return DatasetInfo(f"folder:{path}", f"Image folder {path.name}", f"Your images and masks in {path}.",
+                           "folder", None, None if names is None else len(names), names, task=SEGMENTATION,
+                           target_shape=None)
     if kind == "folder":
         names = folder_class_names(path)
         return DatasetInfo(f"folder:{path}", f"Image folder {path.name}", f"Your images in {path}.",

@@ -26,10 +26,23 @@ from .errors import UserError
 from .experiment_spec import setting_id, values_label
 from .experiments import Experiment, PlannedRun
 from .runs import METRICS_HEADER, read_metrics
-from .stats import TEST_ACCURACY, TEST_LOSS, VALIDATION_ACCURACY, Metric, Summary, Verdict, compare, summarize
+from .stats import (
+    TEST_ACCURACY,
+    TEST_AUC,
+    TEST_LOSS,
+    TEST_MAE,
+    TEST_MEAN_IOU,
+    VALIDATION_ACCURACY,
+    Metric,
+    Summary,
+    Verdict,
+    compare,
+    summarize,
+)
 
 CURVE_COLUMNS = METRICS_HEADER[1:]  # loss, accuracy, val_loss, val_accuracy
-FIGURES = ("test_accuracy", "test_loss", "val_accuracy", "val_loss", "seconds")
+FIGURES = ("test_accuracy", "test_loss", "val_accuracy", "val_loss", "seconds", "test_mean_iou", "test_mae",
+           "test_auc")
 
 
 @dataclass(frozen=True)
@@ -80,9 +93,11 @@ class RunResult:
     def to_json(self) -> dict[str, Any]:
         """The per-run object of `cnnstudio experiment --json`."""
         r = self.run
+        own = {name: getattr(r, name) for name in ("test_mean_iou", "test_mae", "test_auc") if getattr(r, name) is not None}
         return {"run_dir": str(self.path), "values": r.values, "seed": r.seed, "test_accuracy": r.test_accuracy,
                 "test_loss": r.test_loss, "seconds": None if r.seconds is None else round(r.seconds, 3),
-                "status": r.status, "val_accuracy": r.val_accuracy, "val_loss": r.val_loss, "epochs": r.epochs}
+                "status": r.status, "val_accuracy": r.val_accuracy, "val_loss": r.val_loss, "epochs": r.epochs,
+                **({"task": r.task} if r.task else {}), **own}
 
 
 @dataclass
@@ -167,12 +182,22 @@ def _params(experiment: Experiment, run: PlannedRun) -> int | None:
 
 
 _FIGURE_OF = {TEST_ACCURACY.name: "test_accuracy", VALIDATION_ACCURACY.name: "val_accuracy",
-              TEST_LOSS.name: "test_loss"}
+              TEST_LOSS.name: "test_loss", TEST_MEAN_IOU.name: "test_mean_iou", TEST_MAE.name: "test_mae",
+              TEST_AUC.name: "test_auc"}
+TASK_METRIC = {"segmentation": TEST_MEAN_IOU, "regression": TEST_MAE, "multilabel": TEST_AUC}  # else accuracy
+
+
+def figure_of(metric: Metric) -> str:
+    """The run figure (a `PlannedRun` field) a metric compares: "test_accuracy", "test_mean_iou", ..."""
+    return _FIGURE_OF[metric.name]
 
 
 def _ranking_metric(settings: Sequence[SettingResult]) -> Metric | None:
-    """Test accuracy where every setting has it; else validation accuracy; else test loss."""
-    for metric in (TEST_ACCURACY, VALIDATION_ACCURACY, TEST_LOSS):
+    """The task's main test figure (mean IoU, MAE, AUC) or test accuracy where every setting has it; else
+    validation accuracy; else test loss."""
+    tasks = {r.run.task for s in settings for r in s.runs}
+    first = TASK_METRIC.get(tasks.pop(), TEST_ACCURACY) if len(tasks) == 1 else TEST_ACCURACY
+    for metric in (first, VALIDATION_ACCURACY, TEST_LOSS):
         if settings and all(s.summaries[_FIGURE_OF[metric.name]].count for s in settings):
             return metric
     return None

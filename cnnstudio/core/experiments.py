@@ -59,6 +59,10 @@ class PlannedRun:
     status: str = PENDING
     test_accuracy: float | None = None
     test_loss: float | None = None
+    test_mean_iou: float | None = None  # segmentation
+    test_mae: float | None = None  # regression
+    test_auc: float | None = None  # multi-label
+    task: str | None = None  # what the run trained for (None: classification, as runs before tasks)
     val_accuracy: float | None = None
     val_loss: float | None = None
     seconds: float | None = None
@@ -77,6 +81,8 @@ class PlannedRun:
     def to_json(self) -> dict[str, Any]:
         return {"index": self.index, "values": self.values, "seed": self.seed, "run_dir": self.run_dir,
                 "status": self.status, "test_accuracy": self.test_accuracy, "test_loss": self.test_loss,
+                "test_mean_iou": self.test_mean_iou, "test_mae": self.test_mae, "test_auc": self.test_auc,
+                "task": self.task,
                 "val_accuracy": self.val_accuracy, "val_loss": self.val_loss, "seconds": self.seconds,
                 "epochs": self.epochs, "message": self.message, "earlier": list(self.earlier)}
 
@@ -91,6 +97,9 @@ class PlannedRun:
         final = info.get("final") if isinstance(info.get("final"), dict) else {}
         self.status = str(info.get("status") or self.status)
         self.test_accuracy, self.test_loss = _number(test.get("accuracy")), _number(test.get("loss"))
+        self.test_mean_iou, self.test_mae = _number(test.get("mean_iou")), _number(test.get("mae"))
+        self.test_auc = _number(test.get("auc"))
+        self.task = info.get("task") if isinstance(info.get("task"), str) else None
         self.val_accuracy, self.val_loss = _number(final.get("val_accuracy")), _number(final.get("val_loss"))
         self.seconds = _number(info.get("seconds"))
         self.epochs = int(info.get("epochs_completed") or 0)

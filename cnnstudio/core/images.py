@@ -9,6 +9,9 @@ convolution playground, so a photo looks the same everywhere:
   grey or RGB;
 - a file that is not a picture, or is cut short, is a UserError saying which file and why.
 
+Masks (segmentation: a class number per pixel) are read by `read_mask`: a palette PNG's
+indices or a grey PNG's values as they are, never converted or blended.
+
 Pillow is imported inside the functions: core stays cheap to import (and free of Qt and
 TensorFlow; Pillow is a chosen dependency of the program).
 """
@@ -20,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import UserError
+from .errors import DatasetError, UserError
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -58,6 +61,45 @@ def read_image(path: str | Path, colour: str | None = None, size: tuple[int, int
         except OSError as exc:  # cut short, or broken inside
             raise _unreadable(path, exc) from None
     return pixels
+
+
+def read_mask(path: str | Path, name: str | None = None) -> np.ndarray:
+    """A mask file as (height, width) class numbers (uint8, uint16 past 255); DatasetError naming the file
+    (`name`, else its path) for a JPEG (its compression changes class numbers), a colour picture or
+    anything else that holds no class numbers."""
+    path = Path(path)
+    name = name or str(path)
+    if path.suffix.lower() in (".jpg", ".jpeg"):
+        raise DatasetError(f"mask '{name}' is a JPEG file, whose compression changes class numbers; save masks "
+                           "as PNG with one class number per pixel")
+    try:
+        with _opened(path) as picture:
+            mode = picture.mode
+            if mode in ("PA", "LA", "La"):  # the class numbers, without the transparency
+                values = np.asarray(picture.getchannel(0))
+            elif mode == "P" or mode in GREY_MODES:  # a palette's indices, or grey values
+                values = np.asarray(picture)
+            elif mode in ("RGB", "RGBA"):
+                rgb = np.asarray(picture.convert("RGB"))
+                if not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])):
+                    raise DatasetError(f"mask '{name}' is a colour picture; save each mask as a grey or palette "
+                                       "PNG whose pixel values are the class numbers (0 = background)")
+                values = rgb[..., 0]
+            else:
+                raise DatasetError(f"mask '{name}' has pixels of kind {mode}; save it as a grey or palette PNG "
+                                   "whose pixel values are the class numbers")
+    except DatasetError:
+        raise
+    except UserError as exc:
+        raise DatasetError(f"mask '{name}' cannot be read ({exc}); save it as a grey or palette PNG") from None
+    except OSError as exc:  # cut short, or broken inside
+        raise DatasetError(f"mask '{name}' cannot be read ({exc}); save it as a grey or palette PNG") from None
+    values = np.asarray(values)
+    if values.dtype == bool:
+        values = values.astype(np.uint8)
+    if not np.issubdtype(values.dtype, np.integer) or (values.size and values.min() < 0):
+        raise DatasetError(f"mask '{name}' holds values that are not class numbers 0, 1, 2, ...")
+    return values.astype(np.uint8 if values.max(initial=0) < 256 else np.uint16)
 
 
 def image_problem(path: str | Path) -> str | None:

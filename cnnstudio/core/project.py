@@ -18,6 +18,7 @@ from .blocks import Block, block_from_dict, check_blocks
 from .bulk import collector_paused
 from .catalog import CATALOG, ParamError, get_spec
 from .catalog.training import OPTIMIZERS
+from .datasets import FIXED_NAMES
 from .errors import ProjectError, UserError
 from .files import (  # noqa: F401 - the one writer, re-exported
     atomic_write_bytes,
@@ -26,6 +27,7 @@ from .files import (  # noqa: F401 - the one writer, re-exported
     remove_stale_temporaries,
 )
 from .network import CycleError, Network, Node, copy_data, valid_id
+from .tasks import TASK_SETTINGS
 
 FORMAT = "cnnstudio-project"
 CURRENT_VERSION = 2
@@ -41,7 +43,7 @@ DEFAULT_TRAINING: dict[str, Any] = {
     "validation_split": 0.1,
     "seed": 0,
 }
-FIXED_DATASETS = ("mnist-sample", "mnist", "fashion-mnist", "cifar10", "cifar100", "x-vs-o", "stripes")
+FIXED_DATASETS = FIXED_NAMES  # the dataset names of CONTRACTS.md, listed once in core/datasets.py
 MAX_NESTING = 100  # levels of objects and lists a project file may nest (a real one nests about 6)
 MAX_SEED = 2**32 - 1  # NumPy, TensorFlow and Python seeds all accept 0 .. 2**32 - 1
 MAX_LEARNING_RATE = 10
@@ -149,7 +151,7 @@ def _check_nesting(data: Any, where: str) -> None:
     for _depth in range(MAX_NESTING + 1):
         deeper: list[Any] = []
         for value in level:
-            children = value.values() if isinstance(value, dict) else value
+            children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
             deeper.extend(child for child in children if isinstance(child, (dict, list)))
         if not deeper:
             return
@@ -339,6 +341,7 @@ _TRAINING_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "validation_split": (lambda v: _number(v) and 0 <= v < 1, "a fraction from 0 up to (not including) 1"),
     "seed": (lambda v: v is None or (_whole(v) and 0 <= v <= MAX_SEED), f"a whole number from 0 to {MAX_SEED}"),
     "mixed_precision": (lambda v: v in (None, "float16", "bfloat16"), 'null, "float16" or "bfloat16"'),
+    "task": (lambda v: v in TASK_SETTINGS, "one of " + ", ".join(f'"{t}"' for t in TASK_SETTINGS)),
     "class_weight": (lambda v: v is None or v == "balanced" or (isinstance(v, dict) and all(_number(w) and w >= 0 for w in v.values())), 'null, "balanced" or an object of class: weight'),  # noqa: E501
 }
 _FRACTIONAL = ("learning_rate",)  # read as a float: "learning_rate": 1 means 1.0 (Keras takes floats only)

@@ -46,6 +46,7 @@ class TrainingChoices:
     early_stopping: int | None = None
     seed: int = DEFAULT_TRAINING["seed"]
     max_steps_per_epoch: int | None = None
+    task: str = "auto"  # or a task of core/tasks.py: what the network learns
 
 
 @dataclass(frozen=True)

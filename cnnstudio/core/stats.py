@@ -143,6 +143,9 @@ class Metric:
 TEST_ACCURACY = Metric("test accuracy")
 VALIDATION_ACCURACY = Metric("validation accuracy")
 TEST_LOSS = Metric("test loss", higher_is_better=False, scale=1.0, unit="")
+TEST_MEAN_IOU = Metric("test mean IoU")  # segmentation
+TEST_MAE = Metric("test MAE", higher_is_better=False, scale=1.0, unit="")  # regression
+TEST_AUC = Metric("test AUC")  # multi-label
 
 
 @dataclass(frozen=True)

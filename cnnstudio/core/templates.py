@@ -11,7 +11,7 @@ from .project import Project, load_project
 
 TEMPLATE_NAMES = (
     "lenet5", "mnist-cnn", "keras-mnist-convnet", "mlp", "edge-detector",
-    "cifar10-convnet", "resnet-mini", "vgg-mini",
+    "cifar10-convnet", "resnet-mini", "vgg-mini", "unet-mini",
 )  # fmt: skip
 DEFAULT_TEMPLATE = "lenet5"
 

@@ -1,14 +1,17 @@
 """Text of the training script's data code: one `load_data()` per dataset kind, and helpers.
 
 Each `load_data()` returns `(x_train, y_train), (x_test, y_test)` with the raw images
-CNN Studio would use; the helpers split and prepare them exactly as CNN Studio's
-data pipeline does (stratified seeded splits, value scaling, pixel shuffling,
-standardization measured on the training images).
+(and targets: class labels, 0/1 labels, masks or values) CNN Studio would use; the helpers
+split and prepare them exactly as CNN Studio's data pipeline does (stratified seeded
+splits, value scaling, pixel shuffling, standardization measured on the training images,
+masks resized and shuffled like their pictures).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+SHAPES_SOURCE = Path(__file__).parent.parent / "core" / "drawn_shapes.py"
 
 _KERAS_DATASETS = {
     "mnist": ("mnist", "MNIST: 60,000 training and 10,000 test digits"),
@@ -19,8 +22,9 @@ _KERAS_DATASETS = {
 
 _HOLD_OUT = '''
 def hold_out_test(x, y):
-    """Hold out TEST_FRACTION of each class for testing (with seed 0, as CNN Studio does)."""
-    keep, take = stratified_split(as_labels(y), TEST_FRACTION, 0)
+    """Hold out TEST_FRACTION of each class (of the pictures, for masks and values) for testing, with
+    seed 0, as CNN Studio does."""
+    keep, take = stratified_split(strata(y), TEST_FRACTION, 0)
     return (x[keep], y[keep]), (x[take], y[take])
 '''
 
@@ -133,6 +137,77 @@ def draw_stripes(n, rng, side=28):
     return to_uint8(images, rng), labels.astype(np.uint8)
 '''
 
+_SHAPES = '''
+def load_data():
+    """{doc}
+
+    The training pictures follow SEED; the test pictures are always the same.
+    """
+    x_train, y_train = draw_shapes(2000, np.random.default_rng([SEED % 2**63, 1]))
+    x_test, y_test = draw_shapes(500, np.random.default_rng([0x7E57, 2]))  # fixed, whatever SEED
+    return (x_train, y_train), (x_test, y_test)
+'''
+
+_FOLDER_MASKS = '''
+def load_data():
+    """Your pictures in DATA_PATH/images and their masks (the same names) in DATA_PATH/masks, read at the
+    network's input size: pictures stretched smoothly, masks to the nearest pixel. Needs Pillow.
+
+    TEST_FRACTION of the pictures is held out for testing, as CNN Studio does.
+    """
+    pictures, masks = listed(DATA_PATH / "images"), listed(DATA_PATH / "masks")
+    x = np.stack([read_picture(path) for path in pictures.values()])
+    y = np.stack([read_mask(masks[key]) for key in pictures])
+    return hold_out_test(x, y)
+
+
+def listed(folder):
+    """Picture files under folder (hidden ones left out) by their name without extension, sorted."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder)
+        if path.is_file() and path.suffix.lower() in PICTURE_TYPES and not any(
+                part.startswith(".") for part in name.parts):
+            found.setdefault(name.with_suffix("").as_posix(), path)
+    return found
+
+
+def read_picture(path):
+    """One picture as uint8 (height, width, channels): upright, on white, stretched to the input size."""
+    from PIL import Image, ImageOps
+
+    height, width, channels = INPUT_SHAPE
+    with Image.open(path) as img:
+        if img.format == "JPEG":
+            img.draft("L" if channels == 1 else "RGB", (width, height))
+        img = ImageOps.exif_transpose(img)
+        if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+            rgba = img.convert("RGBA")
+            img = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            img.alpha_composite(rgba)
+        img = img.convert("L" if channels == 1 else "RGB")
+        if img.size != (width, height):
+            img = img.resize((width, height), Image.Resampling.BILINEAR)
+        return np.asarray(img, dtype=np.uint8).reshape(height, width, channels)
+
+
+def read_mask(path):
+    """One mask as class numbers (a palette PNG's indices, a grey PNG's values) at the input size."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        if img.mode in ("RGB", "RGBA"):  # grey values stored in colour: every channel holds the class
+            values = np.asarray(img.convert("RGB"))[..., 0]
+        elif img.mode in ("LA", "La", "PA"):
+            values = np.asarray(img.getchannel(0))
+        else:
+            values = np.asarray(img)
+    return resize_masks(values.astype(np.int64)[None], INPUT_SHAPE[:2])[0]
+
+
+PICTURE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+''' + _HOLD_OUT
+
 _FOLDER = '''
 def load_data():
     """Your pictures in DATA_PATH, one subfolder per class, read at the network's input size.
@@ -171,6 +246,40 @@ COMMON_HELPERS = '''
 def as_labels(y):
     """Integer class labels as a flat array."""
     return np.asarray(y).reshape(-1).astype(np.int64)
+
+
+def as_targets(y):
+    """Targets as the task learns them: class numbers, masks (N, H, W), or rows of numbers (N, K)."""
+    if TASK in ("classification", "binary"):
+        return as_labels(y)
+    y = np.asarray(y)
+    if TASK == "segmentation":
+        return y[..., 0] if y.ndim == 4 else y
+    return y.astype(np.float32).reshape(len(y), -1)
+
+
+def strata(y):
+    """What a split keeps in proportion: the classes of class labels; other targets are split at random."""
+    return as_labels(y) if DATA_TASK == "classification" else np.zeros(len(y), np.int64)
+
+
+def resize_masks(masks, size):
+    """(N, h, w) masks stretched to size by taking the nearest pixel's class (pixel centres matched)."""
+    h, w = masks.shape[1:3]
+    if (h, w) == tuple(size):
+        return masks
+    rows = np.minimum(((np.arange(size[0]) + 0.5) * h / size[0]).astype(np.int64), h - 1)
+    cols = np.minimum(((np.arange(size[1]) + 0.5) * w / size[1]).astype(np.int64), w - 1)
+    return masks[:, rows][:, :, cols]
+
+
+def prepare_masks(masks):
+    """Masks at the input size, their pixels shuffled as the pictures' are."""
+    masks = resize_masks(masks, INPUT_SHAPE[:2])
+    if PERMUTE_PIXELS is not None:
+        order = np.random.default_rng(PERMUTE_PIXELS).permutation(INPUT_SHAPE[0] * INPUT_SHAPE[1])
+        masks = masks.reshape(len(masks), -1)[:, order].reshape(len(masks), *INPUT_SHAPE[:2])
+    return masks
 
 
 def stratified_split(labels, fraction, seed):
@@ -248,8 +357,15 @@ def prepare(x_train, x_val, x_test):
 '''
 
 
-def data_section(kind: str, path: Path | None, name: str) -> tuple[str, str, bool]:
-    """(one-line description, the load_data code, whether it needs pathlib.Path) for a dataset."""
+def shapes_source() -> str:
+    """The drawing code of `core/drawn_shapes.py`, as it is (its docstring and import left out)."""
+    text = SHAPES_SOURCE.read_text(encoding="utf-8")
+    return text[text.index("import numpy as np\n") + len("import numpy as np\n"):]
+
+
+def data_section(kind: str, path: Path | None, name: str, segmentation: bool = False) -> tuple[str, str, bool]:
+    """(one-line description, the load_data code, whether it needs pathlib.Path) for a dataset;
+    `segmentation`: a folder of images/ and masks/."""
     if kind == "mnist-sample":
         return ("the 10,000-digit MNIST sample bundled with CNN Studio (8,000 for training, 2,000 for testing).",
                 _MNIST_SAMPLE, True)
@@ -262,6 +378,11 @@ def data_section(kind: str, path: Path | None, name: str) -> tuple[str, str, boo
     if kind == "stripes":
         doc = "Horizontal or vertical stripes (28x28) drawn like CNN Studio: 2,000 to train, 500 to test."
         return doc, _GENERATED.format(doc=doc, draw="draw_stripes") + _DRAW_STRIPES, False
+    if kind == "shapes":
+        doc = "Shapes (64x64) and their masks drawn as CNN Studio draws them: 2,000 to train, 500 to test."
+        return doc, _SHAPES.format(doc=doc) + shapes_source(), False
+    if kind == "folder" and segmentation:
+        return f"your pictures in {path}/images and their masks in {path}/masks.", _FOLDER_MASKS, True
     if kind == "folder":
         return f"your pictures in {path}, one subfolder per class.", _FOLDER, True
     return f"your arrays in {path}.", _NPZ, True

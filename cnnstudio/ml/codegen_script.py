@@ -20,6 +20,7 @@ from ..core.datasets import dataset_info, parse_dataset_name
 from ..core.errors import UserError
 from ..core.network import Network
 from ..core.project import Project
+from ..core.tasks import CLASSIFICATION, SEGMENTATION, OutputFacts, choose_task
 from .codegen_data import COMMON_HELPERS, data_section
 from .training.settings import TrainingSettings, choose_loss
 
@@ -42,25 +43,40 @@ def script_text(network: Network, analysis: Analysis, model_code: str, *, name: 
     info = analysis.layers[output]
     units = int(info.output_shape[-1]) if info.output_shape else 1
     activation = "softmax" if info.type == "Softmax" else (info.resolved or {}).get("activation")
-    classes = dataset_info(kind).num_classes if path is None else max(units, 2)
+    facts = OutputFacts(tuple(info.output_shape or ()), activation)
+    data_task, classes = _data_task(kind, path, facts)
+    task = choose_task(settings.task, data_task, facts, classes, dataset_name)
     loss = choose_loss(settings.loss, activation, units, classes or max(units, 2),
-                       where=f"the output layer '{output}'")
+                       where=f"the output layer '{output}'", task=task)
     input_shape = tuple(analysis.layers[network.input_nodes()[0]].output_shape or ())
     if len(input_shape) != 3 or None in input_shape:
         raise UserError("a training script needs an image input of fixed size (height, width, channels); "
                         f"this network's input is {list(input_shape)}")
-    data_doc, data_code, needs_path = data_section(kind, path, dataset_name)
+    data_doc, data_code, needs_path = data_section(kind, path, dataset_name, data_task == SEGMENTATION)
     info = dataset_info(kind) if path is None else None
     class_names = list(info.class_names) if info and info.class_names else [str(i) for i in range(classes or units)]
     code = [model_code, data_code, COMMON_HELPERS, _main(name, dataset_name, loss)]
     return (
         _header(name, dataset_name, data_doc, settings) + "\n\n"
         + _imports(needs_path) + "\n\n"
-        + _constants(settings, dataset, input_shape, classes or units, path, loss, class_names) + "\n\n\n"
+        + _constants(settings, dataset, input_shape, loss.num_classes or classes or units, path, loss, class_names,
+                     data_task) + "\n\n\n"
         + COPIED + "\n\n" + training_source().strip("\n") + "\n\n\n# ---- This network and its data ----\n\n\n"
         + "\n\n\n".join(part.strip("\n") for part in code)
         + '\n\n\nif __name__ == "__main__":\n    main()\n'
     )
+
+
+def _data_task(kind: str, path: Path | None, output: OutputFacts) -> tuple[str, int | None]:
+    """The task the data implies and its classes, from the dataset's description; for a file or folder
+    that cannot be read now (the script may run elsewhere), from the output: a map means masks."""
+    try:
+        info = dataset_info(kind if path is None else f"{kind}:{path}")
+    except UserError:
+        if path is None:
+            raise
+        return (SEGMENTATION if len(output.shape) == 3 else CLASSIFICATION), (output.units if output.units else None)
+    return info.task, info.num_classes
 
 
 def _header(name: str, dataset_name: str, data_doc: str, s: TrainingSettings) -> str:
@@ -92,7 +108,7 @@ def _imports(needs_path: bool) -> str:
 
 
 def _constants(s: TrainingSettings, dataset: dict[str, Any], input_shape: tuple, classes: int, path, loss,
-               class_names: list[str]) -> str:
+               class_names: list[str], data_task: str) -> str:
     permute = dataset.get("permute_pixels")
     lines = [
         "# The project's settings, as CNN Studio's training panel shows them.",
@@ -115,7 +131,9 @@ def _constants(s: TrainingSettings, dataset: dict[str, Any], input_shape: tuple,
         f"INPUT_SHAPE = {tuple(input_shape)!r}",
         f"NUM_CLASSES = {classes}",
         f"CLASS_NAMES = {class_names!r}",
-        f"LOSS = {json.dumps(loss.name)}  # chosen from the output layer",
+        f"TASK = {json.dumps(loss.task)}  # classification, binary, multilabel, segmentation or regression",
+        f"DATA_TASK = {json.dumps(data_task)}  # what the data's targets are (class labels are split by class)",
+        f"LOSS = {json.dumps(loss.name)}  # chosen from the task and the output layer",
         f"FROM_LOGITS = {loss.from_logits!r}  # the output layer has no softmax/sigmoid",
         "TEST_FRACTION = 0.2  # held out for testing when the data has no test split",
     ]
@@ -136,31 +154,35 @@ def _main(name: str, dataset_name: str, loss) -> str:
         "    keras.utils.set_random_seed(SEED)",
         "",
         "    (x_train, y_train), (x_test, y_test) = load_data()",
-        "    y_train, y_test = as_labels(y_train), as_labels(y_test)",
-        "    keep, take = stratified_split(y_train, VALIDATION_SPLIT, SEED)",
+        "    keep, take = stratified_split(strata(y_train), VALIDATION_SPLIT, SEED)",
+        "    y_train, y_test = as_targets(y_train), as_targets(y_test)",
         "    x_val, y_val = x_train[take], y_train[take]",
         "    x_train, y_train = x_train[keep], y_train[keep]",
         "    if args.limit:",
         "        x_train, y_train = x_train[: args.limit], y_train[: args.limit]",
         "    x_train, x_val, x_test = prepare(x_train, x_val, x_test)",
+        '    if TASK == "segmentation":',
+        "        y_train, y_val, y_test = prepare_masks(y_train), prepare_masks(y_val), prepare_masks(y_test)",
         '    print(f"{len(x_train)} training, {len(x_val)} validation and {len(x_test)} test images")',
         "",
-        '    binary, one_hot = LOSS == "binary_crossentropy", LOSS == "categorical_crossentropy"',
-        "    top_k = top_k_for(TOP_K, binary, NUM_CLASSES)",
+        '    binary, one_hot = TASK == "binary", LOSS == "categorical_crossentropy"',
+        '    per_image = TASK in ("classification", "binary")',
+        "    top_k = top_k_for(TOP_K, binary, NUM_CLASSES) if per_image else None",
         "    steps_per_epoch = -(-len(x_train) // args.batch_size)",
         "    rate = learning_rate_schedule(LEARNING_RATE, SCHEDULE, SCHEDULE_PARAMS, args.epochs, steps_per_epoch)",
         "    use_mixed_precision(MIXED_PRECISION)",
         "    model = build_model()",
         "    model.compile(",
         "        optimizer=make_optimizer(OPTIMIZER, rate, MOMENTUM, WEIGHT_DECAY, MIXED_PRECISION),",
-        "        loss=loss_object(binary, one_hot, FROM_LOGITS),",
-        "        metrics=metric_objects(binary, one_hot, FROM_LOGITS, top_k),",
+        "        loss=loss_object(binary, one_hot, FROM_LOGITS, TASK),",
+        "        metrics=metric_objects(binary, one_hot, FROM_LOGITS, top_k, TASK, NUM_CLASSES),",
         "    )",
         "    use_mixed_precision(None)",
         '    monitor = "val_loss" if len(x_val) else "loss"',
         "    callbacks = [",
         "        StopWhenNotFinite(),",
-        "        ValidationPass(x_val, y_val, args.batch_size, binary, one_hot, FROM_LOGITS, top_k),",
+        "        ValidationPass(x_val, y_val, args.batch_size, binary, one_hot, FROM_LOGITS, top_k, task=TASK,",
+        "                       num_classes=NUM_CLASSES),",
         "        *schedule_callbacks(SCHEDULE, SCHEDULE_PARAMS, EARLY_STOPPING, monitor),",
         "    ]",
         "    batches = EpochBatches(x_train, y_train, args.batch_size, seed=SEED, one_hot=NUM_CLASSES if one_hot else None)",
@@ -168,16 +190,23 @@ def _main(name: str, dataset_name: str, loss) -> str:
         "        batches,",
         "        epochs=args.epochs,",
         "        callbacks=callbacks,",
-        "        class_weight=class_weights(y_train, CLASS_WEIGHT, CLASS_NAMES),",
+        "        class_weight=class_weights(y_train, CLASS_WEIGHT, CLASS_NAMES) if per_image else None,",
         "        shuffle=False,",
         "        verbose=2,",
         "    )",
-        "    pred = model.predict(x_test, batch_size=args.batch_size, verbose=0)",
-        "    results = score(pred, y_test, binary, one_hot, FROM_LOGITS, top_k, regularization_loss(model))",
+        "    if per_image:",
+        "        pred = model.predict(x_test, batch_size=args.batch_size, verbose=0)",
+        "        results = score(pred, y_test, binary, one_hot, FROM_LOGITS, top_k, regularization_loss(model))",
+        "    else:",
+        "        results = evaluate(model, x_test, y_test, args.batch_size, TASK, FROM_LOGITS, NUM_CLASSES,",
+        "                           regularization_loss(model))",
         "    print(f\"test loss: {results['loss']:.4f}\")",
-        "    print(f\"test accuracy: {results['accuracy']:.4f}\")",
+        "    if results['accuracy'] is not None:",
+        "        print(f\"test accuracy: {results['accuracy']:.4f}\")",
         "    if top_k:",
         "        print(f\"test top-{top_k} accuracy: {results['top_k_accuracy']:.4f}\")",
+        "    for name in TASK_METRICS[TASK]:",
+        "        print(f\"test {name}: {results[name]:.4f}\")",
         "    if args.save:",
         "        model.save(args.save)",
         '        print(f"saved the trained model to {args.save}")',

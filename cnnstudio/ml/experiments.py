@@ -239,6 +239,8 @@ class ExperimentRunner:
         else:
             run.status, run.message = result.stopped_reason, result.message
             run.test_accuracy, run.test_loss = result.test_accuracy, result.test_loss
+            run.test_mean_iou, run.test_mae, run.test_auc = (result.test_metrics.get(k) for k in ("mean_iou", "mae", "auc"))
+            run.task = result.task
             run.seconds, run.epochs = result.seconds, result.epochs
         experiment.save()
 

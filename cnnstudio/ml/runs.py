@@ -3,7 +3,8 @@
     runs/<project>-<YYYYmmdd-HHMMSS>/
         project.cnnproj     what was trained (a snapshot, never the user's file)
         run.json            settings, dataset, strategy, timing, final and test metrics, versions
-        metrics.csv         a row per epoch: epoch,loss,accuracy,val_loss,val_accuracy
+        metrics.csv         a row per epoch: epoch,loss,accuracy,val_loss,val_accuracy, then the
+                            task's own columns (mean_iou,val_mean_iou / auc,val_auc / mae,val_mae)
         model.keras         the trained model (written when training ends)
         logs/train, logs/validation   TensorBoard event files
         checkpoints/        last.npz, best.npz, best.keras (see training/checkpoints.py)
@@ -26,6 +27,7 @@ import os
 import platform
 import sys
 import tempfile
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -235,13 +237,16 @@ class RunRecord:
         data = text.encode("utf-8")
         self._write(self.path / "run.json", lambda: data, "run.json")
 
-    def write_metrics(self, history: list[EpochReport]) -> None:
-        """metrics.csv with one row per epoch (empty cells where there is no validation)."""
+    def write_metrics(self, history: list[EpochReport], extra: Sequence[str] = ()) -> None:
+        """metrics.csv with one row per epoch (empty cells where there is no validation), and after the
+        contract's five columns the task's own (`extra`, e.g. mean_iou, val_mean_iou)."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(METRICS_HEADER)
+        extra = list(dict.fromkeys([*extra, *(k for r in history for k in r.metrics)]))
+        writer.writerow([*METRICS_HEADER, *extra])
         for r in history:
-            writer.writerow([r.epoch, *(_cell(v) for v in (r.loss, r.accuracy, r.val_loss, r.val_accuracy))])
+            writer.writerow([r.epoch, *(_cell(v) for v in (r.loss, r.accuracy, r.val_loss, r.val_accuracy)),
+                             *(_cell(r.metrics.get(k)) for k in extra)])
         data = out.getvalue().encode("utf-8")
         self._write(self.path / "metrics.csv", lambda: data, "metrics.csv")
 
@@ -270,8 +275,10 @@ class RunRecord:
                 self._writers[name] = EventFile(self.path / "logs" / name, write=self._write)
             epochs = []
             for report in history:
-                values = {f"epoch_{k.removeprefix('val_')}": float(getattr(report, k)) for k in keys
-                          if getattr(report, k) is not None and math.isfinite(getattr(report, k))}
+                figures = {k: getattr(report, k) for k in keys}
+                figures.update({k: v for k, v in report.metrics.items() if k.startswith("val_") == (name != "train")})
+                values = {f"epoch_{k.removeprefix('val_')}": float(v) for k, v in figures.items()
+                          if v is not None and math.isfinite(v)}
                 epochs.append((report.epoch, values))
             if any(values for _, values in epochs):
                 self._writers[name].write(epochs)

@@ -27,6 +27,7 @@ import numpy as np
 from ..core.errors import UserError
 from ..core.project import Project
 from ..core.runs import read_val_predictions
+from ..core.tasks import CLASSIFICATION, TASK_TITLES
 from . import distribute as dist
 from .builder import build_model, layer_output
 from .runs import INTERRUPTED, RUNNING, RunRecord, versions
@@ -143,6 +144,12 @@ class Trainer:
         for warning in self.dataset.warnings:
             self.callbacks.message(f"warning: {warning}")
         self.loss = check_loaded(self.dataset, facts, s)
+        if s.task != "auto" or self.loss.task != CLASSIFICATION:  # the familiar case goes without saying
+            how = "as the project's training task says" if s.task != "auto" else "chosen from the data and the output"
+            self.callbacks.message(f"task: {TASK_TITLES[self.loss.task]}, {how}")
+        if self.strategy_name == "multi-worker" and not self.loss.classifies:
+            raise UserError(f"--strategy multi-worker trains classifiers only; train this {self.loss.task} "
+                            "network with --strategy default or mirrored")
         gradients = dist.custom_gradient_names()  # those tracing registers are dropped when the run ends
         self._build(facts)
         try:
@@ -158,7 +165,8 @@ class Trainer:
                 seconds=seconds, run_dir=self.record.path if self.record else None, history=list(self.history),
                 stopped_reason=reason, message=message, test_top_k_accuracy=test.get("top_k_accuracy"),
                 best_epoch=self._best_epoch or None,
-                initial_weights=self.started_from.to_dict() if self.started_from else None)
+                initial_weights=self.started_from.to_dict() if self.started_from else None, task=self.loss.task,
+                test_metrics={name: test.get(name) for name in self._extra_metrics()})
             if self.record:
                 self._save_final_models()
                 self._write_info(status=reason, message=message, seconds=previous_seconds + seconds,
@@ -199,7 +207,7 @@ class Trainer:
         self.rate = fit_rules.learning_rate_schedule(s.learning_rate, s.schedule, s.schedule_params, s.epochs,
                                                      self.steps_per_epoch)
         self.top_k = fit_rules.top_k_for(s.top_k if "top_k" in s.metrics else None, loss.binary,
-                                         self.dataset.num_classes)
+                                         self.dataset.num_classes) if loss.classifies else None
         fit_rules.use_mixed_precision(s.mixed_precision)
         quick = facts.analysis.activation_values() * s.batch_size < QUICK_BATCH_VALUES
         # (not under a tf.distribute strategy: Keras's multi-step loop fails there with the NaN-skipping optimizer)
@@ -212,7 +220,8 @@ class Trainer:
                                                           s.mixed_precision)
                 self.model.compile(optimizer=self.optimizer, loss=loss.keras_loss(),
                                    metrics=fit_rules.metric_objects(loss.binary, loss.one_hot, loss.from_logits,
-                                                                    self.top_k), steps_per_execution=steps)
+                                                                    self.top_k, loss.task, loss.num_classes),
+                                   steps_per_execution=steps)
                 self.optimizer.build(self.model.trainable_variables)
         finally:
             fit_rules.use_mixed_precision(None)
@@ -266,6 +275,7 @@ class Trainer:
                 project_file=None if self.project.path is None else str(self.project.path),
                 settings=self.settings.to_dict(),
                 loss={"name": self.loss.name, "from_logits": self.loss.from_logits},
+                task=self.loss.task,
                 dataset={"name": d.name, "num_train": d.num_train, "num_validation": d.num_validation,
                          "num_test": d.num_test, "input_shape": list(d.input_shape),
                          "class_names": list(d.class_names), "preprocessing": d.preprocessing.describe()},
@@ -288,12 +298,14 @@ class Trainer:
         self.validation = fit_rules.ValidationPass(
             data.fit_inputs("validation") if data.num_validation else np.zeros((0,)),
             data.labels("validation"), s.batch_size, loss.binary, loss.one_hot, loss.from_logits, self.top_k,
-            predict=self._predict if self.strategy_name == "multi-worker" else None)
+            predict=self._predict if self.strategy_name == "multi-worker" else None, task=loss.task,
+            num_classes=loss.num_classes)
         run = RunCallback(self, self.steps_per_epoch, self.report_every,
                           self.snapshot_every if self._probe is not None else None, self._restore_rules)
         self._rules = rules
         callbacks = RunCallbacks([self.validation, *rules], run, self.model, s.epochs, self.steps_per_epoch)
-        class_weight = fit_rules.class_weights(data.labels("train"), s.class_weight, data.class_names)
+        class_weight = fit_rules.class_weights(data.labels("train"), s.class_weight, data.class_names) \
+            if loss.classifies else None
         if self.record:  # the epochs' files are written beside training, which never waits for the disk
             self.record.write_behind()
         try:
@@ -390,10 +402,12 @@ class Trainer:
         if improved:
             self._best_loss, self._best_epoch = monitored, epoch + 1
             self._best_weights = self._good_weights
+        extras = {column: logs.get(column) for name in self._extra_metrics() for column in (name, f"val_{name}")}
         report = EpochReport(epoch + 1, self.settings.epochs, logs["loss"], logs.get("accuracy"),
                              logs.get("val_loss"), logs.get("val_accuracy"), rate, seconds,
                              images / max(seconds, 1e-9), logs.get("top_k_accuracy"),
-                             logs.get("val_top_k_accuracy"), improved)
+                             logs.get("val_top_k_accuracy"), improved,
+                             {k: None if v is None else float(v) for k, v in extras.items()})
         self.history.append(report)
         if self.validation.predictions is not None:
             self._val_predictions.append(self.validation.predictions)
@@ -409,7 +423,7 @@ class Trainer:
         record = self.record
         record.write_metrics(self.history)
         record.log_epoch(self.history)
-        if self._val_predictions and self.loss is not None:
+        if self._val_predictions and self.loss is not None and self.loss.classifies:
             record.write_val_predictions(self.dataset.labels("validation"), self._val_predictions,
                                          self.dataset.num_classes)
         if improved:
@@ -442,7 +456,8 @@ class Trainer:
 
     # -- evaluation -----------------------------------------------------------------------------
     def evaluate(self, split: str = "test") -> dict[str, float | None]:
-        """Loss, accuracy (and top-k accuracy) of the current weights on a whole split, after run().
+        """Loss, accuracy (and top-k accuracy, or the task's mean_iou, auc or mae) of the current weights on a
+        whole split, after run().
 
         The test split is for a final, fair estimate: look at it once, not while choosing settings.
         """
@@ -452,10 +467,19 @@ class Trainer:
             raise UserError(f"unknown split {split!r}; use 'validation' or 'test'")
         return self._evaluate(split)
 
+    def _extra_metrics(self) -> tuple[str, ...]:
+        """The task's own figures beside loss and accuracy (mean_iou, auc, mae)."""
+        return fit_rules.TASK_METRICS.get(self.loss.task, ())
+
     def _evaluate(self, split: str) -> dict[str, float | None]:
-        """Mean loss and accuracy over a whole split (validation or test), from one prediction pass."""
+        """Mean loss and accuracy (and the task's figures) over a whole split (validation or test), from
+        one prediction pass."""
         loss = self.loss
         x = self.dataset.fit_inputs(split)
+        if not loss.classifies:
+            return fit_rules.evaluate(self.model, x, self.dataset.labels(split), self.settings.batch_size,
+                                      loss.task, loss.from_logits, loss.num_classes,
+                                      fit_rules.regularization_loss(self.model))
         if self.strategy_name == "multi-worker":
             pred = self._predict(x)
         elif isinstance(x, keras.utils.PyDataset):

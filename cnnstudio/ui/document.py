@@ -201,8 +201,12 @@ class ProjectDocument(QObject):
         name = self.project.dataset.get("name")
         try:
             from cnnstudio.core.datasets import FIXED_NAMES, dataset_info
+            from cnnstudio.core.tasks import classifier_classes
 
-            return dataset_info(name).num_classes if name in FIXED_NAMES else None
+            if name not in FIXED_NAMES:
+                return None
+            info = dataset_info(name)  # a segmentation or regression output is no classifier's
+            return classifier_classes(info.task, info.num_classes, self.project.training.get("task", "auto"))
         except Exception:  # an unusable dataset name is the dataset panel's business
             return None
 
@@ -212,7 +216,7 @@ class ProjectDocument(QObject):
         if self._replacing:
             return
         self.mark_modified()
-        if keys & {"loss", "name", "normalization"}:
+        if keys & {"loss", "task", "name", "normalization"}:
             self.reanalyze()
 
     def _on_network_changed(self, kind: NetworkChange, ids: Any = (), **_: Any) -> None:

@@ -26,7 +26,8 @@ from cnnstudio.core.errors import DatasetError, UserError
 def test_list_has_every_contract_name_and_both_forms():
     names = [info.name for info in list_datasets()]
     assert names[: len(FIXED_NAMES)] == list(FIXED_NAMES)
-    assert set(FIXED_NAMES) == {"mnist-sample", "mnist", "fashion-mnist", "cifar10", "cifar100", "x-vs-o", "stripes"}
+    assert set(FIXED_NAMES) == {"mnist-sample", "mnist", "fashion-mnist", "cifar10", "cifar100", "x-vs-o", "stripes",
+                                "shapes"}
     assert "folder:PATH" in names and "npz:PATH" in names
     for info in list_datasets():
         assert isinstance(info, DatasetInfo)
@@ -39,7 +40,7 @@ def test_list_has_every_contract_name_and_both_forms():
 @pytest.mark.parametrize("name, shape, classes", [
     ("mnist-sample", (28, 28, 1), 10), ("mnist", (28, 28, 1), 10), ("fashion-mnist", (28, 28, 1), 10),
     ("cifar10", (32, 32, 3), 10), ("cifar100", (32, 32, 3), 100), ("x-vs-o", (28, 28, 1), 2),
-    ("stripes", (28, 28, 1), 2),
+    ("stripes", (28, 28, 1), 2), ("shapes", (64, 64, 3), 4),
 ])
 def test_fixed_dataset_info(name, shape, classes):
     info = dataset_info(name)
@@ -165,7 +166,8 @@ def test_core_datasets_never_imports_tensorflow(tmp_path):
     (np.array([0, 1, 10**9]), "has the label 1000000000; labels are 0 .. number of classes - 1"),
     (np.array([0.0, 1.0, np.nan]), "NaN, infinite or fractional values"),
     (np.array(["cat", "dog", "cat"]), "not <U3 values"),
-    (np.zeros((3, 2, 1), dtype=np.int64), "has shape [3, 2, 1]; labels must be (N,)"),
+    (np.zeros((3, 2, 1, 2), dtype=np.int64), "has shape [3, 2, 1, 2]; targets must be (N,) class numbers"),
+    (np.zeros((3, 2, 1), dtype=np.int64), "holds masks of 2x1 but the images are 28x28"),
     (np.array([0, -1, 1]), "has the label -1; labels are class numbers from 0"),
 ])
 def test_npz_labels_that_cannot_be_classes_are_refused_before_anything_is_built(tmp_path, capsys, labels, expected):

@@ -106,3 +106,28 @@ def test_any_two_settings_can_be_compared(experiment):
     settings = {s.values["conv1.filters"]: s for s in load_results(experiment).settings}
     verdict = verdict_between(settings[6], settings[8])
     assert (verdict.better, verdict.worse, verdict.real) == ("conv1.filters=8", "conv1.filters=6", True)
+
+
+@pytest.mark.parametrize("task, figure, values, best_first", [
+    ("segmentation", "mean_iou", {0.003: (0.91, 0.92, 0.90), 0.001: (0.71, 0.70, 0.72)}, [0.003, 0.001]),
+    ("regression", "mae", {0.003: (0.31, 0.30, 0.32), 0.001: (0.11, 0.12, 0.10)}, [0.001, 0.003]),
+])
+def test_each_task_is_ranked_and_judged_by_its_main_figure(tmp_path, task, figure, values, best_first):
+    spec = ExperimentSpec(vary=(Variation("training.learning_rate", (0.001, 0.003)),), seeds=3)
+    experiment = Experiment.create(tmp_path / "exp", load_template("unet-mini"), spec)
+    for run in experiment.runs:
+        value = values[run.values["training.learning_rate"]][run.seed]
+        write_run(experiment.run_path(run), experiment.project_for(run), test_accuracy=None if figure == "mae" else 0.9,
+                  task=task, test_figures={figure: value})
+    results = load_results(experiment)
+    assert results.metric.name == {"mean_iou": "test mean IoU", "mae": "test MAE"}[figure]
+    assert [s.values["training.learning_rate"] for s in results.settings] == best_first
+    (verdict,) = results.verdicts
+    assert verdict.real is True and f"of {results.metric.name}" in verdict.text
+    run = results.to_json()["runs"][0]
+    assert run["task"] == task and run[f"test_{figure}"] == pytest.approx(values[0.001][0])
+    assert results.settings[0].curves["val_loss"].count.tolist() == [3, 3]  # the extra columns are read past
+    from cnnstudio.commands.experiment import format_results
+
+    text = format_results(results, experiment)
+    assert {"mean_iou": "test IoU", "mae": "test MAE"}[figure] in text and f"best first by {results.metric.name}" in text

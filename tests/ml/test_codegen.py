@@ -315,3 +315,98 @@ def test_the_app_and_the_exported_script_train_to_the_same_weights(tmp_path):
     scripted = keras.models.load_model(tmp_path / "script.keras")
     for mine, theirs in zip(trainer.model.get_weights(), scripted.get_weights(), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_script_draws_the_same_shapes_and_masks_as_cnnstudio():
+    from cnnstudio.core.drawn_shapes import draw_shapes
+
+    project = load_template("unet-mini")
+    project.training["seed"] = 4
+    script = script_namespace(project)
+    assert script["TASK"] == "segmentation" and script["NUM_CLASSES"] == 4
+    (x_train, y_train), (x_test, y_test) = script["load_data"]()
+    expected_train = draw_shapes(2000, np.random.default_rng([4, 1]))
+    expected_test = draw_shapes(500, np.random.default_rng([0x7E57, 2]))
+    for got, expected in zip((x_train, y_train, x_test, y_test), (*expected_train, *expected_test), strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("options", [{}, {"permute_pixels": 3, "image_size": [12, 12]}])
+def test_script_prepares_the_same_pictures_and_masks_as_cnnstudio(tmp_path, options):
+    from cnnstudio.ml.data import load_dataset
+    from tests.task_data import segmentation_project, write_segmentation_npz
+
+    data = "npz:" + str(write_segmentation_npz(tmp_path))
+    shape = (12, 12, 1) if options else (16, 16, 1)
+    project = segmentation_project(data, shape=shape, seed=5)
+    project.dataset.update(options)
+    script = script_namespace(project)
+    (x_train, y_train), (x_test, _) = script["load_data"]()
+    keep, take = script["stratified_split"](script["strata"](y_train), 0.2, 5)
+    _, x_val, _ = script["prepare"](x_train[keep], x_train[take], x_test)
+    y_val = script["prepare_masks"](script["as_targets"](y_train)[take])
+    dataset = load_dataset(data, validation_split=0.2, seed=5, **options)
+    expected, masks = dataset.arrays("validation")
+    np.testing.assert_allclose(x_val, expected, atol=1e-5)
+    np.testing.assert_array_equal(y_val, masks)
+
+
+def test_script_reads_a_folder_of_pictures_and_masks_as_cnnstudio_does(tmp_path):
+    from cnnstudio.ml.data import load_dataset
+    from tests.task_data import segmentation_project, write_segmentation_folder
+
+    data = write_segmentation_folder(tmp_path / "blobs")
+    project = segmentation_project(f"folder:{data}")
+    script = script_namespace(project)
+    (x_train, y_train), (x_test, y_test) = script["load_data"]()
+    keep, take = script["stratified_split"](script["strata"](y_train), 0.2, 0)
+    dataset = load_dataset(f"folder:{data}", validation_split=0.2, seed=0)
+    for split, x, y in (("train", x_train[keep], y_train[keep]), ("validation", x_train[take], y_train[take]),
+                        ("test", x_test, y_test)):
+        images, masks = dataset.arrays(split)
+        np.testing.assert_allclose(script["prepare"](x, x[:0], x[:0])[0], images, atol=1e-6)
+        np.testing.assert_array_equal(script["as_targets"](y), masks)
+
+
+def _same_seed_project(kind: str, folder: Path):
+    from tests.task_data import (
+        dense_project,
+        segmentation_project,
+        write_multilabel_npz,
+        write_regression_npz,
+        write_segmentation_npz,
+    )
+
+    rules = {"epochs": 3, "schedule": "plateau", "schedule_params": {"patience": 1}, "early_stopping": 2}
+    if kind == "segmentation":
+        return segmentation_project("npz:" + str(write_segmentation_npz(folder)), **rules)
+    if kind == "regression":
+        return dense_project("npz:" + str(write_regression_npz(folder)), 2, None, **rules)
+    return dense_project("npz:" + str(write_multilabel_npz(folder)), 3, "sigmoid", **rules)
+
+
+@pytest.mark.parametrize("kind", ["segmentation", "regression", "multilabel"])
+def test_the_app_and_the_exported_script_train_every_task_to_the_same_weights(tmp_path, kind):
+    """Same project, same seed: the trainer and the standalone script learn masks, values or 0/1 labels with the
+    same loss, metrics and rules, and end with the same weights and test figures."""
+    import keras
+
+    from cnnstudio.ml.trainer import Trainer
+
+    project = _same_seed_project(kind, tmp_path)
+    trainer = Trainer(project)
+    result = trainer.run()
+    assert result.task == kind
+    script = tmp_path / "train_task.py"
+    script.write_text(generate_script(project.network, name=project.name, dataset=project.dataset,
+                                      training=project.training))
+    completed = subprocess.run([sys.executable, str(script), "--save", str(tmp_path / "script.keras")],
+                               capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                               env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    scripted = keras.models.load_model(tmp_path / "script.keras")
+    for mine, theirs in zip(trainer.model.get_weights(), scripted.get_weights(), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    name, value = next(iter(result.test_metrics.items()))
+    printed = float(re.search(rf"test {name}: ([0-9.]+)", completed.stdout).group(1))
+    assert printed == pytest.approx(value, abs=1e-4)

@@ -34,7 +34,8 @@ OPTIMIZERS = tuple(spec.name for spec in OPTIMIZER_SPECS)
 OPTIMIZER_BY_NAME = {spec.name: spec for spec in OPTIMIZER_SPECS}
 DEFAULT_WEIGHT_DECAY = 0.004  # AdamW's, when the project sets none
 
-LOSSES = ("auto", "sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy")
+LOSSES = ("auto", "sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy",
+          "mean_squared_error")  # the last for regression (see core/tasks.py)
 METRICS = ("accuracy", "top_k")
 SCHEDULES = ("constant", "step", "cosine", "plateau")
 SCHEDULE_DEFAULTS: dict[str, dict[str, float]] = {

@@ -1,6 +1,8 @@
 """`Dataset`: the one interface the trainer, the CLI and the GUI use for every dataset.
 
-Three splits, all with integer class labels:
+Three splits, each of images with their targets: integer class labels (classification), 0/1
+labels per image (multi-label), masks of class numbers (segmentation) or values (regression),
+as `task` says:
 
 - "train": what the network learns from (shuffled every epoch);
 - "validation": carved from the training images (`validation_split`, stratified,
@@ -9,7 +11,8 @@ Three splits, all with integer class labels:
   after training, the GUI's "Evaluate on test set") may use it; never for choosing
   epochs, learning rates or anything else, or it stops being a fair estimate.
 
-Images always come out float32 NHWC, transformed as `transforms.Preprocessing` says.
+Images always come out float32 NHWC, transformed as `transforms.Preprocessing` says; masks
+come out resized (nearest pixel) and pixel-shuffled like their images.
 Training feeds Keras without TensorFlow (`fit_batches`, `fit_inputs`: NumPy arrays or a
 `keras.utils.PyDataset`), so every Keras backend can train; `train()`, `validation()` and
 `test()` give tf.data pipelines for TensorFlow code.
@@ -23,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from cnnstudio.core.errors import DatasetError
+from cnnstudio.core.tasks import CLASSIFICATION, MULTILABEL, REGRESSION, SEGMENTATION
 from cnnstudio.ml.data.options import LoadOptions
 from cnnstudio.ml.data.transforms import Preprocessing
 
@@ -34,7 +38,8 @@ class Dataset(ABC):
     """A loaded dataset: its classes, its image shape, and its three splits.
 
     `input_shape` is (H, W, C) after the requested transforms, `class_names[i]` is the
-    name of label i, `warnings` lists plain sentences about skipped files and the like.
+    name of label i (of mask value i in segmentation; none in regression), `warnings` lists
+    plain sentences about skipped files and the like. `task` is what the targets imply.
     """
 
     def __init__(
@@ -45,14 +50,16 @@ class Dataset(ABC):
         preprocessing: Preprocessing,
         options: LoadOptions,
         warnings: list[str] | None = None,
+        task: str = CLASSIFICATION,
     ) -> None:
         self.name = name
+        self.task = task
         self.class_names = tuple(class_names)
         self.num_classes = len(self.class_names)
         self.options = options
         self.preprocessing = preprocessing
         self.warnings: list[str] = list(warnings or [])
-        self._labels = {split: np.asarray(labels[split], np.int32) for split in SPLITS}
+        self._labels = {split: _stored_targets(labels[split], task) for split in SPLITS}
 
     # -- facts ----------------------------------------------------------------------------
     @property
@@ -76,13 +83,45 @@ class Dataset(ABC):
         """The fixed pixel order of the "shuffled pixels" experiment, or None."""
         return self.preprocessing.permutation
 
+    @property
+    def target_shape(self) -> tuple[int, ...]:
+        """One example's target: () a class, (K,) labels, (H, W) a mask, (D,) values."""
+        if self.task == SEGMENTATION:
+            return tuple(self.preprocessing.target_shape[:2])
+        return tuple(self._labels["train"].shape[1:])
+
     def class_counts(self, split: str = "train") -> np.ndarray:
-        """How many images of each class the split holds (index = label)."""
-        return np.bincount(self._labels[_checked_split(split)], minlength=self.num_classes)
+        """How many images of each class the split holds (index = label); pixels of each class for
+        masks, images with each label for multi-label data, nothing for values."""
+        stored = self._labels[_checked_split(split)]
+        if self.task == REGRESSION:
+            return np.zeros(0, np.int64)
+        if self.task == MULTILABEL:
+            return stored.sum(axis=0).astype(np.int64)
+        return np.bincount(stored.reshape(-1), minlength=self.num_classes)
+
+    def first_mask_beyond(self, classes: int) -> str | None:
+        """Where the first mask holding a class number of `classes` or more is, in words; None when
+        every mask fits (or the targets are no masks)."""
+        if self.task != SEGMENTATION:
+            return None
+        for split in SPLITS:
+            stored = self._labels[split]
+            if stored.size and stored.max() >= classes:
+                return f"a mask of the {split} split of '{self.name}'"
+        return None
 
     def labels(self, split: str = "train") -> np.ndarray:
-        """The split's integer labels, in the order its unshuffled batches come."""
-        return self._labels[_checked_split(split)].copy()
+        """The split's targets (integer labels, 0/1 labels, masks or values), in the order its
+        unshuffled batches come."""
+        return self._targets_at(_checked_split(split), slice(None))
+
+    def _targets_at(self, split: str, indices) -> np.ndarray:
+        """The targets at these positions of a split, as the network learns them (masks resized)."""
+        stored = self._labels[split][indices]
+        if self.task == SEGMENTATION:
+            stored = self.preprocessing.apply_masks(stored)
+        return stored.copy() if np.shares_memory(stored, self._labels[split]) else stored
 
     # -- Keras, on any backend --------------------------------------------------------------
     def fit_batches(self, split: str, batch_size: int, *, shuffle: bool = False, seed: int = 0,
@@ -153,12 +192,12 @@ class Dataset(ABC):
         labels = self._labels[_checked_split(split)]
         count = min(max(int(n), 0), len(labels))
         idx = np.random.default_rng(seed).choice(len(labels), size=count, replace=False)
-        return self.preprocessing.apply(self._raw_images(split, idx)), labels[idx].copy()
+        return self.preprocessing.apply(self._raw_images(split, idx)), self._targets_at(split, idx)
 
     def arrays(self, split: str) -> tuple[np.ndarray, np.ndarray]:
-        """The whole split as NumPy (images float32 NHWC, int32 labels), unshuffled."""
+        """The whole split as NumPy (images float32 NHWC, their targets), unshuffled."""
         labels = self._labels[_checked_split(split)]
-        return self.preprocessing.apply(self._raw_images(split, np.arange(len(labels)))), labels.copy()
+        return self.preprocessing.apply(self._raw_images(split, np.arange(len(labels)))), self.labels(split)
 
     def images(self, split: str, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The images at `indices` of a split (transformed) and their labels: for browsing one at a time."""
@@ -166,7 +205,7 @@ class Dataset(ABC):
         idx = np.asarray(indices, dtype=np.int64).reshape(-1)
         if idx.size and (idx.min() < 0 or idx.max() >= len(labels)):
             raise DatasetError(f"the {split} split has {len(labels)} images; positions {idx.tolist()} are not all in it")
-        return self.preprocessing.apply(self._raw_images(split, idx)), labels[idx].copy()
+        return self.preprocessing.apply(self._raw_images(split, idx)), self._targets_at(split, idx)
 
     def train_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return self.arrays("train")
@@ -192,9 +231,19 @@ class Dataset(ABC):
         return self.preprocessing.for_source(tuple(raw.shape[1:])).apply(raw)
 
     def __repr__(self) -> str:
-        return (f"<Dataset {self.name!r}: {self.num_classes} classes, images "
+        return (f"<Dataset {self.name!r}: {self.task}, {self.num_classes} classes, images "
                 f"{'x'.join(map(str, self.input_shape))}, train {self.num_train}, "
                 f"validation {self.num_validation}, test {self.num_test}>")
+
+
+def _stored_targets(targets, task: str) -> np.ndarray:
+    """Targets kept as the task reads them: int32 labels, float32 labels or values (N, K), masks as given."""
+    if task == SEGMENTATION:
+        return np.asarray(targets)
+    if task in (MULTILABEL, REGRESSION):
+        values = np.asarray(targets, np.float32)
+        return values.reshape(len(values), -1)
+    return np.asarray(targets, np.int32)
 
 
 def _checked_split(split: str) -> str:

@@ -1,9 +1,11 @@
 """`npz:PATH`: the user's own arrays in a NumPy .npz file.
 
 Keys: `x_train`, `y_train`, and optionally `x_test`, `y_test` (both or neither) and
-`class_names` (strings). Images (N, H, W) or (N, H, W, C), uint8 or float; labels
-(N,), (N, 1) or one-hot (N, K). Without test arrays, 20% of each class is held out as
-the test split with a fixed seed. Nothing is unpickled (allow_pickle=False).
+`class_names` (strings). Images (N, H, W) or (N, H, W, C), uint8 or float; targets
+(`core/targets.py`): labels (N,), (N, 1) or one-hot (N, K) for classification, 0/1 rows
+(N, K) for multi-label, masks (N, H, W) for segmentation, float values (N,) or (N, D) for
+regression. Without test arrays, 20% of the images (of each class) is held out as the test
+split with a fixed seed. Nothing is unpickled (allow_pickle=False).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnstudio.core.datasets import label_vector
+from cnnstudio.core.datasets import label_vector, npz_targets
 from cnnstudio.core.errors import DatasetError
+from cnnstudio.core.targets import mask_array, multi_hot_array, value_array
+from cnnstudio.core.tasks import CLASSIFICATION, MULTILABEL, REGRESSION, SEGMENTATION
 from cnnstudio.ml.data.arrays import ArrayDataset
 from cnnstudio.ml.data.options import LoadOptions
 
@@ -39,26 +43,29 @@ def load_npz(path: Path, options: LoadOptions) -> ArrayDataset:
                            "it needs x_train and y_train, optionally x_test and y_test")
     if ("x_test" in arrays) != ("y_test" in arrays):
         raise DatasetError(f"'{path}' has only one of x_test and y_test; give both or neither")
-    x_train, y_train = _images(path, arrays, "x_train"), _labels(path, arrays, "y_train")
+    x_train = _images(path, arrays, "x_train")
+    has_test = "x_test" in arrays
+    names = tuple(str(s) for s in np.asarray(arrays["class_names"]).reshape(-1)) if "class_names" in arrays else None
+    targets = [(arrays[k], k) for k in ("y_train", "y_test") if k in arrays]
+    task, _, names = npz_targets(targets, str(path), _image_shape(x_train)[:2], names)
+    y_train = _targets(path, arrays, "y_train", task)
     _same_length(path, x_train, y_train, "train")
     x_test = y_test = None
-    if "x_test" in arrays:
-        x_test, y_test = _images(path, arrays, "x_test"), _labels(path, arrays, "y_test")
+    if has_test:
+        x_test, y_test = _images(path, arrays, "x_test"), _targets(path, arrays, "y_test", task)
         _same_length(path, x_test, y_test, "test")
         if _image_shape(x_test) != _image_shape(x_train):
             raise DatasetError(f"in '{path}' x_train has images of {list(_image_shape(x_train))} but x_test has "
                                f"{list(_image_shape(x_test))}; both must have the same image shape")
-    top = int(max(y_train.max(initial=0), -1 if y_test is None else y_test.max(initial=0)))
-    if "class_names" in arrays:
-        names = tuple(str(s) for s in np.asarray(arrays["class_names"]).reshape(-1))
+    if task == CLASSIFICATION:
+        top = int(max(y_train.max(initial=0), -1 if y_test is None else y_test.max(initial=0)))
         if top >= len(names):
             raise DatasetError(f"'{path}' has label {top} but only {len(names)} class_names; "
                                "labels must be 0 .. number of classes - 1")
-    else:
-        names = tuple(str(i) for i in range(top + 1))
-    if len(names) < 2:
-        raise DatasetError(f"'{path}' has only one class; a classifier needs labels of at least two classes")
-    return ArrayDataset.from_arrays(f"npz:{path}", names, x_train, y_train, x_test, y_test, options)
+        if len(names) < 2:
+            raise DatasetError(f"'{path}' has only one class; a classifier needs labels of at least two classes")
+    return ArrayDataset.from_arrays(f"npz:{path}", names or (), x_train, y_train, x_test, y_test, options,
+                                    task=task)
 
 
 def _image_shape(x: np.ndarray) -> tuple[int, ...]:
@@ -80,7 +87,13 @@ def _images(path: Path, arrays: dict[str, np.ndarray], key: str) -> np.ndarray:
     return x
 
 
-def _labels(path: Path, arrays: dict[str, np.ndarray], key: str) -> np.ndarray:
+def _targets(path: Path, arrays: dict[str, np.ndarray], key: str, task: str) -> np.ndarray:
+    if task == SEGMENTATION:
+        return mask_array(arrays[key], key, str(path))
+    if task == MULTILABEL:
+        return multi_hot_array(arrays[key])
+    if task == REGRESSION:
+        return value_array(arrays[key], key, str(path))
     return label_vector(arrays[key], key, str(path))
 
 

@@ -59,7 +59,17 @@ def load_dataset(
         from cnnstudio.ml.data.generated import load_stripes
 
         return load_stripes(options)
+    if kind == "shapes":
+        from cnnstudio.ml.data.generated import load_shapes
+
+        return load_shapes(options)
     if kind == "folder":
+        from cnnstudio.core.datasets import is_segmentation_folder
+
+        if is_segmentation_folder(path):
+            from cnnstudio.ml.data.mask_folder import MaskFolderDataset
+
+            return MaskFolderDataset(path, options)
         from cnnstudio.ml.data.folder import FolderDataset
 
         return FolderDataset(path, options)

@@ -95,6 +95,15 @@ class Preprocessing:
             x = (x - self.mean.astype(np.float32)) / self.std.astype(np.float32)
         return x
 
+    def apply_masks(self, raw: np.ndarray) -> np.ndarray:
+        """Masks (N, h, w) of class numbers as the images' pixels go: resized (nearest pixel, so no class
+        is blended) to the target size, and shuffled by the same pixel permutation."""
+        h, w = self.target_shape[:2]
+        masks = resize_masks(np.asarray(raw), (h, w))
+        if self.permutation is not None:
+            masks = masks.reshape(len(masks), h * w)[:, self.permutation].reshape(len(masks), h, w)
+        return masks
+
     def apply(self, raw: np.ndarray) -> np.ndarray:
         """All steps on a NumPy batch of raw images, in chunks; float32 NHWC."""
         out = np.empty((len(raw), *self.target_shape), np.float32)
@@ -172,6 +181,16 @@ class Preprocessing:
             "std": None if self.std is None else [float(v) for v in self.std],
             "permutation": None if self.permutation is None else [int(v) for v in self.permutation],
         }
+
+
+def resize_masks(masks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(N, h, w) masks stretched to `size` by taking the nearest pixel's class (pixel centres matched)."""
+    h, w = masks.shape[1:3]
+    if (h, w) == tuple(size):
+        return masks
+    rows = np.minimum(((np.arange(size[0]) + 0.5) * h / size[0]).astype(np.int64), h - 1)
+    cols = np.minimum(((np.arange(size[1]) + 0.5) * w / size[1]).astype(np.int64), w - 1)
+    return masks[:, rows][:, :, cols]
 
 
 def value_max_of(x: np.ndarray) -> float:

@@ -1,5 +1,5 @@
-"""Looking inside a trained network: filters, feature maps, predictions, evaluation,
-saliency, Grad-CAM and activation maximization. Plain NumPy arrays and dataclasses
+"""Looking inside a trained network: filters, feature maps, predictions, evaluation (also of
+segmentation, regression and multi-label networks), saliency, Grad-CAM and activation maximization. Plain NumPy arrays and dataclasses
 out, no Qt, no drawing; run everything on the ML thread.
 
     from cnnstudio.ml.inspection import Inspector
@@ -28,6 +28,14 @@ from .layers import conv_layers
 from .maximize import Ascent, MaximizedImages, maximize_class, maximize_filters
 from .prediction import predict_proba
 from .saliency import saliency, smoothgrad
+from .task_evaluation import (
+    MultiLabelEvaluation,
+    RegressionEvaluation,
+    SegmentationEvaluation,
+    evaluate_multilabel,
+    evaluate_regression,
+    evaluate_segmentation,
+)
 
 __all__ = [
     "Ascent", "Attribution", "Cancelled", "Evaluation", "FilterSet", "Inspector", "MaximizedImages",
@@ -35,4 +43,6 @@ __all__ = [
     "filter_weights", "grad_cam", "grad_cam_layer", "load_activations", "load_filters", "load_npy",
     "maximize_class", "maximize_filters", "output_activation", "predict_proba", "receptive_field_box",
     "saliency", "save_activations", "save_filters", "save_npy", "smoothgrad",
+    "MultiLabelEvaluation", "RegressionEvaluation", "SegmentationEvaluation", "evaluate_multilabel",
+    "evaluate_regression", "evaluate_segmentation",
 ]

@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from cnnstudio.core.errors import UserError
+from cnnstudio.core.tasks import CLASSIFICATION, REGRESSION, SEGMENTATION
 
-from ..inspection import Cancelled, Inspector
+from ..inspection import Cancelled, Inspector, evaluate_multilabel, evaluate_regression, evaluate_segmentation
 from ..workspace import Workspace
 from .protocol import Progress
 from .requests import DatasetExampleRequest, EvaluateRequest, ExplainRequest, MaximizeRequest
@@ -79,11 +80,36 @@ def evaluate(workspace: Workspace, request: EvaluateRequest, progress: Progress)
         raise UserError(f"{data.name} images are {'x'.join(map(str, x.shape[1:]))} but the network takes "
                         f"{'x'.join(str(s) for s in inspector.input_shape)}; change the dataset or the Input layer")
     progress.event("stage", f"predicting {len(x):,} {split} images")
+    task = evaluated_task(data.task, facts.project.training.get("task"))
     try:
+        if task != CLASSIFICATION:
+            return _evaluate_task(task, inspector, data, split, x, y, facts.source, progress)
         result = inspector.evaluate(x, y, data.class_names, progress=progress_reporter(progress))
     except Cancelled:
         return EvaluationOutcome(split, facts.source, None, None, cancelled=True, total=len(x))
     return EvaluationOutcome(split, facts.source, result, x, done=len(x), total=len(x))
+
+
+def evaluated_task(data_task: str, setting: object) -> str:
+    """What the evaluation shows: the data's task, or regression where the project learns class numbers as
+    values; one class per image (binary included) is classification."""
+    if data_task == CLASSIFICATION:
+        return REGRESSION if setting == REGRESSION else CLASSIFICATION
+    return data_task
+
+
+def _evaluate_task(task: str, inspector: Inspector, data, split: str, x: np.ndarray, y: np.ndarray, source: str,
+                   progress: Progress) -> EvaluationOutcome:
+    """Segmentation, regression or multi-label figures of one split."""
+    report = progress_reporter(progress)
+    found = {}
+    if task == SEGMENTATION:
+        found["segmentation"] = evaluate_segmentation(inspector.model, x, y, data.class_names, progress=report)
+    elif task == REGRESSION:
+        found["regression"] = evaluate_regression(inspector.model, x, y, progress=report)
+    else:
+        found["multilabel"] = evaluate_multilabel(inspector.model, x, y, data.class_names, progress=report)
+    return EvaluationOutcome(split, source, None, x, done=len(x), total=len(x), task=task, **found)
 
 
 # -------------------------------------------------------------------------------- saliency

@@ -17,6 +17,8 @@ from cnnstudio.core.experiments import PlannedRun
 from cnnstudio.core.network import Network
 from cnnstudio.core.project import Project
 
+from .task_results import MultiLabelEvaluation, RegressionEvaluation, SegmentationEvaluation
+
 # What a split is called in a sentence ("training image 3 (a 7)").
 SPLIT_WORDS = {"train": "training", "validation": "validation", "test": "test"}
 BROWSED_SPLITS = ("validation", "train")  # what the dataset browser offers
@@ -91,7 +93,7 @@ class DatasetExample:
     """One image of a split, with what the saliency page shows beside it."""
 
     image: np.ndarray
-    label: int
+    label: int  # -1 where the image has no single class (segmentation, regression, multi-label)
     class_names: tuple[str, ...]
     split_size: int  # images in the split
     index: int  # the position asked for, kept within the split
@@ -194,7 +196,8 @@ class Evaluation:
 
 @dataclass
 class EvaluationOutcome:
-    """An evaluation of one split (``evaluation`` is None when the person cancelled it)."""
+    """An evaluation of one split (``evaluation`` is None when the person cancelled it, or when the task is
+    not classification: then ``segmentation``, ``regression`` or ``multilabel`` holds the figures)."""
 
     split: str
     source: str  # which model: "untrained network" or the run's folder name
@@ -203,6 +206,10 @@ class EvaluationOutcome:
     cancelled: bool = False
     done: int = 0
     total: int = 0
+    task: str = "classification"
+    segmentation: SegmentationEvaluation | None = None
+    regression: RegressionEvaluation | None = None
+    multilabel: MultiLabelEvaluation | None = None
 
 
 @dataclass
@@ -245,7 +252,7 @@ class ProbeImage:
     """The validation image whose feature maps are shown while training."""
 
     image: np.ndarray  # (H, W, C) as the network sees it
-    label: int
+    label: int  # -1 where the image has no single class (segmentation, regression, multi-label)
     class_name: str
     split: str
 

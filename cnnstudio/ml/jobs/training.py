@@ -88,6 +88,8 @@ def _probe(dataset: Any) -> ProbeImage | None:
         count = dataset.num_validation if split == "validation" else dataset.num_train
         if count:
             images, labels = dataset.samples(1, split, seed=0)
+            if np.ndim(labels[0]) != 0:  # a mask, 0/1 labels or values: no one class to name
+                return ProbeImage(np.asarray(images[0], np.float32), -1, "", split)
             label = int(labels[0])
             names = dataset.class_names
             return ProbeImage(np.asarray(images[0], np.float32), label,

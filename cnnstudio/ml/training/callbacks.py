@@ -1,5 +1,9 @@
 """How CNN Studio trains, in plain Keras: optimizer, schedule, plateau rule, early stopping,
-class weights, mixed precision, batches and the validation pass.
+class weights, mixed precision, batches, the loss and metrics of each task and the validation pass.
+
+Tasks: "classification" (and "binary": one sigmoid unit), "multilabel" (0/1 labels per image:
+binary cross-entropy, binary accuracy and AUC), "segmentation" (a class per pixel: cross-entropy
+per pixel, pixel accuracy and mean IoU) and "regression" (mean squared error, and MAE).
 
 The app, the command line's train command and every exported training script train with this file:
 the script generator copies its source verbatim into each script, so it imports only the
@@ -148,7 +152,7 @@ class EpochBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         indices = self.order[index * self.batch_size:(index + 1) * self.batch_size]
-        labels = self.y[indices]
+        labels = self.y[indices]  # class numbers, 0/1 labels, masks or values
         if self.one_hot:
             labels = np.eye(self.one_hot, dtype=np.float32)[labels]
         return self.images(indices), labels
@@ -208,6 +212,120 @@ def score(pred, labels, binary=False, one_hot=False, from_logits=False, top_k=No
     return figures
 
 
+class Tally:
+    """The figures of a multi-label, segmentation or regression task, added up a batch at a time (a
+    validation split of large masks never has to be held in memory at once).
+
+    Segmentation: loss (cross-entropy per pixel), accuracy (of pixels) and mean_iou (the mean over
+    classes present of |predicted and true| / |predicted or true|, from the confusion over pixels, as
+    Keras's MeanIoU computes it). Multi-label: loss (binary cross-entropy per label), accuracy (of the
+    0/1 answers) and auc (Keras's AUC per label, averaged). Regression: loss (mean squared error),
+    accuracy (none) and mae.
+    """
+
+    def __init__(self, task, from_logits=False, num_classes=None):
+        self.task, self.from_logits, self.num_classes = task, from_logits, num_classes
+        self.loss_sum, self.count, self.correct, self.absolute = 0.0, 0, 0, 0.0
+        self.confusion = None
+        self.kept = []  # multi-label: (probabilities, labels) for the AUC
+
+    def add(self, pred, labels):
+        p = np.asarray(pred, np.float64)
+        y = np.asarray(labels)
+        if self.task == "segmentation":
+            k = p.shape[-1]
+            p = p.reshape(-1, k)
+            y = y.reshape(-1).astype(np.int64)
+            if self.from_logits:
+                shifted = p - p.max(axis=-1, keepdims=True)
+                log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+            else:
+                log_p = np.log(np.clip(p / p.sum(axis=-1, keepdims=True), 1e-7, 1 - 1e-7))
+            predicted = p.argmax(axis=-1)
+            self.loss_sum -= float(log_p[np.arange(len(y)), y].sum())
+            self.count += len(y)
+            self.correct += int(np.sum(predicted == y))
+            classes = int(self.num_classes or k)
+            cells = np.bincount(y * classes + predicted, minlength=classes * classes)
+            cells = cells[:classes * classes].reshape(classes, classes)
+            self.confusion = cells if self.confusion is None else self.confusion + cells
+        elif self.task == "multilabel":
+            y = y.astype(np.float64).reshape(p.shape)
+            prob = 1 / (1 + np.exp(-p)) if self.from_logits else np.clip(p, 1e-7, 1 - 1e-7)
+            if self.from_logits:
+                entropy = np.maximum(p, 0) - p * y + np.log1p(np.exp(-np.abs(p)))
+            else:
+                entropy = -(y * np.log(prob) + (1 - y) * np.log(1 - prob))
+            self.loss_sum += float(entropy.sum())
+            self.count += y.size
+            self.correct += int(np.sum((prob > 0.5) == (y > 0.5)))
+            self.kept.append((prob.astype(np.float32), y.astype(np.float32)))
+        else:
+            error = p.reshape(len(p), -1) - y.astype(np.float64).reshape(len(p), -1)
+            self.loss_sum += float(np.square(error).sum())
+            self.absolute += float(np.abs(error).sum())
+            self.count += error.size
+
+    def result(self, extra_loss=0.0):
+        if self.count == 0:
+            return {"loss": None, "accuracy": None, **{name: None for name in TASK_METRICS[self.task]}}
+        figures = {"loss": self.loss_sum / self.count + extra_loss, "accuracy": None}
+        if self.task == "segmentation":
+            figures["accuracy"] = self.correct / self.count
+            figures["mean_iou"] = mean_iou(self.confusion)
+        elif self.task == "multilabel":
+            figures["accuracy"] = self.correct / self.count
+            prob = np.concatenate([p for p, _ in self.kept])
+            y = np.concatenate([t for _, t in self.kept])
+            auc = keras.metrics.AUC(multi_label=True, num_labels=prob.shape[-1])
+            auc.update_state(y, prob)
+            figures["auc"] = float(keras.ops.convert_to_numpy(auc.result()))
+        else:
+            figures["mae"] = self.absolute / self.count
+        return figures
+
+
+TASK_METRICS = {"classification": (), "binary": (), "multilabel": ("auc",), "segmentation": ("mean_iou",),
+                "regression": ("mae",)}
+
+
+def mean_iou(confusion):
+    """The mean over classes present (in the truth or the prediction) of TP / (TP + FP + FN)."""
+    confusion = np.asarray(confusion, np.float64)
+    true_positives = np.diag(confusion)
+    union = confusion.sum(axis=0) + confusion.sum(axis=1) - true_positives
+    present = union > 1e-9
+    if not present.any():
+        return 0.0
+    return float(np.sum(true_positives[present] / (union[present] + 1e-7)) / present.sum())
+
+
+def evaluate(model, x, labels, batch_size, task, from_logits=False, num_classes=None, extra_loss=0.0,
+             predict=None):
+    """The figures of a multi-label, segmentation or regression `task` on images `x` (an array or
+    batches) with their `labels`, predicted a piece at a time (`predict`: how, else `model.predict`)."""
+    tally = Tally(task, from_logits, num_classes)
+    labels = np.asarray(labels)
+    start = 0
+    for images in pieces(x, max(int(batch_size), 1)):
+        outputs = predict(images) if predict is not None else model.predict(images, batch_size=batch_size,
+                                                                            verbose=0)
+        tally.add(outputs, labels[start:start + len(images)])
+        start += len(images)
+    return tally.result(extra_loss)
+
+
+def pieces(x, batch_size, per_piece=16):
+    """The images of `x` a few batches at a time: from an array, or a batches object's items."""
+    if isinstance(x, keras.utils.PyDataset):
+        for i in range(len(x)):
+            yield x[i][0]
+        return
+    step = batch_size * per_piece
+    for start in range(0, len(x), step):
+        yield x[start:start + step]
+
+
 def regularization_loss(model):
     """The sum of the model's weight penalties (L1/L2) at its current weights."""
     total = 0.0
@@ -221,8 +339,17 @@ def top_k_for(top_k, binary, num_classes):
     return top_k if top_k and not binary and top_k < num_classes else None
 
 
-def metric_objects(binary, one_hot, from_logits, top_k):
-    """The training metrics: accuracy, and top-k accuracy when `top_k` is set."""
+def metric_objects(binary, one_hot, from_logits, top_k, task="classification", num_classes=None):
+    """The training metrics: accuracy (of pixels in segmentation, of 0/1 answers in multi-label), and
+    top-k accuracy when `top_k` is set; mean IoU in segmentation, AUC in multi-label, MAE in regression."""
+    if task == "regression":
+        return [keras.metrics.MeanAbsoluteError(name="mae")]
+    if task == "multilabel":
+        return [keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0 if from_logits else 0.5),
+                keras.metrics.AUC(name="auc", multi_label=True, num_labels=num_classes, from_logits=from_logits)]
+    if task == "segmentation":
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+                keras.metrics.MeanIoU(num_classes, name="mean_iou", sparse_y_pred=False)]
     if binary:
         metrics = [keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0 if from_logits else 0.5)]
     elif one_hot:
@@ -235,9 +362,11 @@ def metric_objects(binary, one_hot, from_logits, top_k):
     return metrics
 
 
-def loss_object(binary, one_hot, from_logits):
-    """The Keras loss for the output layer."""
-    if binary:
+def loss_object(binary, one_hot, from_logits, task="classification"):
+    """The Keras loss for the task and the output layer."""
+    if task == "regression":
+        return keras.losses.MeanSquaredError()
+    if binary or task == "multilabel":
         return keras.losses.BinaryCrossentropy(from_logits=from_logits)
     if one_hot:
         return keras.losses.CategoricalCrossentropy(from_logits=from_logits)
@@ -261,16 +390,21 @@ class StopWhenNotFinite(keras.callbacks.Callback):
 
 class ValidationPass(keras.callbacks.Callback):
     """After each epoch, predict the validation images once and add val_loss, val_accuracy (and
-    val_top_k_accuracy) to the epoch's logs, so the plateau rule and early stopping read them.
+    val_top_k_accuracy, or the task's val_mean_iou, val_auc or val_mae) to the epoch's logs, so the
+    plateau rule and early stopping read them.
 
-    `x` is an array or a batches object (a PyDataset) of the images; `labels` their classes.
-    The last epoch's predicted classes and their probabilities stay in `predictions`.
+    `x` is an array or a batches object (a PyDataset) of the images; `labels` their targets.
+    In classification the last epoch's predicted classes and their probabilities stay in `predictions`.
     """
 
     def __init__(self, x, labels, batch_size, binary=False, one_hot=False, from_logits=False, top_k=None,
-                 predict=None):
+                 predict=None, task="classification", num_classes=None):
         super().__init__()
-        self.x, self.labels, self.batch_size = x, np.asarray(labels).reshape(-1), int(batch_size)
+        self.task, self.num_classes = task, num_classes
+        per_image = task in ("classification", "binary")
+        self.x, self.labels, self.batch_size = x, np.asarray(labels), int(batch_size)
+        if per_image:
+            self.labels = self.labels.reshape(-1)
         self.binary, self.one_hot, self.from_logits, self.top_k = binary, one_hot, from_logits, top_k
         self.predict = predict
         self.predictions = None
@@ -287,6 +421,13 @@ class ValidationPass(keras.callbacks.Callback):
         logs = logs if logs is not None else {}
         loss = logs.get("loss")
         if len(self.labels) == 0 or self.model.stop_training or (loss is not None and not math.isfinite(loss)):
+            return
+        if self.task not in ("classification", "binary"):
+            figures = evaluate(self.model, self.x, self.labels, self.batch_size, self.task, self.from_logits,
+                               self.num_classes, regularization_loss(self.model), self.predict)
+            for name, value in figures.items():
+                if value is not None:
+                    logs[f"val_{name}"] = value
             return
         pred = np.asarray(self.outputs())
         figures = score(pred, self.labels, self.binary, self.one_hot, self.from_logits, self.top_k,

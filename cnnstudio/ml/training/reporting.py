@@ -38,6 +38,7 @@ class BatchReport:
     accuracy: float | None
     images_per_second: float
     seconds: float  # time spent in this epoch so far (pauses left out)
+    metrics: dict[str, float] = field(default_factory=dict)  # the task's own figures so far (mean_iou, mae, auc)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class EpochReport:
     top_k_accuracy: float | None = None
     val_top_k_accuracy: float | None = None
     best: bool = False  # the best epoch so far by validation loss
+    metrics: dict[str, float | None] = field(default_factory=dict)  # the task's own: mean_iou, val_mean_iou, ...
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,9 +102,12 @@ class TrainingResult:
     test_top_k_accuracy: float | None = None
     best_epoch: int | None = None
     initial_weights: dict[str, Any] | None = None  # what was taken from where (see training.initial_weights)
+    task: str = "classification"
+    test_metrics: dict[str, float | None] = field(default_factory=dict)  # the task's own: mean_iou, mae, auc
 
     def to_json(self) -> dict[str, Any]:
-        """The object `cnnstudio train --json` prints (CONTRACTS.md section 2), plus extras."""
+        """The object `cnnstudio train --json` prints (CONTRACTS.md section 2), plus extras: the task and
+        its own test figures (`test_mean_iou`, `test_mae`, `test_auc`)."""
         return {
             "test_loss": self.test_loss,
             "test_accuracy": self.test_accuracy,
@@ -110,6 +115,8 @@ class TrainingResult:
             "seconds": round(self.seconds, 3),
             "run_dir": None if self.run_dir is None else str(self.run_dir),
             "stopped_reason": self.stopped_reason,
+            "task": self.task,
+            **{f"test_{name}": value for name, value in self.test_metrics.items()},
         }
 
 

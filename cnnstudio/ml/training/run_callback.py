@@ -116,7 +116,8 @@ class RunCallback(keras.callbacks.Callback):
                 images = min(self.batch * self.trainer.settings.batch_size, self.trainer.dataset.num_train)
                 self.report.on_batch(BatchReport(
                     self.epoch + 1, self.trainer.settings.epochs, self.batch, self.batches, loss,
-                    figures.get("accuracy"), images / max(elapsed, 1e-9), elapsed))
+                    figures.get("accuracy"), images / max(elapsed, 1e-9), elapsed,
+                    {k: v for k, v in figures.items() if k not in ("loss", "accuracy", "top_k_accuracy")}))
         if self.snapshots is not None and self.snapshots.due(now):
             self.trainer.send_snapshot(self.epoch + 1, self.batch)
 

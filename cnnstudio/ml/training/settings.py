@@ -4,8 +4,10 @@ Keys of CONTRACTS.md (`optimizer`, `learning_rate`, `batch_size`, `epochs`,
 `validation_split`, `seed`) plus optional ones this trainer understands:
 
 - `momentum` (sgd, rmsprop; default 0.0, Keras's default), `weight_decay` (adamw; default 0.004)
-- `loss`: "auto" (default; chosen from the output layer), "sparse_categorical_crossentropy",
-  "categorical_crossentropy" or "binary_crossentropy"
+- `task`: "auto" (default; what the data and the output layer imply), "classification", "binary",
+  "multilabel", "segmentation" or "regression" (see `core/tasks.py`)
+- `loss`: "auto" (default; chosen from the task and the output layer), "sparse_categorical_crossentropy",
+  "categorical_crossentropy", "binary_crossentropy" or "mean_squared_error" (regression)
 - `metrics`: list of "accuracy" and/or "top_k"; `top_k`: k (default 5)
 - `schedule`: "constant" | "step" | "cosine" | "plateau", with `schedule_params`
   (step: `every` epochs, `factor`; cosine: `min_fraction`; plateau: `factor`, `patience`, `min_lr`)
@@ -27,6 +29,7 @@ from typing import Any
 from ...core.catalog.training import LOSSES, METRICS, NORMALIZATIONS, OPTIMIZERS, SCHEDULE_DEFAULTS, SCHEDULES
 from ...core.errors import UserError
 from ...core.project import DEFAULT_TRAINING, Project
+from ...core.tasks import BINARY, CLASSIFICATION, MULTILABEL, REGRESSION, SEGMENTATION, TASK_SETTINGS
 
 MIXED_PRECISIONS = (None, "float16", "bfloat16")
 
@@ -44,6 +47,7 @@ class TrainingSettings:
     epochs: int = DEFAULT_TRAINING["epochs"]
     validation_split: float = DEFAULT_TRAINING["validation_split"]
     seed: int = 0
+    task: str = "auto"
     momentum: float = 0.0
     weight_decay: float | None = None
     loss: str = "auto"
@@ -102,6 +106,7 @@ class TrainingSettings:
                 "a number from 0 up to (not including) 1, e.g. 0.9")
         _expect(self.weight_decay is None or (_number(self.weight_decay) and self.weight_decay >= 0),
                 "weight_decay", self.weight_decay, "null or a number from 0, e.g. 0.004")
+        _expect(self.task in TASK_SETTINGS, "task", self.task, "one of " + ", ".join(TASK_SETTINGS))
         _expect(self.loss in LOSSES, "loss", self.loss, "one of " + ", ".join(LOSSES))
         _expect(isinstance(self.metrics, tuple) and all(m in METRICS for m in self.metrics), "metrics",
                 list(self.metrics) if isinstance(self.metrics, tuple) else self.metrics,
@@ -154,32 +159,52 @@ def _whole(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class LossChoice:
-    """The loss that fits the output layer: its Keras name and how labels and outputs are read."""
+    """The task, and the loss that fits it and the output layer: its Keras name and how targets and
+    outputs are read."""
 
     name: str
     from_logits: bool
     binary: bool  # one sigmoid unit: labels 0/1, accuracy by threshold
     one_hot: bool  # categorical_crossentropy: labels come one-hot
+    task: str = CLASSIFICATION
+    num_classes: int | None = None  # classes per pixel (segmentation) or labels per image (multi-label)
 
     def keras_loss(self):
-        import keras
+        from .callbacks import loss_object
 
-        if self.binary:
-            return keras.losses.BinaryCrossentropy(from_logits=self.from_logits)
-        if self.one_hot:
-            return keras.losses.CategoricalCrossentropy(from_logits=self.from_logits)
-        return keras.losses.SparseCategoricalCrossentropy(from_logits=self.from_logits)
+        return loss_object(self.binary, self.one_hot, self.from_logits, self.task)
+
+    @property
+    def classifies(self) -> bool:
+        """One class per image (single-label or binary): per-image predictions, class weights, top-k."""
+        return self.task in (CLASSIFICATION, BINARY)
+
+
+_TASK_LOSSES = {MULTILABEL: "binary_crossentropy", SEGMENTATION: "sparse_categorical_crossentropy",
+                REGRESSION: "mean_squared_error"}
 
 
 def choose_loss(requested: str, activation: str | None, units: int, num_classes: int,
-                where: str = "the output layer") -> LossChoice:
-    """Pick the loss for an output layer (`activation`, `units`) and a dataset's classes.
+                where: str = "the output layer", task: str = CLASSIFICATION) -> LossChoice:
+    """Pick the loss for a task, an output layer (`activation`, `units`) and a dataset's classes.
 
-    softmax -> sparse categorical cross-entropy on probabilities; no activation (linear)
-    -> the same from logits; one sigmoid unit -> binary cross-entropy. An output that
-    cannot score the classes is a UserError saying what would fit.
+    Classification: softmax -> sparse categorical cross-entropy on probabilities; no activation
+    (linear) -> the same from logits; one sigmoid unit -> binary cross-entropy. Multi-label: binary
+    cross-entropy per label; segmentation: sparse categorical cross-entropy per pixel (`units` = the
+    output's channels); regression: mean squared error. A loss or an output that cannot serve the
+    task is a UserError saying what would fit.
     """
     from_logits = activation in (None, "linear")
+    if task in _TASK_LOSSES:
+        wanted = _TASK_LOSSES[task]
+        if requested not in ("auto", wanted):
+            raise UserError(f'training "loss" is "{requested}" but {task} trains with "{wanted}"; use "auto"')
+        if task == REGRESSION:
+            return LossChoice(wanted, False, False, False, task, None)
+        return LossChoice(wanted, from_logits, False, False, task, units)
+    if requested == "mean_squared_error":
+        raise UserError('training "loss" is "mean_squared_error", which is for regression; a classifier trains '
+                        'with cross-entropy: use "auto"')
     if requested == "auto":
         requested = "binary_crossentropy" if units == 1 else "sparse_categorical_crossentropy"
     if requested == "binary_crossentropy":
@@ -188,11 +213,12 @@ def choose_loss(requested: str, activation: str | None, units: int, num_classes:
                             f"(the data has {num_classes}); use {num_classes} units with softmax")
         if activation not in ("sigmoid", None, "linear"):
             raise UserError(f"{where} uses {activation}; binary cross-entropy needs a sigmoid (or no) activation")
-        return LossChoice(requested, from_logits, True, False)
+        return LossChoice(requested, from_logits, True, False, BINARY, 2)
     if units != num_classes:
         raise UserError(f"{where} has {units} units but the data has {num_classes} classes; "
                         f"set its units to {num_classes}")
     if activation not in ("softmax", "sigmoid", None, "linear"):
         raise UserError(f"{where} uses {activation}; a classifier's last layer needs softmax (or no activation) "
                         "for cross-entropy")
-    return LossChoice(requested, from_logits, False, requested == "categorical_crossentropy")
+    return LossChoice(requested, from_logits, False, requested == "categorical_crossentropy", CLASSIFICATION,
+                      num_classes)

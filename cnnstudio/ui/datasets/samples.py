@@ -48,9 +48,12 @@ class SampleGrid(QWidget):
     # ------------------------------------------------------------------ data
     def set_samples(self, images: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...],
                     value_range: tuple[float, float] | None) -> None:
-        """Show images (N, H, W, C) with their integer labels."""
+        """Show images (N, H, W, C) with their integer labels (no caption for masks, 0/1 labels or values)."""
         self._images = [qimage(to_rgb8(img, value_range)) for img in images]
-        self._labels = [class_names[int(y)] if 0 <= int(y) < len(class_names) else str(int(y)) for y in labels]
+        if np.ndim(labels) != 1:
+            self._labels = [""] * len(self._images)
+        else:
+            self._labels = [class_names[int(y)] if 0 <= int(y) < len(class_names) else str(int(y)) for y in labels]
         self.updateGeometry()
         self.update()
 

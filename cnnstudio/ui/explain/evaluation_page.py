@@ -2,6 +2,9 @@
 
 Accuracy, a per-class table and the confusion matrix; clicking a cell lists its images,
 most confident first, and clicking one opens it in the saliency and feature-map views.
+A segmentation, regression or multi-label network gets its own figures instead
+(`task_views.py`): masks over the pictures and IoU per class, predicted against true
+values, per-label figures.
 The test split is held out: it is evaluated only when chosen explicitly, with a warning.
 """
 
@@ -14,7 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cnnstudio.ml.jobs.requests import EvaluateRequest
 from cnnstudio.ml.jobs.results import Evaluation, EvaluationOutcome
@@ -25,6 +37,7 @@ from .confusion_plot import ConfusionPlot
 from .imaging import display_image
 from .job_bar import JobBar
 from .metrics_table import MetricsTable
+from .task_views import MultiLabelView, RegressionView, SegmentationView
 from .thumbnails import Thumbnail, ThumbnailGrid
 
 if TYPE_CHECKING:
@@ -120,13 +133,21 @@ class EvaluationPage(QWidget):
         self.content.setStretchFactor(0, 1)
         self.content.setStretchFactor(1, 1)
 
+        self.segmentation_view = SegmentationView()
+        self.regression_view = RegressionView()
+        self.multilabel_view = MultiLabelView()
+        self.views = QStackedWidget()
+        self.views.setObjectName("evaluationViews")
+        for view in (self.content, self.segmentation_view, self.regression_view, self.multilabel_view):
+            self.views.addWidget(view)
+
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.warning)
         layout.addWidget(self.summary)
-        layout.addWidget(self.content, 1)
+        layout.addWidget(self.views, 1)
         layout.addStretch(0)
-        self.content.hide()  # no empty axes before there is anything to show: the line above says what to do
+        self.views.hide()  # no empty axes before there is anything to show: the line above says what to do
         context.ml.stale.connect(self._model_changed)
         self._update_buttons()
 
@@ -182,9 +203,19 @@ class EvaluationPage(QWidget):
     # ------------------------------------------------------------------ showing
     def show_outcome(self, outcome: EvaluationOutcome) -> None:
         self.outcome = outcome
-        evaluation = outcome.evaluation
         self.summary.setText(self._summary_text(outcome))
-        self.content.show()
+        self.views.show()
+        if outcome.evaluation is None:  # segmentation, regression or multi-label figures
+            view = self._task_view()
+            if outcome.segmentation is not None:
+                view.show_evaluation(outcome.segmentation, outcome.images)
+            else:
+                view.show_evaluation(outcome.regression or outcome.multilabel)
+            self.views.setCurrentWidget(view)
+            self._update_buttons()
+            return
+        self.views.setCurrentWidget(self.content)
+        evaluation = outcome.evaluation
         self.plot.set_matrix(evaluation.confusion, evaluation.class_names)
         self.table.show_evaluation(evaluation)
         self.cell = None
@@ -193,8 +224,28 @@ class EvaluationPage(QWidget):
         self.cell_title.setText("Click a cell of the matrix to see its images.")
         self._update_buttons()
 
+    def _task_view(self) -> SegmentationView | RegressionView | MultiLabelView:
+        outcome = self.outcome
+        if outcome.segmentation is not None:
+            return self.segmentation_view
+        return self.regression_view if outcome.regression is not None else self.multilabel_view
+
     @staticmethod
     def _summary_text(outcome: EvaluationOutcome) -> str:
+        images = f"{outcome.total:,} {outcome.split} images · model: {outcome.source}"
+        if outcome.segmentation is not None:
+            s = outcome.segmentation
+            return (f"<b>Mean IoU {s.mean_iou:.3f}</b> · pixel accuracy {s.pixel_accuracy:.1%} on {images} "
+                    "(pictures listed worst first)")
+        if outcome.regression is not None:
+            r = outcome.regression
+            return f"<b>MAE {r.mae:.4g}</b> · RMSE {r.rmse:.4g} on {images}"
+        if outcome.multilabel is not None:
+            m = outcome.multilabel
+            auc = m.auc[np.isfinite(m.auc)]
+            mean_auc = f" · mean AUC {auc.mean():.3f}" if auc.size else ""
+            return (f"<b>{m.accuracy:.1%} of the yes/no answers right</b>{mean_auc} · every label right on "
+                    f"{m.exact_match:.1%} of {images}")
         e = outcome.evaluation
         wrong = int(e.count - np.trace(e.confusion))
         return (f"<b>Accuracy {e.accuracy:.1%}</b> on {e.count:,} {outcome.split} images "
@@ -202,7 +253,7 @@ class EvaluationPage(QWidget):
 
     def show_cell(self, true: int, predicted: int) -> None:
         """List the images of one cell, most confident first."""
-        if self.outcome is None:
+        if self.outcome is None or self.outcome.evaluation is None:
             return
         e = self.outcome.evaluation
         self.cell = (true, predicted)
@@ -213,7 +264,7 @@ class EvaluationPage(QWidget):
                           f"image{'s' * (len(found) != 1)}")
 
     def show_misclassified(self) -> None:
-        if self.outcome is None:
+        if self.outcome is None or self.outcome.evaluation is None:
             return
         self.cell = None
         self.plot.select(None)
@@ -250,14 +301,19 @@ class EvaluationPage(QWidget):
     # ------------------------------------------------------------------ export
     def _update_buttons(self) -> None:
         has = self.outcome is not None
-        for button in (self.export_png_button, self.export_csv_button, self.misclassified_button):
+        for button in (self.export_png_button, self.export_csv_button):
             button.setEnabled(has)
+        self.misclassified_button.setEnabled(has and self.outcome.evaluation is not None)
 
     def export_png(self, path: str) -> str:
-        return str(save_widget_png(self.content, path, scale=2.0))
+        return str(save_widget_png(self.views.currentWidget(), path, scale=2.0))
 
     def export_csv(self, path: str) -> str:
         outcome = self.outcome
+        if outcome.evaluation is None:
+            out = io.StringIO()
+            csv.writer(out, lineterminator="\n").writerows(self._task_view().rows())
+            return str(save_text(out.getvalue(), path))
         return str(save_text(evaluation_csv(outcome.evaluation, outcome.split, outcome.source), path))
 
     def _export_png(self) -> None:

@@ -55,6 +55,12 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     return QImage(data.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
 
 
+def pixmap_for(rgb: np.ndarray, size: int) -> QPixmap:
+    """A sharp (nearest-neighbour) picture scaled to fit `size` x `size` pixels."""
+    return QPixmap.fromImage(to_qimage(rgb)).scaled(
+        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+
+
 def icon_for(rgb: np.ndarray, size: int) -> QIcon:
     """A sharp (nearest-neighbour) square icon of `size` pixels: small images must stay readable."""
     pixmap = QPixmap.fromImage(to_qimage(rgb)).scaled(

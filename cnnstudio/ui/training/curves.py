@@ -1,5 +1,8 @@
 """Training curves: loss, accuracy and learning rate against epochs, live or from a finished run.
 
+The second plot shows the task's own figure where it has one (from the reports' or the
+rows' keys): mean IoU for segmentation, MAE for regression, AUC for multi-label.
+
     curves = TrainingCurves()                  # live: add_batch / add_epoch as reports arrive
     curves = plot_history(read_metrics(run))   # a finished run's metrics.csv
     curves.plot_history(rows, name="run 2")    # overlay another run
@@ -56,6 +59,12 @@ TRAIN_COLOR, VALIDATION_COLOR, RATE_COLOR, STOP_COLOR = "#2f6fd0", "#e0791c", "#
 RUN_COLORS = ("#2f6fd0", "#e0791c", "#2f9e5b", "#cf4477", "#8b50d4", "#1497a3", "#9a6b45", "#7a8a24")
 REDRAW_MS = 250  # at most 4 redraws a second: live to the eye, light on the CPU training needs
 PLOTS = {"loss": "lossPlot", "accuracy": "accuracyPlot", "learning_rate": "learningRatePlot"}
+FIGURES = {"accuracy": "accuracy", "mean_iou": "mean IoU", "mae": "MAE (mean absolute error)", "auc": "AUC"}
+
+
+def figure_of(keys: Any) -> str:
+    """The figure the second plot shows for reports or rows with these keys: the task's own, else accuracy."""
+    return next((key for key in ("mean_iou", "mae", "auc") if key in keys), "accuracy")
 
 
 def _pen(color: str, alpha: int = 255, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> Any:
@@ -108,6 +117,7 @@ class TrainingCurves(QWidget):
         self._smooth_loss = SmoothedTrace(self.smoothing)
         self._smooth_accuracy = SmoothedTrace(self.smoothing)
         self._planned_epochs: int | None = None
+        self.figure = "accuracy"  # what the second plot shows (see FIGURES)
         self._overlays: list[list[tuple[pg.PlotWidget, pg.PlotDataItem]]] = []
         self._markers: list[Any] = []
         self._dirty: set[str] = set()  # "batches", "epochs": what changed since the last redraw
@@ -212,6 +222,7 @@ class TrainingCurves(QWidget):
     def start_run(self, epochs: int | None = None) -> None:
         """Forget the previous run's points (overlays too) and make room for `epochs` on the x axis."""
         self.clear()
+        self.show_figure("accuracy")
         self._planned_epochs = epochs
         self.fit_view()
 
@@ -232,9 +243,23 @@ class TrainingCurves(QWidget):
         self._mark("batches", "epochs")
         self._redraw()
 
+    def show_figure(self, figure: str) -> None:
+        """Show `figure` ("accuracy", "mean_iou", "mae" or "auc") in the second plot."""
+        if figure == self.figure:
+            return
+        self.figure = figure
+        self.accuracy_plot.setLabel("left", FIGURES[figure])
+        bounded = figure != "mae"
+        self.accuracy_plot.setLimits(yMin=-0.05 if bounded else None, yMax=1.05 if bounded else None)
+        self._mark("batches", "epochs")
+        self.fit_view()
+
     def add_batch(self, report: BatchReport) -> None:
         """A BatchReport (running means over the epoch so far)."""
-        self.batches.add(report.epoch, report.batch, report.batches, report.loss, report.accuracy)
+        own = getattr(report, "metrics", None) or {}  # the task's own figures (mean IoU, MAE, AUC)
+        self.show_figure(figure_of(own) if own else self.figure)
+        value = report.accuracy if self.figure == "accuracy" else own.get(self.figure)
+        self.batches.add(report.epoch, report.batch, report.batches, report.loss, value, self.figure != "mae")
         if not self._planned_epochs:
             self._planned_epochs = report.epochs
             self.fit_view()
@@ -242,7 +267,11 @@ class TrainingCurves(QWidget):
 
     def add_epoch(self, report: EpochReport) -> None:
         """An EpochReport, or a mapping with metrics.csv's keys (and `learning_rate`)."""
-        self.epochs.add(report if isinstance(report, Mapping) else report.to_dict())
+        row = report if isinstance(report, Mapping) else report.to_dict()
+        keys = {k for k, v in {**row, **(row.get("metrics") or {})}.items() if v is not None}
+        if figure_of(keys) != "accuracy":
+            self.show_figure(figure_of(keys))
+        self.epochs.add(row)
         self._mark("epochs")
 
     def set_batches(self, x: np.ndarray, loss: np.ndarray, accuracy: np.ndarray) -> None:
@@ -267,6 +296,9 @@ class TrainingCurves(QWidget):
                      color: str | None = None) -> None:
         """Draw a run's per-epoch rows (metrics.csv) — the first with no name replaces the live epochs,
         any named one is added as an overlay in its own colour (training solid, validation dashed)."""
+        present = {k for row in rows for k, v in row.items() if v is not None}
+        if name is None or figure_of(present) != "accuracy":
+            self.show_figure(figure_of(present))
         if name is None:
             self.epochs = read_rows(rows)
             self._mark("epochs")
@@ -276,7 +308,7 @@ class TrainingCurves(QWidget):
         color = color or RUN_COLORS[len(self._overlays) % len(RUN_COLORS)]
         x = table.column("epoch")
         items = []
-        for key, plot in (("loss", self.loss_plot), ("accuracy", self.accuracy_plot)):
+        for key, plot in (("loss", self.loss_plot), (self.figure, self.accuracy_plot)):
             train = _curve(plot, _pen(color), f"{name} — training", symbol="o", symbolSize=5, symbolBrush=color,
                            symbolPen=None)
             val = _curve(plot, _pen(color, style=Qt.PenStyle.DashLine), f"{name} — validation", symbol="s",
@@ -373,7 +405,7 @@ class TrainingCurves(QWidget):
             e = self.epochs
             ex = e.column("epoch")
             for item, key in ((self.epoch_loss, "loss"), (self.val_loss, "val_loss"),
-                              (self.epoch_accuracy, "accuracy"), (self.val_accuracy, "val_accuracy")):
+                              (self.epoch_accuracy, self.figure), (self.val_accuracy, f"val_{self.figure}")):
                 item.setData(*_finite(ex, e.column(key)))
             rate = e.column("learning_rate")
             if len(ex) and np.isfinite(rate).all():
@@ -395,7 +427,8 @@ class TrainingCurves(QWidget):
             plot.enableAutoRange()
         if self._planned_epochs:
             self.loss_plot.setXRange(0, self._planned_epochs, padding=0.02)
-        self.accuracy_plot.setYRange(0, 1, padding=0.02)  # accuracy lives in 0..1: a fixed, honest scale
+        if self.figure != "mae":
+            self.accuracy_plot.setYRange(0, 1, padding=0.02)  # accuracy lives in 0..1: a fixed, honest scale
         self._fit_rate_axis(self.epochs.column("learning_rate"))
 
     def redraw_now(self) -> None:
@@ -427,20 +460,26 @@ class TrainingCurves(QWidget):
             smoothed = self._smooth_loss.sync(b.loss.values)
             parts.append(f"loss {_fmt(b.loss.values[i])} (smoothed {_fmt(smoothed[i])})")
             if math.isfinite(b.accuracy.values[i]):
-                parts.append(f"accuracy {b.accuracy.values[i]:.1%}")
+                parts.append(f"{self._figure_name()} {self._figure_text(b.accuracy.values[i])}")
         row = self.epochs.nearest(x)
         if row is not None:
             epoch_parts = [f"loss {_fmt(row['loss'])}"]
             if row["val_loss"] is not None:
                 epoch_parts.append(f"val loss {_fmt(row['val_loss'])}")
-            if row["val_accuracy"] is not None:
-                epoch_parts.append(f"val accuracy {row['val_accuracy']:.1%}")
+            if row[f"val_{self.figure}"] is not None:
+                epoch_parts.append(f"val {self._figure_name()} {self._figure_text(row[f'val_{self.figure}'])}")
             if row["learning_rate"] is not None:
                 epoch_parts.append(f"learning rate {row['learning_rate']:.3g}")
             parts.append(f"end of epoch {int(row['epoch'])}: " + ", ".join(epoch_parts))
         text = " · ".join(parts)
         self.readout.setText(text)
         return text
+
+    def _figure_name(self) -> str:
+        return "MAE" if self.figure == "mae" else FIGURES[self.figure]
+
+    def _figure_text(self, value: float) -> str:
+        return f"{value:.1%}" if self.figure == "accuracy" else f"{value:.4g}"
 
     # ------------------------------------------------------------------ export
     def export_image(self, which: str, path: str | Path) -> Path:

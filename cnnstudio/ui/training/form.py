@@ -1,5 +1,8 @@
-"""The training settings form: optimizer, learning rate and schedule, batch size, epochs, loss,
-metrics, early stopping, seed — with `TrainingSettings`' defaults and a student's tooltips.
+"""The training settings form: the task, optimizer, learning rate and schedule, batch size, epochs,
+loss, metrics, early stopping, seed — with `TrainingSettings`' defaults and a student's tooltips.
+
+The task row says what "auto" chooses for the project's data and output layer (segmentation,
+regression, ...), or why neither fits, and follows edits of the network and the dataset.
 
 Every edit goes into the document's evented training settings (which mark the project
 modified); the form shows whatever they hold, after a new project too. Validation split
@@ -18,6 +21,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QSpinBox,
     QWidget,
 )
@@ -30,7 +34,10 @@ from cnnstudio.core.catalog.training import (
     SCHEDULE_DEFAULTS,
     SCHEDULES,
 )
+from cnnstudio.core.datasets import dataset_info, parse_dataset_name
+from cnnstudio.core.errors import UserError
 from cnnstudio.core.project_settings import TrainingChoices
+from cnnstudio.core.tasks import AUTO, TASK_TITLES, TASKS, implied_task
 
 from ..document import ProjectDocument
 
@@ -38,12 +45,15 @@ DEFAULTS = TrainingChoices()
 DEFAULT_PATIENCE = 3
 
 LABELS = {
-    "optimizer": "Optimizer", "learning_rate": "Learning rate", "momentum": "Momentum",
+    "task": "Task", "optimizer": "Optimizer", "learning_rate": "Learning rate", "momentum": "Momentum",
     "weight_decay": "Weight decay", "schedule": "Rate schedule", "batch_size": "Batch size", "epochs": "Epochs",
     "loss": "Loss", "metrics": "Metrics", "early_stopping": "Early stopping", "seed": "Seed",
     "max_steps_per_epoch": "Batches per epoch",
 }
 TIPS = {
+    "task": "What the network learns: one class per image, yes/no (one sigmoid unit), several labels per image, "
+            "a class for every pixel (segmentation) or numbers (regression). auto follows the data's targets and "
+            "the output layer; the loss and the figures (accuracy, mean IoU, MAE, AUC) follow the task.",
     "optimizer": "How the weights are nudged after each batch. adam adapts the step size for every weight and "
                  "is a good first choice; sgd is plain gradient descent (add momentum to speed it up).",
     "learning_rate": "How big a step the optimizer takes. Too small: the loss falls very slowly. Too large: "
@@ -136,6 +146,15 @@ class TrainingForm(QWidget):
         form = self.form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow dock puts labels above
+        task = QComboBox()
+        task.addItem("auto", AUTO)
+        for name in TASKS:
+            task.addItem(TASK_TITLES[name], name)
+        task.currentIndexChanged.connect(lambda _i: self._write("task", task.currentData()))
+        self.task_note = QLabel()
+        self.task_note.setObjectName("taskNote")
+        self.task_note.setWordWrap(True)
+        self.task_note.setToolTip(TIPS["task"])
         optimizer = QComboBox()
         optimizer.addItems([spec.name for spec in OPTIMIZER_SPECS])
         optimizer.currentTextChanged.connect(lambda v: self._write("optimizer", v))
@@ -163,6 +182,8 @@ class TrainingForm(QWidget):
         steps = QSpinBox(minimum=0, maximum=10**7)
         steps.setSpecialValueText("All")
         steps.valueChanged.connect(lambda v: self._write("max_steps_per_epoch", v or None))
+        self._add_row("task", task)
+        form.addRow("", self.task_note)
         for key, widget in (("optimizer", optimizer), ("learning_rate", rate), ("momentum", momentum),
                             ("weight_decay", decay), ("schedule", schedule)):
             self._add_row(key, widget)
@@ -172,6 +193,8 @@ class TrainingForm(QWidget):
             self._add_row(key, widget)
         self._loading = False
         self.settings.changed.connect(self._settings_changed)
+        document.settings.data.changed.connect(lambda keys: self.show_task())
+        document.analysisChanged.connect(lambda _analysis: self.show_task())
         self.load()
 
     def _add_row(self, key: str, widget: QWidget) -> None:
@@ -222,6 +245,7 @@ class TrainingForm(QWidget):
         self._loading = True
         try:
             f = self.fields
+            _set_combo(f["task"], value("task"))
             _set_combo(f["optimizer"], value("optimizer"))
             f["learning_rate"].setValue(_float(value("learning_rate"), DEFAULTS.learning_rate))
             f["momentum"].setValue(_float(value("momentum"), 0.0))
@@ -242,6 +266,11 @@ class TrainingForm(QWidget):
             self._show_optimizer_extras()
         finally:
             self._loading = False
+        self.show_task()
+
+    def show_task(self) -> None:
+        """Say what the network will be trained for (what "auto" picks), or why the task cannot be."""
+        self.task_note.setText(task_note(self.document, str(self.settings.get("task") or AUTO)))
 
     def _settings_changed(self, keys: frozenset[str]) -> None:
         """Someone else changed the settings (another project was opened, say): show them."""
@@ -255,6 +284,8 @@ class TrainingForm(QWidget):
             return
         with self.settings.changed.blocker(self._settings_changed):
             self.settings.update(**{key: value}, **more)
+        if key == "task":
+            self.show_task()
 
     def _schedule_chosen(self, name: str) -> None:
         if not self._loading and self.settings.get("schedule") != name:
@@ -305,6 +336,24 @@ class TrainingForm(QWidget):
             widget.valueChanged.connect(lambda v, k=key: self._write_schedule_param(k, v))
             self.form.insertRow(self._schedule_anchor + offset, "    " + label, widget)
             self._schedule_fields[key] = widget
+
+
+def task_note(document: ProjectDocument, setting: str) -> str:
+    """The words under the task row: what the network trains for on the project's dataset, or why not."""
+    name = str(document.settings.data.get("name") or "")
+    try:
+        kind, _path = parse_dataset_name(name)
+        if kind == "npz":  # reading a file's targets can take long: training reads them and checks the task
+            if setting == AUTO:
+                return "auto: chosen from the file's targets when training starts"
+            return f"trains for {TASK_TITLES[setting]} if the file's targets allow it (checked when training starts)"
+        info = dataset_info(name)
+    except UserError as exc:
+        return str(exc)
+    task, why = implied_task(document.network, document.analysis(), info, setting)
+    if task is None:
+        return why
+    return f"trains for {TASK_TITLES[task]}" + (", chosen from the data and the output" if setting == AUTO else "")
 
 
 def _set_combo(combo: QComboBox, value: Any) -> None:

@@ -189,8 +189,8 @@ class LiveLookInside(QWidget):
         if total > count:
             what += f" (first {count} shown)"
         if self.probe is not None:
-            what += f" for a {self.probe.split} image (a {self.probe.class_name}), left; each map on its own " \
-                    "scale, yellow = strong response"
+            kind = f" (a {self.probe.class_name})" if self.probe.class_name else ""
+            what += f" for a {self.probe.split} image{kind}, left; each map on its own scale, yellow = strong response"
         self.maps_title.setText(what)
 
     # ------------------------------------------------------------------ appearance

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 
 EPOCH_KEYS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate")
+# The figures other tasks add (segmentation, regression, multi-label), in metrics.csv or EpochReport.metrics.
+TASK_KEYS = ("mean_iou", "val_mean_iou", "mae", "val_mae", "auc", "val_auc")
 CSV_HEADER = ("kind", "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "smoothed_loss")
 DEFAULT_SMOOTHING = 0.6
 
@@ -161,8 +163,10 @@ class BatchSeries:
         self._batches_seen = 0
 
     def add(self, epoch: int, batch: int, batches: int | None, loss_mean: float,
-            accuracy_mean: float | None) -> tuple[float, float, float]:
-        """One report (1-based epoch, batches done so far); returns the point added (x, loss, accuracy)."""
+            accuracy_mean: float | None, bounded: bool = True) -> tuple[float, float, float]:
+        """One report (1-based epoch, batches done so far); returns the point added (x, loss, accuracy).
+
+        "accuracy" is the figure the curves show (accuracy, mean IoU, AUC, or MAE: not `bounded` by 1)."""
         acc_mean = math.nan if accuracy_mean is None else float(accuracy_mean)
         loss_mean = float(loss_mean)
         last = self._last
@@ -171,7 +175,8 @@ class BatchSeries:
             loss = (loss_mean * n1 - last.loss * n0) / (n1 - n0)
             accuracy = (acc_mean * n1 - last.accuracy * n0) / (n1 - n0)
             loss = max(loss, 0.0) if math.isfinite(loss) else loss
-            accuracy = min(max(accuracy, 0.0), 1.0) if math.isfinite(accuracy) else accuracy
+            if math.isfinite(accuracy):
+                accuracy = min(max(accuracy, 0.0), 1.0) if bounded else max(accuracy, 0.0)
         else:
             loss, accuracy = loss_mean, acc_mean
         self._last = _Last(epoch, batch, loss_mean, acc_mean)
@@ -210,7 +215,8 @@ class EpochTable:
         self.rows.clear()
 
     def add(self, row: Mapping[str, Any]) -> None:
-        self.rows.append({key: _number(row.get(key)) for key in EPOCH_KEYS})
+        own = row.get("metrics") if isinstance(row.get("metrics"), Mapping) else {}
+        self.rows.append({key: _number(row.get(key, own.get(key))) for key in (*EPOCH_KEYS, *TASK_KEYS)})
 
     def column(self, key: str) -> np.ndarray:
         return np.array([math.nan if r[key] is None else r[key] for r in self.rows], dtype=np.float64)
