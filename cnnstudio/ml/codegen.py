@@ -41,11 +41,21 @@ def generate_model_code(network: Network, name: str, *, analysis: Analysis | Non
 
 
 def generate_script(network: Network, *, name: str, dataset: dict[str, Any], training: dict[str, Any]) -> str:
-    """A standalone script that loads the data, builds, trains and evaluates the network."""
+    """A standalone script that loads the data, builds, trains and evaluates the network.
+
+    A network with several inputs or outputs trains on data CNN Studio cannot describe, so its
+    script builds the model (`build_model()`) and says so, for the user to train on their own data.
+    """
     analysis = _checked(network, None)
-    if len(network.input_nodes()) != 1 or len(network.output_nodes()) != 1:
-        raise UserError("a training script needs a network with exactly one Input and one output layer; this one "
-                        f"has {len(network.input_nodes())} input(s) and {len(network.output_nodes())} output(s)")
+    inputs, outputs = len(network.input_nodes()), len(network.output_nodes())
+    if inputs != 1 or outputs != 1:
+        code = generate_model_code(network, name, analysis=analysis)
+        note = (f"# This network has {inputs} input(s) and {outputs} output(s). CNN Studio trains networks with one\n"
+                "# input and one output, so this script builds the model and leaves its training to you:\n"
+                "#     model = build_model()\n"
+                "#     model.compile(optimizer=..., loss=[...one per output...])\n"
+                "#     model.fit([x_input_1, x_input_2, ...], [y_output_1, ...])\n\n")
+        return note + code
     return script_text(network, analysis, model_function(network, name, analysis), name=name,
                        dataset=dict(dataset or {}), training=dict(training or {}))
 

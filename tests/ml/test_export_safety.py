@@ -195,6 +195,35 @@ def test_a_unet_project_exports_as_a_python_script_that_compiles(tmp_path, capsy
         assert code == 2 and err.count("\n") == 1
 
 
+def test_a_two_input_two_output_project_exports_as_python_that_builds_the_same_model(tmp_path, capsys):
+    from cnnstudio.core.network import Network
+    from cnnstudio.core.project import Project, save_project
+    from cnnstudio.ml.builder import build_model
+
+    net = Network()
+    for node_id, type_name, params in (
+        ("image", "Input", {"shape": [8, 8, 1]}), ("extra", "Input", {"shape": [4]}),
+        ("conv", "Conv2D", {"filters": 3, "kernel_size": 3}), ("flat", "Flatten", {}),
+        ("side", "Dense", {"units": 5}), ("joined", "Concatenate", {}),
+        ("classes", "Dense", {"units": 3, "activation": "softmax"}), ("value", "Dense", {"units": 1}),
+    ):
+        net.add_node(type_name, params, node_id=node_id)
+    for src, dst in (("image", "conv"), ("conv", "flat"), ("extra", "side"), ("flat", "joined"),
+                     ("side", "joined"), ("joined", "classes"), ("joined", "value")):
+        net.connect(src, dst)
+    path = tmp_path / "two.cnnproj"
+    save_project(Project("Two by two", net), path)
+    code, out, err = run(capsys, "export", path, "--format", "python", "--out", tmp_path / "two.py")
+    assert code == 0, err
+    text = (tmp_path / "two.py").read_text()
+    assert "2 input(s) and 2 output(s)" in text and "leaves its training to you" in text
+    scope: dict = {}
+    exec(compile(text, "two.py", "exec"), scope)  # noqa: S102 - our own generated code
+    built, expected = scope["build_model"](), build_model(net, "Two by two")
+    assert [tuple(t.shape) for t in built.outputs] == [tuple(t.shape) for t in expected.outputs]
+    assert built.count_params() == expected.count_params()
+
+
 def test_augmentation_layers_are_left_out_of_onnx_and_tflite_files(tmp_path):
     x = keras.Input((8, 8, 1), name="image")
     y = keras.layers.RandomFlip("horizontal", name="flip")(x)
