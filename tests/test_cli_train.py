@@ -204,13 +204,15 @@ def test_a_disk_that_fills_up_is_an_error_naming_the_space_and_the_run_resumes(s
 
     def fill_after_first(report):
         if report.epoch == 1:  # leave one page: small files still fit, the next checkpoint does not
+            trainer.record.wait_for_writes()  # epoch 1's files are written beside training: let them land
             free = shutil.disk_usage(small_disk).free
             with open(filler, "wb") as handle:
                 handle.write(b"\0" * max(0, free - 4096))
 
     run = small_disk / "run"
+    trainer = Trainer(project, run_dir=run, callbacks=TrainingCallbacks(on_epoch=fill_after_first))
     with pytest.raises(Exception) as caught:
-        Trainer(project, run_dir=run, callbacks=TrainingCallbacks(on_epoch=fill_after_first)).run()
+        trainer.run()
     message = str(caught.value)
     assert type(caught.value).__name__ == "UserError", message
     assert "the disk is full: it needs about" in message and "KiB free" in message and "resume" in message

@@ -123,6 +123,11 @@ class RunRecord:
         if behind is not None:
             behind.finish(raise_error=raise_error)
 
+    def wait_for_writes(self) -> None:
+        """Block until the files given so far are on disk (raise a failed write's error); keep writing behind."""
+        if self._behind is not None:
+            self._behind.wait()
+
     def _write(self, path: Path, make, what: str) -> None:
         if self._behind is None:
             write_bytes(path, make(), what)
