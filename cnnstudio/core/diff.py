@@ -25,11 +25,10 @@ import numpy as np
 from .analysis import Analysis, analyze
 from .catalog import CATALOG, ParamError, dims_text
 from .classification import class_scores, confusion_matrix
-from .confusion_time import ValPredictions, read_predictions
 from .errors import UserError
 from .network import Network
 from .project import Project, load_project
-from .runs import METRICS_HEADER, read_metrics, read_run_info
+from .runs import METRICS_HEADER, ValPredictions, read_metrics, read_run_info, read_val_predictions
 
 ADDED, REMOVED, CHANGED, AFFECTED = "added", "removed", "changed", "affected"
 BYTES_PER_VALUE = 4  # activations are float32
@@ -272,7 +271,7 @@ def diff_outcomes(run_a: Path, info_a: dict, project_a: Project, run_b: Path, in
     curves = {column: (_column(run_a, column), _column(run_b, column)) for column in METRICS_HEADER[1:]}
     final = {name: (_final(info_a, name), _final(info_b, name))
              for name in ("test_accuracy", "test_loss", "val_accuracy", "val_loss", "seconds", "epochs")}
-    pa, pb = read_predictions(run_a), read_predictions(run_b)
+    pa, pb = read_val_predictions(run_a), read_val_predictions(run_b)
     nothing = np.zeros(0, np.int64)
     if pa is None or pb is None or not pa.predicted or not pb.predicted:
         return OutcomeDiff(curves, final, None, nothing, nothing,

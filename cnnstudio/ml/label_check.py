@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..core.confusion_time import read_predictions
 from ..core.datasets import parse_dataset_name
 from ..core.errors import UserError
 from ..core.label_edits import Suspect, suspects
 from ..core.project import load_project
+from ..core.runs import read_val_predictions
 from .training.preparation import dataset_options
 from .training.settings import TrainingSettings
 
@@ -27,7 +27,7 @@ def check_these_labels(run_dir: str | Path, *, epoch: int | None = None, limit: 
     if kind != "folder" or root is None:
         raise UserError(f"{run_dir} was trained on '{name}'; checking labels works for a folder of your own "
                         "pictures (folder:PATH), whose files can be relabelled")
-    predictions = read_predictions(run_dir)
+    predictions = read_val_predictions(run_dir)
     if predictions is None or not predictions.predicted:
         raise UserError(f"{run_dir} kept no validation predictions; train with a validation split to check labels")
     from .data import load_dataset
