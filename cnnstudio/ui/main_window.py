@@ -46,6 +46,7 @@ from .summary import SummaryModel, SummaryPanel
 if TYPE_CHECKING:
     from .codeview import CodePanel
     from .datasets import DatasetPanel
+    from .diffs import RunDiffs
     from .explain import ExplainViews
     from .exporting import TransferFeature
     from .inspect import InspectViews
@@ -71,6 +72,7 @@ class Features:
     training_panel: TrainingPanel
     exporting: TransferFeature
     runs: RunHistory
+    diffs: RunDiffs
     explain: ExplainViews
     inspect: InspectViews
     playground: PlaygroundView
@@ -137,7 +139,18 @@ class MainWindow(QMainWindow):
 
     def _install_features(self, context: AppContext) -> Features:
         """Every feature, in the order its panels, tabs and menus appear, with the features it needs."""
-        from . import codeview, datasets, explain, exporting, inspect, lessons, playground, runs, training
+        from . import (
+            codeview,
+            datasets,
+            diffs,
+            explain,
+            exporting,
+            inspect,
+            lessons,
+            playground,
+            runs,
+            training,
+        )
 
         # the Dataset panel: choose, look at, prepare the data; fit the network
         dataset_panel = datasets.install(context)
@@ -152,6 +165,8 @@ class MainWindow(QMainWindow):
         explained = explain.install(context, area)
         # filters (live while `trainer` trains), feature maps, drawing, prediction
         inspected = inspect.install(context, area, trainer.controller)
+        # What Changed? between two runs of the Runs panel; its pictures open in `explained` and `inspected`
+        changes = diffs.install(context, history, area, explained, inspected)
         # the convolution playground tab
         play = playground.install(context)
         # Help > Lessons and the Lessons panel: trains, compares runs, shows views and the playground
@@ -160,7 +175,7 @@ class MainWindow(QMainWindow):
         code = codeview.install(context)
         self._close_guards = (trainer.controller.close_guard, explained.stop_long_jobs, transfer.may_close)
         return Features(dataset_panel, trainer.controller, trainer.view, trainer.panel, transfer, history,
-                        explained, inspected, play, lesson_panel, code)
+                        changes, explained, inspected, play, lesson_panel, code)
 
     # ------------------------------------------------------------------ what features may use (context.Shell)
     def main_window(self) -> QMainWindow:
