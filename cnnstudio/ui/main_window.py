@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from .explain import ExplainViews
     from .exporting import TransferFeature
     from .inspect import InspectViews
+    from .labels import LabelCheckPage
     from .lessons import LessonsPanel
     from .playground import PlaygroundView
     from .runs import RunHistory
@@ -75,6 +76,7 @@ class Features:
     diffs: RunDiffs
     explain: ExplainViews
     inspect: InspectViews
+    labels: LabelCheckPage
     playground: PlaygroundView
     lessons: LessonsPanel
     code: CodePanel
@@ -146,6 +148,7 @@ class MainWindow(QMainWindow):
             explain,
             exporting,
             inspect,
+            labels,
             lessons,
             playground,
             runs,
@@ -167,6 +170,8 @@ class MainWindow(QMainWindow):
         inspected = inspect.install(context, area, trainer.controller)
         # What Changed? between two runs of the Runs panel; its pictures open in `explained` and `inspected`
         changes = diffs.install(context, history, area, explained, inspected)
+        # "Check these labels" for a folder dataset: relabel or leave out in the project, retrain with `trainer`
+        label_check = labels.install(context, area, trainer.controller)
         # the convolution playground tab
         play = playground.install(context)
         # Help > Lessons and the Lessons panel: trains, compares runs, shows views and the playground
@@ -175,7 +180,7 @@ class MainWindow(QMainWindow):
         code = codeview.install(context)
         self._close_guards = (trainer.controller.close_guard, explained.stop_long_jobs, transfer.may_close)
         return Features(dataset_panel, trainer.controller, trainer.view, trainer.panel, transfer, history,
-                        changes, explained, inspected, play, lesson_panel, code)
+                        changes, explained, inspected, label_check, play, lesson_panel, code)
 
     # ------------------------------------------------------------------ what features may use (context.Shell)
     def main_window(self) -> QMainWindow:
