@@ -67,6 +67,7 @@ class RunDiffView(QWidget):
         self.settings_table.verticalHeader().hide()
         self.settings_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.settings_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.settings_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.same_settings = QLabel("Both runs were trained with the same settings on the same data.")
         self.same_settings.setObjectName("sameSettings")
         self.same_settings.setAlignment(Qt.AlignmentFlag.AlignCenter)
