@@ -191,7 +191,7 @@ def test_retrain_trains_on_the_corrected_labels_and_checks_the_new_run(checked, 
     window.features.training.runFinished.connect(finished.append)
     assert page.retrain_button.isEnabled()
     page.retrain_button.click()
-    qtbot.waitUntil(lambda: finished, timeout=JOB_TIMEOUT)
+    qtbot.waitUntil(lambda: bool(finished), timeout=JOB_TIMEOUT)
     new_run = Path(finished[0])
     snapshot = json.loads((new_run / "project.cnnproj").read_text(encoding="utf-8"))
     assert snapshot["dataset"]["relabel"] == {files[0]: page.class_choice.itemText(1 - labels[0])}

@@ -69,6 +69,7 @@ class LabelCheckPage(QWidget):
         self.context = context
         self.training = training
         self.check: LabelCheck | None = None
+        self.retraining = False  # Retrain was pressed here: the run it makes is checked when it ends
         intro = QLabel(INTRO)
         intro.setWordWrap(True)
         self.run_label = QLabel()
@@ -159,6 +160,7 @@ class LabelCheckPage(QWidget):
         self.retrain_button.clicked.connect(self.retrain)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         context.settings.data.changed.connect(self._edits_changed)
+        training.runFinished.connect(self._retrained)
         context.model_source.changed.connect(lambda _run: self._run_changed())
         context.document.projectReplaced.connect(self._refresh)
         context.document.lockedChanged.connect(lambda _locked: self._update_buttons())
@@ -357,7 +359,13 @@ class LabelCheckPage(QWidget):
 
     def retrain(self) -> bool:
         """Train the open project again (its edits included); the new run is checked when it ends."""
-        return self.training.start()
+        self.retraining = self.training.start()
+        return self.retraining
+
+    def _retrained(self, _run_dir) -> None:
+        if self.retraining:
+            self.retraining = False
+            self.run_check()  # the run just made (the inspected run now): its own suspects
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
