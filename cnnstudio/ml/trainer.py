@@ -28,7 +28,7 @@ from ..core.errors import UserError
 from ..core.project import Project
 from ..core.runs import read_val_predictions
 from . import distribute as dist
-from .builder import build_model
+from .builder import build_model, layer_output
 from .runs import INTERRUPTED, RUNNING, RunRecord, versions
 from .training import callbacks as fit_rules
 from .training.checkpoints import model_values, save_model_atomically, set_model_values
@@ -295,6 +295,8 @@ class Trainer:
         self._rules = rules
         callbacks = RunCallbacks([self.validation, *rules], run, self.model, s.epochs, self.steps_per_epoch)
         class_weight = fit_rules.class_weights(data.labels("train"), s.class_weight, data.class_names)
+        if self.record:  # the epochs' files are written beside training, which never waits for the disk
+            self.record.write_behind()
         try:
             if self.strategy_name == "multi-worker":
                 from .training.multi_worker import fit_multi_worker
@@ -307,6 +309,7 @@ class Trainer:
                 self.model.fit(batches, epochs=s.epochs, initial_epoch=start, callbacks=callbacks, verbose=0,
                                shuffle=False, class_weight=class_weight)
         except Interrupted as interrupted:
+            self._written()
             epoch = interrupted.epoch + 1
             if interrupted.reason == DIVERGED:
                 self._keep_good_weights()
@@ -315,6 +318,11 @@ class Trainer:
                                   f"(learning rate {rate:.3g} may be too high, or the inputs hold extreme "
                                   "values); the last good weights were kept")
             return STOPPED, f"training stopped by request during epoch {epoch}"
+        except BaseException:
+            if self.record:
+                self.record.write_now(raise_error=False)
+            raise
+        self._written()
         stopper = next((r for r in rules if isinstance(r, keras.callbacks.EarlyStopping)), None)
         if stopper is not None and stopper.stopped_epoch > 0:
             kept = stopper.best_epoch + 1
@@ -322,6 +330,11 @@ class Trainer:
                                     f"not improve for {s.early_stopping} epochs; kept the weights of epoch {kept}, "
                                     "the best")
         return FINISHED, ""
+
+    def _written(self) -> None:
+        """Wait for the epochs' files; a write that failed (a full disk) is the run's error now."""
+        if self.record:
+            self.record.write_now()
 
     def remember_good_weights(self) -> None:
         """A host copy of the weights, taken when training starts and after each finished epoch."""
@@ -475,7 +488,7 @@ class Trainer:
         if self.probe_images is None:
             split = "validation" if self.dataset.num_validation else "train"
             self.probe_images, _ = self.dataset.samples(8, split, seed=0)
-        outputs = [self.model.get_layer(n).output for n in self.snapshot_layers]
+        outputs = [layer_output(self.model.get_layer(n)) for n in self.snapshot_layers]
         return keras.Model(self.model.inputs, outputs)
 
     def send_snapshot(self, epoch: int, batch: int) -> None:

@@ -134,6 +134,8 @@ class EvaluationPage(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.over_epochs)
         layout.addWidget(self.content, 1)
+        layout.addStretch(0)
+        self.content.hide()  # no empty axes before there is anything to show: the line above says what to do
         context.ml.stale.connect(self._model_changed)
         self.over_epochs.load()
         self._update_buttons()
@@ -199,7 +201,9 @@ class EvaluationPage(QWidget):
     def _epochs_shown(self, active: bool) -> None:
         """The matrix over the epochs took the page's views, or gave them back."""
         self._update_buttons()
-        if not active:
+        if active:
+            self.content.show()
+        else:
             self._show_evaluation()
 
     def _show_evaluation(self) -> None:
@@ -209,12 +213,14 @@ class EvaluationPage(QWidget):
         self.thumbnails.clear()
         self.cell_title.setText("Click a cell of the matrix to see its images.")
         if outcome is None:
+            self.content.hide()  # no empty axes: the line above says what to do
             self.plot.clear_matrix()
             self.table.setRowCount(0)
             self.summary.setText(NOT_EVALUATED)
         else:
             evaluation = outcome.evaluation
             self.summary.setText(self._summary_text(outcome))
+            self.content.show()
             self.plot.set_matrix(evaluation.confusion, evaluation.class_names)
             self.table.show_evaluation(evaluation)
         self._update_buttons()
