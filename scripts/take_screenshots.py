@@ -351,7 +351,9 @@ class Pictures:
         if view is None:
             raise RuntimeError("What Changed? showed nothing")
         view.tabs.setCurrentIndex(0)
-        yield 1200
+        yield 600
+        view.network.canvas.zoom_to_fit()  # the whole network, in the space the page has at this size
+        yield 600
         self.save("what-changed")
 
     def confusion_epochs(self) -> Step:
