@@ -1,7 +1,7 @@
 """Regenerate every README picture from the running program, as a person would see it.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/take_screenshots.py \
-        [--out docs/screenshots] [--only editor,training,...] [--list]
+        [--out docs/screenshots] [--only editor,training,...] [--size 1600x1000] [--list]
 
 With ``--screen`` it checks instead that the window fits the screen it runs on: the window
 opens as it does for a new user (sized to the screen), and each main tab is pictured as
@@ -17,7 +17,8 @@ The window (1600x1000) is driven through the Qt event loop only: each picture is
 that yields what to wait for (milliseconds, or an `Until` condition polled by a timer), so the
 window keeps painting and the ML thread keeps reporting while the script waits. What the
 pictures need is trained for real once (LeNet-5 on mnist-sample, 5 epochs; for the comparison
-an MLP and both networks on shuffled pixels).
+an MLP and both networks on shuffled pixels; for What Changed? two short LeNet-5 variants; for the
+label check LeNet-5 on a folder of MNIST-sample digits, a few of them filed under the wrong digit).
 """
 
 from __future__ import annotations
@@ -137,6 +138,7 @@ class Pictures:
         self.runs: dict[str, Path] = {}  # label -> finished run folder
         self.saved: list[Path] = []
         self.first_state = window.saveState(1)
+        self.size = window.size()  # as asked: panels that were shown may have grown the window past it
 
     # ------------------------------------------------------------------ helpers
     def save(self, name: str, pixmap=None) -> None:
@@ -194,11 +196,20 @@ class Pictures:
             if not wanted or w.dockWidgetArea(dock) in wanted:
                 dock.hide()
 
-    def train(self, label: str, template: str | None = None, shuffled: bool = False) -> Step:
-        """Train (once) the open project, or a template's project, on mnist-sample for 5 epochs."""
+    def fit(self) -> Step:
+        """Back to the asked size once the hidden panels' least heights no longer count."""
+        yield 300
+        self.window.resize(self.size)
+        yield 300
+
+    def train(self, label: str, template: str | None = None, shuffled: bool = False, project=None) -> Step:
+        """Train (once) the open project, a template's project or `project`, on mnist-sample for 5 epochs
+        (a given project: on its own dataset, for its own epochs)."""
         if label in self.runs:
             return
         from cnnstudio.core.templates import load_template
+
+        given = project
 
         w = self.window
         finished: list[Path] = []
@@ -210,12 +221,13 @@ class Pictures:
         w.features.training.runFinished.connect(done)
         w.features.training.failed.connect(problems.append)
         try:
-            project = None
-            if template is not None or shuffled:
+            project = given
+            if project is not None:
+                pass
+            elif template is not None or shuffled:
                 project = load_template(template) if template else w.document.project.copy()
                 project.dataset["permute_pixels"] = 0 if shuffled else None
             else:
-                project = None
                 w.features.training_panel.form.fields["epochs"].setValue(5)
             started = time.monotonic()
             w.features.training.start(project, None if project is None else label)
@@ -315,6 +327,96 @@ class Pictures:
         history.compare(paths)
         yield 1200
         self.save("run-comparison")
+
+    def _variants(self) -> Step:
+        """LeNet-5 for 3 epochs, and a variant of it: wider first convolution, smaller second kernel,
+        another learning rate (What Changed? and the confusion matrix over the epochs)."""
+        from cnnstudio.core.templates import load_template
+
+        before = load_template("lenet5")
+        before.training["epochs"] = 3
+        after = before.copy()
+        after.network.set_param("conv1", "filters", 16)
+        after.network.set_param("conv2", "kernel_size", 3)
+        after.training["learning_rate"] = 0.002
+        yield from self.train("lenet5 3 epochs", project=before)
+        yield from self.train("lenet5 wider", project=after)
+
+    def what_changed(self) -> Step:
+        yield from self._variants()
+        yield from self.fresh()
+        self.hide_docks()
+        yield from self.fit()
+        view = self.window.features.diffs.show(self.runs["lenet5 3 epochs"], self.runs["lenet5 wider"])
+        if view is None:
+            raise RuntimeError("What Changed? showed nothing")
+        view.tabs.setCurrentIndex(0)
+        yield 600
+        view.network.canvas.zoom_to_fit()  # the whole network, in the space the page has at this size
+        yield 600
+        self.save("what-changed")
+
+    def confusion_epochs(self) -> Step:
+        import numpy as np
+
+        yield from self._variants()
+        yield from self.fresh()
+        self.hide_docks()
+        yield from self.fit()
+        run = self.runs["lenet5 wider"]
+        self.window.model_source.set_run_dir(run)
+        page = self._page("confusionView")
+        self._show_page(page)
+        epochs = page.over_epochs
+        yield Until(lambda: epochs.timeline is not None and epochs.run_dir == run, "the kept predictions")
+        epochs.go_to(epochs.timeline.epochs[1])
+        matrix = np.array(epochs.timeline.matrix(epochs.epoch), dtype=np.int64)
+        np.fill_diagonal(matrix, -1)
+        true, predicted = np.unravel_index(np.argmax(matrix), matrix.shape)  # the commonest mistake
+        epochs.show_cell(int(true), int(predicted))
+        yield Until(lambda: epochs.images is not None and len(epochs.images.indices) == len(epochs.listed),
+                    "the pictures of the cell")
+        yield 800
+        self.save("confusion-epochs")
+
+    def label_check(self) -> Step:
+        import numpy as np
+        from PIL import Image
+
+        from cnnstudio.core.templates import load_template
+
+        digits = np.load(ROOT / "resources" / "mnist-sample.npz")
+        folder = self.scratch / "digits"
+        if not folder.exists():  # 90 of each of 3, 5 and 8; every fifteenth filed under the next digit
+            chosen = (3, 5, 8)
+            for digit in chosen:
+                (folder / str(digit)).mkdir(parents=True)
+            for digit_index, digit in enumerate(chosen):
+                for count, index in enumerate(np.flatnonzero(digits["y"] == digit)[:90]):
+                    filed = chosen[(digit_index + 1) % 3] if count % 15 == 7 else digit
+                    Image.fromarray(digits["x"][index]).save(folder / str(filed) / f"{digit}-{index:05d}.png")
+        project = load_template("lenet5")
+        project.dataset = {"name": f"folder:{folder}"}
+        project.training.update(epochs=6, validation_split=0.3)
+        project.network.set_param("output", "units", 3)
+        self.window.document.replace_project(project.copy())  # the open project: its labels can be edited
+        yield from self.train("digits folder", project=project)
+        yield from self.fresh()
+        self.hide_docks()
+        yield from self.fit()
+        page = self.window.features.labels
+        self.window.model_source.set_run_dir(self.runs["digits folder"])
+        self._show_page(page)
+        page.run_check()
+        yield Until(lambda: page.check is not None and page.check.run_dir == self.runs["digits folder"],
+                    "the label check")
+        misfiled = [row for row, s in enumerate(page.check.suspects) if s.path.split("/")[1][0] != s.label]
+        if misfiled:  # one picture given its right class in the project; another selected to look at
+            page.table.selectRow(misfiled[0])
+            page.relabel_selected(page.check.suspects[misfiled[0]].predicted)
+            page.table.selectRow(misfiled[1] if len(misfiled) > 1 else misfiled[0])
+        yield 800
+        self.save("label-check")
 
     # ------------------------------------------------------------------ inspection
     def _inspect_views(self):
@@ -662,6 +764,9 @@ PICTURES = {  # file name -> method, in the order they are taken (training first
     "experiment-definition": Pictures.experiment_definition,
     "experiment-results": Pictures.experiment_results,
     "lessons": Pictures.lessons,
+    "what-changed": Pictures.what_changed,
+    "confusion-epochs": Pictures.confusion_epochs,
+    "label-check": Pictures.label_check,
 }
 
 
@@ -670,6 +775,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots", help="folder for the PNGs")
     parser.add_argument("--only", default="", help="comma-separated picture names (see --list)")
     parser.add_argument("--list", action="store_true", help="list the picture names and exit")
+    parser.add_argument("--size", default=f"{WIDTH}x{HEIGHT}", help="the window's size, WIDTHxHEIGHT")
     parser.add_argument("--keep-temp", action="store_true", help="keep the temporary settings and runs folder")
     parser.add_argument("--screen", action="store_true",
                         help="check that the window fits this screen: one picture per main tab into docs/screens")
@@ -696,6 +802,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     args.out.mkdir(parents=True, exist_ok=True)
 
+    from PySide6.QtCore import QSize
+
     from cnnstudio.ui.app import create_application
 
     app = create_application(["cnnstudio"])
@@ -706,10 +814,13 @@ def main(argv: list[str] | None = None) -> int:
     dialogs.show_error = lambda parent, title, text: print(f"   error shown: {title}: {text}", flush=True)
     window = MainWindow()
     window.set_appearance("light")
+    width, height = (int(v) for v in args.size.lower().split("x"))
     if not args.screen:  # else as it opens for a new user, sized to the screen
-        window.setGeometry(0, 0, WIDTH, HEIGHT)
+        window.setGeometry(0, 0, width, height)
     window.show()
     pictures = (ScreenPictures if args.screen else Pictures)(window, args.out.resolve(), scratch)
+    if not args.screen:
+        pictures.size = QSize(width, height)
     started = time.monotonic()
     steps = [(name, lambda method=args.pictures[name]: method(pictures)) for name in args.pictures
              if name in args.names]

@@ -6,8 +6,8 @@
     change.entered, change.left             # validation images that came into / went out of the cell
 
 A run keeps, per epoch, each validation image's predicted class and its confidence in
-`val_predictions.npz` (`labels`, `epoch_<k>`, `confidence_<k>`, k from 1). Indices here
-are positions in the run's validation split, in its unshuffled order.
+`val_predictions.npz` (read by `core.runs.read_val_predictions`). Indices here are
+positions in the run's validation split, in its unshuffled order.
 """
 
 from __future__ import annotations
@@ -19,52 +19,7 @@ import numpy as np
 
 from .classification import confusion_matrix
 from .errors import UserError
-
-PREDICTIONS_FILE = "val_predictions.npz"
-
-
-@dataclass(frozen=True)
-class ValPredictions:
-    """Each epoch's predicted class and confidence for every validation image of a run."""
-
-    labels: np.ndarray  # (N,) true class
-    predicted: dict[int, np.ndarray]  # epoch (1-based) -> (N,) predicted class
-    confidence: dict[int, np.ndarray]  # epoch -> (N,) probability of the predicted class
-
-    @property
-    def epochs(self) -> list[int]:
-        return sorted(self.predicted)
-
-    @property
-    def last_epoch(self) -> int | None:
-        return self.epochs[-1] if self.predicted else None
-
-    def correct(self, epoch: int) -> np.ndarray:
-        """(N,) bool: which images the run classified correctly after `epoch`."""
-        return self.at(epoch) == self.labels
-
-    def at(self, epoch: int) -> np.ndarray:
-        if epoch not in self.predicted:
-            shown = f"epochs {self.epochs[0]} to {self.epochs[-1]}" if self.predicted else "no epochs"
-            raise UserError(f"there are no validation predictions for epoch {epoch} (the run has {shown})")
-        return self.predicted[epoch]
-
-
-def read_predictions(run_dir: str | Path) -> ValPredictions | None:
-    """The run's kept validation predictions, or None when it has none (no validation split, not a classifier)."""
-    path = Path(run_dir) / PREDICTIONS_FILE
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            labels = np.asarray(data["labels"], dtype=np.int64)
-            predicted, confidence = {}, {}
-            for key in data.files:
-                if key.startswith("epoch_"):
-                    epoch = int(key.split("_", 1)[1])
-                    predicted[epoch] = np.asarray(data[key], dtype=np.int64)
-                    confidence[epoch] = np.asarray(data[f"confidence_{epoch}"], dtype=np.float32)
-    except (OSError, ValueError, KeyError):
-        return None
-    return ValPredictions(labels, dict(sorted(predicted.items())), dict(sorted(confidence.items())))
+from .runs import ValPredictions, read_val_predictions
 
 
 @dataclass(frozen=True)
@@ -96,7 +51,7 @@ class ConfusionTimeline:
 
     @classmethod
     def of_run(cls, run_dir: str | Path, num_classes: int | None = None) -> ConfusionTimeline:
-        predictions = read_predictions(run_dir)
+        predictions = read_val_predictions(run_dir)
         if predictions is None or not predictions.predicted:
             raise UserError(f"{run_dir} kept no validation predictions per epoch (a run with a validation split, "
                             "trained by this version, keeps them)")

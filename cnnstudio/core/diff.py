@@ -25,11 +25,10 @@ import numpy as np
 from .analysis import Analysis, analyze
 from .catalog import CATALOG, ParamError, dims_text
 from .classification import class_scores, confusion_matrix
-from .confusion_time import ValPredictions, read_predictions
 from .errors import UserError
 from .network import Network
 from .project import Project, load_project
-from .runs import METRICS_HEADER, read_metrics, read_run_info
+from .runs import METRICS_HEADER, ValPredictions, read_metrics, read_run_info, read_val_predictions
 
 ADDED, REMOVED, CHANGED, AFFECTED = "added", "removed", "changed", "affected"
 BYTES_PER_VALUE = 4  # activations are float32
@@ -87,18 +86,18 @@ class LayerChange:
             head = f"{self.id} ({a.type}) follows the changes"
         else:
             what = [f"type {b.type} -> {a.type}"] if b.type != a.type else []
-            what += [f"{name} {_value(old)} -> {_value(new)}" for name, (old, new) in self.params_changed.items()]
+            what += [f"{name} {value_text(old)} -> {value_text(new)}" for name, (old, new) in self.params_changed.items()]
             head = f"{self.id} changed: {', '.join(what)}"
         parts = [head]
         if self.params_delta:
             parts.append(f"{self.params_delta:+,} parameters")
         if b and a and b.output_shape != a.output_shape:
-            parts.append(f"output {_shape(b.output_shape)} -> {_shape(a.output_shape)}"
-                         f" ({_bytes(self.memory_delta, signed=True)} per image)")
+            parts.append(f"output {shape_text(b.output_shape)} -> {shape_text(a.output_shape)}"
+                         f" ({bytes_text(self.memory_delta, signed=True)} per image)")
         elif self.kind in (ADDED, REMOVED) and (a or b).output_shape:
-            parts.append(f"output {_shape((a or b).output_shape)} ({_bytes(self.memory_delta, signed=True)} per image)")
+            parts.append(f"output {shape_text((a or b).output_shape)} ({bytes_text(self.memory_delta, signed=True)} per image)")
         if b and a and b.receptive_field != a.receptive_field:
-            parts.append(f"receptive field {_shape(b.receptive_field)} -> {_shape(a.receptive_field)}")
+            parts.append(f"receptive field {shape_text(b.receptive_field)} -> {shape_text(a.receptive_field)}")
         return "; ".join(parts)
 
 
@@ -128,8 +127,8 @@ class NetworkDiff:
         out += [f"connection {a} -> {b} removed" for a, b in self.edges_removed]
         before, after = self.total_params
         out.append(f"parameters {before:,} -> {after:,} ({after - before:+,}); activations "
-                   f"{_bytes(self.activation_bytes[0])} -> {_bytes(self.activation_bytes[1])} per image; largest "
-                   f"receptive field {_shape(self.receptive_field[0])} -> {_shape(self.receptive_field[1])}")
+                   f"{bytes_text(self.activation_bytes[0])} -> {bytes_text(self.activation_bytes[1])} per image; largest "
+                   f"receptive field {shape_text(self.receptive_field[0])} -> {shape_text(self.receptive_field[1])}")
         return out
 
 
@@ -207,7 +206,7 @@ class SettingChange:
     after: Any
 
     def describe(self) -> str:
-        return f"{self.section}.{self.key}: {_value(self.before)} -> {_value(self.after)}"
+        return f"{self.section}.{self.key}: {value_text(self.before)} -> {value_text(self.after)}"
 
 
 def diff_settings(project_a: Project, info_a: dict, project_b: Project, info_b: dict) -> list[SettingChange]:
@@ -272,7 +271,7 @@ def diff_outcomes(run_a: Path, info_a: dict, project_a: Project, run_b: Path, in
     curves = {column: (_column(run_a, column), _column(run_b, column)) for column in METRICS_HEADER[1:]}
     final = {name: (_final(info_a, name), _final(info_b, name))
              for name in ("test_accuracy", "test_loss", "val_accuracy", "val_loss", "seconds", "epochs")}
-    pa, pb = read_predictions(run_a), read_predictions(run_b)
+    pa, pb = read_val_predictions(run_a), read_val_predictions(run_b)
     nothing = np.zeros(0, np.int64)
     if pa is None or pb is None or not pa.predicted or not pb.predicted:
         return OutcomeDiff(curves, final, None, nothing, nothing,
@@ -369,7 +368,8 @@ def diff_runs(run_a: str | Path, run_b: str | Path) -> RunDiff:
                    diff_outcomes(run_a, info_a, project_a, run_b, info_b, project_b))
 
 
-def _value(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A setting's or parameter's value in words: 0.001, 5x5, none."""
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, (tuple, list)):
@@ -377,11 +377,13 @@ def _value(value: Any) -> str:
     return "none" if value is None else str(value)
 
 
-def _shape(shape: tuple | None) -> str:
+def shape_text(shape: tuple | None) -> str:
+    """A shape or receptive field as "28x28x6" ("-" when there is none)."""
     return "-" if not shape else dims_text(shape)
 
 
-def _bytes(count: int, signed: bool = False) -> str:
+def bytes_text(count: int, signed: bool = False) -> str:
+    """A size in bytes in words: "18.8 KB", or with `signed` "+18.8 KB"."""
     sign = ("+" if count > 0 else "-" if count < 0 else "") if signed else ""
     size = abs(count)
     for unit, scale in (("MB", 2 ** 20), ("KB", 2 ** 10)):

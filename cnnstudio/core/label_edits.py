@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from .confusion_time import ValPredictions
 from .errors import DatasetError, UserError
+from .runs import ValPredictions
 
 RELABEL, EXCLUDE = "relabel", "exclude"
 

@@ -59,10 +59,12 @@ class DataChoices:
     color_mode: str | None = None
     validation_split: float = DEFAULT_TRAINING["validation_split"]  # kept under "training"
     normalization: str = "scale"  # kept under "training" (older files: under "dataset")
+    relabel: dict[str, str] | None = None  # folder datasets: image path -> its right class (core/label_edits.py)
+    exclude: list[str] | None = None  # folder datasets: image paths left out
 
 
 # Keys whose "not set" is written by leaving them out of the file, not as null.
-OMITTED_WHEN_UNSET = frozenset({"image_size", "color_mode"})
+OMITTED_WHEN_UNSET = frozenset({"image_size", "color_mode", "relabel", "exclude"})
 
 Choices = TypeVar("Choices", TrainingChoices, DataChoices)
 

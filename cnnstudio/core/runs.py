@@ -2,8 +2,9 @@
 
 A run directory (see `cnnstudio.ml.runs` for how it is written) holds `run.json`
 (settings, dataset, status, timing, final and test metrics), `metrics.csv` (a row per
-epoch) and `project.cnnproj` (what was trained). Only those small text files are read
-here, so a history of a hundred runs loads in a few milliseconds.
+epoch), `project.cnnproj` (what was trained) and `val_predictions.npz` (each epoch's
+validation predictions, read only when asked for). A history of a hundred runs loads in a
+few milliseconds.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import UserError
+
 RUN_FORMAT = "cnnstudio-run"
 METRICS_HEADER = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
 RUNNING, FINISHED, IMPORTED = "running", "finished", "imported"
 INTERRUPTED = "interrupted"  # ended by an error it can resume from (a full disk); run it again to go on
+PREDICTIONS_FILE = "val_predictions.npz"
 
 
 def read_run_info(path: str | Path) -> dict[str, Any] | None:
@@ -49,22 +53,54 @@ def _number(text: str | None) -> float | None:
         return None
 
 
-def read_val_predictions(run_dir: str | Path) -> tuple[dict[int, tuple[Any, Any]], Any]:
-    """Each epoch's validation predictions of a classification run, from `val_predictions.npz`.
+@dataclass(frozen=True)
+class ValPredictions:
+    """Each epoch's predicted class and confidence for every validation image of a run.
 
-    Returns ({epoch (1-based): (predicted classes, float16 confidence)}, labels (N,) int);
-    ({}, an empty array) when the run has none (no validation split, or not written yet).
+    Indices are positions in the run's validation split, in its unshuffled order.
     """
+
+    labels: Any  # (N,) int64 true class
+    predicted: dict[int, Any]  # epoch (1-based) -> (N,) int64 predicted class
+    confidence: dict[int, Any]  # epoch -> (N,) float32 probability of the predicted class
+
+    @property
+    def epochs(self) -> list[int]:
+        return sorted(self.predicted)
+
+    @property
+    def last_epoch(self) -> int | None:
+        return self.epochs[-1] if self.predicted else None
+
+    def correct(self, epoch: int) -> Any:
+        """(N,) bool: which images the run classified correctly after `epoch`."""
+        return self.at(epoch) == self.labels
+
+    def at(self, epoch: int) -> Any:
+        if epoch not in self.predicted:
+            shown = f"epochs {self.epochs[0]} to {self.epochs[-1]}" if self.predicted else "no epochs"
+            raise UserError(f"there are no validation predictions for epoch {epoch} (the run has {shown})")
+        return self.predicted[epoch]
+
+
+def read_val_predictions(run_dir: str | Path) -> ValPredictions | None:
+    """The run's kept validation predictions (`val_predictions.npz`: `labels`, and per epoch k from 1
+    `epoch_<k>` and `confidence_<k>`), or None when it has none (no validation split, not a
+    classifier, not written yet, unreadable)."""
     import numpy as np
 
     try:
-        with np.load(Path(run_dir) / "val_predictions.npz", allow_pickle=False) as data:
-            labels = data["labels"]
-            epochs = {int(key.split("_", 1)[1]): (data[key], data[f"confidence_{key.split('_', 1)[1]}"])
-                      for key in data.files if key.startswith("epoch_")}
+        with np.load(Path(run_dir) / PREDICTIONS_FILE, allow_pickle=False) as data:
+            labels = np.asarray(data["labels"], dtype=np.int64)
+            predicted, confidence = {}, {}
+            for key in data.files:
+                if key.startswith("epoch_"):
+                    epoch = int(key.split("_", 1)[1])
+                    predicted[epoch] = np.asarray(data[key], dtype=np.int64)
+                    confidence[epoch] = np.asarray(data[f"confidence_{epoch}"], dtype=np.float32)
     except (OSError, ValueError, KeyError):
-        return {}, np.zeros(0, np.int64)
-    return dict(sorted(epochs.items())), labels
+        return None
+    return ValPredictions(labels, dict(sorted(predicted.items())), dict(sorted(confidence.items())))
 
 
 def is_run_dir(path: str | Path) -> bool:

@@ -257,8 +257,9 @@ class Trainer:
         self._best_epoch = int(best.get("epoch", 0))
         self._resume_state = state
         done = int(state.get("epoch", len(self.history)))
-        saved, _ = read_val_predictions(record.path)
-        self._val_predictions = [saved[k] for k in sorted(saved) if k <= done]
+        saved = read_val_predictions(record.path)
+        self._val_predictions = [] if saved is None else \
+            [(saved.predicted[k], saved.confidence[k]) for k in saved.epochs if k <= done]
         self.callbacks.message(f"resuming {record.path} after epoch {done} of {self.settings.epochs}")
         resumed = [*record.info.get("resumed_after_epochs", []), done]
         self._write_info(status=RUNNING, resumed_after_epochs=resumed)

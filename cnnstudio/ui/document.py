@@ -17,11 +17,14 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from cnnstudio.core.analysis import Analysis, Analyzer
 from cnnstudio.core.files import remove_stale_temporaries
+from cnnstudio.core.label_edits import EXCLUDE, RELABEL
 from cnnstudio.core.network import Network, NetworkChange
 from cnnstudio.core.project import Project, save_project
 from cnnstudio.core.project_settings import ProjectSettings
 
 from .editor.layout import layout_positions, needs_layout
+
+UNDOABLE_SETTINGS = frozenset({RELABEL, EXCLUDE})  # changed by undo commands: the undo stack says what needs saving
 
 
 class ProjectDocument(QObject):
@@ -214,6 +217,9 @@ class ProjectDocument(QObject):
         """A setting was edited: the project needs saving; the loss, the dataset and how it is
         prepared decide what the network must fit."""
         if self._replacing:
+            return
+        if keys <= UNDOABLE_SETTINGS:
+            self.generation += 1
             return
         self.mark_modified()
         if keys & {"loss", "task", "name", "normalization"}:

@@ -47,10 +47,12 @@ from .summary import SummaryModel, SummaryPanel
 if TYPE_CHECKING:
     from .codeview import CodePanel
     from .datasets import DatasetPanel
+    from .diffs import RunDiffs
     from .experiments import Experiments
     from .explain import ExplainViews
     from .exporting import TransferFeature
     from .inspect import InspectViews
+    from .labels import LabelCheckPage
     from .lessons import LessonsPanel
     from .playground import PlaygroundView
     from .runs import RunHistory
@@ -75,8 +77,10 @@ class Features:
     training_panel: TrainingPanel
     exporting: TransferFeature
     runs: RunHistory
+    diffs: RunDiffs
     explain: ExplainViews
     inspect: InspectViews
+    labels: LabelCheckPage
     playground: PlaygroundView
     lessons: LessonsPanel
     code: CodePanel
@@ -149,10 +153,12 @@ class MainWindow(QMainWindow):
         from . import (
             codeview,
             datasets,
+            diffs,
             experiments,
             explain,
             exporting,
             inspect,
+            labels,
             lessons,
             playground,
             runs,
@@ -174,6 +180,10 @@ class MainWindow(QMainWindow):
         explained = explain.install(context, area)
         # filters (live while `trainer` trains), feature maps, drawing, prediction
         inspected = inspect.install(context, area, trainer.controller)
+        # What Changed? between two runs of the Runs panel; its pictures open in `explained` and `inspected`
+        changes = diffs.install(context, history, area, explained, inspected)
+        # "Check these labels" for a folder dataset: relabel or leave out in the project, retrain with `trainer`
+        label_check = labels.install(context, area, trainer.controller)
         # the convolution playground tab
         play = playground.install(context)
         # Help > Lessons and the Lessons panel: trains, compares runs, shows views and the playground
@@ -183,7 +193,7 @@ class MainWindow(QMainWindow):
         self._close_guards = (trainer.controller.close_guard, experimented.controller.close_guard,
                               explained.stop_long_jobs, transfer.may_close)
         return Features(dataset_panel, trainer.controller, trainer.view, trainer.panel, transfer, history,
-                        explained, inspected, play, lesson_panel, code, experimented)
+                        changes, explained, inspected, label_check, play, lesson_panel, code, experimented)
 
     # ------------------------------------------------------------------ what features may use (context.Shell)
     def main_window(self) -> QMainWindow:

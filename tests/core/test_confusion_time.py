@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from cnnstudio.core.classification import class_scores, confusion_matrix
-from cnnstudio.core.confusion_time import ConfusionTimeline, read_predictions
+from cnnstudio.core.confusion_time import ConfusionTimeline
 from cnnstudio.core.errors import UserError
+from cnnstudio.core.runs import read_val_predictions
 from tests.core.experiment_records import write_predictions
 
 LABELS = [0, 0, 1, 1, 2, 2]
@@ -31,13 +32,13 @@ def test_confusion_matrix_and_scores():
 
 
 def test_predictions_are_read_per_epoch(run):
-    predictions = read_predictions(run)
+    predictions = read_val_predictions(run)
     assert predictions.epochs == [1, 2] and predictions.labels.tolist() == LABELS
     assert predictions.correct(2).tolist() == [True, True, True, True, False, False]
     assert predictions.confidence[2] == pytest.approx(CONF_2, abs=1e-3)
     with pytest.raises(UserError, match="no validation predictions for epoch 3"):
         predictions.at(3)
-    assert read_predictions(run / "nowhere") is None
+    assert read_val_predictions(run / "nowhere") is None
 
 
 def test_the_matrix_can_be_scrubbed_over_epochs(run):

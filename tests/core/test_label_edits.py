@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnnstudio.core.confusion_time import read_predictions
 from cnnstudio.core.errors import DatasetError, UserError
 from cnnstudio.core.label_edits import (
     LabelEdits,
@@ -20,6 +19,7 @@ from cnnstudio.core.label_edits import (
     suspects,
     undo_move,
 )
+from cnnstudio.core.runs import read_val_predictions
 from tests.core.experiment_records import write_predictions
 
 
@@ -61,12 +61,12 @@ def test_the_folder_listing_gets_the_edits(tmp_path):
 
 def test_check_these_labels_lists_the_most_confident_mistakes(tmp_path):
     write_predictions(tmp_path, [0, 0, 1, 1], [[1, 0, 0, 1]], [[0.7, 0.9, 0.99, 0.8]])
-    found = suspects(read_predictions(tmp_path), ["c/a.png", "c/b.png", "d/a.png", "d/b.png"], ("c", "d"))
+    found = suspects(read_val_predictions(tmp_path), ["c/a.png", "c/b.png", "d/a.png", "d/b.png"], ("c", "d"))
     assert [(s.index, s.path, s.label, s.predicted) for s in found] == [(2, "d/a.png", "d", "c"),
                                                                          (0, "c/a.png", "c", "d")]
     assert found[0].confidence == pytest.approx(0.99, abs=1e-3)
     with pytest.raises(UserError, match="train again"):
-        suspects(read_predictions(tmp_path), ["c/a.png"], ("c", "d"))
+        suspects(read_val_predictions(tmp_path), ["c/a.png"], ("c", "d"))
 
 
 def test_a_move_is_real_can_be_undone_and_never_overwrites(tmp_path):

@@ -35,6 +35,8 @@ EXAMPLES = {
     requests.MaximizeRequest: requests.MaximizeRequest("filters", "conv1", (0, 2), {"steps": 4}),
     requests.RunRequest: requests.RunRequest(PROJECT.copy(), Path("runs"), "plain", "conv1", None, False),
     requests.FinalLookRequest: requests.FinalLookRequest("conv1", IMAGE.image, 2),
+    requests.RunImagesRequest: requests.RunImagesRequest(Path("runs/lenet5"), (3, 1, 4)),
+    requests.LabelCheckRequest: requests.LabelCheckRequest(Path("runs/photos"), 12),
     requests.ExperimentRunRequest: requests.ExperimentRunRequest(Path("runs/lenet5-exp"), 1, 2.5, False),
     requests.PreviewRequest: requests.PreviewRequest(PROJECT.copy(), 8, 1),
     requests.AugmentRequest: requests.AugmentRequest(np.zeros((2, 28, 28, 1), np.float32),

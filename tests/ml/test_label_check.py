@@ -80,3 +80,35 @@ def test_check_these_labels_needs_a_folder_dataset(tmp_path):
     save_project(tiny_project("x-vs-o", units=2), run / "project.cnnproj")
     with pytest.raises(UserError, match="folder of your own pictures"):
         check_these_labels(run)
+
+
+def test_the_label_check_job_gives_each_suspect_its_own_picture(photos, tmp_path):
+    import pickle
+
+    from cnnstudio.ml.jobs.host import JobHost
+    from cnnstudio.ml.jobs.protocol import JobCall
+    from cnnstudio.ml.jobs.requests import LabelCheckRequest, RunImagesRequest
+    from tests.ml.test_jobs import Recorder
+
+    project = tiny_project(f"folder:{photos}", units=2, validation_split=0.25)
+    run = tmp_path / "run"
+    run.mkdir()
+    save_project(project, run / "project.cnnproj")
+    (run / "run.json").write_text('{"format": "cnnstudio-run"}', encoding="utf-8")
+    data = load_dataset(project.dataset["name"], **dataset_options(project, TrainingSettings.from_project(project)))
+    labels = data.labels("validation")
+    write_predictions(run, labels.tolist(), [(1 - labels).tolist()], [np.linspace(0.5, 0.9, len(labels)).tolist()])
+    host = JobHost()
+    check = host.run(JobCall(LabelCheckRequest(run, limit=2)), Recorder())
+    assert check.root == photos and check.class_names == ("dark", "light") and check.epoch == 1
+    assert check.validated == len(labels) and len(check.suspects) == 2 == len(check.images)
+    x, _ = data.arrays("validation")
+    for suspect, image in zip(check.suspects, check.images, strict=True):
+        np.testing.assert_allclose(image, x[suspect.index])
+        assert data.files("validation")[suspect.index] == str(photos / suspect.path)
+    pickle.loads(pickle.dumps(check))
+    shown = host.run(JobCall(RunImagesRequest(run, (2, 0))), Recorder())
+    np.testing.assert_allclose(shown.images, x[[2, 0]])
+    assert shown.labels.tolist() == labels[[2, 0]].tolist() and shown.class_names == ("dark", "light")
+    with pytest.raises(UserError, match="not a training run"):
+        host.run(JobCall(RunImagesRequest(tmp_path, (0,))), Recorder())

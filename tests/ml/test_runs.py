@@ -185,17 +185,20 @@ def test_each_epochs_validation_predictions_are_kept(finished):
     from cnnstudio.core.runs import read_val_predictions
 
     run, trainer, result = finished
-    epochs, labels = read_val_predictions(run)
-    assert sorted(epochs) == [1, 2] and labels.shape == (trainer.dataset.num_validation,)
+    kept = read_val_predictions(run)
+    labels = kept.labels
+    assert kept.epochs == [1, 2] and labels.shape == (trainer.dataset.num_validation,)
     np.testing.assert_array_equal(labels, trainer.dataset.labels("validation"))
-    predicted, confidence = epochs[2]
-    assert predicted.dtype == np.uint8 and confidence.dtype == np.float16 and predicted.shape == labels.shape
+    predicted, confidence = kept.predicted[2], kept.confidence[2]
+    assert predicted.shape == confidence.shape == labels.shape
+    with np.load(run / "val_predictions.npz") as stored:  # compact on disk
+        assert stored["epoch_2"].dtype == np.uint8 and stored["confidence_2"].dtype == np.float16
     x, _ = trainer.dataset.arrays("validation")
     probabilities = trainer.model.predict(x, verbose=0)
     np.testing.assert_array_equal(predicted, probabilities.argmax(1))  # the last epoch: the final weights
     np.testing.assert_allclose(confidence, probabilities.max(1), atol=1e-3)
     assert np.mean(predicted == labels) == pytest.approx(result.history[-1].val_accuracy)
-    assert read_val_predictions(run.parent / "nothing") == ({}, pytest.approx(np.zeros(0)))
+    assert read_val_predictions(run.parent / "nothing") is None
 
 
 def test_tensorboard_reads_the_event_files(finished):

@@ -149,6 +149,26 @@ class FinalLookRequest:
     epoch: int
 
 
+# -- runs: what two runs did differently, and which labels to check --------------------------------
+@dataclass(frozen=True)
+class RunImagesRequest:
+    """Images of a run's split (its own project snapshot's dataset, split as it trained) at positions."""
+
+    JOB: ClassVar[str] = _JOBS + "runs:run_images"
+    run_dir: Path
+    indices: tuple[int, ...]
+    split: str = "validation"
+
+
+@dataclass(frozen=True)
+class LabelCheckRequest:
+    """A folder-dataset run's most confidently wrong validation images, with their files and pictures."""
+
+    JOB: ClassVar[str] = _JOBS + "runs:check_labels"
+    run_dir: Path
+    limit: int = 48
+
+
 # -- experiments ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ExperimentRunRequest:

@@ -14,6 +14,7 @@ import numpy as np
 
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.experiments import PlannedRun
+from cnnstudio.core.label_edits import Suspect
 from cnnstudio.core.network import Network
 from cnnstudio.core.project import Project
 
@@ -244,6 +245,36 @@ class MaximizeOutcome:
     cancelled: bool
     class_names: tuple[str, ...] = field(default_factory=tuple)
     source: str = ""
+
+
+# -- runs ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunImages:
+    """Images of one split of a run's dataset, as its network received them."""
+
+    run_dir: Path
+    split: str
+    indices: np.ndarray  # positions in the split
+    images: np.ndarray  # (n, H, W, C) float32 network inputs
+    labels: np.ndarray  # (n,) the class each is filed under
+    class_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LabelCheck:
+    """"Check these labels" for a folder-dataset run: its most confident mistakes on validation images.
+
+    `suspects` have paths relative to `root`, the most confident mistake first; `images[i]` is the picture of `suspects[i]` as the network saw it.
+    """
+
+    run_dir: Path
+    dataset: str  # "folder:PATH", as the run names it
+    root: Path
+    class_names: tuple[str, ...]
+    epoch: int  # the epoch whose predictions were read (the run's last)
+    validated: int  # validation images the run predicted
+    suspects: tuple[Suspect, ...]
+    images: np.ndarray
 
 
 # -- training, export, import --------------------------------------------------------------------

@@ -61,8 +61,11 @@ class ConfusionPlot(pg.PlotWidget):
         k = len(self.class_names)
         rows = self.confusion.sum(axis=1, keepdims=True)
         shares = np.divide(self.confusion, rows, out=np.zeros(self.confusion.shape), where=rows > 0)
-        self.image.setImage(shares.astype(np.float32), levels=(0.0, 1.0))
-        self.image.setRect(QRectF(0, 0, k, k))
+        if k:
+            self.image.setImage(shares.astype(np.float32), levels=(0.0, 1.0))
+            self.image.setRect(QRectF(0, 0, k, k))
+        else:  # nothing to show (an empty rectangle cannot be scaled to)
+            self.image.clear()
         self._write_counts(shares)
         step = max(1, int(np.ceil(k / 25)))  # keep axis labels readable for many classes
         ticks = [[(i + 0.5, self.class_names[i]) for i in range(0, k, step)]]

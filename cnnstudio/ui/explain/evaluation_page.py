@@ -6,6 +6,7 @@ A segmentation, regression or multi-label network gets its own figures instead
 (`task_views.py`): masks over the pictures and IoU per class, predicted against true
 values, per-label figures.
 The test split is held out: it is evaluated only when chosen explicitly, with a warning.
+For a training run, the matrix can also be followed over its epochs (`confusion_epochs.py`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from cnnstudio.ml.jobs.results import Evaluation, EvaluationOutcome
 
 from ..inspect_area import InputImage
 from ..saving import CSV_FILTER, PNG_FILTER, ask_and_save, save_text, save_widget_png
+from .confusion_epochs import ConfusionOverEpochs, PageViews
 from .confusion_plot import ConfusionPlot
 from .imaging import display_image
 from .job_bar import JobBar
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from ..context import AppContext
 
 MAX_THUMBNAILS = 240
+NOT_EVALUATED = "Evaluate the model to see its accuracy, per-class figures and confusion matrix."
 TEST_WARNING = ("⚠ The test split is held out: use it once, for a final estimate. Choosing epochs or settings "
                 "by its result makes that estimate optimistic.")
 
@@ -85,7 +88,7 @@ class EvaluationPage(QWidget):
         self.warning.setWordWrap(True)
         self.warning.hide()
 
-        self.summary = QLabel("Evaluate the model to see its accuracy, per-class figures and confusion matrix.")
+        self.summary = QLabel(NOT_EVALUATED)
         self.summary.setObjectName("evaluationSummary")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setWordWrap(True)
@@ -126,6 +129,11 @@ class EvaluationPage(QWidget):
         right.setStretchFactor(0, 2)
         right.setStretchFactor(1, 3)
 
+        self.over_epochs = ConfusionOverEpochs(
+            context, PageViews(self.plot, self.summary, self.table, self.cell_title, self.thumbnails), open_image)
+        self.over_epochs.evaluationWanted.connect(lambda: self.outcome is not None and self.show_outcome(self.outcome))
+        self.over_epochs.activeChanged.connect(self._epochs_shown)
+
         self.content = QSplitter(Qt.Orientation.Horizontal)
         self.content.setObjectName("evaluationContent")
         self.content.addWidget(left)
@@ -145,10 +153,12 @@ class EvaluationPage(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.warning)
         layout.addWidget(self.summary)
+        layout.addWidget(self.over_epochs)
         layout.addWidget(self.views, 1)
         layout.addStretch(0)
         self.views.hide()  # no empty axes before there is anything to show: the line above says what to do
         context.ml.stale.connect(self._model_changed)
+        self.over_epochs.load()
         self._update_buttons()
 
     # ------------------------------------------------------------------ split
@@ -196,32 +206,59 @@ class EvaluationPage(QWidget):
             self.choose_split("validation")
 
     def _model_changed(self) -> None:
-        if self.outcome is not None:
+        if self.outcome is not None and not self.over_epochs.active:
             self.summary.setText(self._summary_text(self.outcome)
                                  + "<br><i>The model has changed since: evaluate again to update.</i>")
 
     # ------------------------------------------------------------------ showing
     def show_outcome(self, outcome: EvaluationOutcome) -> None:
         self.outcome = outcome
-        self.summary.setText(self._summary_text(outcome))
-        self.views.show()
-        if outcome.evaluation is None:  # segmentation, regression or multi-label figures
+        self.over_epochs.evaluation_available = True
+        if self.over_epochs.active:
+            self.over_epochs.deactivate()  # and `_epochs_shown` draws the evaluation
+        else:
+            self._show_evaluation()
+
+    def _epochs_shown(self, active: bool) -> None:
+        """The matrix over the epochs took the page's views, or gave them back."""
+        self._update_buttons()
+        if active:
+            self.views.show()
+            self.views.setCurrentWidget(self.content)
+            self.content.show()
+        else:
+            self._show_evaluation()
+
+    def _show_evaluation(self) -> None:
+        outcome = self.outcome
+        if outcome is not None and outcome.evaluation is None:  # segmentation, regression or multi-label figures
+            self.summary.setText(self._summary_text(outcome))
             view = self._task_view()
             if outcome.segmentation is not None:
                 view.show_evaluation(outcome.segmentation, outcome.images)
             else:
                 view.show_evaluation(outcome.regression or outcome.multilabel)
+            self.views.show()
             self.views.setCurrentWidget(view)
             self._update_buttons()
             return
-        self.views.setCurrentWidget(self.content)
-        evaluation = outcome.evaluation
-        self.plot.set_matrix(evaluation.confusion, evaluation.class_names)
-        self.table.show_evaluation(evaluation)
         self.cell = None
         self.listed = np.zeros(0, np.int64)
         self.thumbnails.clear()
         self.cell_title.setText("Click a cell of the matrix to see its images.")
+        if outcome is None:
+            self.views.hide()  # no empty axes: the line above says what to do
+            self.plot.clear_matrix()
+            self.table.setRowCount(0)
+            self.summary.setText(NOT_EVALUATED)
+        else:
+            evaluation = outcome.evaluation
+            self.summary.setText(self._summary_text(outcome))
+            self.views.show()
+            self.views.setCurrentWidget(self.content)
+            self.content.show()
+            self.plot.set_matrix(evaluation.confusion, evaluation.class_names)
+            self.table.show_evaluation(evaluation)
         self._update_buttons()
 
     def _task_view(self) -> SegmentationView | RegressionView | MultiLabelView:
@@ -252,7 +289,10 @@ class EvaluationPage(QWidget):
                 f"({wrong:,} misclassified) · macro F1 {e.macro_f1:.3f} · model: {outcome.source}")
 
     def show_cell(self, true: int, predicted: int) -> None:
-        """List the images of one cell, most confident first."""
+        """List the images of one cell, most confident first (while an epoch is shown: those that came and went)."""
+        if self.over_epochs.active:
+            self.over_epochs.show_cell(true, predicted)
+            return
         if self.outcome is None or self.outcome.evaluation is None:
             return
         e = self.outcome.evaluation
@@ -264,6 +304,9 @@ class EvaluationPage(QWidget):
                           f"image{'s' * (len(found) != 1)}")
 
     def show_misclassified(self) -> None:
+        if self.over_epochs.active:
+            self.over_epochs.show_misclassified()
+            return
         if self.outcome is None or self.outcome.evaluation is None:
             return
         self.cell = None
@@ -290,6 +333,9 @@ class EvaluationPage(QWidget):
 
     def open_index(self, index: int) -> None:
         """Make one listed image the current input and show its explanation."""
+        if self.over_epochs.active:
+            self.over_epochs.open_index(index)
+            return
         e, outcome = self.outcome.evaluation, self.outcome
         names = e.class_names
         self.open_image(InputImage(
@@ -303,7 +349,7 @@ class EvaluationPage(QWidget):
         has = self.outcome is not None
         for button in (self.export_png_button, self.export_csv_button):
             button.setEnabled(has)
-        self.misclassified_button.setEnabled(has and self.outcome.evaluation is not None)
+        self.misclassified_button.setEnabled((has and self.outcome.evaluation is not None) or self.over_epochs.active)
 
     def export_png(self, path: str) -> str:
         return str(save_widget_png(self.views.currentWidget(), path, scale=2.0))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
+from cnnstudio.core.classification import ClassScores
 from cnnstudio.ml.jobs.results import Evaluation
 
 COLUMNS = ("Class", "Precision", "Recall", "F1", "Images")
@@ -47,16 +50,19 @@ class MetricsTable(QTableWidget):
         self.sortByColumn(0, Qt.SortOrder.AscendingOrder)
 
     def show_evaluation(self, evaluation: Evaluation) -> None:
+        self.show_scores(evaluation.class_names, evaluation)
+
+    def show_scores(self, names: Sequence[str], scores: Evaluation | ClassScores) -> None:
+        """Per-class figures (`precision`, `recall`, `f1`, `support`) of an evaluation or a confusion matrix."""
         self.setSortingEnabled(False)
-        names = evaluation.class_names
         self.setRowCount(len(names))
         for row, name in enumerate(names):
             item = _Number(row, name)
             item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
             self.setItem(row, 0, item)
-            for column, values in enumerate((evaluation.precision, evaluation.recall, evaluation.f1), start=1):
+            for column, values in enumerate((scores.precision, scores.recall, scores.f1), start=1):
                 self.setItem(row, column, _Number(float(values[row]), f"{values[row]:.3f}"))
-            self.setItem(row, 4, _Number(int(evaluation.support[row]), f"{int(evaluation.support[row]):,}"))
+            self.setItem(row, 4, _Number(int(scores.support[row]), f"{int(scores.support[row]):,}"))
         self.setSortingEnabled(True)
 
     def values(self, column: str) -> list[str]:

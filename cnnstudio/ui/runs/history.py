@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
     QUrl,
+    Signal,
 )
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (
@@ -82,8 +83,11 @@ class RunHistory(QWidget):
     """The panel; also the Runs feature's public face (``compare(paths)``, ``refresh()``, ``runs``).
 
     It follows `training`'s runs, opens `exporter`'s dialog on a run, and shows `inspect_area`
-    when a run is opened for inspection.
+    when a run is opened for inspection. What Changed? asks ``diffRequested(run A, run B)``,
+    the earlier run first.
     """
+
+    diffRequested = Signal(object, object)  # run A (earlier), run B (later)
 
     def __init__(self, context: AppContext, training: TrainingController, exporter: TransferFeature,
                  inspect_area: InspectArea) -> None:
@@ -124,6 +128,10 @@ class RunHistory(QWidget):
         self.compare_button.setObjectName("compareRunsButton")
         self.compare_button.setToolTip("Overlay the selected runs' loss and accuracy curves (select several "
                                        "with Ctrl or Shift)")
+        self.diff_button = QPushButton("What Changed?")
+        self.diff_button.setObjectName("diffRunsButton")
+        self.diff_button.setToolTip("Select two runs: what differs in their networks and settings, and what "
+                                    "that did to the outcome")
         self.inspect_button = QPushButton("Open for Inspection")
         self.inspect_button.setObjectName("inspectRunButton")
         self.inspect_button.setToolTip("Show this run's trained model in the inspection views (filters, feature "
@@ -145,8 +153,9 @@ class RunHistory(QWidget):
         self.filter.setMaximumWidth(220)
         self.where = ElidedLabel()
         self.where.setObjectName("runsFolderLabel")
-        layout.addLayout(flow_row(self.compare_button, self.inspect_button, self.export_button, self.folder_button,
-                                  self.delete_button, self.filter, self.refresh_button, self.where, spacing=6))
+        layout.addLayout(flow_row(self.compare_button, self.diff_button, self.inspect_button, self.export_button,
+                                  self.folder_button, self.delete_button, self.filter, self.refresh_button, self.where,
+                                  spacing=6))
         self.table = QTableView()
         self.table.setObjectName("runTable")
         self.table.setModel(self.proxy)
@@ -170,6 +179,7 @@ class RunHistory(QWidget):
     def _wire(self) -> None:
         document = self.document
         self.compare_button.clicked.connect(lambda: self.compare(self._chronological(self.selected_paths())))
+        self.diff_button.clicked.connect(lambda: self.what_changed(self.selected_paths()))
         self.inspect_button.clicked.connect(lambda: self.open_for_inspection(self._one_selected()))
         self.export_button.clicked.connect(lambda: self.export(self._one_selected()))
         self.folder_button.clicked.connect(lambda: self.show_folder(self._one_selected()))
@@ -306,6 +316,7 @@ class RunHistory(QWidget):
         one = len(paths) == 1
         summary = self._summary(paths[0]) if one else None
         self.compare_button.setEnabled(bool(paths))
+        self.diff_button.setEnabled(len(paths) == 2)
         self.inspect_button.setEnabled(one and summary is not None and summary.has_model)
         self.export_button.setEnabled(one and summary is not None and summary.has_model)
         self.folder_button.setEnabled(one)
@@ -339,6 +350,12 @@ class RunHistory(QWidget):
         view.show_runs(summaries, histories, differing_settings(summaries))
         self.context.shell.show_tab(view)
         return view
+
+    def what_changed(self, paths: list[Path]) -> None:
+        """Ask for the diff of two runs, the earlier one as run A."""
+        if len(paths) == 2:
+            run_a, run_b = self._chronological(paths)
+            self.diffRequested.emit(run_a, run_b)
 
     def comparison_view(self) -> RunComparison:
         if self.comparison is None:
@@ -422,6 +439,7 @@ class RunHistory(QWidget):
         menu = QMenu(self)
         entries: list[tuple[str, object, bool]] = [
             ("Compare", lambda: self.compare(paths), bool(paths)),
+            ("What Changed?", lambda: self.what_changed(paths), len(paths) == 2),
             ("Open for Inspection", lambda: self.open_for_inspection(one), bool(summary and summary.has_model)),
             ("Inspect the Untrained Network", self.inspect_untrained, self.context.model_source.run_dir is not None),
             ("Export…", lambda: self.export(one), bool(summary and summary.has_model)),
