@@ -67,6 +67,37 @@ def read_val_predictions(run_dir: str | Path) -> tuple[dict[int, tuple[Any, Any]
     return dict(sorted(epochs.items())), labels
 
 
+@dataclass(frozen=True)
+class Interruption:
+    """What an interrupted run kept: epochs done with a checkpoint after the last of them."""
+
+    run_dir: Path
+    epochs: int  # finished epochs (0: none)
+    resumable: bool  # a checkpoint is there to go on from
+
+
+def mark_interrupted(run_dir: str | Path, why: str) -> Interruption | None:
+    """After the process that trained into `run_dir` died: a run.json still saying "running" says
+    "interrupted" with `why`, so the run can be resumed. None when the folder holds no run record."""
+    from .files import atomic_write_text
+
+    run_dir = Path(run_dir)
+    info = read_run_info(run_dir)
+    if info is None:
+        return None
+    if info.get("status") == RUNNING:
+        info = {**info, "status": INTERRUPTED, "message": why}
+        atomic_write_text(run_dir / "run.json", json.dumps(info, indent=1, allow_nan=False) + "\n")
+    epochs = info.get("epochs_completed")
+    checkpoint = (run_dir / "checkpoints" / "last.npz").is_file()
+    return Interruption(run_dir, epochs if isinstance(epochs, int) else 0, checkpoint)
+
+
+def can_resume(status: str, run_dir: str | Path) -> bool:
+    """Whether a run with this status can carry on from its last checkpoint."""
+    return status in (RUNNING, INTERRUPTED) and (Path(run_dir) / "checkpoints" / "last.npz").is_file()
+
+
 def is_run_dir(path: str | Path) -> bool:
     path = Path(path)
     return path.is_dir() and (path / "run.json").is_file()
