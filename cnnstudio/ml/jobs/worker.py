@@ -100,7 +100,19 @@ class Worker:
                 self._stop_all()
                 return
             else:
+                if isinstance(message, EndSession):
+                    self._end_session_if_idle(message.session)
                 self.work.put(message)
+
+    def _end_session_if_idle(self, session: int) -> None:
+        """A window closing with no job of its own left is told so at once, not after the work queued
+        before (another window's job, Keras warming up); its JobHost is dropped in turn."""
+        with self._lock:
+            idle = not self.sessions.get(session)
+            if idle:
+                self.sessions.pop(session, None)
+        if idle:
+            self._send(SessionEnded(session))
 
     def _steer(self, message: Steer) -> None:
         with self._lock:
@@ -135,8 +147,9 @@ class Worker:
             elif isinstance(item, EndSession):
                 self.hosts.pop(item.session, None)
                 with self._lock:
-                    self.sessions.pop(item.session, None)
-                self._send(SessionEnded(item.session))
+                    waited = self.sessions.pop(item.session, None) is not None
+                if waited:  # else it was said at once (`_end_session_if_idle`)
+                    self._send(SessionEnded(item.session))
             elif isinstance(item, Warm):
                 self._warm()
         self.channel.close()
