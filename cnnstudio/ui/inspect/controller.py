@@ -187,7 +187,7 @@ class InspectController(QObject):
         if value is not self.current.value:
             return  # the input changed meanwhile; its own analysis follows
         self.analysis = dataclasses.replace(analysis, input=value)  # the very input shown, not a copy
-        self.analysisReady.emit(analysis)
+        self.analysisReady.emit(self.analysis)
 
     def load_input(self, key: str, request: PictureRequest | DatasetImageRequest,
                    on_error: Callable[[str], None] | None = None) -> None:
