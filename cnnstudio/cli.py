@@ -184,16 +184,18 @@ def _open_gui(project: str | None) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from .core.analysis import analyze
+    """Any network Keras accepts is summarized (exit 0); a mismatch with the data is only a warning."""
+    from .core.analysis import DATA_FIT, analyze
     from .core.bulk import collector_paused
     from .core.datasets import dataset_info
     from .core.templates import resolve_project
 
     project = resolve_project(args.project)
     where = project.path.name if project.path else args.project
+    dataset = project.dataset.get("name", "")
     classes = None
     try:
-        classes = dataset_info(project.dataset.get("name", "")).num_classes
+        classes = dataset_info(dataset).num_classes
     except UserError:
         pass
     with collector_paused():
@@ -204,20 +206,37 @@ def _summary(args: argparse.Namespace) -> int:
         more = f" ({len(result.errors) - 1} more problems)" if len(result.errors) > 1 else ""
         raise UserError(f"{where}: {node}{first.message}{more}")
     if args.json:
-        print(json.dumps(result.to_json(project.name)))
-        return 0
-    with collector_paused():
-        table = format_summary(project.name, result)
-    print(table)
+        print(json.dumps(result.to_json(project.name, project.network)))
+    else:
+        with collector_paused():
+            table = format_summary(project.name, result, project.network)
+        print(table)
     for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        misfit = f" (it does not fit the dataset '{dataset}': training refuses it)" if warning.kind == DATA_FIT else ""
+        print(f"warning: {warning}{misfit}", file=sys.stderr)
     return 0
 
 
-def format_summary(name: str, result) -> str:
-    """The summary as a plain-text table."""
+def format_summary(name: str, result, network=None) -> str:
+    """The summary as a plain-text table; with blocks, each block's layers are indented under a
+    header row carrying the block's totals, and frozen layers are marked."""
+    from .core.blocks import block_tree, parents
+    from .core.catalog import dims_text
+
     headers = ("id", "type", "output shape", "weights", "biases", "params", "receptive field")
-    rows = [info.summary_cells() for info in result.layers.values()]
+    owner = parents(network) if network is not None else {}
+    infos = {b.id: b for b in _flatten(block_tree(network, result))} if network is not None else {}
+    rows: list[tuple[str, ...]] = []
+    shown: set[str] = set()
+    for info in result.layers.values():
+        chain = _ancestors(info.id, owner)
+        for depth, block_id in enumerate(chain):
+            if block_id not in shown:
+                shown.add(block_id)
+                rows.append(_block_row(infos[block_id], depth, dims_text))
+        layer_id, type_name, *rest = info.summary_cells()
+        frozen = "" if info.trainable else " (frozen)"
+        rows.append(("  " * len(chain) + layer_id, type_name + frozen, *rest))
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     numeric = {3, 4, 5}
 
@@ -233,6 +252,29 @@ def format_summary(name: str, result) -> str:
     return "\n".join(out)
 
 
+def _flatten(tree):
+    for block in tree:
+        yield block
+        yield from _flatten(block.children)
+
+
+def _ancestors(item_id: str, owner: dict[str, str]) -> list[str]:
+    chain = []
+    while item_id in owner:
+        item_id = owner[item_id]
+        chain.append(item_id)
+    return chain[::-1]
+
+
+def _block_row(block, depth: int, dims_text) -> tuple[str, ...]:
+    shapes = ", ".join(dims_text(s) for s in block.output_shapes) or "-"
+    state = "collapsed block" if block.collapsed else "block"
+    if not block.trainable or block.non_trainable_params == block.params and block.params:
+        state += " (frozen)"
+    return ("  " * depth + f"[{block.name}]", state, shapes, "", "",
+            f"{block.params:,}", dims_text(block.receptive_field) if block.receptive_field else "-")
+
+
 def _refuse_overwrite(out: Path, *inputs: Path) -> None:
     for source in inputs:
         if source.exists() and out.exists() and out.resolve() == source.resolve():
@@ -244,14 +286,16 @@ def _import(args: argparse.Namespace) -> int:
     weights; the project records where they are, so exporting it exports them."""
     from .commands.export import IMPORTED_WEIGHTS
     from .core.project import save_project
-    from .ml.model_file import check_model_file
+    from .ml.import_check import check_model_path, read_model_config, refuse_unsupported
 
     model_path, out = Path(args.model), Path(args.out)
     _refuse_overwrite(out, model_path)
-    check_model_file(model_path)  # corrupt, a pipe, a description that would inflate to gigabytes: before TF
+
+    check_model_path(model_path)  # corrupt, a pipe, a description that would inflate to gigabytes: before TF
     _check_out_folder(out)
     if out.exists() and not out.is_file():
         raise UserError(f"{out} is not a file; give the project file to write, such as {out / 'model.cnnproj'}")
+    refuse_unsupported(read_model_config(model_path), model_path.name)  # refused before TensorFlow loads
     from .commands import quiet_tensorflow
 
     quiet_tensorflow()

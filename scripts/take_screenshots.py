@@ -428,11 +428,70 @@ class Pictures:
         panel.runner.finished.connect(lambda _key, ok: finished.append(ok))
         if not panel.start():
             raise RuntimeError(f"the lesson did not start: {panel.status.text()}")
-        yield Until(lambda: finished, "the lesson's four runs", 4 * TRAIN_SECONDS)
-        self.hide_docks("left", "bottom")  # the comparison it ends with, beside the lesson
-        self.front("lessons", width=480)
-        yield 1200
+        yield Until(lambda: finished, "the lesson's twelve runs", 12 * TRAIN_SECONDS)
+        if not finished[0]:
+            raise RuntimeError(f"the lesson did not finish: {panel.status.text()}")
+        self.hide_docks("left", "bottom")  # LeNet-5's experiment it ends with, beside the lesson's verdicts
+        self.front("lessons", width=560)
+        yield 1500
         self.save("lessons")
+
+    # ------------------------------------------------------------------ experiments
+    def _experiment_dialog(self):
+        """The definition dialog on LeNet-5: two learning rates x two filter counts, 3 seeds, 3 short epochs."""
+        dialog = self.window.features.experiments.new_experiment()
+        dialog.add("training.learning_rate", "0.001, 0.004")
+        dialog.add("conv1.filters", "2, 6")
+        dialog.seeds.setValue(3)
+        dialog.epochs.setValue(3)
+        dialog.batches.setValue(40)
+        return dialog
+
+    def experiment_definition(self) -> Step:
+        yield from self.fresh()
+        dialog = self._experiment_dialog()
+        dialog.choice.setCurrentIndex(dialog.choice.findData("conv1.filters"))
+        dialog.row("conv1.filters").edit.setFocus()
+        dialog.resize(780, 700)
+        dialog.move((WIDTH - dialog.width()) // 2, (HEIGHT - dialog.height()) // 2)
+        yield 800
+        self.save("experiment-definition", self._with_dialog(dialog))
+        dialog.close()
+        yield 200
+
+    def _with_dialog(self, dialog):
+        from PySide6.QtGui import QColor, QPainter, QPen
+
+        w = self.window
+        picture = w.grab()
+        painter = QPainter(picture)
+        top_left = dialog.geometry().topLeft() - w.geometry().topLeft()
+        painter.drawPixmap(top_left, dialog.grab())
+        painter.setPen(QPen(QColor(0, 0, 0, 110), 1))
+        painter.drawRect(top_left.x() - 1, top_left.y() - 1, dialog.width() + 1, dialog.height() + 1)
+        painter.end()
+        return picture
+
+    def experiment_results(self) -> Step:
+        yield from self.fresh()
+        w = self.window
+        experiments = w.features.experiments
+        ended: list[str] = []
+        experiments.controller.sessionEnded.connect(lambda _folder, text: ended.append(text))
+        dialog = self._experiment_dialog()
+        dialog.create_and_train.click()
+        if dialog.isVisible():
+            raise RuntimeError(f"the experiment was not created: {dialog.problem.text()}")
+        started = time.monotonic()
+        yield Until(lambda: ended, "the experiment's 12 runs", 12 * TRAIN_SECONDS)
+        print(f"   trained the experiment in {time.monotonic() - started:.0f} s: {ended[0]}", flush=True)
+        view = experiments.open(experiments.view.folder)
+        self.hide_docks("left", "right")
+        self.front("experiments", height=210)
+        best = view.results.settings
+        view.select_settings([best[0].label, best[1].label])  # the two best: is the difference real?
+        yield 1500
+        self.save("experiment-results")
 
     # ------------------------------------------------------------------ export
     def export_dialog(self) -> Step:
@@ -492,6 +551,8 @@ PICTURES = {  # file name -> method, in the order they are taken (training first
     "maximize": Pictures.maximize,
     "export-dialog": Pictures.export_dialog,
     "run-comparison": Pictures.run_comparison,
+    "experiment-definition": Pictures.experiment_definition,
+    "experiment-results": Pictures.experiment_results,
     "lessons": Pictures.lessons,
 }
 

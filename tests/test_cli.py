@@ -24,7 +24,8 @@ def test_summary_json_for_lenet5_is_exact(capsys):
     assert data["total_params"] == 61706 == data["trainable_params"]
     assert data["non_trainable_params"] == 0
     assert data["layers"][1] == {"id": "conv1", "type": "Conv2D", "output_shape": [28, 28, 6],
-                                 "weights": 150, "biases": 6, "params": 156, "receptive_field": [5, 5]}
+                                 "weights": 150, "biases": 6, "params": 156, "receptive_field": [5, 5],
+                                 "trainable": True, "block": None}  # the last two: additions of version 2
     assert data["layers"][5]["receptive_field"] is None
 
 
@@ -63,6 +64,45 @@ def test_impossible_network_exits_2_naming_file_and_node(capsys, tmp_path):
     assert lines[0].startswith("error: tiny.cnnproj: node 'conv2': kernel 5x5 does not fit a 1x1 input")
 
 
+def _project_file(tmp_path, name, nodes, edges, dataset="mnist-sample"):
+    data = json.loads(subprocess_free_template("lenet5"))
+    data["name"] = name
+    data["network"] = {"nodes": nodes, "edges": edges}
+    data["dataset"]["name"] = dataset
+    path = tmp_path / f"{name}.cnnproj"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_the_homework_network_summarizes_to_32x32x8_and_608_with_a_data_fit_warning(capsys, tmp_path):
+    path = _project_file(tmp_path, "homework", [
+        {"id": "image", "type": "Input", "params": {"shape": [64, 64, 3]}},
+        {"id": "conv", "type": "Conv2D", "params": {"filters": 8, "kernel_size": 5, "strides": 2,
+                                                      "padding": "same"}},
+    ], [["image", "conv"]])
+    code, out, err = run(capsys, "summary", str(path), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["layers"][1]["output_shape"] == [32, 32, 8] and data["total_params"] == 608
+    (line,) = err.splitlines()
+    assert line.startswith("warning: conv: a classifier's output must be a flat vector")
+    assert "does not fit the dataset 'mnist-sample': training refuses it" in line
+    code, out, err = run(capsys, "summary", str(path))
+    assert code == 0 and "32x32x8" in out and "Total params: 608" in out and err.startswith("warning: ")
+
+
+def test_summary_of_two_inputs_and_two_outputs_that_are_not_class_vectors(capsys, tmp_path):
+    path = _project_file(tmp_path, "two-by-two", [
+        {"id": "image", "type": "Input", "params": {"shape": [16, 16, 3]}},
+        {"id": "extra", "type": "Input", "params": {"shape": [4]}},
+        {"id": "mask", "type": "Conv2D", "params": {"filters": 2, "kernel_size": 3, "padding": "same"}},
+        {"id": "value", "type": "Dense", "params": {"units": 1}},
+    ], [["image", "mask"], ["extra", "value"]], dataset="npz:nowhere.npz")
+    code, out, err = run(capsys, "summary", str(path), "--json")
+    assert code == 0 and err == ""
+    assert [layer["output_shape"] for layer in json.loads(out)["layers"]] == [[16, 16, 3], [4], [16, 16, 2], [1]]
+
+
 def subprocess_free_template(name):
     from cnnstudio.core.templates import template_path
 
@@ -93,6 +133,17 @@ def test_summary_does_not_import_tensorflow_and_module_entry_point_works():
     result = subprocess.run([sys.executable, "-m", "cnnstudio", "summary", "lenet5", "--json"],
                             capture_output=True, text=True, check=True)
     assert json.loads(result.stdout.strip().splitlines()[-1])["total_params"] == 61706
+
+
+def test_train_still_refuses_a_network_that_does_not_fit_its_data(capsys, tmp_path):
+    path = _project_file(tmp_path, "homework", [
+        {"id": "image", "type": "Input", "params": {"shape": [28, 28, 1]}},
+        {"id": "conv", "type": "Conv2D", "params": {"filters": 8, "kernel_size": 5, "strides": 2,
+                                                      "padding": "same"}},
+    ], [["image", "conv"]])
+    code, _, err = run(capsys, "train", str(path), "--epochs", "1", "--run-dir", str(tmp_path / "run"))
+    assert code == 2 and err.count("error:") == 1
+    assert "node 'conv': a classifier's output must be a flat vector" in err
 
 
 def test_new_into_a_missing_folder_is_a_clear_error(capsys, tmp_path):

@@ -11,11 +11,15 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .blocks import block_tree, frozen_layers, parents
 from .catalog import CATALOG, IDENTITY, Inference, ParamError, ShapeError, Step, dims_text
 from .network import CycleError, Network
 
 ERROR = "error"
 WARNING = "warning"
+# A warning of this kind means the network is valid but does not suit the project's data (outputs vs
+# classes): summary, inspection and export go ahead, training refuses it.
+DATA_FIT = "does not fit the data"
 
 CLASSIFICATION_LOSSES = {"sparse_categorical_crossentropy", "categorical_crossentropy"}
 
@@ -27,6 +31,7 @@ class Diagnostic:
     node: str | None
     severity: str
     message: str
+    kind: str = ""  # DATA_FIT for a mismatch with the data; empty for everything else
 
     def __str__(self) -> str:
         where = f"{self.node}: " if self.node else ""
@@ -51,6 +56,7 @@ class LayerInfo:
     field_formula: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     resolved: dict[str, Any] | None = None  # parameters with Keras's defaults filled in
+    trainable: bool = True  # False when the layer (or a block holding it) is frozen
 
     @property
     def params(self) -> int:
@@ -82,6 +88,7 @@ class LayerInfo:
             "biases": self.biases,
             "params": self.params,
             "receptive_field": None if self.receptive_field is None else list(self.receptive_field),
+            "trainable": self.trainable,
         }
 
 
@@ -111,6 +118,11 @@ class Analysis:
         return [d for d in self.diagnostics if d.severity == WARNING]
 
     @property
+    def data_fit_problems(self) -> list[Diagnostic]:
+        """Warnings that the network does not suit the data; training refuses these, nothing else does."""
+        return [d for d in self.diagnostics if d.kind == DATA_FIT]
+
+    @property
     def ok(self) -> bool:
         return not self.errors
 
@@ -127,14 +139,22 @@ class Analysis:
         activations and their gradients for one batch."""
         return 4 * (4 * self.total_params + 2 * batch_size * self.activation_values())
 
-    def to_json(self, name: str) -> dict[str, Any]:
-        return {
+    def to_json(self, name: str, network: Network | None = None) -> dict[str, Any]:
+        """The object `cnnstudio summary --json` prints; with the network, each layer names its block
+        and "blocks" gives the block tree with per-block totals."""
+        data = {
             "name": name,
             "total_params": self.total_params,
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
             "layers": [info.to_json() for info in self.layers.values()],
         }
+        if network is not None:
+            owner = parents(network)
+            for layer in data["layers"]:
+                layer["block"] = owner.get(layer["id"])
+            data["blocks"] = [block.to_json() for block in block_tree(network, self)]
+        return data
 
 
 class Analyzer:
@@ -200,6 +220,9 @@ class Analyzer:
             if diag.node in layers:
                 info = layers[diag.node]
                 layers[diag.node] = replace(info, diagnostics=info.diagnostics + [diag])
+        for node_id in frozen_layers(network) & layers.keys():  # frozen: every weight stays as it is
+            info = layers[node_id]
+            layers[node_id] = replace(info, non_trainable=info.params, trainable=False)
         ordered = {n: layers[n] for n in network.nodes if n in layers}
         if not looped:
             ordered = {n: layers[n] for n in order}
@@ -269,6 +292,8 @@ def _analyze_node(
             return fail("has no input; connect a layer to it")
         return fail(f"{type_name} needs at least {spec.min_inputs} inputs but has {count} ({', '.join(sources)})")
     if spec.max_inputs is not None and count > spec.max_inputs:
+        if spec.max_inputs > 1:
+            return fail(f"{type_name} takes {spec.max_inputs} inputs but has {count} ({', '.join(sources)})")
         return fail(
             f"{type_name} takes one input but has {count} ({', '.join(sources)}); "
             "join them first with Add or Concatenate"
@@ -365,8 +390,12 @@ def _network_checks(
     return found
 
 
+def _misfit(node_id: str, message: str) -> Diagnostic:
+    return Diagnostic(node_id, WARNING, message, DATA_FIT)
+
+
 def _output_checks(info: LayerInfo, loss: str | None, num_classes: int | None) -> list[Diagnostic]:
-    """Does the output layer fit the loss and the data's classes?"""
+    """Does the output layer fit the loss and the data's classes? Mismatches are DATA_FIT warnings."""
     found: list[Diagnostic] = []
     shape = info.output_shape or ()
     activation = _activation_of(info)
@@ -374,29 +403,27 @@ def _output_checks(info: LayerInfo, loss: str | None, num_classes: int | None) -
     classification = loss in CLASSIFICATION_LOSSES or (loss == "auto" and num_classes is not None)
     if classification or loss == "binary_crossentropy":
         if len(shape) != 1:
-            found.append(Diagnostic(
-                info.id, ERROR,
+            found.append(_misfit(
+                info.id,
                 f"a classifier's output must be a flat vector of class scores, but this one is "
                 f"{dims_text(shape)}; add Flatten or GlobalAveragePooling2D and a Dense layer",
             ))
             return found
     if loss == "binary_crossentropy":
         if num_classes is not None and num_classes > 2 and shape[-1] != num_classes:
-            found.append(Diagnostic(info.id, ERROR, f"outputs {shape[-1]} values but the data has {num_classes} classes"))
+            found.append(_misfit(info.id, f"outputs {shape[-1]} values but the data has {num_classes} classes"))
         if activation not in ("sigmoid", None, "linear"):
             found.append(Diagnostic(info.id, WARNING, f"binary cross-entropy expects a sigmoid output, not {activation}"))
         return found
     if classification:
         units = shape[-1]
         if num_classes is not None and units != num_classes:
-            found.append(Diagnostic(
-                info.id, ERROR,
-                f"outputs {units} values but the data has {num_classes} classes; set units to {num_classes}",
+            found.append(_misfit(
+                info.id, f"outputs {units} values but the data has {num_classes} classes; set units to {num_classes}",
             ))
         elif units == 1:
-            found.append(Diagnostic(
-                info.id, ERROR,
-                "outputs 1 value, so it cannot score several classes; use one unit per class with softmax",
+            found.append(_misfit(
+                info.id, "outputs 1 value, so it cannot score several classes; use one unit per class with softmax",
             ))
         if activation == "sigmoid":
             found.append(Diagnostic(

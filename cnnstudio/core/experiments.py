@@ -249,11 +249,13 @@ class Experiment:
         return info is not None and info.get("status") == RUNNING
 
 
-def default_experiment_dir(project: Project, stem: str | None = None, now: datetime.datetime | None = None) -> Path:
-    """`runs/<stem>-exp-<YYYYmmdd-HHMMSS>` next to the project file (or in the current folder)."""
+def default_experiment_dir(project: Project, stem: str | None = None, now: datetime.datetime | None = None,
+                           runs_folder: Path | None = None) -> Path:
+    """`runs/<stem>-exp-<YYYYmmdd-HHMMSS>` next to the project file (or in the current folder), or in
+    `runs_folder` when given (the window's runs folder)."""
     if stem is None:
         stem = project.path.stem if project.path else _slug(project.name)
-    base = (project.path.parent if project.path else Path.cwd()) / "runs"
+    base = Path(runs_folder) if runs_folder is not None else (project.path.parent if project.path else Path.cwd()) / "runs"
     stamp = (now or datetime.datetime.now()).strftime("%Y%m%d-%H%M%S")
     candidate, n = base / f"{stem}-exp-{stamp}", 2
     while candidate.exists():

@@ -243,3 +243,88 @@ def read_user_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_PROJECT
     if len(data) > max_bytes:
         raise UserError(f"{path}: is more than the {max_bytes / 2**20:,.0f} MiB a {what} may have")
     return data
+
+
+class WriteBehind:
+    """Runs file writes on one background thread, in the order they were given, so that a
+    training loop does not wait for the disk (each write still goes through this module's
+    atomic, durable writers).
+
+    Writes are keyed by the file they replace: a newer version of a file whose write has not
+    started yet takes the older one's turn away (only the newest is written, after the others).
+    The first exception a write raises is kept and raised again, on the caller's thread, by the
+    next `submit`, `check` or `finish`; the writes after it are dropped, so what is on disk is
+    whole and no newer than the failure. A process killed meanwhile loses only the writes still
+    waiting: the files written before stay whole.
+    """
+
+    def __init__(self, name: str = "file writer") -> None:
+        import threading
+        from collections import OrderedDict
+
+        self._jobs: OrderedDict[str, Callable[[], None]] = OrderedDict()
+        self._lock = threading.Condition()
+        self._error: BaseException | None = None
+        self._busy = False
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, key: str | os.PathLike[str], job: Callable[[], None]) -> None:
+        """Run `job` (a write of the file `key`) after the writes already given."""
+        with self._lock:
+            self._raise_error()
+            if self._closed:
+                raise RuntimeError("this writer has finished")
+            self._jobs.pop(str(key), None)
+            self._jobs[str(key)] = job
+            self._lock.notify_all()
+
+    def check(self) -> None:
+        """Raise the failure of an earlier write, if one failed."""
+        with self._lock:
+            self._raise_error()
+
+    def wait(self) -> None:
+        """Block until every write given so far is done; raise the first failure."""
+        with self._lock:
+            while (self._jobs or self._busy) and self._error is None:
+                self._lock.wait()
+            self._raise_error()
+
+    def finish(self, *, raise_error: bool = True) -> None:
+        """Write what is waiting, stop the thread, and (unless told not to) raise the first failure."""
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
+        self._thread.join()
+        if raise_error:
+            with self._lock:
+                self._raise_error()
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            self._jobs.clear()
+            raise error
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._jobs and not self._closed:
+                    self._lock.wait()
+                if not self._jobs:  # finished, and nothing waits
+                    return
+                _, job = self._jobs.popitem(last=False)
+                self._busy = True
+            try:
+                job()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                with self._lock:
+                    if self._error is None:
+                        self._error = exc
+                    self._jobs.clear()
+            finally:
+                with self._lock:
+                    self._busy = False
+                    self._lock.notify_all()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .blocks import Block
 from .events import Emitter
 
 ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # use with fullmatch: "$" would let a final newline in
@@ -48,6 +49,7 @@ class NetworkChange(StrEnum):
     RENAMED = "renamed"
     EDGE_ADDED = "edge_added"
     EDGE_REMOVED = "edge_removed"
+    BLOCKS = "blocks"  # blocks grouped, ungrouped, renamed, folded or frozen
     RESET = "reset"
 
 
@@ -73,11 +75,14 @@ class Node:
     position: tuple[float, float] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # unknown keys kept on save
     revision: int = 0  # bumped on every change; lets analysis reuse unchanged results
+    trainable: bool = True  # False: frozen, its weights stay as they are while training
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type, "params": copy_data(self.params)}
         if self.position is not None:
             data["position"] = [self.position[0], self.position[1]]
+        if not self.trainable:
+            data["trainable"] = False
         data.update(copy_data(self.extra))
         return data
 
@@ -93,6 +98,7 @@ class Network:
         self._nodes: dict[str, Node] = {}
         self._edges: list[tuple[str, str]] = []
         self._index: _Adjacency | None = None  # built on first query after an edit
+        self.blocks: dict[str, Block] = {}  # named groups of layers; see core/blocks.py
         self.changed = Emitter()
         self.version = 0  # bumped on every edit that can change shapes or counts
 
@@ -264,6 +270,12 @@ class Network:
         params[name] = value
         self.set_params(node_id, params)
 
+    def set_trainable(self, node_id: str, trainable: bool) -> None:
+        """Freeze (False) or unfreeze one layer."""
+        self.node(node_id).trainable = bool(trainable)
+        self._bump(node_id)
+        self.changed.emit(kind=NetworkChange.PARAMS, ids=[node_id])
+
     def move_node(self, node_id: str, position: tuple[float, float] | None) -> None:
         self.node(node_id).position = _position(position)
         self.changed.emit(kind=NetworkChange.MOVED, ids=[node_id])
@@ -279,6 +291,8 @@ class Network:
         node.id = new
         self._nodes = {(new if k == old else k): v for k, v in self._nodes.items()}
         self._set_edges([(new if s == old else s, new if d == old else d) for s, d in self._edges])
+        for block in self.blocks.values():
+            block.members = [new if m == old else m for m in block.members]
         self._bump(new)
         self.changed.emit(kind=NetworkChange.RENAMED, ids=[old, new])
 
@@ -325,26 +339,33 @@ class Network:
 
     # ------------------------------------------------------------------ data
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "nodes": [n.to_dict() for n in self._nodes.values()],
             "edges": [[s, d] for s, d in self._edges],
         }
+        if self.blocks:  # layers that left the network are dropped from their blocks
+            data["blocks"] = [_present(b, self) for b in self.blocks.values()]
+        return data
 
     @classmethod
-    def from_parts(cls, nodes: Iterable[Node], edges: Iterable[tuple[str, str]]) -> Network:
+    def from_parts(cls, nodes: Iterable[Node], edges: Iterable[tuple[str, str]],
+                   blocks: Iterable[Block] = ()) -> Network:
         """Build without checks or events (the project loader validates first)."""
         net = cls()
         net._nodes = {n.id: n for n in nodes}
         net._set_edges([(s, d) for s, d in edges])
+        net.blocks = {b.id: b for b in blocks}
         return net
 
     def copy(self) -> Network:
-        return Network.from_parts([_copy_node(n) for n in self._nodes.values()], self._edges)
+        return Network.from_parts([_copy_node(n) for n in self._nodes.values()], self._edges,
+                                  copy.deepcopy(list(self.blocks.values())))
 
     def replace_with(self, other: Network) -> None:
-        """Take over another network's nodes and edges (template replace, import)."""
+        """Take over another network's nodes, edges and blocks (template replace, import)."""
         self._nodes = {n.id: _copy_node(n) for n in other.nodes.values()}
         self._set_edges(other.edges)
+        self.blocks = {b.id: b for b in copy.deepcopy(list(other.blocks.values()))}
         self._bump()
         for n in self._nodes.values():
             n.revision += 1
@@ -352,7 +373,14 @@ class Network:
 
 
 def _copy_node(node: Node) -> Node:
-    return Node(node.id, node.type, copy_data(node.params), node.position, copy_data(node.extra), node.revision)
+    return Node(node.id, node.type, copy_data(node.params), node.position, copy_data(node.extra), node.revision,
+                node.trainable)
+
+
+def _present(block: Block, network: Network) -> dict[str, Any]:
+    data = block.to_dict()
+    data["nodes"] = [m for m in block.members if m in network.nodes or m in network.blocks]
+    return data
 
 
 class _Adjacency:

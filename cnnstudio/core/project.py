@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .blocks import Block, block_from_dict, check_blocks
 from .bulk import collector_paused
 from .catalog import CATALOG, ParamError, get_spec
 from .catalog.training import OPTIMIZERS
@@ -27,9 +28,10 @@ from .files import (  # noqa: F401 - the one writer, re-exported
 from .network import CycleError, Network, Node, copy_data, valid_id
 
 FORMAT = "cnnstudio-project"
-CURRENT_VERSION = 1
-# version -> function turning a project dict of that version into the next version
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+CURRENT_VERSION = 2
+# version -> function turning a project dict of that version into the next version.
+# Version 2 adds blocks, frozen layers and pretrained backbones; a version-1 file is valid as it is.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: lambda data: data}
 
 DEFAULT_TRAINING: dict[str, Any] = {
     "optimizer": "adam",
@@ -63,7 +65,7 @@ class Project:
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "format": FORMAT,
-            "version": CURRENT_VERSION,
+            "version": format_version(self.network),
             "name": self.name,
             "network": self.network.to_dict(),
             "dataset": copy.deepcopy(self.dataset),
@@ -75,6 +77,18 @@ class Project:
     def copy(self) -> Project:
         return Project(self.name, self.network.copy(), copy.deepcopy(self.dataset),
                        copy.deepcopy(self.training), copy.deepcopy(self.extra), self.path)
+
+
+def format_version(network: Network) -> int:
+    """The oldest format that holds the network: 1 unless it uses blocks, frozen layers or backbones
+    (so a plain network stays readable by earlier CNN Studio versions)."""
+    newer = network.blocks or any(not node.trainable or _is_backbone(node.type) for node in network)
+    return 2 if newer else 1
+
+
+def _is_backbone(type_name: str) -> bool:
+    spec = CATALOG.get(type_name)
+    return spec is not None and spec.category == "Pretrained"
 
 
 def new_project(name: str = "Untitled") -> Project:
@@ -131,7 +145,7 @@ def project_from_dict(data: Any, where: str = "project") -> Project:
 def _check_nesting(data: Any, where: str) -> None:
     """ProjectError naming the key where ``data`` nests deeper than MAX_NESTING (walked without recursion,
     so a file nested thousands of levels deep is refused, not a crash)."""
-    level: list[Any] = [data]
+    level: list[Any] = [data] if isinstance(data, (dict, list)) else []  # a bare number or string nests nothing
     for _depth in range(MAX_NESTING + 1):
         deeper: list[Any] = []
         for value in level:
@@ -227,12 +241,39 @@ def _network_from(raw: Any, where: str) -> Network:
             raise ProjectError(f"{where}: edge [{src!r}, {dst!r}] appears twice")
         seen_edges.add((src, dst))
         edges.append((src, dst))
-    network = Network.from_parts(nodes, edges)
+    network = Network.from_parts(nodes, edges, _blocks_from(raw.get("blocks", []), where))
     try:
         network.topological_order()
     except CycleError as exc:
         raise ProjectError(f"{where}: {exc}; a network must flow one way") from None
+    try:
+        check_blocks(network, where)
+    except ValueError as exc:
+        raise ProjectError(str(exc)) from None
     return network
+
+
+def _blocks_from(raw: Any, where: str) -> list[Block]:
+    if not isinstance(raw, list):
+        raise ProjectError(f"{where}: \"blocks\" must be a list of {{\"id\", \"name\", \"nodes\"}} objects")
+    blocks: list[Block] = []
+    seen: set[str] = set()
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not valid_id(item["id"]):
+            raise ProjectError(f"{where}: block #{index + 1} needs an \"id\" of letters, digits and _")
+        if item["id"] in seen:
+            raise ProjectError(f"{where}: two blocks have the id '{item['id']}'")
+        seen.add(item["id"])
+        members = item.get("nodes", [])
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            raise ProjectError(f"{where}: block '{item['id']}': \"nodes\" must be a list of layer or block ids")
+        for key in ("collapsed", "trainable"):
+            if key in item and not isinstance(item[key], bool):
+                raise ProjectError(f"{where}: block '{item['id']}': \"{key}\" must be true or false")
+        if "name" in item and not isinstance(item["name"], str):
+            raise ProjectError(f"{where}: block '{item['id']}': \"name\" must be text")
+        blocks.append(block_from_dict(item))
+    return blocks
 
 
 def _node_from(item: Any, index: int, where: str) -> Node:
@@ -265,8 +306,11 @@ def _node_from(item: Any, index: int, where: str) -> Node:
                 and all(_finite(v) for v in position)):
             raise ProjectError(f"{where}: node '{node_id}': \"position\" must be [x, y], not {_shown(position)}")
         position = (float(position[0]), float(position[1]))
-    extra = {k: v for k, v in item.items() if k not in {"id", "type", "params", "position"}}
-    return Node(node_id, type_name, copy_data(params), position, copy_data(extra))
+    trainable = item.get("trainable", True)
+    if not isinstance(trainable, bool):
+        raise ProjectError(f"{where}: node '{node_id}': \"trainable\" must be true or false, not {trainable!r}")
+    extra = {k: v for k, v in item.items() if k not in {"id", "type", "params", "position", "trainable"}}
+    return Node(node_id, type_name, copy_data(params), position, copy_data(extra), trainable=trainable)
 
 
 def _dataset_from(raw: Any, where: str) -> dict[str, Any]:

@@ -13,7 +13,9 @@ import keyword
 from typing import Any
 
 from ..core.analysis import Analysis, analyze
-from ..core.catalog import UNSET, Param, dims_text, get_spec
+from ..core.blocks import boundary, frozen_layers, layers_in, ordered_items, top_level
+from ..core.catalog import CATALOG, UNSET, Param, dims_text, get_spec
+from ..core.catalog.backbones import application_arguments, preprocessing_layers
 from ..core.catalog.spec import INTS, PADDING, REGULARIZER
 from ..core.errors import UserError
 from ..core.network import Network
@@ -60,31 +62,160 @@ def _checked(network: Network, analysis: Analysis | None) -> Analysis:
 
 
 def model_function(network: Network, name: str, analysis: Analysis) -> str:
-    """The text of `def build_model():` for the network (functional API, one line per layer)."""
+    """The text of `def build_model():` for the network (functional API, one line per layer), after a
+    function per block (each takes the tensors entering the block and returns those leaving it)."""
     names = variable_names(network)
+    functions = block_function_names(network, set(names.values()))
+    text = ""
+    for node in network:
+        if get_spec(node.type).category == "Pretrained" if node.type in CATALOG else False:
+            text += _backbone_function(network, analysis, node.id, functions) + "\n\n"
+    for block_id in _blocks_inner_first(network):
+        text += _block_function(network, analysis, block_id, names, functions) + "\n\n"
     lines = ["def build_model():", f'    """{docstring_text(name)} as a Keras functional model."""']
-    for node_id in network.topological_order():
-        node = network.nodes[node_id]
-        info = analysis.layers[node_id]
-        shape = f"# {dims_text(info.output_shape)}" if info.output_shape else ""
-        if info.params:
-            shape += f", {info.params:,} params"
-        if node.type == "Input":
-            value = get_spec("Input").resolve(node.params)["shape"]
-            call = f"keras.Input(shape={_python(value)}, name={_quote(node_id)})"
-            lines += _assign(names[node_id], call, "", shape)
-            continue
-        arguments = [f"{key}={text}" for key, text in layer_arguments(node.type, node.params)]
-        arguments.append(f"name={_quote(node_id)}")
-        sources = [names[s] for s in network.inputs_of(node_id)]
-        feed = sources[0] if get_spec(node.type).max_inputs == 1 else "[" + ", ".join(sources) + "]"
-        lines += _assign(names[node_id], f"layers.{node.type}", arguments, shape, feed)
+    lines += [f"    {line}" for line in application_imports(network)]
+    lines += _item_lines(network, analysis, ordered_items(network), names, functions)
     inputs = [names[n] for n in network.input_nodes()]
     outputs = [names[n] for n in network.output_nodes()]
     lines += _assign("model", "keras.Model", [f"inputs={_listed(inputs)}", f"outputs={_listed(outputs)}",
                                               f"name={_quote(model_name(name))}"], "")
     lines.append("    return model")
+    return text + "\n".join(lines) + "\n"
+
+
+def block_function_names(network: Network, taken: set[str]) -> dict[str, str]:
+    """A Python function name per block (its id) and per backbone (make_<id>), never shadowing a name."""
+    reserved = set(_TAKEN) | set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins)) | taken
+    names: dict[str, str] = {}
+    backbones = [n.id for n in network if n.type in CATALOG and get_spec(n.type).category == "Pretrained"]
+    for block_id in [*network.blocks, *backbones]:
+        name = block_id if block_id in network.blocks else f"make_{block_id}"
+        while name in reserved or name in names.values():
+            name += "_"
+        names[block_id] = name
+    return names
+
+
+def _blocks_inner_first(network: Network) -> list[str]:
+    """Every block, nested blocks before the blocks holding them (each function exists before its use)."""
+    out: list[str] = []
+
+    def visit(block_id: str) -> None:
+        for member in network.blocks[block_id].members:
+            if member in network.blocks:
+                visit(member)
+        out.append(block_id)
+
+    for block_id in top_level(network):
+        visit(block_id)
+    return out
+
+
+def _block_function(network: Network, analysis: Analysis, block_id: str, names: dict[str, str],
+                    functions: dict[str, str]) -> str:
+    block = network.blocks[block_id]
+    layers = layers_in(network, block_id)
+    entering, leaving = boundary(network, layers)
+    arguments = [names[s] for s in dict.fromkeys(s for s, _ in entering)]
+    params = sum(analysis.layers[n].params for n in layers)
+    frozen = ", frozen" if not block.trainable else ""
+    lines = [f"def {functions[block_id]}({', '.join(arguments)}):",
+             f'    """{docstring_text(block.name)}: {len(layers)} layers, {params:,} parameters{frozen}."""']
+    lines += _item_lines(network, analysis, ordered_items(network, block_id), names, functions)
+    returned = [names[n] for n in leaving]
+    lines.append(f"    return {', '.join(returned)}" if returned else "    return None")
     return "\n".join(lines) + "\n"
+
+
+def _item_lines(network: Network, analysis: Analysis, items: list[str], names: dict[str, str],
+                functions: dict[str, str]) -> list[str]:
+    frozen = frozen_layers(network)
+    lines: list[str] = []
+    for item in items:
+        if item in network.blocks:
+            entering, leaving = boundary(network, layers_in(network, item))
+            arguments = [names[s] for s in dict.fromkeys(s for s, _ in entering)]
+            targets = ", ".join(names[n] for n in leaving) or "_"
+            lines.append(f"    {targets} = {functions[item]}({', '.join(arguments)})")
+            continue
+        lines += _layer_lines(network, analysis, item, names, item in frozen, functions)
+    return lines
+
+
+def _layer_lines(network: Network, analysis: Analysis, node_id: str, names: dict[str, str],
+                 frozen: bool, functions: dict[str, str]) -> list[str]:
+    node = network.nodes[node_id]
+    info = analysis.layers[node_id]
+    shape = f"# {dims_text(info.output_shape)}" if info.output_shape else ""
+    if info.params:
+        shape += f", {info.params:,} params"
+    if node.type == "Input":
+        resolved = get_spec("Input").resolve(node.params)
+        dtype = "" if resolved["dtype"] is None else f", dtype={_quote(resolved['dtype'])}"
+        call = f"keras.Input(shape={_python(resolved['shape'])}{dtype}, name={_quote(node_id)})"
+        return _assign(names[node_id], call, "", shape)
+    if get_spec(node.type).category == "Pretrained":
+        (source,) = (names[s] for s in network.inputs_of(node_id))
+        return _assign(names[node_id], f"{functions[node_id]}()", "", shape, source)
+    arguments = [f"{key}={text}" for key, text in layer_arguments(node.type, node.params)]
+    arguments.append(f"name={_quote(node_id)}")
+    if frozen:
+        arguments.append("trainable=False")
+    sources = [names[s] for s in network.inputs_of(node_id)]
+    return _assign(names[node_id], class_text(node.type), arguments, shape, _feed(node.type, sources))
+
+
+def _backbone_function(network: Network, analysis: Analysis, node_id: str, functions: dict[str, str]) -> str:
+    """`def make_<id>():` building the backbone as `ml.backbones.build_backbone` does."""
+    node = network.nodes[node_id]
+    (source,) = network.inputs_of(node_id)
+    shape = _python(tuple(analysis.layers[source].output_shape))
+    weights = "ImageNet weights" if get_spec(node.type).resolve(node.params)["weights"] else "no weights"
+    arguments = [f"{k}={_python(v)}" for k, v in application_arguments(node.type, node.params).items()]
+    lines = [f"def {functions[node_id]}():",
+             f'    """{node.type} ({weights}) with its preprocessing inside: takes pixels scaled to [0, 1]."""']
+    lines += _assign("base", f"keras.applications.{node.type}", [f"input_shape={shape}", *arguments], "")
+    lines.append(f"    pixels = keras.Input(shape={shape}, name={_quote(node_id + '_pixels')})")
+    lines.append("    x = pixels")
+    flips = []
+    for class_name, layer_arguments_ in preprocessing_layers(node_id, node.type):
+        text = [f"{k}={_python(tuple(v) if isinstance(v, list) else v)}" for k, v in layer_arguments_.items()]
+        lines += _assign("x", f"layers.{class_name}", text, "", "x")
+        if class_name == "Conv2D":
+            flips.append(layer_arguments_["name"])
+    lines.append(f"    model = keras.Model(pixels, base(x), name={_quote(node_id)})")
+    if node_id in frozen_layers(network):
+        lines.append("    model.trainable = False  # frozen: BatchNormalization stays in inference mode")
+    for name in flips:
+        lines.append(f"    flip = model.get_layer({_quote(name)})  # RGB -> BGR, as the ImageNet weights expect")
+        lines.append("    flip.set_weights([keras.ops.convert_to_numpy(keras.ops.convert_to_tensor(")
+        lines.append("        [[[[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]]]))])")
+        lines.append("    flip.trainable = False")
+    lines.append("    return model")
+    return "\n".join(lines) + "\n"
+
+
+def _feed(type_name: str, sources: list[str]) -> str:
+    """The call's arguments, as `builder.call_layer` passes them."""
+    spec = get_spec(type_name)
+    if spec.call:
+        return ", ".join([sources[0], sources[1] if len(sources) > 1 else sources[0], *sources[2:]])
+    return sources[0] if spec.max_inputs == 1 else "[" + ", ".join(sources) + "]"
+
+
+def class_text(type_name: str) -> str:
+    """How the code names a layer class: layers.Conv2D, or the bare name of an application's own layer."""
+    return f"layers.{type_name}" if get_spec(type_name).keras_module == "keras.layers" else type_name
+
+
+def application_imports(network: Network) -> list[str]:
+    """Import lines for layers Keras defines in an application's module (LayerScale, ...), sorted."""
+    wanted: dict[str, set[str]] = {}
+    for node in network:
+        spec = get_spec(node.type) if node.type in CATALOG else None
+        if spec is not None and spec.keras_module != "keras.layers":
+            wanted.setdefault(spec.keras_module, set()).add(node.type)
+    return [f"from {module} import {', '.join(sorted(names))}" for module, names in sorted(wanted.items())]
 
 
 def layer_arguments(type_name: str, params: dict[str, Any]) -> list[tuple[str, str]]:
@@ -102,6 +233,7 @@ def layer_arguments(type_name: str, params: dict[str, Any]) -> list[tuple[str, s
 def variable_names(network: Network) -> dict[str, str]:
     """A Python variable per node: its id, with a trailing _ where it would shadow a name."""
     taken = set(_TAKEN) | set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins))
+    taken |= {n.type for n in network if n.type in CATALOG and class_text(n.type) == n.type}  # imported classes
     names = {}
     used: set[str] = set()
     for node_id in network.nodes:

@@ -6,17 +6,20 @@
                               budget=Budget(runs=10))
     outcome = runner.run()      # blocks; stop(), stop_after_current(), pause(), resume() from any thread
 
+A caller with its own pause/resume/stop (the window's job) hands it in as `control`; a caller
+that keeps loaded datasets (the window's workspace) hands in `datasets`.
+
 TensorFlow is imported once for all runs (a run costs its training, not a start-up), and a
 loaded dataset is reused while the next run asks for the same data (same name, split seed
 and preparation). Between runs the Keras session is cleared. experiment.json is updated
 before and after every run, so an interrupted experiment resumes where it was: a run killed
 mid-training continues from its last checkpoint, a stopped one is trained again in a new
-folder (the stopped record is kept). Checks import no TensorFlow; training imports it lazily.
+folder (the stopped record is kept). The checks (`experiment_checks`, re-exported here) import no
+TensorFlow, so the window makes them too; training imports it lazily.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 import time
@@ -26,48 +29,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.errors import UserError
-from ..core.experiment_spec import ExperimentSpec, apply_values, assignment_text, check_keys
 from ..core.experiments import FAILED, Experiment, PlannedRun
 from ..core.project import Project
 from ..core.runs import RUNNING, read_run_info
-from .training.preparation import dataset_options, precheck
+from .experiment_checks import TRAINING_KEYS, check_runs, check_setting, check_spec
+from .training.preparation import dataset_options
+from .training.reporting import RunControl
 from .training.settings import TrainingSettings
 
-TRAINING_KEYS = tuple(f.name for f in dataclasses.fields(TrainingSettings))
+__all__ = ["ALL_DONE", "BUDGET_MINUTES", "BUDGET_RUNS", "STOPPED", "TRAINING_KEYS", "Budget", "ExperimentCallbacks",
+           "ExperimentOutcome", "ExperimentRunner", "check_runs", "check_setting", "check_spec"]
 
 # why a session of the runner ended
 ALL_DONE, STOPPED, BUDGET_RUNS, BUDGET_MINUTES = "finished", "stopped", "budget_runs", "budget_minutes"
 DATASETS_KEPT = 2  # loaded datasets kept for the next runs (one per split seed, usually)
-
-
-# -- checks (no TensorFlow) -------------------------------------------------------------------
-
-def check_setting(project: Project, values: dict[str, Any], seed: int | None = None) -> Project:
-    """The project of one setting, checked as `cnnstudio train` checks before training; UserError naming the values."""
-    changed = apply_values(project, values, seed)
-    try:
-        settings = TrainingSettings.from_project(changed)
-        precheck(changed, settings, str(changed.dataset.get("name")))
-    except UserError as exc:
-        raise UserError(f"with {assignment_text(values)}: {exc}") from None
-    return changed
-
-
-def check_spec(project: Project, spec: ExperimentSpec) -> None:
-    """Every key of `spec` exists and every setting it plans can be trained (UserError for the first that cannot)."""
-    check_keys(spec, project, TRAINING_KEYS)
-    for values in spec.settings():
-        check_setting(project, values)
-
-
-def check_runs(experiment: Experiment, runs: list[PlannedRun]) -> None:
-    """Every setting among `runs` can still be trained from the experiment's base project."""
-    seen = set()
-    for run in runs:
-        key = json.dumps(run.values, sort_keys=True)
-        if key not in seen:
-            seen.add(key)
-            check_setting(experiment.base, run.values)
 
 
 # -- steering and reporting ------------------------------------------------------------------
@@ -122,48 +97,70 @@ class ExperimentOutcome:
     left: int = 0  # runs still to train
 
 
+class _SessionLinked(RunControl):
+    """One run's control that also follows the session's: paused or stopped when either is.
+
+    The runner stops a single run on its own (the time budget) without ending the session.
+    """
+
+    def __init__(self, session: RunControl) -> None:
+        super().__init__()
+        self.session = session
+        self._tick = threading.Event()  # never set: waits between looks at both controls
+
+    @property
+    def paused(self) -> bool:
+        return super().paused or self.session.paused
+
+    @property
+    def stopping(self) -> bool:
+        return super().stopping or self.session.stopping
+
+    def wait_while_paused(self) -> float:
+        start = time.monotonic()
+        while self.paused and not self.stopping:
+            self._tick.wait(0.1)
+        return time.monotonic() - start
+
+
 class ExperimentRunner:
     """Trains the runs an experiment still has to train (see the module docstring)."""
 
     def __init__(self, experiment: Experiment, *, callbacks: ExperimentCallbacks | None = None,
                  budget: Budget | None = None, trainer_options: dict[str, Any] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, control: RunControl | None = None,
+                 datasets: Callable[[Project], Any] | None = None) -> None:
         self.experiment = experiment
         self.callbacks = callbacks or ExperimentCallbacks()
         self.budget = budget or Budget()
         self.budget.check()
         self.trainer_options = dict(trainer_options or {})  # e.g. report_every, snapshot_layers
         self._clock = clock  # for the time budget (tests pass their own)
+        self.control = control or RunControl()  # the session's pause, resume and stop
+        self._load_data = datasets  # project -> its loaded dataset (None: the runner keeps its own)
         self._lock = threading.Lock()
-        self._stop = threading.Event()
         self._after_current = threading.Event()
-        self._paused = False
         self._trainer = None
         self._datasets: OrderedDict[str, Any] = OrderedDict()
 
     # -- control (thread-safe) ------------------------------------------------------------
     def stop(self) -> None:
         """Stop the run in progress now (its record is kept, marked stopped) and start no other."""
-        self._stop.set()
-        with self._lock:
-            if self._trainer is not None:
-                self._trainer.stop()
+        self.control.stop()
 
     def stop_after_current(self) -> None:
         """Let the run in progress finish, then start no other."""
         self._after_current.set()
 
     def pause(self) -> None:
-        with self._lock:
-            self._paused = True
-            if self._trainer is not None:
-                self._trainer.pause()
+        self.control.pause()
 
     def resume(self) -> None:
-        with self._lock:
-            self._paused = False
-            if self._trainer is not None:
-                self._trainer.resume()
+        self.control.resume()
+
+    @property
+    def _stopping(self) -> bool:
+        return self.control.stopping
 
     # -- the session ----------------------------------------------------------------------
     def run(self) -> ExperimentOutcome:
@@ -178,7 +175,7 @@ class ExperimentRunner:
         deadline = None if self.budget.minutes is None else started + 60.0 * self.budget.minutes
         outcome = ExperimentOutcome()
         for position, run in enumerate(queue, start=1):
-            if self._stop.is_set() or self._after_current.is_set():
+            if self._stopping or self._after_current.is_set():
                 outcome.reason = STOPPED
                 break
             if deadline is not None and not self._fits(deadline, outcome.trained):
@@ -190,14 +187,14 @@ class ExperimentRunner:
             outcome.trained.append(run)
             if self.callbacks.on_run_ended:
                 self.callbacks.on_run_ended(run)
-            if self._stop.is_set():
+            if self._stopping:
                 outcome.reason = STOPPED
                 break
         else:
             if self.budget.runs is not None and len(experiment.to_train()) > 0:
                 outcome.reason = BUDGET_RUNS
         if deadline is not None and outcome.trained and outcome.trained[-1].status == "stopped" \
-                and not self._stop.is_set():
+                and not self._stopping:
             outcome.reason = BUDGET_MINUTES
         outcome.seconds = self._clock() - started
         outcome.left = len(experiment.to_train())
@@ -255,22 +252,20 @@ class ExperimentRunner:
                 self.callbacks.on_batch(run, report)
 
         def on_epoch(report) -> None:
-            if deadline is not None and self._clock() > deadline:
-                self._stop_for_time()
+            # the caller hears of the epoch first, then the clock is read: an epoch's end is where
+            # a run is stopped for time (batches are grouped, so a batch check may come only once an epoch)
             if self.callbacks.on_epoch:
                 self.callbacks.on_epoch(run, report)
+            if deadline is not None and self._clock() > deadline:
+                self._stop_for_time()
 
         snapshot = self.callbacks.on_snapshot
         callbacks = TrainingCallbacks(on_batch=on_batch, on_epoch=on_epoch, on_message=self.callbacks.on_message,
                                       on_snapshot=None if snapshot is None else lambda report: snapshot(run, report))
         trainer = Trainer(project, settings=settings, dataset=self._dataset(project, settings), run_dir=path,
-                          callbacks=callbacks, **self.trainer_options)
+                          callbacks=callbacks, control=_SessionLinked(self.control), **self.trainer_options)
         with self._lock:
             self._trainer = trainer
-            if self._paused:
-                trainer.pause()
-            if self._stop.is_set():
-                trainer.stop()
         return trainer
 
     def _stop_for_time(self) -> None:
@@ -280,6 +275,8 @@ class ExperimentRunner:
 
     def _dataset(self, project: Project, settings: TrainingSettings):
         """The loaded dataset for this run, reused from an earlier run when it asks for the same data."""
+        if self._load_data is not None:
+            return self._load_data(project)
         name = str(project.dataset.get("name"))
         options = dataset_options(project, settings)
         key = json.dumps({"name": name, **options}, sort_keys=True, default=str)

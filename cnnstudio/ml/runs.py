@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import UserError
+from ..core.files import WriteBehind
 from ..core.project import Project, dumps, load_project
 from ..core.runs import (  # noqa: F401 - the readers live in core (no TensorFlow) and are re-exported here
     FINISHED,
@@ -103,9 +104,28 @@ class RunRecord:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.checkpoints = Checkpoints(self.path / "checkpoints")
+        self.checkpoints = Checkpoints(self.path / "checkpoints", write=self._write)
         self.info: dict[str, Any] = {}
         self._writers: dict[str, Any] = {}
+        self._behind: WriteBehind | None = None
+
+    # -- where the files are written ----------------------------------------------------------
+    def write_behind(self) -> None:
+        """From now on the record's files are written on a background thread (while training), in order."""
+        if self._behind is None:
+            self._behind = WriteBehind("run record writer")
+
+    def write_now(self, raise_error: bool = True) -> None:
+        """Wait for the files still being written, write in place again; raise a failed write's error."""
+        behind, self._behind = self._behind, None
+        if behind is not None:
+            behind.finish(raise_error=raise_error)
+
+    def _write(self, path: Path, make, what: str) -> None:
+        if self._behind is None:
+            write_bytes(path, make(), what)
+        else:
+            self._behind.submit(path, lambda: write_bytes(path, make(), what))
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
@@ -212,7 +232,8 @@ class RunRecord:
         """Merge `fields` into run.json and replace it atomically (`durable`: also flush to disk)."""
         self.info = {"format": RUN_FORMAT, "version": 1, **self.info, **fields}
         text = json.dumps(_clean(self.info), indent=1, allow_nan=False) + "\n"
-        write_bytes(self.path / "run.json", text.encode("utf-8"), "run.json")
+        data = text.encode("utf-8")
+        self._write(self.path / "run.json", lambda: data, "run.json")
 
     def write_metrics(self, history: list[EpochReport]) -> None:
         """metrics.csv with one row per epoch (empty cells where there is no validation)."""
@@ -221,7 +242,8 @@ class RunRecord:
         writer.writerow(METRICS_HEADER)
         for r in history:
             writer.writerow([r.epoch, *(_cell(v) for v in (r.loss, r.accuracy, r.val_loss, r.val_accuracy))])
-        write_bytes(self.path / "metrics.csv", out.getvalue().encode("utf-8"), "metrics.csv")
+        data = out.getvalue().encode("utf-8")
+        self._write(self.path / "metrics.csv", lambda: data, "metrics.csv")
 
     def write_val_predictions(self, labels: np.ndarray, epochs: list[tuple[np.ndarray, np.ndarray]],
                               num_classes: int) -> None:
@@ -232,16 +254,20 @@ class RunRecord:
         for k, (predicted, confidence) in enumerate(epochs, start=1):
             arrays[f"epoch_{k}"] = np.asarray(predicted).astype(kind)
             arrays[f"confidence_{k}"] = np.asarray(confidence, np.float16)
-        buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
-        write_bytes(self.path / "val_predictions.npz", buffer.getvalue(), "the validation predictions")
+
+        def packed() -> bytes:
+            buffer = io.BytesIO()
+            np.savez(buffer, **arrays)
+            return buffer.getvalue()
+
+        self._write(self.path / "val_predictions.npz", packed, "the validation predictions")
 
     def log_epoch(self, history: list[EpochReport]) -> None:
         """Every epoch's figures in TensorBoard's files (logs/train and logs/validation)."""
         for name, keys in (("train", ("loss", "accuracy", "learning_rate", "top_k_accuracy", "images_per_second")),
                            ("validation", ("val_loss", "val_accuracy", "val_top_k_accuracy"))):
             if name not in self._writers:
-                self._writers[name] = EventFile(self.path / "logs" / name)
+                self._writers[name] = EventFile(self.path / "logs" / name, write=self._write)
             epochs = []
             for report in history:
                 values = {f"epoch_{k.removeprefix('val_')}": float(getattr(report, k)) for k in keys
@@ -255,6 +281,7 @@ class RunRecord:
 
     def close(self) -> None:
         """Let go of the directory (its lock)."""
+        self.write_now(raise_error=False)
         self._writers.clear()
         self._unlock()
 

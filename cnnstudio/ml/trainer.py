@@ -294,6 +294,8 @@ class Trainer:
         self._rules = rules
         callbacks = RunCallbacks([self.validation, *rules], run, self.model, s.epochs, self.steps_per_epoch)
         class_weight = fit_rules.class_weights(data.labels("train"), s.class_weight, data.class_names)
+        if self.record:  # the epochs' files are written beside training, which never waits for the disk
+            self.record.write_behind()
         try:
             if self.strategy_name == "multi-worker":
                 from .training.multi_worker import fit_multi_worker
@@ -306,6 +308,7 @@ class Trainer:
                 self.model.fit(batches, epochs=s.epochs, initial_epoch=start, callbacks=callbacks, verbose=0,
                                shuffle=False, class_weight=class_weight)
         except Interrupted as interrupted:
+            self._written()
             epoch = interrupted.epoch + 1
             if interrupted.reason == DIVERGED:
                 self._keep_good_weights()
@@ -314,6 +317,11 @@ class Trainer:
                                   f"(learning rate {rate:.3g} may be too high, or the inputs hold extreme "
                                   "values); the last good weights were kept")
             return STOPPED, f"training stopped by request during epoch {epoch}"
+        except BaseException:
+            if self.record:
+                self.record.write_now(raise_error=False)
+            raise
+        self._written()
         stopper = next((r for r in rules if isinstance(r, keras.callbacks.EarlyStopping)), None)
         if stopper is not None and stopper.stopped_epoch > 0:
             kept = stopper.best_epoch + 1
@@ -321,6 +329,11 @@ class Trainer:
                                     f"not improve for {s.early_stopping} epochs; kept the weights of epoch {kept}, "
                                     "the best")
         return FINISHED, ""
+
+    def _written(self) -> None:
+        """Wait for the epochs' files; a write that failed (a full disk) is the run's error now."""
+        if self.record:
+            self.record.write_now()
 
     def remember_good_weights(self) -> None:
         """A host copy of the weights, taken when training starts and after each finished epoch."""

@@ -48,6 +48,7 @@ from .summary import SummaryModel, SummaryPanel
 if TYPE_CHECKING:
     from .codeview import CodePanel
     from .datasets import DatasetPanel
+    from .experiments import Experiments
     from .explain import ExplainViews
     from .exporting import TransferFeature
     from .inspect import InspectViews
@@ -78,6 +79,7 @@ class Features:
     playground: PlaygroundView
     lessons: LessonsPanel
     code: CodePanel
+    experiments: Experiments
 
 
 def ml_transport(parent: QObject, worker: WorkerProcess | None = None) -> Transport:
@@ -149,7 +151,18 @@ class MainWindow(QMainWindow):
 
     def _install_features(self, context: AppContext) -> Features:
         """Every feature, in the order its panels, tabs and menus appear, with the features it needs."""
-        from . import codeview, datasets, explain, exporting, inspect, lessons, playground, runs, training
+        from . import (
+            codeview,
+            datasets,
+            experiments,
+            explain,
+            exporting,
+            inspect,
+            lessons,
+            playground,
+            runs,
+            training,
+        )
 
         # the Dataset panel: choose, look at, prepare the data; fit the network
         dataset_panel = datasets.install(context)
@@ -160,6 +173,8 @@ class MainWindow(QMainWindow):
         transfer = exporting.install(context)
         # the Runs panel: every training run, compared, reopened, exported (through `transfer`), deleted
         history = runs.install(context, trainer.controller, transfer, area)
+        # the Experiments panel and tab: many runs under several settings and seeds, with verdicts
+        experimented = experiments.install(context, history)
         # evaluation, saliency and Grad-CAM, what a filter responds to
         explained = explain.install(context, area)
         # filters (live while `trainer` trains), feature maps, drawing, prediction
@@ -167,12 +182,13 @@ class MainWindow(QMainWindow):
         # the convolution playground tab
         play = playground.install(context)
         # Help > Lessons and the Lessons panel: trains, compares runs, shows views and the playground
-        lesson_panel = lessons.install(context, trainer.controller, history, inspected, play)
+        lesson_panel = lessons.install(context, trainer.controller, history, inspected, play, experimented)
         # the Code panel: the network as Keras Python, live; the training script
         code = codeview.install(context)
-        self._close_guards = (trainer.controller.close_guard, explained.stop_long_jobs, transfer.may_close)
+        self._close_guards = (trainer.controller.close_guard, experimented.controller.close_guard,
+                              explained.stop_long_jobs, transfer.may_close)
         return Features(dataset_panel, trainer.controller, trainer.view, trainer.panel, transfer, history,
-                        explained, inspected, play, lesson_panel, code)
+                        explained, inspected, play, lesson_panel, code, experimented)
 
     # ------------------------------------------------------------------ what features may use (context.Shell)
     def main_window(self) -> QMainWindow:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cnnstudio.core.analysis import ERROR, WARNING, Analyzer, analyze
+from cnnstudio.core.analysis import DATA_FIT, ERROR, WARNING, Analyzer, analyze
 from cnnstudio.core.network import Network
 from cnnstudio.core.templates import load_template
 
@@ -109,14 +109,43 @@ def test_softmax_before_other_layers_is_flagged():
     assert "output layer" in messages(result, "l0", WARNING)[0]
 
 
-def test_output_must_match_the_number_of_classes():
+def test_an_output_that_does_not_match_the_classes_is_a_data_fit_warning_not_an_error():
     result = analyze(chain((4,), ("Dense", {"units": 5, "activation": "softmax"})), num_classes=10)
-    assert messages(result, "l0") == ["outputs 5 values but the data has 10 classes; set units to 10"]
+    assert result.ok and messages(result, "l0") == []
+    assert messages(result, "l0", WARNING) == ["outputs 5 values but the data has 10 classes; set units to 10"]
+    assert [d.message for d in result.data_fit_problems] == messages(result, "l0", WARNING)
 
 
-def test_classifier_output_must_be_flat():
+def test_an_output_that_is_not_a_class_vector_is_valid_but_does_not_fit_a_classification_dataset():
     result = analyze(chain((8, 8, 1), ("Conv2D", {"filters": 10, "kernel_size": 3})), num_classes=10)
-    assert "flat vector" in messages(result, "l0")[0]
+    assert result.ok
+    (problem,) = result.data_fit_problems
+    assert problem.node == "l0" and problem.kind == DATA_FIT and "flat vector" in problem.message
+
+
+def test_advice_about_the_output_activation_is_not_a_data_fit_problem():
+    result = analyze(chain((4,), ("Dense", {"units": 10, "activation": "sigmoid"})), num_classes=10)
+    assert "sigmoid" in messages(result, "l0", WARNING)[0] and result.data_fit_problems == []
+
+
+def test_the_homework_network_is_32x32x8_with_608_parameters_whatever_the_data():
+    result = analyze(chain((64, 64, 3), ("Conv2D", {"filters": 8, "kernel_size": 5, "strides": 2,
+                                                      "padding": "same"})), num_classes=10)
+    assert result.ok
+    assert result.layers["l0"].output_shape == (32, 32, 8) and result.total_params == 608
+
+
+def test_several_inputs_and_outputs_that_are_not_class_vectors_analyze_cleanly():
+    net = Network()
+    net.add_node("Input", {"shape": [16, 16, 3]}, node_id="image")
+    net.add_node("Input", {"shape": [4]}, node_id="extra")
+    net.add_node("Conv2D", {"filters": 2, "kernel_size": 3, "padding": "same"}, node_id="mask")
+    net.add_node("Dense", {"units": 1}, node_id="value")
+    net.connect("image", "mask")
+    net.connect("extra", "value")
+    result = analyze(net)
+    assert result.ok and not result.diagnostics
+    assert result.layers["mask"].output_shape == (16, 16, 2) and result.layers["value"].output_shape == (1,)
 
 
 def test_parameter_errors_name_the_parameter():

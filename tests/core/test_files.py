@@ -67,3 +67,54 @@ def test_only_regular_files_are_read(tmp_path):
     big.write_bytes(b"x" * 2000)
     with pytest.raises(UserError, match="more than"):
         read_user_file(big, max_bytes=1000)
+
+
+# -- writing behind: a training loop hands its files to one background thread ----------------------
+def test_written_behind_in_order_and_only_the_newest_version_of_a_waiting_file(tmp_path):
+    import threading
+
+    from cnnstudio.core.files import WriteBehind, atomic_write_bytes
+
+    gate, order = threading.Event(), []
+    writer = WriteBehind()
+
+    def write(name: str, text: str, wait: bool = False):
+        def job():
+            if wait:
+                gate.wait()
+            atomic_write_bytes(tmp_path / name, text.encode())
+            order.append((name, text))
+        return job
+
+    writer.submit(tmp_path / "first", write("first", "1", wait=True))  # holds the thread until the gate opens
+    writer.submit(tmp_path / "run.json", write("run.json", "epoch 1"))
+    writer.submit(tmp_path / "metrics", write("metrics", "a"))
+    writer.submit(tmp_path / "run.json", write("run.json", "epoch 2"))  # replaces epoch 1, which had not started
+    gate.set()
+    writer.wait()
+    assert order == [("first", "1"), ("metrics", "a"), ("run.json", "epoch 2")]
+    assert (tmp_path / "run.json").read_text() == "epoch 2"
+    writer.finish()
+
+
+def test_a_failed_write_behind_is_raised_on_the_callers_thread_and_later_writes_are_dropped(tmp_path):
+    import threading
+
+    from cnnstudio.core.files import WriteBehind
+
+    gate, written = threading.Event(), []
+    writer = WriteBehind()
+
+    def fail():
+        gate.wait()
+        raise OSError(28, "No space left on device")
+
+    writer.submit("a", fail)
+    writer.submit("b", lambda: written.append("b"))
+    gate.set()
+    with pytest.raises(OSError, match="No space"):
+        writer.wait()
+    assert written == []  # nothing newer than the failure reaches the disk
+    writer.submit("c", lambda: written.append("c"))  # the caller decides what to do next
+    writer.finish()
+    assert written == ["c"]

@@ -25,14 +25,16 @@ from cnnstudio.core.analysis import analyze
 from cnnstudio.core.catalog import CATALOG, LayerSpec, Param
 from cnnstudio.core.catalog import spec as kinds
 from cnnstudio.core.network import Network
-from cnnstudio.ml.builder import build_model, make_layer  # noqa: E402
+from cnnstudio.ml.builder import build_model, call_layer, layer_class, make_layer  # noqa: E402
 
 EXAMPLES = settings(
     max_examples=150, deadline=None, derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-LAYER_TYPES = sorted(t for t in CATALOG if t != "Input")
+LAYER_TYPES = sorted(t for t, s in CATALOG.items() if t != "Input" and s.category != "Pretrained")
+# Deliberate differences from Keras's defaults: a backbone is usually the base of a new head.
+DIFFERENT_DEFAULTS = {"include_top"}
 IMAGE_LAYERS = {"Resizing", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast"}
 MERGES = {t for t, s in CATALOG.items() if s.max_inputs != 1 and s.min_inputs > 1}
 
@@ -83,6 +85,11 @@ def draw_value(data: st.DataObject, spec: LayerSpec, p: Param, shapes: list[tupl
     rank = len(shape)
     if p.name == "target_shape":
         return draw_target_shape(data, shape)
+    if p.name == "output_shape":
+        return data.draw(st.none() | st.lists(st.integers(1, 4), min_size=1, max_size=2))
+    if p.name == "noise_shape":
+        sizes = [st.sampled_from([None, 1, size]) for size in (None, *shape)]
+        return data.draw(st.tuples(*sizes).map(list) | st.lists(st.sampled_from([None, 1, 2]), max_size=4))
     if p.name == "groups" and shape and shape[-1]:
         divisors = [d for d in range(1, shape[-1] + 1) if shape[-1] % d == 0]
         return data.draw(st.sampled_from(divisors) | st.integers(1, 4))
@@ -122,6 +129,11 @@ def draw_value(data: st.DataObject, spec: LayerSpec, p: Param, shapes: list[tupl
         value = eighths(low, high)
         pair = st.lists(value, min_size=2, max_size=2).map(sorted)
         return data.draw(pair if p.rank == 2 else value | pair)
+    if p.kind == kinds.FLOATS:
+        one = eighths(0.125, 4)
+        length = shape[-1] if shape and shape[-1] else 3
+        return data.draw(one | st.lists(one, min_size=length, max_size=length) | st.lists(one, min_size=1,
+                                                                                         max_size=4))
     raise AssertionError(f"no strategy for {p.kind} ({spec.type}.{p.name})")
 
 
@@ -254,9 +266,12 @@ def keras_refusal(type_name: str, params: dict, shapes: list[tuple]) -> str | No
     try:
         layer = make_layer("candidate", type_name, params)
         symbolic = [keras.Input(shape=s) for s in shapes]
-        layer(symbolic if len(symbolic) > 1 or type_name in MERGES else symbolic[0])
         real = [np.zeros((1, *concrete(s)), "float32") for s in shapes]
-        layer(real if len(real) > 1 or type_name in MERGES else real[0])
+        for tensors in (symbolic, real):
+            if CATALOG[type_name].call:
+                call_layer(layer, type_name, tensors)
+            else:
+                layer(tensors if len(tensors) > 1 or type_name in MERGES else tensors[0])
     except Exception as exc:  # noqa: BLE001 - any refusal is what we look for
         return f"{type(exc).__name__}: {exc}"
     return None
@@ -266,12 +281,21 @@ def deliberately_stricter(type_name: str, params: dict, shapes: list[tuple]) -> 
     """Inputs Keras would run that core refuses on purpose, because they are surely mistakes.
 
     - An axis that is the batch axis (0, or -rank counting the batch): softmax,
-      normalisation or concatenation across different examples.
+      normalisation, concatenation or attention across different examples.
     - An image layer on a 2-D (length, channels) input: Keras takes it for one
       unbatched image, so the batch would silently become the image's height.
+    - A CustomScaleLayer with more than two inputs: Keras ignores the rest.
+    - A Dropout noise_shape that does not fit the input: Keras fails only when training.
+    - A Rescaling with more values per channel than channels: Keras silently widens the output.
     """
+    if type_name == "CustomScaleLayer" and len(shapes) > 2:
+        return True  # Keras would silently ignore every input after the second
+    if type_name == "Dropout" and params.get("noise_shape") is not None:
+        return True  # Keras only notices a noise_shape that does not fit once training starts
+    if type_name == "Rescaling" and any(isinstance(params.get(k), list) for k in ("scale", "offset")):
+        return True  # Keras would broadcast one value per channel into more channels than the input has
     rank = len(shapes[0]) + 1
-    axis = params.get("axis")
+    axis = params.get("axis", params.get("attention_axes"))
     if axis is not None:
         axes = axis if isinstance(axis, list) else [axis]
         if all(-rank <= a < rank for a in axes) and any(a % rank == 0 for a in axes):
@@ -311,11 +335,13 @@ def test_core_and_keras_agree_on_random_networks(data: st.DataObject) -> None:
 # ---------------------------------------------------------------- catalog vs Keras signatures
 
 # Arguments Keras takes through **kwargs rather than its signature.
-KWARGS_DEFAULTS = {("LayerNormalization", "rms_scaling"): False}
+KWARGS_DEFAULTS = {("LayerNormalization", "rms_scaling"): False, ("Embedding", "activity_regularizer"): None}
 
 
 def keras_signature(type_name: str) -> inspect.Signature:
-    target = keras.Input if type_name == "Input" else getattr(keras.layers, type_name).__init__
+    if CATALOG[type_name].category == "Pretrained":
+        return inspect.signature(getattr(keras.applications, type_name))
+    target = keras.Input if type_name == "Input" else layer_class(type_name).__init__
     return inspect.signature(target)
 
 
@@ -326,6 +352,8 @@ def test_catalog_defaults_are_keras_defaults(type_name: str) -> None:
     for p in spec.params:
         if (type_name, p.name) in KWARGS_DEFAULTS:
             assert p.default == KWARGS_DEFAULTS[type_name, p.name]
+            continue
+        if spec.category == "Pretrained" and p.name in DIFFERENT_DEFAULTS:
             continue
         assert p.name in signature.parameters, f"{type_name} has no argument {p.name}"
         keras_default = signature.parameters[p.name].default

@@ -159,3 +159,50 @@ def test_live_views_get_the_snapshots_of_the_run_in_progress(project, tmp_path):
     ExperimentRunner(experiment, trainer_options={"snapshot_layers": ["conv"], "snapshot_every": 0.0},
                      callbacks=ExperimentCallbacks(on_snapshot=lambda run, s: got.append((run.index, s)))).run()
     assert got and all(index == 1 for index, _ in got) and got[0][1].weights["conv"][0].shape == (3, 3, 1, 2)
+
+
+def test_the_callers_control_pauses_and_stops_the_session_and_its_datasets_are_used(project, tmp_path):
+    from cnnstudio.ml.data import load_dataset
+    from cnnstudio.ml.training.preparation import dataset_options
+    from cnnstudio.ml.training.reporting import RunControl
+    from cnnstudio.ml.training.settings import TrainingSettings
+
+    experiment = Experiment.create(tmp_path / "exp", project, spec(seeds=2))
+    control, asked, messages = RunControl(), [], []
+
+    def datasets(changed):
+        asked.append(changed.training["seed"])
+        return load_dataset(str(changed.dataset["name"]),
+                            **dataset_options(changed, TrainingSettings.from_project(changed)))
+
+    def on_epoch(run, report):
+        if run.index == 1 and report.epoch == 1:
+            control.pause()  # the window's Pause: the run holds before its next batch ...
+        elif run.index == 2:
+            control.stop()  # ... and its Stop ends the run in progress and the session
+
+    def on_message(text):
+        messages.append(text)
+        if text == "paused":  # the run is holding: let it go on
+            control.resume()
+
+    outcome = ExperimentRunner(experiment, control=control, datasets=datasets, callbacks=ExperimentCallbacks(
+        on_epoch=on_epoch, on_message=on_message)).run()
+    assert outcome.reason == STOPPED and [r.status for r in experiment.runs] == ["finished", "stopped", "pending",
+                                                                                 "pending"]
+    assert messages.count("paused") == 1 and messages.count("resumed") == 1
+    assert asked == [0, 0]
+
+
+def test_a_time_budget_stops_one_run_without_ending_the_callers_session(project, tmp_path):
+    from cnnstudio.ml.training.reporting import RunControl
+
+    experiment = Experiment.create(tmp_path / "exp", project, spec())
+    now, control = [0.0], RunControl()
+
+    def later(run, report):
+        now[0] = 61.0
+
+    outcome = ExperimentRunner(experiment, budget=Budget(minutes=1), clock=lambda: now[0], control=control,
+                               callbacks=ExperimentCallbacks(on_epoch=later)).run()
+    assert outcome.reason == BUDGET_MINUTES and not control.stopping

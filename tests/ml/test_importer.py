@@ -116,7 +116,7 @@ def test_h5_file_gives_the_same_network_as_keras_file(tmp_path):
     np.testing.assert_allclose(from_h5.model.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
 
 
-def test_nested_models_are_flattened_with_their_weights(tmp_path):
+def test_nested_models_become_blocks_with_their_weights(tmp_path):
     features = keras.Sequential([keras.Input((12, 12, 1)), L.Conv2D(4, 3, name="conv"), L.ReLU(name="relu")],
                                 name="features")
     inner_in = keras.Input((100,))
@@ -127,7 +127,10 @@ def test_nested_models_are_flattened_with_their_weights(tmp_path):
     imported = import_model(saved(model, tmp_path / "nested.keras"))
     assert [n.id for n in imported.network] == ["image", "conv", "relu", "pool", "flat", "head_conv"]
     assert imported.network.edges[-1] == ("flat", "head_conv")
-    assert any("Flattened the nested model 'features'" in note for note in imported.notes)
+    assert {b.id: (b.name, b.members) for b in imported.network.blocks.values()} == {
+        "features": ("features", ["conv", "relu"]), "head": ("head", ["head_conv"])}
+    assert any("The nested model 'features' (2 layers) became the block 'features'" in note
+               for note in imported.notes)
     x = np.random.default_rng(3).random((2, 12, 12, 1), dtype=np.float32)
     np.testing.assert_allclose(imported.model.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
 
@@ -143,11 +146,35 @@ def test_unsupported_layers_are_all_named_in_one_message(tmp_path):
     assert "does not support yet: LSTM 'lstm', GRU 'gru'" in message and "\n" not in message
 
 
-def test_operations_written_in_model_code_are_named(tmp_path):
+def test_operations_written_in_model_code_become_the_layers_that_compute_the_same(tmp_path):
+    x = keras.Input((4, 4, 3), name="x")
+    d = L.Dense(3, name="d")(x)
+    gate = keras.ops.relu6(d + 3.0) * (1.0 / 6.0)  # MobileNetV3's hard sigmoid
+    y = 2.0 - keras.ops.silu(d * gate) + x - 1
+    y = keras.ops.maximum(keras.ops.leaky_relu(y, negative_slope=0.1), -keras.ops.tanh(y))
+    model = keras.Model(x, keras.ops.softmax(y, axis=1))
+    imported = import_model(saved(model, tmp_path / "ops.keras"))
+    kinds = [(n.type, n.params) for n in imported.network if n.type not in ("Input", "Dense")]
+    assert sorted(kinds, key=repr) == sorted([
+        ("Rescaling", {"scale": 1.0, "offset": 3.0}), ("Activation", {"activation": "relu6"}),
+        ("Rescaling", {"scale": 1.0 / 6.0}), ("Multiply", {}), ("Activation", {"activation": "silu"}),
+        ("Rescaling", {"scale": -1.0, "offset": 2.0}), ("Add", {}), ("Rescaling", {"scale": 1.0, "offset": -1.0}),
+        ("LeakyReLU", {"negative_slope": 0.1}), ("Activation", {"activation": "tanh"}),
+        ("Rescaling", {"scale": -1.0}), ("Maximum", {}), ("Softmax", {"axis": 1}),
+    ], key=repr)
+    sample = np.random.default_rng(5).normal(size=(3, 4, 4, 3)).astype("float32")
+    np.testing.assert_array_equal(imported.model(sample), model(sample))  # eager: the same float operations
+    assert any("keras.ops call(s) in the model code became the layers" in note for note in imported.notes)
+
+
+def test_operations_without_a_matching_layer_are_named_grouped(tmp_path):
     x = keras.Input((4,), name="x")
-    model = keras.Model(x, L.Dense(4, name="d")(x) + x)
-    with pytest.raises(UserError, match=r"operation Add 'add' \(a keras.ops call"):
+    y = L.Dense(4, name="d")(x) / 2.0
+    model = keras.Model(x, keras.ops.exp(y / 3.0 + keras.ops.gelu(y)))
+    with pytest.raises(UserError) as caught:
         import_model(saved(model, tmp_path / "ops.keras"))
+    assert str(caught.value) == ("ops.keras uses layers CNN Studio does not support yet: keras.ops.true_divide x2, "
+                                 "keras.ops.gelu 'gelu', keras.ops.exp 'exp'")
 
 
 def test_lambda_model_is_refused_for_safety_and_its_code_never_runs(tmp_path):

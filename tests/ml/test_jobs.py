@@ -35,6 +35,7 @@ EXAMPLES = {
     requests.MaximizeRequest: requests.MaximizeRequest("filters", "conv1", (0, 2), {"steps": 4}),
     requests.RunRequest: requests.RunRequest(PROJECT.copy(), Path("runs"), "plain", "conv1", None, False),
     requests.FinalLookRequest: requests.FinalLookRequest("conv1", IMAGE.image, 2),
+    requests.ExperimentRunRequest: requests.ExperimentRunRequest(Path("runs/lenet5-exp"), 1, 2.5, False),
     requests.PreviewRequest: requests.PreviewRequest(PROJECT.copy(), 8, 1),
     requests.AugmentRequest: requests.AugmentRequest(np.zeros((2, 28, 28, 1), np.float32),
                                                      ({"type": "RandomFlip", "params": {}},)),
@@ -106,3 +107,27 @@ def test_a_job_runs_from_a_test_without_qt_and_its_result_pickles():
     again = pickle.loads(pickle.dumps(analysis))
     np.testing.assert_array_equal(again.activations["conv1"], analysis.activations["conv1"])
     assert host.run(JobCall(requests.PingRequest(7)), progress) == 7 and len(progress.events) == 1
+
+
+def test_the_experiment_job_trains_the_next_run_reports_it_and_the_rest_waits(tmp_path):
+    from cnnstudio.core.experiment_spec import ExperimentSpec, Variation
+    from cnnstudio.core.experiments import Experiment
+    from tests.ml.test_trainer import tiny_project, write_quadrants
+
+    (tmp_path / "data").mkdir()
+    project = tiny_project("npz:" + str(write_quadrants(tmp_path / "data")), epochs=1)
+    experiment = Experiment.create(tmp_path / "exp", project,
+                                   ExperimentSpec(vary=(Variation("conv.filters", (2, 4)),), seeds=1))
+    host, progress = JobHost(), Recorder()
+    step = host.run(JobCall(requests.ExperimentRunRequest(experiment.folder, runs=1)), progress)
+    kinds = [kind for kind, _ in progress.events]
+    assert kinds[0] == "run_started" and kinds[-1] == "run_ended" and "epoch" in kinds
+    started = progress.events[0][1]
+    assert (started.run.index, started.total, started.done) == (1, 2, 0)
+    assert [r.index for r in step.trained] == [1] and step.left == 1 and not step.stopped
+    assert step.trained[0].status == "finished" and step.trained[0].test_accuracy is not None
+    assert [r.status for r in Experiment.open(experiment.folder).runs] == ["finished", "pending"]
+    assert pickle.loads(pickle.dumps(step)).trained[0].values == {"conv.filters": 2}
+    progress.control.stop()  # the window's Stop before the next run: nothing more is trained
+    step = host.run(JobCall(requests.ExperimentRunRequest(experiment.folder, runs=1)), progress)
+    assert step.stopped and step.trained == () and step.left == 1

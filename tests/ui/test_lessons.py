@@ -7,15 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QLabel, QMenu
 
 from cnnstudio.core.analysis import analyze
+from cnnstudio.core.experiments import Experiment
 from cnnstudio.core.playground import KERNEL_PRESETS
-from cnnstudio.core.project import load_project
 from cnnstudio.core.templates import load_template
 from cnnstudio.ui import dialogs
 from cnnstudio.ui.lessons import LESSONS, facts
-from cnnstudio.ui.lessons.results import FieldResult, KernelPair, ParameterResult, RunsResult
+from cnnstudio.ui.lessons.results import FieldResult, KernelPair, ParameterResult, ShuffledResult
 
 TINY = {"epochs": 1, "max_steps_per_epoch": 2}
 TRAINING_TIMEOUT_MS = 180_000
@@ -26,6 +26,7 @@ def window(main_window):
     """The main window, its lessons training tiny runs."""
     main_window.features.lessons.runner.training_overrides = dict(TINY)
     main_window.features.training.evaluate_test = False
+    main_window.features.experiments.controller.evaluate_test = False
     return main_window
 
 
@@ -74,20 +75,40 @@ def test_the_parameter_lesson_shows_core_numbers_side_by_side(window, qtbot):
     assert window.tabs.currentWidget() is window.editor
 
 
-def test_the_shuffled_pixels_lesson_trains_four_runs_and_compares_them(window, qtbot):
+def test_the_shuffled_pixels_lesson_trains_three_seeds_per_arm_and_reports_the_verdicts(window, qtbot):
+    experiments = window.features.experiments
     started = []
-    window.features.training.started.connect(started.append)
-    panel = run_lesson(window, qtbot, "shuffled-pixels", TRAINING_TIMEOUT_MS)
-    comparison = window.features.runs.comparison
-    assert len(started) == 4 and window.tabs.currentWidget() is comparison and len(comparison.summaries) == 4
-    trained = [load_project(summary.path / "project.cnnproj") for summary in comparison.summaries]
-    assert [p.name for p in trained] == ["MLP, plain pixels", "MLP, shuffled pixels", "LeNet-5, plain pixels",
-                                         "LeNet-5, shuffled pixels"]
-    assert [p.dataset["permute_pixels"] is not None for p in trained] == [False, True, False, True]
-    assert [len(p.network) for p in trained] == [5, 5, 9, 9]
+    experiments.controller.runStarted.connect(lambda folder, s: started.append((folder.name, s.run.values)))
+    panel = run_lesson(window, qtbot, "shuffled-pixels", 3 * TRAINING_TIMEOUT_MS)
+    assert len(started) == 12  # 2 networks x original and shuffled pixels x 3 seeds
     result = panel.results["shuffled-pixels"]
-    assert isinstance(result, RunsResult) and result.table.rowCount() == 4
-    assert "The MLP reached" in result.verdict.text() and "LeNet-5 reached" in result.verdict.text()
+    assert isinstance(result, ShuffledResult)
+    folders = sorted({name for name, _values in started})
+    assert len(folders) == 2
+    trained = {}
+    for folder in folders:
+        experiment = Experiment.open(experiments.controller.context.runs.folder / folder)
+        assert [r.status for r in experiment.runs] == ["finished"] * 6
+        assert sorted((r.values["dataset.permute_pixels"] is not None, r.seed) for r in experiment.runs) == \
+            [(False, 0), (False, 1), (False, 2), (True, 0), (True, 1), (True, 2)]
+        trained[len(experiment.base.network)] = experiment
+    assert sorted(trained) == [5, 9]  # the MLP and LeNet-5
+    arms = result.findings.arms
+    assert [(a.network, a.pixels, a.figures.count) for a in arms] == [
+        ("the MLP", "original", 3), ("the MLP", "shuffled", 3), ("LeNet-5", "original", 3),
+        ("LeNet-5", "shuffled", 3)]
+    assert result.table.rowCount() == 4
+    mlp, cnn = result.sentences
+    assert mlp.startswith("The MLP ") and cnn.startswith("LeNet-5 ") and "when pixels are shuffled" in cnn
+    for sentence, finding in zip(result.sentences, result.findings.findings):
+        assert sentence.endswith("a real difference" if finding.verdict.real else "inside seed noise")
+        assert "Welch's t-test over 3 and 3 seeds" in finding.verdict.details
+    assert "Welch's t-test" in result.findChild(QLabel, "lessonTest").text()
+    view = experiments.view
+    assert window.tabs.currentWidget() is view and len(view.results.settings) == 2
+    assert view.verdicts.chosen is not None  # LeNet-5's two arms selected: their verdict in the view too
+    result.buttons["the MLP"].click()
+    assert len(Experiment.open(view.folder).base.network) == 5
 
 
 def test_the_x_vs_o_lesson_trains_then_shows_the_filters_and_an_x(window, qtbot):
@@ -150,19 +171,43 @@ def test_a_sobel_kernel_reads_as_the_orientation_it_is_named_after():
     assert "not clearly" in facts.orientation(np.eye(5)).sentence()
 
 
-def outcome(label: str, accuracy: float) -> facts.RunOutcome:
-    return facts.RunOutcome(label, Path(label), accuracy, 3)
+def arm_results(network: str, original: list[float], shuffled: list[float]):
+    """Experiment results of one network on original and shuffled pixels, with these test accuracies."""
+    from cnnstudio.core.experiment_results import ExperimentResults, RunResult, SettingResult
+    from cnnstudio.core.experiments import PlannedRun
+    from cnnstudio.core.stats import summarize
+
+    settings = []
+    for permute, figures in ((None, original), (1234, shuffled)):
+        values = {"dataset.permute_pixels": permute}
+        runs = [RunResult(PlannedRun(i, values, i, f"run-{i}", "finished", test_accuracy=a), Path("."))
+                for i, a in enumerate(figures)]
+        settings.append(SettingResult(values, str(permute), runs, None,
+                                      {"test_accuracy": summarize(figures), "val_accuracy": summarize([])}, {}))
+    return network, ExperimentResults(network, Path("."), ["dataset.permute_pixels"], [], settings, None, [], 0)
 
 
-def test_the_verdict_explains_a_cnn_that_suffers_from_shuffling():
-    text = facts.shuffled_verdict(outcome("a", 0.95), outcome("b", 0.94), outcome("c", 0.98), outcome("d", 0.85))
-    assert "95.0%" in text and "85.0%" in text
-    assert "cost the MLP 1.0 points and LeNet-5 13.0 points" in text and "nearby pixels" in text
+def test_the_verdict_names_a_real_loss_for_the_cnn_and_seed_noise_for_the_mlp():
+    findings = facts.shuffled_findings([arm_results("the MLP", [0.948, 0.950, 0.947], [0.946, 0.952, 0.940]),
+                                        arm_results("LeNet-5", [0.976, 0.975, 0.979], [0.909, 0.906, 0.912])])
+    mlp, cnn = findings.findings
+    assert cnn.sentence() == ("LeNet-5 loses 6.8 points of test accuracy when pixels are shuffled; seeds differ by "
+                              "at most 0.6: a real difference")
+    assert mlp.sentence().startswith("The MLP loses 0.2 points of test accuracy when pixels are shuffled, but seeds "
+                                     "differ by up to 1.2: inside seed noise")
+    assert "nearby pixels belong together" in findings.conclusion()
+    assert [a.figures.mean for a in findings.arms][2] == pytest.approx(0.9766666)
 
 
-def test_the_verdict_says_when_the_runs_are_too_close_to_tell():
-    text = facts.shuffled_verdict(outcome("a", 0.90), outcome("b", 0.90), outcome("c", 0.91), outcome("d", 0.905))
-    assert "too close to tell" in text and "a few epochs longer" in text
+def test_the_verdict_says_when_the_runs_are_too_short_to_tell():
+    findings = facts.shuffled_findings([arm_results("the MLP", [0.90, 0.91, 0.92], [0.90, 0.92, 0.91]),
+                                        arm_results("LeNet-5", [0.90, 0.93, 0.91], [0.92, 0.89, 0.90])])
+    assert all(f.verdict.real is False for f in findings.findings)
+    assert "too short to tell" in findings.conclusion() and "Add Runs" in findings.conclusion()
+    gained = facts.shuffled_findings([arm_results("the MLP", [0.90, 0.91], [0.95, 0.96]),
+                                      arm_results("LeNet-5", [0.9], [0.8])])
+    assert "gains 5.0 points" in gained.findings[0].sentence()
+    assert "one seed per arm" in gained.findings[1].sentence()
 
 
 def test_a_runs_outcome_is_its_last_validation_accuracy(tmp_path):

@@ -226,7 +226,7 @@ def test_every_panel_is_a_dock_that_view_panels_shows_and_hides(main_window):
     panels = main_window.findChild(QMenu, "menu_panels")
     toggles = {action.text(): action for action in panels.actions() if not action.isSeparator()}
     assert set(main_window.docks) == {"palette", "inspector", "summary", "messages", "dataset", "training", "runs",
-                                      "lessons", "code"}
+                                      "experiments", "lessons", "code"}
     for name, dock in main_window.docks.items():
         assert isinstance(dock, QDockWidget) and dock.widget() is not None, name
         toggle = toggles[dock.windowTitle()]
@@ -239,7 +239,8 @@ def test_every_panel_is_a_dock_that_view_panels_shows_and_hides(main_window):
     area = main_window.dockWidgetArea
     assert {area(main_window.docks[n]) for n in ("dataset", "training", "lessons")} == {area(main_window.docks["inspector"])}
     assert main_window.tabifiedDockWidgets(main_window.docks["summary"]) and \
-        {main_window.docks["runs"], main_window.docks["code"]} <= set(main_window.tabifiedDockWidgets(main_window.docks["summary"]))
+        {main_window.docks["runs"], main_window.docks["experiments"], main_window.docks["code"]} <= \
+        set(main_window.tabifiedDockWidgets(main_window.docks["summary"]))
 
 
 def test_open_recent_lists_saved_projects_and_opens_them(main_window, tmp_path):

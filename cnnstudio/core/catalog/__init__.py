@@ -6,7 +6,16 @@ code generator all read these entries; adding a layer means adding one entry.
 
 from __future__ import annotations
 
-from . import convolution, core_layers, elementwise, pooling, reshaping
+from . import (
+    application_layers,
+    attention,
+    backbones,
+    convolution,
+    core_layers,
+    elementwise,
+    pooling,
+    reshaping,
+)
 from .spec import (
     IDENTITY,
     NO_FIELD,
@@ -31,11 +40,13 @@ CATEGORIES = (
     "Merge",
     "Reshaping",
     "Preprocessing & augmentation",
+    "Pretrained",
 )
 
 CATALOG: dict[str, LayerSpec] = {
     spec.type: spec
-    for module in (core_layers, convolution, pooling, elementwise, reshaping)
+    for module in (core_layers, convolution, pooling, elementwise, reshaping, attention, application_layers,
+                   backbones)
     for spec in module.SPECS
 }
 

@@ -18,7 +18,7 @@ from .spec import (
 ACTIVATIONS = (
     None, "linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "gelu",
     "swish", "silu", "leaky_relu", "relu6", "softplus", "softsign", "hard_sigmoid",
-    "mish", "exponential", "log_softmax",
+    "mish", "exponential", "log_softmax", "hard_silu", "hard_swish",
 )  # fmt: skip
 
 INITIALIZERS = (
@@ -164,6 +164,30 @@ def windows(
     if rank == 2 and formulas[0][len("height"):] == formulas[1][len("width"):]:
         formulas = ["height, width" + formulas[0][len("height"):]]
     return tuple(sizes), formulas
+
+
+def axis_sizes(axis: int | tuple[int, ...], shape: tuple, type_name: str) -> tuple[int, ...]:
+    """Sizes of the normalised axes; Keras counts axes with the batch axis as 0."""
+    rank = len(shape) + 1
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    dims = []
+    seen: dict[int, int] = {}
+    for a in axes:
+        index = a + rank if a < 0 else a
+        if not 1 <= index < rank:
+            raise ShapeError(
+                f"axis {a} does not exist for a {dims_text(shape)} input "
+                f"(use -1 for the channels, 1..{rank - 1} counting the batch as 0)"
+            )
+        size = shape[index - 1]
+        if size is None:
+            raise ShapeError(f"{type_name} axis {a} has no fixed size in {dims_text(shape)}")
+        if index in seen:
+            raise ShapeError(f"axis {a} is the same axis as {seen[index]} for a {dims_text(shape)} input; "
+                             "list each axis once")
+        seen[index] = a
+        dims.append(size)
+    return tuple(dims)
 
 
 def last_dim(shape: tuple, type_name: str) -> int:

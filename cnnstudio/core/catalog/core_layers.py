@@ -1,4 +1,4 @@
-"""Input, Dense, Flatten, Reshape, dropout and normalisation layers."""
+"""Input, Dense, Embedding, Flatten, Reshape, dropout and normalisation layers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from . import common as c
 from .spec import (
     AXIS,
     BOOL,
+    CHOICE,
     FLOAT,
     IDENTITY,
     INT,
@@ -21,10 +22,35 @@ from .spec import (
     dims_text,
 )
 
+INPUT_DTYPES = ("float32", "int32", "int64", "float16", "bfloat16", "float64", "uint8", "bool")
+
 
 def _input_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
     shape = p["shape"]
     return Inference(output_shape=shape, shape_formula=[f"shape = {dims_text(shape)} (set here)"])
+
+
+def _dropout_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
+    (shape,) = inputs
+    noise = p["noise_shape"]
+    if noise is not None:
+        full = (None, *shape)
+        if len(noise) != len(full) or any(n not in (None, 1, size) for n, size in zip(noise, full)):
+            raise ShapeError(f"noise_shape {list(noise)} does not fit a batch of {dims_text(shape)} inputs: give "
+                             f"{len(full)} sizes (the batch first), each 1, the input's size or null")
+    return Inference(output_shape=shape, shape_formula=["shape unchanged"], param_formula=["params = 0"])
+
+
+def _embedding_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
+    (shape,) = inputs
+    rows, width = p["input_dim"], p["output_dim"]
+    return Inference(
+        output_shape=(*shape, width),
+        weights=rows * width,
+        step=NO_FIELD,
+        shape_formula=[f"each of the {dims_text(shape)} whole numbers becomes a vector of {width}"],
+        param_formula=[f"params = {rows} words * {width} values = {rows * width}"],
+    )
 
 
 def _dense_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
@@ -108,28 +134,9 @@ def _identity_rule(min_rank: int = 1, exact_rank: int | None = None, type_name: 
     return rule
 
 
-def _axis_dims(axis: int | tuple[int, ...], shape: tuple, type_name: str) -> tuple[int, ...]:
-    """Sizes of the normalised axes; Keras counts axes with the batch axis as 0."""
-    rank = len(shape) + 1
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    dims = []
-    for a in axes:
-        index = a + rank if a < 0 else a
-        if not 1 <= index < rank:
-            raise ShapeError(
-                f"axis {a} does not exist for a {dims_text(shape)} input "
-                f"(use -1 for the channels, 1..{rank - 1} counting the batch as 0)"
-            )
-        size = shape[index - 1]
-        if size is None:
-            raise ShapeError(f"{type_name} axis {a} has no fixed size in {dims_text(shape)}")
-        dims.append(size)
-    return tuple(dims)
-
-
 def _batchnorm_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
     (shape,) = inputs
-    (channels,) = _axis_dims(p["axis"], shape, "BatchNormalization")
+    (channels,) = c.axis_sizes(p["axis"], shape, "BatchNormalization")
     learned = channels * (int(p["scale"]) + int(p["center"]))
     parts = [n for n, on in (("gamma", p["scale"]), ("beta", p["center"])) if on]
     trainable_text = f"{len(parts)}*{channels} learned ({', '.join(parts)})" if parts else "nothing learned"
@@ -147,7 +154,7 @@ def _batchnorm_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
 
 def _layernorm_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
     (shape,) = inputs
-    size = math.prod(_axis_dims(p["axis"], shape, "LayerNormalization"))
+    size = math.prod(c.axis_sizes(p["axis"], shape, "LayerNormalization"))
     gamma = p["scale"] or p["rms_scaling"]
     beta = p["center"] and not p["rms_scaling"]
     learned = size * (int(gamma) + int(beta))
@@ -186,8 +193,12 @@ SPECS = (
         type="Input",
         category="Input",
         doc="where the data enters: the size of one example (height, width, channels)",
-        params=(Param("shape", SHAPE, "size of one example without the batch, e.g. [28, 28, 1]",
-                      initial=(28, 28, 1), nullable=True),),
+        params=(
+            Param("shape", SHAPE, "size of one example without the batch, e.g. [28, 28, 1]",
+                  initial=(28, 28, 1), nullable=True),
+            Param("dtype", CHOICE, "the kind of numbers fed in (none = float32; whole numbers for word indices)",
+                  default=None, choices=(None, *INPUT_DTYPES), advanced=True),
+        ),
         rule=_input_rule,
         min_inputs=0,
         max_inputs=0,
@@ -212,6 +223,23 @@ SPECS = (
         output_units="units",
     ),
     LayerSpec(
+        type="Embedding",
+        category="Core",
+        doc="turns whole numbers (word or category indices) into learned vectors, e.g. before Conv1D on text",
+        params=(
+            c.positive_int("input_dim", "how many different indices there are (the vocabulary size)", 1000,
+                           maximum=100_000_000),
+            c.positive_int("output_dim", "length of the vector each index becomes", 64),
+            Param("embeddings_initializer", CHOICE, "how the vectors are set before training starts",
+                  default="uniform", choices=("uniform", *c.INITIALIZERS), advanced=True),
+            c.regularizer("embeddings_regularizer", "vectors"),
+            c.activity_regularizer(),
+            Param("mask_zero", BOOL, "index 0 means padding: later layers skip it", default=False, advanced=True),
+        ),
+        rule=_embedding_rule,
+        summary=lambda p: f"{p['input_dim']} -> {p['output_dim']}",
+    ),
+    LayerSpec(
         type="Flatten",
         category="Reshaping",
         doc="unrolls the feature maps into one long vector, e.g. before Dense layers",
@@ -231,8 +259,12 @@ SPECS = (
         type="Dropout",
         category="Normalization & regularization",
         doc="while training, zeroes a random fraction of values so the network cannot rely on any one",
-        params=(_rate(),),
-        rule=_identity_rule(),
+        params=(
+            _rate(),
+            Param("noise_shape", SHAPE, "drop together along axes of size 1, batch first, e.g. [null, 1, 1, 64]",
+                  default=None, nullable=True, advanced=True),
+        ),
+        rule=_dropout_rule,
         summary=lambda p: f"{p['rate']:g}",
         passes_values=True,
     ),

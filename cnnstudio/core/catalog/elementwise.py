@@ -21,7 +21,7 @@ def _softmax_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
     return _same_shape(p, inputs)
 
 
-def _broadcast(first: tuple, second: tuple, type_name: str) -> tuple:
+def broadcast_shapes(first: tuple, second: tuple, type_name: str) -> tuple:
     """Keras's element-wise shape rule: sizes must match, or one of them is 1."""
     if len(first) < len(second):
         first, second = second, first
@@ -43,7 +43,7 @@ def _elementwise_rule(type_name: str, verb: str):
     def rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
         shape = inputs[0]
         for other in inputs[1:]:
-            shape = _broadcast(shape, other, type_name)
+            shape = broadcast_shapes(shape, other, type_name)
         return Inference(
             output_shape=shape,
             step="merge",
@@ -135,6 +135,10 @@ SPECS = (
         passes_values=True,
     ),
     _merge_spec("Add", "adds its inputs element by element (residual / skip connections)", "adds"),
+    LayerSpec(
+        type="Subtract", category="Merge", doc="subtracts its second input from its first, element by element",
+        params=(), rule=_elementwise_rule("Subtract", "subtracts"), min_inputs=2, max_inputs=2,
+    ),
     _merge_spec("Multiply", "multiplies its inputs element by element (gating, attention)", "multiplies"),
     _merge_spec("Average", "averages its inputs element by element (ensembles of branches)", "averages"),
     _merge_spec("Maximum", "keeps the largest of its inputs element by element", "takes the maximum of"),

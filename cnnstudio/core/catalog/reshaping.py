@@ -1,15 +1,18 @@
-"""Padding, cropping, upsampling, rescaling, resizing and data-augmentation layers."""
+"""Padding, cropping, upsampling, rescaling, normalization, resizing and data-augmentation layers."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from . import common as c
 from .spec import (
+    AXIS,
     BOOL,
     CHOICE,
     FACTOR,
     FLOAT,
+    FLOATS,
     INT,
     INTS,
     PADDING,
@@ -101,8 +104,47 @@ def _image_rule(type_name: str):
     return rule
 
 
-def _any_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
-    return Inference(output_shape=inputs[0], shape_formula=["shape unchanged"], param_formula=["params = 0"])
+def _per_channel(name: str, value: Any, sizes: tuple[int, ...], shape: tuple) -> None:
+    """A list of values must give one per normalised position (a single number applies to all)."""
+    if isinstance(value, tuple) and len(value) != math.prod(sizes):
+        raise ShapeError(f"'{name}' has {len(value)} values but the {dims_text(shape)} input needs "
+                         f"{math.prod(sizes)} (one per channel) or a single number")
+
+
+def _rescaling_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
+    (shape,) = inputs
+    for name in ("scale", "offset"):
+        if isinstance(p[name], tuple) and len(p[name]) != 1:
+            _per_channel(name, p[name], (c.last_dim(shape, "Rescaling"),), shape)
+    return Inference(output_shape=shape, shape_formula=["shape unchanged"], param_formula=["params = 0"])
+
+
+def _normalization_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
+    (shape,) = inputs
+    axes = () if p["axis"] is None else p["axis"] if isinstance(p["axis"], tuple) else (p["axis"],)
+    sizes = c.axis_sizes(axes, shape, "Normalization")
+    mean, variance = p["mean"], p["variance"]
+    if (mean is None) != (variance is None):
+        raise ShapeError("give both 'mean' and 'variance', or neither (then they are learned from the data "
+                         "with adapt() and stored with the weights)")
+    if mean is not None:
+        _per_channel("mean", mean, sizes, shape)
+        _per_channel("variance", variance, sizes, shape)
+        return Inference(output_shape=shape, shape_formula=["shape unchanged"],
+                         param_formula=["params = 0 (mean and variance are fixed settings)"])
+    size = math.prod(sizes)
+    return Inference(
+        output_shape=shape,
+        weights=2 * size + 1,
+        non_trainable=2 * size + 1,
+        shape_formula=["shape unchanged"],
+        param_formula=[f"params = 2*{size} (mean, variance) + 1 (count), measured from the data, "
+                       f"not trained = {2 * size + 1}"],
+    )
+
+
+def _numbers_text(value: Any) -> str:
+    return ", ".join(f"{v:.4g}" for v in value) if isinstance(value, tuple) else f"{value:.4g}"
 
 
 def _factor(name: str, doc: str, initial: Any = 0.1, **extra: Any) -> Param:
@@ -155,12 +197,29 @@ SPECS = (
         category=AUGMENT,
         doc="multiplies every value by a scale and adds an offset, e.g. 1/255 to map pixels to [0, 1]",
         params=(
-            Param("scale", FLOAT, "factor every value is multiplied by", initial=1 / 255),
-            Param("offset", FLOAT, "value added after scaling", default=0.0),
+            Param("scale", FLOATS, "factor every value is multiplied by (or one per channel)", initial=1 / 255),
+            Param("offset", FLOATS, "value added after scaling (or one per channel)", default=0.0),
         ),
-        rule=_any_rule,
-        summary=lambda p: f"x{p['scale']:.4g} + {p['offset']:g}",
+        rule=_rescaling_rule,
+        summary=lambda p: f"x{_numbers_text(p['scale'])} + {_numbers_text(p['offset'])}",
         rescales=True,
+    ),
+    LayerSpec(
+        type="Normalization",
+        category=AUGMENT,
+        doc="subtracts a mean and divides by the standard deviation (per channel), e.g. ImageNet statistics",
+        params=(
+            Param("axis", AXIS, "the axes kept (one mean per channel with -1; none = one overall mean)",
+                  default=-1, nullable=True, advanced=True),
+            Param("mean", FLOATS, "the mean subtracted (one per channel); none = measured from the data",
+                  default=None, nullable=True),
+            Param("variance", FLOATS, "the variance divided by (its square root is used); none = measured",
+                  default=None, nullable=True),
+            Param("invert", BOOL, "undo a normalisation instead (multiply back and add the mean)", default=False,
+                  advanced=True),
+        ),
+        rule=_normalization_rule,
+        summary=lambda p: "" if p["mean"] is None else f"mean {_numbers_text(p['mean'])}",
     ),
     LayerSpec(
         type="Resizing",

@@ -25,6 +25,7 @@ REGULARIZER = "regularizer"  # None, "l1", "l2", or {"l1": f, "l2": f}
 PADDING = "padding"  # ZeroPadding2D / Cropping2D: int, [a, b] or [[t, b], [l, r]]
 FACTOR = "factor"  # a float or a [low, high] pair (Random* layers)
 AXIS = "axis"  # an int or a list of ints, counted with the batch axis as Keras does
+FLOATS = "floats"  # a number or a list of numbers (one per channel: Normalization mean, Rescaling scale)
 
 UNSET = object()  # marks a parameter Keras requires (it has no default)
 MAX_SIZE = 2**31 - 1  # the largest size of one axis Keras and TensorFlow accept
@@ -231,7 +232,17 @@ def _check_factor(param: Param, value: Any) -> float | tuple[float, float]:
     return _check_float(param, value)
 
 
+def _check_floats(param: Param, value: Any) -> float | tuple[float, ...]:
+    if isinstance(value, (list, tuple)):
+        if not value:
+            raise ParamError(f"'{param.name}' must be a number or a list of numbers, not an empty list")
+        return tuple(_check_float(param, v) for v in value)
+    return _check_float(param, value)
+
+
 def _check_axis(param: Param, value: Any) -> int | tuple[int, ...]:
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]  # [-1] and -1 mean the same axis to Keras
     if isinstance(value, (list, tuple)):
         return tuple(_check_int(param, v) for v in value)
     return _check_int(param, value)
@@ -248,6 +259,7 @@ _CHECKS: dict[str, Callable[[Param, Any], Any]] = {
     PADDING: _check_padding,
     FACTOR: _check_factor,
     AXIS: _check_axis,
+    FLOATS: _check_floats,
 }
 
 
@@ -307,6 +319,12 @@ class LayerSpec:
     min_inputs: int = 1
     max_inputs: int | None = 1  # None: any number
     summary: Callable[[dict[str, Any]], str] | None = None  # key parameters, e.g. "32 @ 5x5"
+    # Where Keras defines the class: keras.layers for most; the applications' own layers
+    # (LayerScale, CustomScaleLayer, ...) live in their application's module.
+    keras_module: str = "keras.layers"
+    # How the builder passes the inputs: "" = one tensor (or a list for merges); anything else names
+    # the separate arguments in order (attention: query, value, key; one input attends to itself).
+    call: str = ""
     # Roles other parts of the program read, so that a new layer needs only its entry:
     receptive_field: str | None = None  # how output positions map back to input positions (RECEPTIVE_FIELDS)
     convolution: bool = False  # a convolution (the first one is watched live while training)

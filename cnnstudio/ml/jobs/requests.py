@@ -152,6 +152,19 @@ class FinalLookRequest:
     epoch: int
 
 
+# -- experiments ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExperimentRunRequest:
+    """Train the next runs of the experiment in `folder`: at most `runs`, and none that would end after
+    `minutes` (None: no limit). The window asks for one run at a time, so other jobs get their turn."""
+
+    JOB: ClassVar[str] = _JOBS + "experiments:train_next"
+    folder: Path
+    runs: int | None = 1
+    minutes: float | None = None
+    evaluate_test: bool = True
+
+
 # -- datasets ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PreviewRequest:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnstudio.core.errors import UserError
+from cnnstudio.core.experiments import PlannedRun
 from cnnstudio.core.network import Network
 from cnnstudio.core.project import Project
 
@@ -269,6 +270,28 @@ class ImportedModel:
     network: Network
     notes: tuple[str, ...]
     run_dir: Path
+
+
+# -- experiments ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExperimentRunStarted:
+    """Event "run_started": which run of the experiment trains now, and how far the experiment is."""
+
+    run: PlannedRun  # a copy: its index, values, seed and run folder
+    total: int  # runs planned in the experiment
+    done: int  # runs of it trained before this one
+
+
+@dataclass(frozen=True)
+class ExperimentStep:
+    """What one experiment job trained, and what is left."""
+
+    folder: Path
+    trained: tuple[PlannedRun, ...]  # copies, in the order they were trained
+    left: int  # runs still to train
+    seconds: float
+    stopped: bool = False  # stopped by request: the run in progress is kept, marked stopped
+    time_spent: bool = False  # the time budget ran out
 
 
 def human_size(size: int) -> str:

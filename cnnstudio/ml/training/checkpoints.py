@@ -19,6 +19,7 @@ import errno
 import io
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,14 @@ def write_bytes(path: Path, data: bytes, what: str) -> None:
         files.atomic_write_bytes(path, data)
     except OSError as exc:
         raise disk_error(exc, Path(path), what, len(data)) from None
+
+
+Writer = Callable[[Path, Callable[[], bytes], str], None]  # (file, makes its bytes, what it is, in words)
+
+
+def write_made(path: Path, make: Callable[[], bytes], what: str) -> None:
+    """The default Writer: make the bytes and write them now."""
+    write_bytes(path, make(), what)
 
 
 def save_model_atomically(model, path: Path, what: str = "the model") -> None:
@@ -86,23 +95,27 @@ def _pack(arrays: dict[str, np.ndarray]) -> bytes:
 class Checkpoints:
     """The checkpoint folder of one run."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, write: Writer | None = None) -> None:
         self.folder = Path(folder)
         self.last = self.folder / "last.npz"
         self.best = self.folder / "best.npz"
         self.best_model = self.folder / "best.keras"
+        self._put = write or write_made
 
     def _write(self, path: Path, arrays: dict[str, np.ndarray], what: str) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise disk_error(exc, path, what) from None
-        write_bytes(path, _pack(arrays), what)
+        self._put(path, lambda: _pack(arrays), what)  # packed where it is written (maybe later, elsewhere)
 
     def save_last(self, model, optimizer, state: dict[str, Any]) -> None:
-        """Model and optimizer variables after an epoch, with the state that goes with them."""
-        arrays = {f"model_{i}": np.asarray(v) for i, v in enumerate(model_values(model))}
-        arrays.update({f"optimizer_{i}": _numpy(v) for i, v in enumerate(optimizer.variables)})
+        """Model and optimizer variables after an epoch, with the state that goes with them.
+
+        The values are copied now (training goes on changing the variables), written maybe later.
+        """
+        arrays = {f"model_{i}": np.array(v, copy=True) for i, v in enumerate(model_values(model))}
+        arrays.update({f"optimizer_{i}": np.array(_numpy(v), copy=True) for i, v in enumerate(optimizer.variables)})
         text = json.dumps({"format": STATE_FORMAT, "version": 1, **state}, allow_nan=False)
         arrays["state"] = np.array(text)
         self._write(self.last, arrays, "the last checkpoint")

@@ -48,10 +48,11 @@ def network_facts(project: Project, settings: TrainingSettings, num_classes: int
     if loss == "auto":
         loss = "binary_crossentropy" if units == 1 and num_classes == 2 else None
     analysis = analyze(network, loss=loss, num_classes=num_classes)
-    if analysis.errors:
-        problem = analysis.errors[0]
+    problems = analysis.errors + analysis.data_fit_problems  # a network that does not suit the data cannot train
+    if problems:
+        problem = problems[0]
         node = f"node '{problem.node}': " if problem.node else ""
-        more = f" ({len(analysis.errors) - 1} more problems)" if len(analysis.errors) > 1 else ""
+        more = f" ({len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise UserError(f"{where}: {node}{problem.message}{more}")
     out_info = analysis.layers[outputs[0]]
     activation = "softmax" if out_info.type == "Softmax" else (out_info.resolved or {}).get("activation")

@@ -84,8 +84,9 @@ def event(wall_time: float, step: int = 0, *, file_version: str | None = None,
 class EventFile:
     """The event file of one TensorBoard folder (logs/train, logs/validation)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, write=None) -> None:
         self.folder = Path(folder)
+        self._put = write
         existing = sorted(self.folder.glob("events.out.tfevents.*")) if self.folder.is_dir() else []
         self.path = existing[0] if existing else \
             self.folder / f"events.out.tfevents.{int(time.time())}.{socket.gethostname() or 'cnnstudio'}"
@@ -98,4 +99,8 @@ class EventFile:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError:
             pass
-        write_bytes(self.path, self._header + body, "the TensorBoard logs")
+        data = self._header + body
+        if self._put is None:
+            write_bytes(self.path, data, "the TensorBoard logs")
+        else:
+            self._put(self.path, lambda: data, "the TensorBoard logs")

@@ -16,6 +16,7 @@ from .panel import LessonsPanel
 from .runner import LessonRunner
 
 if TYPE_CHECKING:
+    from ..experiments import Experiments
     from ..inspect import InspectViews
     from ..playground import PlaygroundView
     from ..runs import RunHistory
@@ -25,9 +26,9 @@ __all__ = ["LESSONS", "LessonInfo", "LessonRunner", "LessonsPanel", "install"]
 
 
 def install(context: AppContext, training: TrainingController, history: RunHistory, views: InspectViews,
-            playground: PlaygroundView) -> LessonsPanel:
+            playground: PlaygroundView, experiments: Experiments) -> LessonsPanel:
     """The Lessons dock (hidden until asked for) and Help > Lessons with one entry per lesson."""
-    runner = LessonRunner(context, training, history, views, playground)
+    runner = LessonRunner(context, training, history, views, playground, experiments)
     panel = LessonsPanel(runner)
     dock = context.shell.add_panel("lessons", "Lessons", panel, Qt.DockWidgetArea.RightDockWidgetArea,
                                    beside="inspector")

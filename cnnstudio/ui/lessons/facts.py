@@ -14,9 +14,19 @@ import numpy as np
 
 from cnnstudio.core.analysis import Analysis, LayerInfo, analyze
 from cnnstudio.core.catalog import dims_text
+from cnnstudio.core.experiment_results import ExperimentResults, SettingResult
 from cnnstudio.core.network import Network
 from cnnstudio.core.project import Project
 from cnnstudio.core.runs import read_metrics, read_run_info
+from cnnstudio.core.stats import (
+    TEST_ACCURACY,
+    VALIDATION_ACCURACY,
+    Metric,
+    Summary,
+    Verdict,
+    compare,
+    summarize,
+)
 
 
 # ---------------------------------------------------------------------- lesson 1
@@ -83,35 +93,106 @@ def run_outcome(label: str, path: str | Path) -> RunOutcome:
     return RunOutcome(label, path, None if accuracy is None else float(accuracy), len(rows))
 
 
-def shuffled_verdict(mlp_ordered: RunOutcome, mlp_shuffled: RunOutcome, cnn_ordered: RunOutcome,
-                     cnn_shuffled: RunOutcome) -> str:
-    """One paragraph interpreting the four runs, with their numbers."""
-    runs = (mlp_ordered, mlp_shuffled, cnn_ordered, cnn_shuffled)
-    if any(run.accuracy is None for run in runs):
-        missing = ", ".join(run.label for run in runs if run.accuracy is None)
-        return f"Not every run recorded an accuracy ({missing}), so there is nothing to compare yet."
-    mlp_drop = mlp_ordered.accuracy - mlp_shuffled.accuracy
-    cnn_drop = cnn_ordered.accuracy - cnn_shuffled.accuracy
-    numbers = (f"The MLP reached {mlp_ordered.accuracy:.1%} on ordered and {mlp_shuffled.accuracy:.1%} on "
-               f"shuffled pixels; LeNet-5 reached {cnn_ordered.accuracy:.1%} and {cnn_shuffled.accuracy:.1%} "
-               f"(validation accuracy after the last epoch). ")
-    if cnn_drop > mlp_drop + 0.02:
-        return numbers + (
-            f"Shuffling cost the MLP {_points(mlp_drop)} and LeNet-5 {_points(cnn_drop)}. The MLP treats every "
-            "pixel on its own, so their order does not matter to it; LeNet-5's 5×5 kernels look for strokes "
-            "made of neighbouring pixels, and after shuffling there are none. Convolutions pay off because "
-            "they assume that nearby pixels belong together.")
-    return numbers + (
-        f"Here shuffling cost the MLP {_points(mlp_drop)} and LeNet-5 {_points(cnn_drop)} — too close to tell "
-        "them apart after so few epochs. Train the runs a few epochs longer (Training panel) and compare "
-        "again: the CNN should fall behind on shuffled pixels while the MLP does not.")
+PERMUTE_KEY = "dataset.permute_pixels"
 
 
-def _points(drop: float) -> str:
-    points = drop * 100
-    if abs(points) < 0.05:
-        return "nothing"
-    return f"{points:.1f} points" if points > 0 else f"nothing (it gained {-points:.1f} points)"
+@dataclass(frozen=True)
+class PixelArm:
+    """One network on original or shuffled pixels, over its seeds."""
+
+    network: str
+    shuffled: bool
+    figures: Summary  # of the compared accuracy, over the seeds
+
+    @property
+    def pixels(self) -> str:
+        return "shuffled" if self.shuffled else "original"
+
+
+@dataclass(frozen=True)
+class ShuffleFinding:
+    """What shuffling the pixels did to one network, tested over its seeds."""
+
+    network: str
+    verdict: Verdict  # original against shuffled pixels
+    metric: Metric
+
+    @property
+    def loss(self) -> float:
+        """Points lost by shuffling (negative: gained), in the metric's units."""
+        return self.verdict.difference if self.verdict.better.endswith("original pixels") else -self.verdict.difference
+
+    def sentence(self) -> str:
+        """"LeNet-5 loses 6.7 points of test accuracy when pixels are shuffled; seeds differ by at most 0.7:
+        a real difference"."""
+        text = self._sentence()
+        return text[:1].upper() + text[1:]
+
+    def _sentence(self) -> str:
+        verdict, metric = self.verdict, self.metric
+        amount = f"{metric.amount(verdict.difference)} of {metric.name}"
+        spread = metric.amount(verdict.spread).removesuffix(" points")
+        if verdict.difference == 0:
+            return f"{self.network} scores the same {metric.name} on shuffled pixels: no difference"
+        verb = "loses" if self.loss > 0 else "gains"
+        claim = f"{self.network} {verb} {amount} when pixels are shuffled"
+        if verdict.real is None:
+            return f"{claim}; with one seed per arm nothing can tell noise from a difference"
+        if verdict.real:
+            return f"{claim}; seeds differ by at most {spread}: a real difference"
+        return f"{claim}, but seeds differ by up to {spread}: inside seed noise"
+
+
+@dataclass(frozen=True)
+class ShuffledFindings:
+    """The shuffled-pixels lesson's outcome: four arms and a verdict per network."""
+
+    arms: list[PixelArm]
+    findings: list[ShuffleFinding]  # the MLP first, then LeNet-5
+    metric: Metric
+    seeds: int
+
+    def conclusion(self) -> str:
+        """What the verdicts mean, in a teacher's words."""
+        mlp, cnn = self.findings
+        if cnn.verdict.real and cnn.loss > 0 and not (mlp.verdict.real and mlp.loss > 0):
+            return ("The MLP treats every pixel on its own, so their order does not matter to it: what it loses is "
+                    "no more than what another seed would change. LeNet-5's 5×5 kernels look for strokes made of "
+                    "neighbouring pixels, and after shuffling there are none: its loss is larger than the seeds' "
+                    "differences. Convolutions pay off because they assume that nearby pixels belong together.")
+        if cnn.verdict.real and mlp.verdict.real:
+            return ("Both networks lose more than seed noise here. After so few epochs the MLP can be unlucky with "
+                    "its seeds too; compare how much each loses — LeNet-5, whose kernels need neighbouring "
+                    "pixels, should lose far more. Add seeds to the experiments (Experiments panel) to be surer.")
+        return ("LeNet-5's loss is not yet larger than what its seeds differ by: after so few epochs or batches the "
+                "runs are too short to tell. Train the experiments a few epochs longer or with more seeds "
+                "(Experiments panel, Add Runs…) and the CNN should fall behind on shuffled pixels while the MLP "
+                "does not.")
+
+
+def _arm(setting: SettingResult, figure: str) -> Summary:
+    return summarize(getattr(r.run, figure) for r in setting.runs)
+
+
+def shuffled_findings(experiments: list[tuple[str, ExperimentResults]]) -> ShuffledFindings:
+    """Verdicts on original against shuffled pixels, one per network (`experiments`: the MLP's, then LeNet-5's),
+    on test accuracy where every run has it, else validation accuracy. ValueError when an arm has no results."""
+    settings = [s for _name, results in experiments for s in results.settings]
+    use_test = settings and all(s.summaries["test_accuracy"].count for s in settings)
+    metric, figure = (TEST_ACCURACY, "test_accuracy") if use_test else (VALIDATION_ACCURACY, "val_accuracy")
+    arms, findings, seeds = [], [], 0
+    for network, results in experiments:
+        by_pixels = {s.values.get(PERMUTE_KEY) is not None: s for s in results.settings}
+        if set(by_pixels) != {False, True}:
+            raise ValueError(f"{network} has no results on both original and shuffled pixels yet")
+        original, shuffled = by_pixels[False], by_pixels[True]
+        for setting, is_shuffled in ((original, False), (shuffled, True)):
+            arms.append(PixelArm(network, is_shuffled, _arm(setting, figure)))
+            seeds = max(seeds, len(setting.runs))
+        verdict = compare(f"{network} on original pixels", original.figure(figure),
+                          f"{network} on shuffled pixels", shuffled.figure(figure), metric)
+        findings.append(ShuffleFinding(network, verdict, metric))
+    return ShuffledFindings(arms, findings, metric, seeds)
 
 
 # ---------------------------------------------------------------------- lesson 4

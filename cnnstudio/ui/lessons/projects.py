@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from cnnstudio.core.experiment_spec import ExperimentSpec, Variation
 from cnnstudio.core.project import Project, project_from_dict
 from cnnstudio.core.templates import load_template
 
 SHUFFLE_SEED = 1234  # one fixed permutation of the pixels for the shuffled runs
+SHUFFLED_SEEDS = 3  # seeds per arm: enough for Welch's t-test to tell seed noise from a difference
+SHUFFLED_EPOCHS = 2
 
 
 def with_training(project: Project, overrides: dict[str, Any] | None = None, **settings: Any) -> Project:
@@ -41,16 +44,17 @@ def parameter_pair() -> tuple[Project, Project]:
     return load_template("mlp"), load_template("lenet5")
 
 
-def shuffled_runs(overrides: dict[str, Any] | None = None) -> list[tuple[str, Project]]:
-    """The four runs of the shuffled-pixels lesson: (label, project), plain pixels first."""
-    runs = []
-    for template, title in (("mlp", "MLP"), ("lenet5", "LeNet-5")):
-        for shuffled in (False, True):
-            project = with_training(load_template(template), overrides, epochs=2)
-            project.dataset["permute_pixels"] = SHUFFLE_SEED if shuffled else None
-            project.name = f"{title}, {'shuffled' if shuffled else 'plain'} pixels"
-            runs.append((project.name, project))
-    return runs
+def shuffled_experiments(overrides: dict[str, Any] | None = None) -> list[tuple[str, Project, ExperimentSpec]]:
+    """The shuffled-pixels lesson's two experiments, the MLP's then LeNet-5's: (network, project, spec), each
+    training original and shuffled pixels with SHUFFLED_SEEDS seeds."""
+    experiments = []
+    for template, title in (("mlp", "the MLP"), ("lenet5", "LeNet-5")):
+        project = with_training(load_template(template), overrides, epochs=SHUFFLED_EPOCHS)
+        project.dataset["permute_pixels"] = None
+        project.name = f"{load_template(template).name}, original or shuffled pixels"
+        spec = ExperimentSpec(vary=(Variation("dataset.permute_pixels", (None, SHUFFLE_SEED)),), seeds=SHUFFLED_SEEDS)
+        experiments.append((title, project, spec))
+    return experiments
 
 
 def x_vs_o_project(overrides: dict[str, Any] | None = None) -> Project:

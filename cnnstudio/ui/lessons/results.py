@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,9 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnstudio.core.stats import SIGNIFICANCE, WELCH
+
 from ..playground.plots import GridPlot
 from ..plotting import apply_palette, owned_plot_widget
-from .facts import FieldRow, ParameterComparison, RunOutcome
+from ..theme import OK_COLOR, WARNING_COLOR
+from .facts import FieldRow, ParameterComparison, ShuffledFindings
 
 
 def paragraph(text: str = "", name: str = "") -> QLabel:
@@ -90,22 +94,58 @@ class ParameterResult(QWidget):
         layout.addWidget(self.sentence)
 
 
-class RunsResult(QWidget):
-    """The shuffled-pixels runs with their final accuracy, and what they show."""
+class ShuffledResult(QWidget):
+    """The shuffled-pixels experiments: each arm over its seeds, the verdict per network and what it means."""
 
-    def __init__(self, outcomes: Sequence[RunOutcome], verdict: str, note: str = "",
-                 parent: QWidget | None = None) -> None:
+    showExperiment = Signal(str)  # the network whose experiment to open
+
+    def __init__(self, findings: ShuffledFindings, seconds: float, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("lessonRuns")
-        rows = [(o.label, str(o.epochs), "-" if o.accuracy is None else f"{o.accuracy:.1%}") for o in outcomes]
-        self.table = table(("Run", "Epochs", "Accuracy"), rows, "lessonRunsTable", numeric=(1, 2))
+        self.setObjectName("lessonShuffled")
+        self.findings = findings
+        metric = findings.metric.name
+        rows = [(arm.network[:1].upper() + arm.network[1:], arm.pixels, _percent(arm.figures.mean),
+                 f"{_percent(arm.figures.low)}–{_percent(arm.figures.high)}", str(arm.figures.count))
+                for arm in findings.arms]
+        self.table = table(("Network", "Pixels", f"{metric[:1].upper()}{metric[1:]} (mean)", "Lowest–highest",
+                            "Seeds"), rows, "lessonArmsTable", numeric=(2, 3, 4))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table)
-        self.verdict = paragraph(verdict, "lessonConclusion")
-        layout.addWidget(self.verdict)
-        if note:
-            layout.addWidget(paragraph(note, "lessonNote"))
+        self.verdicts = []
+        for finding in findings.findings:
+            color = OK_COLOR if finding.verdict.real else ("gray" if finding.verdict.real is False else WARNING_COLOR)
+            label = paragraph(f"<span style='color:{color}'>&#9679;</span> <b>{html.escape(finding.sentence())}"
+                              f"</b><br><span style='color:gray'>{html.escape(finding.verdict.details)}</span>",
+                              f"lessonVerdict_{len(self.verdicts)}")
+            self.verdicts.append(label)
+            layout.addWidget(label)
+        minutes, rest = divmod(int(round(seconds)), 60)
+        took = f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
+        layout.addWidget(paragraph(
+            f"The verdicts come from {WELCH} over the {findings.seeds} seeds of each arm (two-sided): a difference "
+            f"counts as real when p < {SIGNIFICANCE:g}, otherwise it is inside seed noise. "
+            f"The {len(findings.arms) * findings.seeds} runs took {took}.", "lessonTest"))
+        self.conclusion = paragraph(findings.conclusion(), "lessonConclusion")
+        layout.addWidget(self.conclusion)
+        buttons = QHBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for finding in reversed(findings.findings):
+            button = QPushButton(f"Open {finding.network}'s experiment")
+            button.setObjectName(f"lessonOpenExperiment_{len(self.buttons)}")
+            button.clicked.connect(lambda _checked=False, network=finding.network: self.showExperiment.emit(network))
+            self.buttons[finding.network] = button
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+
+    @property
+    def sentences(self) -> list[str]:
+        return [finding.sentence() for finding in self.findings.findings]
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
 
 
 class KernelPair(QWidget):

@@ -2,11 +2,13 @@
 the right views to the front and hands the panel what to show.
 
 Other features are used through the public faces the runner is given: training, the run
-history (to compare runs), the inspection views and the playground.
+history (to compare runs), the inspection views, the playground and experiments (the
+shuffled-pixels lesson trains each network as an experiment with several seeds).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +18,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from cnnstudio.core.errors import UserError
+from cnnstudio.core.experiment_results import load_results
+from cnnstudio.core.experiments import Experiment
 from cnnstudio.core.playground import KERNEL_PRESETS
 from cnnstudio.core.playground_inputs import x_or_o_picture
 from cnnstudio.core.project import Project, load_project
@@ -26,9 +30,10 @@ from ..context import AppContext
 from ..inspect_area import InputImage
 from . import facts, projects
 from .catalog import PARAMETERS, RECEPTIVE, SHUFFLED, STRIPES, X_VS_O, lesson
-from .results import ActionsResult, FieldResult, KernelPair, ParameterResult, RunsResult
+from .results import ActionsResult, FieldResult, KernelPair, ParameterResult, ShuffledResult
 
 if TYPE_CHECKING:
+    from ..experiments import Experiments
     from ..inspect import InspectViews
     from ..playground import PlaygroundView
     from ..runs import RunHistory
@@ -48,13 +53,19 @@ class LessonRunner(QObject):
     finished = Signal(str, bool)  # lesson key, whether it got to the end
 
     def __init__(self, context: AppContext, training: TrainingController, history: RunHistory,
-                 views: InspectViews, playground: PlaygroundView) -> None:
+                 views: InspectViews, playground: PlaygroundView, experiments: Experiments) -> None:
         super().__init__(context.parent)
         self.context = context
         self.training = training
         self.history = history
         self.views = views
         self.playground = playground
+        self.experiments = experiments
+        self._lesson_experiments: dict[Path, str] = {}  # folder -> network, while the lesson trains them
+        self._ended: set[Path] = set()
+        self._experiments_started = 0.0
+        experiments.controller.sessionEnded.connect(self._experiment_ended)
+        experiments.controller.runStarted.connect(self._experiment_run_started)
         self.training_overrides: dict[str, Any] = {}  # e.g. tiny epochs in tests
         self.active: str | None = None
         self._waiting: dict[str, Path | None] = {}  # project name -> its finished run
@@ -78,6 +89,9 @@ class LessonRunner(QObject):
             return False
         if self.context.document.locked:
             self._say(key, "Training is running — stop it (Train > Stop) before starting a lesson.")
+            return False
+        if self.experiments.controller.is_running:
+            self._say(key, "An experiment is training — stop it (Experiment tab, Stop) before starting a lesson.")
             return False
         if not self.context.shell.confirm_discard():
             self._say(key, "Not started: your project was kept as it is.")
@@ -112,6 +126,7 @@ class LessonRunner(QObject):
     def _fail(self, text: str) -> None:
         key, self.active = self.active, None
         self._waiting, self._after_training = {}, None
+        self._lesson_experiments, self._ended = {}, set()
         if key is not None:
             self._say(key, text)
             self.finished.emit(key, False)
@@ -169,25 +184,74 @@ class LessonRunner(QObject):
 
     # ------------------------------------------------------------------ lesson 2
     def _shuffled(self) -> None:
-        runs = projects.shuffled_runs(self.training_overrides)
+        """Two experiments, the MLP's and LeNet-5's, each on original and shuffled pixels with several seeds."""
         self._open(projects.parameter_pair()[1])
-        labels = {project.name: label for label, project in runs}
-        self._train([(label, project) for label, project in runs],
-                    lambda paths: self._shuffled_done([labels.get(self._name_of(p), p.name) for p in paths], paths))
+        controller = self.experiments.controller
+        planned = []
+        for network, project, spec in projects.shuffled_experiments(self.training_overrides):
+            folder = controller.create(project, spec)
+            planned.append((folder, network))
+        self._lesson_experiments = dict(planned)
+        self._ended = set()
+        self._experiments_started = time.monotonic()
+        for folder, _network in planned:
+            if not controller.start(folder):
+                self._fail("The lesson's experiments could not start (see Messages for why).")
+                return
+        self.experiments.open(planned[0][0])
+        runs = len(planned) * 2 * projects.SHUFFLED_SEEDS
+        self._say(self.active, f"Training {runs} runs: the MLP and LeNet-5, each on original and on shuffled pixels, "
+                               f"{projects.SHUFFLED_SEEDS} seeds each. The Experiment tab shows them as they train; "
+                               "its Stop ends the lesson.")
 
-    @staticmethod
-    def _name_of(path: Path) -> str:
+    def _experiment_run_started(self, folder: Path, started) -> None:
+        folder = Path(folder)
+        if folder not in self._lesson_experiments:
+            return
+        if self.experiments.view.folder != folder:
+            self.experiments.open(folder)
+        done = sum(len(Experiment.open(f).runs) for f in self._ended) + started.done
+        total = len(self._lesson_experiments) * 2 * projects.SHUFFLED_SEEDS
+        self._say(self.active, f"Training run {done + 1} of {total}: {self._lesson_experiments[folder]}, "
+                               f"{started.run.label.replace('permute_pixels=none', 'original pixels')}, "
+                               f"seed {started.run.seed}…")
+
+    def _experiment_ended(self, folder: Path, text: str) -> None:
+        folder = Path(folder)
+        if folder not in self._lesson_experiments or self.active != SHUFFLED:
+            return
+        self._ended.add(folder)
         try:
-            return load_project(path / "project.cnnproj").name
-        except UserError:
-            return path.name
+            left = len(Experiment.open(folder).to_train())
+        except UserError as exc:
+            self._fail(f"The lesson stopped: {exc}")
+            return
+        if left:
+            self._fail(f"The lesson stopped: {self._lesson_experiments[folder]}'s experiment {text}. Resume it from "
+                       "the Experiments panel, then compare in the Experiment tab.")
+            return
+        if self._ended != set(self._lesson_experiments):
+            return
+        self._shuffled_done(dict(self._lesson_experiments), time.monotonic() - self._experiments_started)
 
-    def _shuffled_done(self, labels: list[str], paths: list[Path]) -> None:
-        outcomes = [facts.run_outcome(label, path) for label, path in zip(labels, paths)]
-        verdict = facts.shuffled_verdict(*outcomes)
-        self.history.compare(paths)
-        self._done(RunsResult(outcomes, verdict, ""),
-                   "All four runs finished: their curves are overlaid in the comparison view.")
+    def _shuffled_done(self, experiments: dict[Path, str], seconds: float) -> None:
+        try:
+            results = [(network, load_results(Experiment.open(folder))) for folder, network in experiments.items()]
+            findings = facts.shuffled_findings(results)
+        except (UserError, ValueError) as exc:
+            self._fail(f"The lesson's results cannot be read: {exc}")
+            return
+        folders = {network: folder for folder, network in experiments.items()}
+        self._lesson_experiments, self._ended = {}, set()
+        result = ShuffledResult(findings, seconds)
+        result.showExperiment.connect(lambda network: self._show_experiment(folders[network]))
+        self._show_experiment(folders[findings.findings[-1].network])
+        self._done(result, "Both experiments are trained: the verdicts are below; the Experiment tab shows "
+                           "LeNet-5's runs and curves over the seeds.")
+
+    def _show_experiment(self, folder: Path) -> None:
+        view = self.experiments.open(folder)
+        view.select_settings([s.label for s in view.results.settings] if view.results else [])
 
     # ------------------------------------------------------------------ lesson 3
     def _x_vs_o(self) -> None:
