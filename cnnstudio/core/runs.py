@@ -88,9 +88,25 @@ def mark_interrupted(run_dir: str | Path, why: str) -> Interruption | None:
     if info.get("status") == RUNNING:
         info = {**info, "status": INTERRUPTED, "message": why}
         atomic_write_text(run_dir / "run.json", json.dumps(info, indent=1, allow_nan=False) + "\n")
-    epochs = info.get("epochs_completed")
-    checkpoint = (run_dir / "checkpoints" / "last.npz").is_file()
-    return Interruption(run_dir, epochs if isinstance(epochs, int) else 0, checkpoint)
+    checkpoint = run_dir / "checkpoints" / "last.npz"
+    epochs = checkpoint_epochs(checkpoint) if checkpoint.is_file() else None
+    if epochs is None:  # run.json may be written ahead of the checkpoint it goes with
+        recorded = info.get("epochs_completed")
+        epochs = recorded if isinstance(recorded, int) and not checkpoint.is_file() else 0
+    return Interruption(run_dir, epochs, checkpoint.is_file())
+
+
+def checkpoint_epochs(path: str | Path) -> int | None:
+    """The epochs done by the last checkpoint `path` (a resumed run carries on after them); None when
+    it cannot be read."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            state = json.loads(str(data["state"]))
+        return int(state.get("epoch", len(state.get("history", []))))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def can_resume(status: str, run_dir: str | Path) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnstudio.core.runs import INTERRUPTED, read_metrics
+from cnnstudio.core.runs import INTERRUPTED, checkpoint_epochs, read_metrics
 from cnnstudio.core.templates import load_template
 from cnnstudio.ml.jobs.requests import PingRequest
 from cnnstudio.ui.editor.commands import SetParamCommand
@@ -60,7 +60,7 @@ def test_killing_the_worker_mid_run_leaves_the_window_working_and_the_run_resuma
         os.kill(pid, signal.SIGKILL)
     message = failed.args[0]
     info = json.loads((run_dir / "run.json").read_text())
-    saved = info["epochs_completed"]
+    saved = checkpoint_epochs(run_dir / "checkpoints" / "last.npz")  # what a resumed run carries on from
     assert message.startswith("The training process stopped unexpectedly (killed by signal 9).")
     assert (f"The run '{run_dir.name}' was marked as interrupted; its checkpoint after epoch {saved} is kept and "
             "can be resumed") in message
