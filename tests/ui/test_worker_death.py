@@ -54,13 +54,15 @@ def test_killing_the_worker_mid_run_leaves_the_window_working_and_the_run_resuma
     qtbot.waitUntil(lambda: len(epochs) >= 2, timeout=WAIT)
     training.pause()  # between batches of the next epoch: the checkpoint is the one after epoch 2
     qtbot.waitUntil(lambda: training.is_paused, timeout=WAIT)
+    checkpoint = run_dir / "checkpoints" / "last.npz"  # written behind training: wait for epoch 2's
+    qtbot.waitUntil(lambda: checkpoint.is_file() and (checkpoint_epochs(checkpoint) or 0) >= 2, timeout=WAIT)
     pid = own_worker.pid
     with qtbot.waitSignal(training.failed, timeout=WAIT) as failed, \
             qtbot.waitSignal(own_worker.started, timeout=WAIT) as restarted:
         os.kill(pid, signal.SIGKILL)
     message = failed.args[0]
     info = json.loads((run_dir / "run.json").read_text())
-    saved = checkpoint_epochs(run_dir / "checkpoints" / "last.npz")  # what a resumed run carries on from
+    saved = checkpoint_epochs(checkpoint)  # what a resumed run carries on from
     assert message.startswith("The training process stopped unexpectedly (killed by signal 9).")
     assert (f"The run '{run_dir.name}' was marked as interrupted; its checkpoint after epoch {saved} is kept and "
             "can be resumed") in message
