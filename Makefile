@@ -6,23 +6,34 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test test-all lint bench package clean
 
+# Says in one line what the system lacks (Python's venv, Qt's libraries, a display) and the
+# apt-get line that installs it, before anything is downloaded.
+CHECK  := cnnstudio/ui/system_check.py
+
 $(STAMP): pyproject.toml
+	@$(PYTHON) -I $(CHECK) venv
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 ## run: create .venv, install, open CNN Studio on the default project
-run: $(STAMP)
+run:
+	@$(PYTHON) -I $(CHECK) window
+	@$(MAKE) --no-print-directory $(STAMP)
 	$(BIN)/cnnstudio
 
 ## test: create .venv, install, run the whole test suite headless
-test: $(STAMP)
+test:
+	@$(PYTHON) -I $(CHECK) offscreen
+	@$(MAKE) --no-print-directory $(STAMP)
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow"
 
 ## test-all: also the slow tests (packaging build and launch)
-test-all: $(STAMP)
+test-all:
+	@$(PYTHON) -I $(CHECK) offscreen
+	@$(MAKE) --no-print-directory $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 lint: $(STAMP)

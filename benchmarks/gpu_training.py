@@ -90,7 +90,7 @@ def project_for(model: str, size: int):
             {"id": "pool", "type": "GlobalAveragePooling2D", "params": {}},
             {"id": "output", "type": "Dense", "params": {"units": CLASSES, "activation": "softmax"}}],
             "edges": [["input", "backbone"], ["backbone", "pool"], ["pool", "output"]]},
-        "dataset": {"name": "synthetic"},
+        "dataset": {"name": "npz:synthetic.npz"},
         "training": {"optimizer": "adam", "learning_rate": 0.001}})
 
 
@@ -170,6 +170,9 @@ def one_model(model: str, args, backend: str, devices: str) -> None:
         started = time.perf_counter()
         ours, theirs = trainer_speed(), fit_speed()
     except Exception as exc:  # noqa: BLE001 - one model failing must not hide the others' figures
+        import traceback
+
+        traceback.print_exc()
         print(f"   {model}: failed: {type(exc).__name__}: {exc}"[:400], flush=True)
         return
     figure = {"backend": backend, "devices": devices, "model": model, "batch": batch, "images": images,

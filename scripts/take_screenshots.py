@@ -3,6 +3,15 @@
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/take_screenshots.py \
         [--out docs/screenshots] [--only editor,training,...] [--list]
 
+With ``--screen`` it checks instead that the window fits the screen it runs on: the window
+opens as it does for a new user (sized to the screen), and each main tab is pictured as
+the whole screen shows it (window manager included) into ``docs/screens/WxH[@scale]-TAB.png``,
+with every panel and page looked through for a label, button or value that is cut. Run it
+under a window manager, e.g. for a 1920x1080 screen at 150%:
+
+    Xvfb :41 -screen 0 1920x1080x24 & DISPLAY=:41 openbox &
+    DISPLAY=:41 QT_SCALE_FACTOR=1.5 .venv/bin/python scripts/take_screenshots.py --screen
+
 Settings, runs, recovery copies and caches go to a temporary folder, never to the user's own.
 The window (1600x1000) is driven through the Qt event loop only: each picture is a generator
 that yields what to wait for (milliseconds, or an `Until` condition polled by a timer), so the
@@ -149,6 +158,7 @@ class Pictures:
         if self._appearance() != appearance:
             w.set_appearance(appearance)
         w.restoreState(self.first_state, 1)
+        w.apply_default_sizes()
         for name in ("inspector", "summary"):
             w.docks[name].raise_()
         w.tabs.setCurrentWidget(w.editor)
@@ -350,7 +360,8 @@ class Pictures:
         canvas.clear()
         canvas.stroke([(6, 6), (21, 6), (20, 9), (15, 16), (12, 23)])  # a 7 with a bar
         canvas.stroke([(10, 14), (19, 14)])
-        yield Until(lambda: m.analysis.input.origin == "drawing" and m.analysis.input.image.sum() > 10
+        yield Until(lambda: m.analysis is not None and m.analysis.input.origin == "drawing"
+                    and m.analysis.input.image.sum() > 10
                     and m.analysis.activations is not None, "the feature maps of the drawing")
         yield 500
         row = m.rows["conv2"]
@@ -535,6 +546,103 @@ class Pictures:
         yield 200
 
 
+class ScreenPictures(Pictures):
+    """One picture of the whole screen per main tab, and the controls cut at this size."""
+
+    def __init__(self, window, out: Path, scratch: Path) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        super().__init__(window, out, scratch)
+        screen = QGuiApplication.primaryScreen()
+        size, scale = screen.size(), screen.devicePixelRatio()
+        pixels = f"{round(size.width() * scale)}x{round(size.height() * scale)}"
+        self.prefix = pixels + (f"@{scale:g}x" if scale != 1 else "")
+        self.cut: list[str] = []
+
+    def save(self, name: str, pixmap=None) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        super().save(f"{self.prefix}-{name}", QGuiApplication.primaryScreen().grabWindow(0))
+        self.look_through(name)
+
+    def look_through(self, name: str) -> None:
+        """Raise every panel and page in turn and list what does not show whole."""
+        from PySide6.QtWidgets import QApplication, QTabWidget
+
+        from cnnstudio.ui.fitting import cut_controls
+
+        w = self.window
+        frame = w.frameGeometry()
+        available = w.screen().availableGeometry().adjusted(-1, -1, 1, 1)  # scaled pixels round either way
+        found = [] if available.contains(frame) else [f"the window ({frame.width()}x{frame.height()} at "
+                                                      f"{frame.x()},{frame.y()}) is not inside the screen's "
+                                                      f"{available.width()}x{available.height()}"]
+        tab = w.tabs.currentIndex()
+        pages = w.tabs.currentWidget().findChildren(QTabWidget)
+        shown = {dock: dock.visibleRegion().isEmpty() for dock in w.docks.values()}
+        for inner in [None] + pages:
+            for index in range(inner.count() if inner else 1):
+                if inner:
+                    inner.setCurrentIndex(index)
+                for key, dock in w.docks.items():
+                    if key == "palette" and w.tabs.currentWidget() is not w.editor:
+                        continue  # it shows with the canvas only
+                    was_hidden = dock.isHidden()
+                    dock.show()  # every panel, the Lessons one too
+                    dock.raise_()
+                    for _ in range(10):
+                        QApplication.processEvents()
+                    found += [p for p in cut_controls(w) if p not in found]
+                    if was_hidden:
+                        dock.hide()
+        for dock, hidden in shown.items():
+            if not hidden and not dock.isHidden():
+                dock.raise_()
+        w.tabs.setCurrentIndex(tab)
+        for problem in found:
+            print(f"   CUT ({name}): {problem}", flush=True)
+        self.cut += [f"{name}: {p}" for p in found]
+
+    def network(self) -> Step:
+        yield from self.fresh()
+        self.save("network")
+
+    def training_tab(self) -> Step:
+        yield from self.fresh()
+        w = self.window
+        yield from self.train("lenet5")
+        w.tabs.setCurrentWidget(w.features.training_view)
+        self.front("training")
+        yield 1500
+        self.save("training")
+
+    def inspect_tab(self) -> Step:
+        yield from self.inspect_run()
+        yield from self.fresh()
+        m = self._inspect_views().feature_maps
+        self._show_page(m)
+        yield Until(lambda: m.analysis is not None and m.analysis.activations is not None, "the feature maps")
+        yield 800
+        self.save("inspect")
+
+    def playground_tab(self) -> Step:
+        yield from self.fresh()
+        view = self.window.features.playground
+        self.window.show_tab(view)
+        view.image_source.choose("grid:X")
+        view.kernel_editor.choose_preset("diagonal \\")
+        view.go_to(16)
+        yield 800
+        self.save("playground")
+
+
+SCREEN_PICTURES = {
+    "network": ScreenPictures.network,
+    "training": ScreenPictures.training_tab,
+    "inspect": ScreenPictures.inspect_tab,
+    "playground": ScreenPictures.playground_tab,
+}
+
 PICTURES = {  # file name -> method, in the order they are taken (training first needed by "training")
     "editor": Pictures.editor,
     "editor-dark": Pictures.editor_dark,
@@ -563,19 +671,25 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default="", help="comma-separated picture names (see --list)")
     parser.add_argument("--list", action="store_true", help="list the picture names and exit")
     parser.add_argument("--keep-temp", action="store_true", help="keep the temporary settings and runs folder")
+    parser.add_argument("--screen", action="store_true",
+                        help="check that the window fits this screen: one picture per main tab into docs/screens")
     args = parser.parse_args(argv)
+    pictures = SCREEN_PICTURES if args.screen else PICTURES
+    if args.screen and args.out == ROOT / "docs" / "screenshots":
+        args.out = ROOT / "docs" / "screens"
     names = [n.strip().removesuffix(".png") for n in args.only.split(",") if n.strip()]
-    unknown = [n for n in names if n not in PICTURES]
+    unknown = [n for n in names if n not in pictures]
     if unknown:
-        parser.error(f"unknown picture(s) {', '.join(unknown)}; choose from {', '.join(PICTURES)}")
-    args.names = names or list(PICTURES)
+        parser.error(f"unknown picture(s) {', '.join(unknown)}; choose from {', '.join(pictures)}")
+    args.names = names or list(pictures)
+    args.pictures = pictures
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv)
     if args.list:
-        print("\n".join(PICTURES))
+        print("\n".join(args.pictures))
         return 0
     scratch = Path(tempfile.mkdtemp(prefix="cnnstudio-"))
     isolate(scratch)
@@ -592,11 +706,13 @@ def main(argv: list[str] | None = None) -> int:
     dialogs.show_error = lambda parent, title, text: print(f"   error shown: {title}: {text}", flush=True)
     window = MainWindow()
     window.set_appearance("light")
-    window.setGeometry(0, 0, WIDTH, HEIGHT)
+    if not args.screen:  # else as it opens for a new user, sized to the screen
+        window.setGeometry(0, 0, WIDTH, HEIGHT)
     window.show()
-    pictures = Pictures(window, args.out.resolve(), scratch)
+    pictures = (ScreenPictures if args.screen else Pictures)(window, args.out.resolve(), scratch)
     started = time.monotonic()
-    steps = [(name, lambda method=PICTURES[name]: method(pictures)) for name in PICTURES if name in args.names]
+    steps = [(name, lambda method=args.pictures[name]: method(pictures)) for name in args.pictures
+             if name in args.names]
 
     def finish() -> None:
         window.close()
@@ -607,6 +723,10 @@ def main(argv: list[str] | None = None) -> int:
     app.exec()
     print(f"{len(pictures.saved)} pictures in {args.out} in {time.monotonic() - started:.0f} s"
           + (f"; FAILED: {', '.join(driver.failed)}" if driver.failed else ""), flush=True)
+    if args.screen:
+        print(f"{len(pictures.cut)} controls cut at {pictures.prefix}" if pictures.cut
+              else f"nothing cut at {pictures.prefix}: every label, button and value shows whole", flush=True)
+        driver.failed += ["cut controls"] if pictures.cut else []
     if args.keep_temp:
         print(f"settings and runs kept in {scratch}")
     else:

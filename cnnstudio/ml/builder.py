@@ -117,3 +117,14 @@ def untrained_model(project: Project) -> keras.Model:
 def _model_name(name: str) -> str:
     cleaned = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name).strip("_")
     return cleaned or "model"
+
+
+def layer_output(layer: keras.layers.Layer):
+    """The tensor `layer` gives in the model that holds it. For a nested model (a block, a
+    pretrained backbone) that is the output of its call, not of its own inner graph, which
+    `layer.output` would give and which the outer model's inputs do not reach."""
+    nodes = getattr(layer, "_inbound_nodes", None)
+    if nodes and len(nodes) == 1:
+        outputs = nodes[0].output_tensors
+        return outputs[0] if len(outputs) == 1 else outputs
+    return layer.output

@@ -28,7 +28,7 @@ from ..core.errors import UserError
 from ..core.project import Project
 from ..core.runs import read_val_predictions
 from . import distribute as dist
-from .builder import build_model
+from .builder import build_model, layer_output
 from .runs import INTERRUPTED, RUNNING, RunRecord, versions
 from .training import callbacks as fit_rules
 from .training.checkpoints import model_values, save_model_atomically, set_model_values
@@ -487,7 +487,7 @@ class Trainer:
         if self.probe_images is None:
             split = "validation" if self.dataset.num_validation else "train"
             self.probe_images, _ = self.dataset.samples(8, split, seed=0)
-        outputs = [self.model.get_layer(n).output for n in self.snapshot_layers]
+        outputs = [layer_output(self.model.get_layer(n)) for n in self.snapshot_layers]
         return keras.Model(self.model.inputs, outputs)
 
     def send_snapshot(self, epoch: int, batch: int) -> None:

@@ -1,7 +1,8 @@
 """Starting the desktop program: ``cnnstudio [PROJECT]`` ends up in ``main``.
 
 Only Qt and the pure core load here; TensorFlow is imported later, off the GUI
-thread, by the panels that train or inspect.
+thread, by the panels that train or inspect. Qt itself is imported only once the
+system check has found what it needs (a missing library would abort the import).
 """
 
 from __future__ import annotations
@@ -9,18 +10,25 @@ from __future__ import annotations
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
-
-from PySide6.QtCore import QCoreApplication, QTimer
-from PySide6.QtWidgets import QApplication
+from typing import TYPE_CHECKING
 
 from cnnstudio.core.errors import UserError
+
+from .system_check import window_problem
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 APP_NAME = "CNN Studio"
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication, named for QSettings, in the user's (or the system's) appearance."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
     QCoreApplication.setOrganizationName(APP_NAME)
     QCoreApplication.setApplicationName(APP_NAME)
     app = QApplication.instance()
@@ -53,7 +61,14 @@ def load_start_project(argument: str | Path | None):
 
 def main(project_path: str | Path | None = None) -> int:
     """Open the main window on ``project_path`` (or LeNet-5) and run until it closes."""
-    app = create_application()
+    problem = window_problem()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    with _plain_words_if_qt_cannot_start():
+        app = create_application()
+    from PySide6.QtCore import QTimer
+
     from . import dialogs
     from .autosave import pending_recoveries
     from .main_window import MainWindow
@@ -77,11 +92,41 @@ def main(project_path: str | Path | None = None) -> int:
     return app.exec()
 
 
+@contextmanager
+def _plain_words_if_qt_cannot_start():
+    """While the QApplication is made: if Qt still cannot start its platform plugin (a case the
+    system check did not foresee), say so in one line and exit with status 2 instead of aborting."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    said: list[str] = []
+
+    def handler(kind, _context, message: str) -> None:
+        if kind != QtMsgType.QtFatalMsg:
+            said.append(message)
+            print(message, file=sys.stderr)
+            return
+        reason = next((m for m in reversed(said) if "plugin" in m), message.splitlines()[0])
+        print(
+            f"error: CNN Studio cannot open its window: Qt could not start its display plugin ({reason.strip()}); "
+            "on Linux, install the system libraries the README's Install section lists",
+            file=sys.stderr,
+        )
+        sys.stderr.flush()
+        os._exit(2)
+
+    previous = qInstallMessageHandler(handler)
+    try:
+        yield
+    finally:
+        qInstallMessageHandler(previous)
+
+
 def _quit_after_start_if_asked(app: QApplication, window) -> None:
     """CNNSTUDIO_QUIT_AFTER_MS=N: report the start-up time, then close after N ms (launch checks)."""
     delay = os.environ.get("CNNSTUDIO_QUIT_AFTER_MS")
     if not delay:
         return
+    from PySide6.QtCore import QTimer
 
     def report_and_close() -> None:
         started = float(os.environ.get("CNNSTUDIO_LAUNCHED_AT", "0") or 0)

@@ -151,14 +151,26 @@ class TemplatePreview(QWidget):
             shape = ", ".join(dims_text(s) for s in inputs if s) or "?"
             self.figures.setText(f"{len(project.network)} layers · {result.total_params:,} parameters · "
                                  f"input {shape} · dataset {project.dataset.get('name')}")
+        self.fit()
+
+    def fit(self) -> None:
+        """The whole network in view, never enlarged past its own size. Only once the view has a
+        size: fitted into nothing, Qt's transform collapses and the template chosen first stayed empty."""
+        if not self.scene.items() or self.view.viewport().width() < 20 or self.view.viewport().height() < 20:
+            return
+        self.view.resetTransform()
         self.view.fitInView(self.scene.itemsBoundingRect().adjusted(-20, -20, 20, 20),
                             Qt.AspectRatioMode.KeepAspectRatio)
+        if self.view.transform().m11() > 1:
+            self.view.resetTransform()
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
-        if self.scene.items():
-            self.view.fitInView(self.scene.itemsBoundingRect().adjusted(-20, -20, 20, 20),
-                                Qt.AspectRatioMode.KeepAspectRatio)
+        self.fit()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.fit()
 
 
 def template_project(name: str) -> Project:

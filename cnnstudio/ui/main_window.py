@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QTabWidget, QWidget
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QCursor, QGuiApplication
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QWidget
 
 from cnnstudio.core.bulk import collector_paused
 from cnnstudio.core.errors import UserError
@@ -42,6 +42,7 @@ from .ml_thread import MLThread
 from .ml_worker import WorkerProcess, WorkerTransport, shared_worker
 from .model_source import ModelSource
 from .palette import PaletteWidget
+from .reflow import ScrollingTabs
 from .runs.store import RunStore
 from .summary import SummaryModel, SummaryPanel
 
@@ -60,8 +61,10 @@ if TYPE_CHECKING:
 APP_NAME = "CNN Studio"
 SELECTION_ACTIONS = ("cut", "copy", "duplicate")
 # Actions that change the network or replace the project: off while the network is locked.
-EDITING_ACTIONS = ("undo", "redo", "cut", "paste", "duplicate", "delete", "auto_layout", "new", "open")
-STATE_VERSION = 1
+EDITING_ACTIONS = ("undo", "redo", "cut", "paste", "duplicate", "delete", "delete_plain", "auto_layout", "new", "open")
+STATE_VERSION = 2  # 1: before panels kept a minimum that shows their text (a squeezed layout is not restored)
+PREFERRED_SIZE = QSize(1440, 900)
+FRAME_ALLOWANCE = QSize(16, 48)  # a window manager's title bar and borders, which Qt only knows once shown
 
 
 @dataclass(frozen=True)
@@ -107,15 +110,15 @@ class MainWindow(QMainWindow):
         ml = MLClient(self.document, self.ml_transport, self.model_source, self)
         self.summary_model = SummaryModel(self.document, self)
         self.editor = NetworkEditor(self.document, self)
-        self.tabs = QTabWidget(self)  # later: training and inspection views join as tabs
+        self.tabs = ScrollingTabs(self)  # training and inspection views join as tabs; they scroll on small screens
         self.tabs.setObjectName("centralTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.tabBar().setAutoHide(True)
-        self.tabs.addTab(self.editor, "Network")
+        self.tabs.add_page(self.editor, "Network", scroll=False)
         self.setCentralWidget(self.tabs)
 
         self.palette_panel = PaletteWidget()
-        self.inspector = Inspector(self.document, self.summary_model)
+        self.inspector = Inspector(self.document)
         self.summary = SummaryPanel(self.document, self.summary_model)
         self.messages = MessagesPanel(self.document)
         self.docks: dict[str, QDockWidget] = {}
@@ -138,13 +141,17 @@ class MainWindow(QMainWindow):
         self._close_guards: tuple[CloseGuard, ...] = ()  # each may keep the window open (False)
         self.features = self._install_features(self.context)
         ml.workerLost.connect(self._on_worker_lost)  # after training's own: a run going on is said there
+        self.actions_["train_start"].setIconText("Train")  # the main step: named on the toolbar, not an icon only
+        self.toolbar.widgetForAction(self.actions_["train_start"]).setToolButtonStyle(
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.autosaver = Autosaver(self.document, self, interval_ms=preferences.get("autosave_seconds") * 1000)
         self.crash_handler = CrashHandler(self, keep_work=self.autosaver.save_now)
-        self.resize(1440, 900)
+        self._fit_to_screen()
         self._default_state = self.saveState(STATE_VERSION)
-        self._apply_default_sizes()
-        self._restore_layout()
+        self.apply_default_sizes()
+        self._layout_restored = self._restore_layout()
         self._apply_view_options()
+        self._palette_follows_canvas()
         self._update_title()
         self._on_selection([])
         self._fitted = False  # zoomed to fit once, when first shown
@@ -212,6 +219,7 @@ class MainWindow(QMainWindow):
         """Open ``project`` in place of the current one (the caller asked about unsaved changes)."""
         self.autosaver.discard()
         self.document.replace_project(project)
+        self.editor.view.viewport().repaint()  # the new network in sight now, before the panels' checks run
 
     def menu(self, name: str) -> QMenu:
         """The top-level menu with object name ``menu_<key>`` for ``name`` ("&Train" -> menu_train),
@@ -252,14 +260,44 @@ class MainWindow(QMainWindow):
             self.docks[beside].raise_()
         return dock
 
-    def _apply_default_sizes(self) -> None:
+    def apply_default_sizes(self) -> None:
+        """Panels in proportion to the window: the canvas keeps at least half of it."""
+        width, height = self.width(), self.height()
+        palette = self.palette_panel.minimumSizeHint().width()
+        right = max(self.docks["inspector"].minimumSizeHint().width(), min(450, int(width * 0.27)))
+        self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [palette, right], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["summary"]], [min(230, int(height * 0.2))], Qt.Orientation.Vertical)
         self.resizeDocks(
-            [self.docks["palette"], self.docks["inspector"]], [260, 450], Qt.Orientation.Horizontal
+            [self.docks["summary"], self.docks["messages"]], [int(width * 0.55), int(width * 0.45)],
+            Qt.Orientation.Horizontal,
         )
-        self.resizeDocks([self.docks["summary"]], [230], Qt.Orientation.Vertical)
-        self.resizeDocks(
-            [self.docks["summary"], self.docks["messages"]], [640, 420], Qt.Orientation.Horizontal
-        )
+
+    def _palette_follows_canvas(self) -> None:
+        """The Layers palette only feeds the canvas: it shows with the Network tab and leaves its
+        room to the other tabs (unless closed in View > Panels, which is remembered)."""
+        dock = self.docks["palette"]
+
+        def apply(_index: int = 0) -> None:
+            dock.setVisible(settings.flag("palette_shown", True) and self.tabs.currentWidget() is self.editor)
+
+        dock.toggleViewAction().triggered.connect(lambda shown: settings.set_flag("palette_shown", shown))
+        self.tabs.currentChanged.connect(apply)
+        apply()
+
+    def _fit_to_screen(self) -> None:
+        """Open at 1440x900 where the screen has room for it, else filling the screen (maximized)."""
+        screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry()
+        size = QSize(min(PREFERRED_SIZE.width(), available.width() - FRAME_ALLOWANCE.width()),
+                     min(PREFERRED_SIZE.height(), available.height() - FRAME_ALLOWANCE.height()))
+        self.resize(size)
+        self.move(available.center() - self.rect().center())
+        if size != PREFERRED_SIZE:
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+
+    def _fits_screen(self, geometry: QRect) -> bool:
+        screen = QGuiApplication.screenAt(geometry.center())
+        return screen is not None and screen.availableGeometry().adjusted(-8, -8, 8, 8).contains(geometry)
 
     def _wire(self) -> None:
         a, editor, document = self.actions_, self.editor, self.document
@@ -272,8 +310,10 @@ class MainWindow(QMainWindow):
         a["copy"].triggered.connect(editor.copy_selection)
         a["paste"].triggered.connect(lambda: editor.paste(editor.context_position))
         a["duplicate"].triggered.connect(editor.duplicate_selection)
-        a["delete"].triggered.connect(editor.delete_selection)
+        a["delete"].triggered.connect(lambda: editor.delete_selection())
+        a["delete_plain"].triggered.connect(lambda: editor.delete_selection(reconnect=False))
         a["select_all"].triggered.connect(editor.select_all)
+        a["find_layer"].triggered.connect(lambda: (self.tabs.setCurrentWidget(editor), editor.find_layer()))
         a["zoom_in"].triggered.connect(editor.zoom_in)
         a["zoom_out"].triggered.connect(editor.zoom_out)
         a["zoom_fit"].triggered.connect(editor.zoom_to_fit)
@@ -287,22 +327,24 @@ class MainWindow(QMainWindow):
         a["preferences"].triggered.connect(self.show_preferences)
         a["shortcuts"].triggered.connect(self.show_shortcuts)
         editor.context_actions = {
-            "node": [a["cut"], a["copy"], a["duplicate"], None, a["delete"]],
+            "node": [a["cut"], a["copy"], a["duplicate"], None, a["delete"], a["delete_plain"]],
             "edge": [a["delete"]],
-            "canvas": [a["paste"], a["select_all"], None, a["auto_layout"], a["zoom_fit"]],
+            "canvas": [a["paste"], a["select_all"], a["find_layer"], None, a["auto_layout"], a["zoom_fit"]],
         }
         self.palette_panel.layerActivated.connect(editor.append_layer)
         editor.selectionChanged.connect(self._on_selection)
         editor.scene.nodeActivated.connect(lambda _node: self.inspector.focus_form())
         editor.message.connect(self.show_message)
         editor.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z:.0%}"))
-        for panel in (self.inspector, self.summary, self.messages):
+        for panel in (self.summary, self.messages):
             panel.layerClicked.connect(lambda node_id: editor.select([node_id], center=True))
+        self.inspector.summaryWanted.connect(lambda: (self.docks["summary"].show(), self.docks["summary"].raise_()))
         self.messages.countsChanged.connect(self._update_messages_title)
         document.modifiedChanged.connect(lambda _m: self._update_title())
         document.nameChanged.connect(lambda _n: self._update_title())
         document.pathChanged.connect(lambda _p: self._update_title())
         document.lockedChanged.connect(self._apply_lock)
+        document.projectReplaced.connect(self.statusBar().clearMessage)  # it spoke of the old network
         document.editRefused.connect(lambda reason: self.statusBar().showMessage(f"Not changed: {reason}", 5000))
         QApplication.clipboard().dataChanged.connect(self._update_paste)
         self._update_paste()
@@ -314,6 +356,7 @@ class MainWindow(QMainWindow):
         for name in SELECTION_ACTIONS:
             self.actions_[name].setEnabled(bool(node_ids) and (editable or name == "copy"))
         self.actions_["delete"].setEnabled(editable and bool(node_ids or self.editor.scene.selected_edges()))
+        self.actions_["delete_plain"].setEnabled(editable and bool(node_ids))
         if len(node_ids) == 1:
             node = self.document.network.node(node_ids[0])
             self.statusBar().showMessage(f"{node.id} ({node.type})", 3000)
@@ -462,7 +505,7 @@ class MainWindow(QMainWindow):
         self.document.push(
             ReplaceNetworkCommand(self.document.network, network, f"Replace Network with {name}")
         )
-        self.editor.zoom_to_fit()
+        self.editor.fit_on_open()
 
     # ------------------------------------------------------------------ appearance and layout
     def set_appearance(self, value: str) -> None:
@@ -481,17 +524,24 @@ class MainWindow(QMainWindow):
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, STATE_VERSION)
-        for dock in self.docks.values():
-            dock.show()
-        self._apply_default_sizes()
+        settings.set_flag("palette_shown", True)
+        for name, dock in self.docks.items():
+            dock.setVisible(name != "palette" or self.tabs.currentWidget() is self.editor)
+        self.apply_default_sizes()
 
-    def _restore_layout(self) -> None:
+    def _restore_layout(self) -> bool:
+        """The layout of the last session, unless it no longer fits this screen (then the defaults)."""
         store = settings.settings()
         geometry, state = store.value("window/geometry"), store.value("window/state")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state, STATE_VERSION)
+        if not isinstance(geometry, QByteArray):
+            return False
+        fitted = (self.geometry(), self.windowState())
+        if not self.restoreGeometry(geometry) or not self._fits_screen(self.normalGeometry()):
+            self.setWindowState(Qt.WindowState.WindowNoState)
+            self.setGeometry(fitted[0])
+            self.setWindowState(fitted[1])
+            return False
+        return isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION)
 
     def save_layout(self) -> None:
         store = settings.settings()
@@ -502,7 +552,9 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._fitted:
             self._fitted = True
-            QTimer.singleShot(0, lambda: self.editor.zoom_to_fit(readable=True))
+            if not self._layout_restored:  # the panels in proportion to the size the window opened at
+                QTimer.singleShot(0, self.apply_default_sizes)
+            QTimer.singleShot(0, self.editor.fit_on_open)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not all(guard() for guard in self._close_guards) or not self.confirm_discard():

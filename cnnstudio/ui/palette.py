@@ -62,6 +62,12 @@ class PaletteWidget(QWidget):
         layout.addWidget(self.tree)
         self._populate()
         self.search.returnPressed.connect(self._activate_first_match)
+        self.tree.setMinimumWidth(self.names_width())
+
+    def names_width(self) -> int:
+        """The width at which every layer's name shows whole (beside the scroll bar)."""
+        bar = self.tree.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent)
+        return self.tree.sizeHintForColumn(0) + 2 * self.tree.frameWidth() + bar + 4
 
     def _populate(self) -> None:
         for category, specs in by_category().items():

@@ -6,19 +6,18 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QIdentityProxyModel,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
-    QTimer,
     Signal,
 )
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from cnnstudio.core.analysis import Analysis, LayerInfo
 
 from .document import ProjectDocument
 from .icons import severity_icon
+from .reflow import WrappedLabel
 
 COLUMNS = ("Layer", "Type", "Output shape", "Weights", "Biases", "Params", "Receptive field")
 NUMERIC = {3, 4, 5}
@@ -36,16 +35,30 @@ def human_bytes(count: int) -> str:
     return f"{value:.1f} TB"
 
 
+_figures: list = [None, None, None]  # the analysis and batch size last summed up, and their figures
+
+
+def network_figures(analysis: Analysis, batch_size: int) -> tuple[int, int, int, int]:
+    """Total, trainable and non-trainable parameters and training memory in bytes, summed once per
+    analysis: the Inspector and the Summary both show them after every edit of a large network."""
+    if _figures[0] is not analysis or _figures[1] != batch_size:
+        total, frozen = analysis.total_params, analysis.non_trainable_params
+        memory = 4 * (4 * total + 2 * batch_size * analysis.activation_values())  # as Analysis.estimated_memory_bytes
+        _figures[:] = [analysis, batch_size, (total, total - frozen, frozen, memory)]
+    return _figures[2]
+
+
 def totals_text(analysis: Analysis, batch_size: int) -> str:
     errors = len(analysis.errors)
     incomplete = (
         f"    (incomplete until {errors} error{'s' * (errors != 1)} {'is' if errors == 1 else 'are'} fixed)"
     )
+    total, trainable, frozen, memory = network_figures(analysis, batch_size)
     return (
-        f"Total params: {analysis.total_params:,}    Trainable: {analysis.trainable_params:,}    "
-        f"Non-trainable: {analysis.non_trainable_params:,}    "
+        f"Total params: {total:,}    Trainable: {trainable:,}    "
+        f"Non-trainable: {frozen:,}    "
         f"Estimated training memory (batch {batch_size}): "
-        f"{human_bytes(analysis.estimated_memory_bytes(batch_size))}" + (incomplete if errors else "")
+        f"{human_bytes(memory)}" + (incomplete if errors else "")
     )
 
 
@@ -62,22 +75,23 @@ class SummaryModel(QAbstractTableModel):
 
     def set_analysis(self, analysis: Analysis) -> None:
         rows = list(analysis.layers.values())
-        new_cells = [info.summary_cells() for info in rows]
         if rows and [r.id for r in rows] == [r.id for r in self._rows]:
-            # same layers: repaint only the rows whose figures or problems changed
+            # same layers: the analysis hands back unchanged layers' own results, so only the
+            # rows of layers it looked at again are formatted, and only those that changed repaint
+            new_cells = [old if a is b else b.summary_cells() for old, a, b in zip(self._cells, self._rows, rows, strict=True)]
             changed = [
                 i
                 for i, (old, new, a, b) in enumerate(
                     zip(self._cells, new_cells, self._rows, rows, strict=True)
                 )
-                if old != new or a.diagnostics != b.diagnostics
+                if a is not b and (old != new or a.diagnostics != b.diagnostics)
             ]
             self._rows, self._cells = rows, new_cells
             for first, last in _runs(changed):
                 self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
             return
         self.beginResetModel()
-        self._rows, self._cells = rows, new_cells
+        self._rows, self._cells = rows, [info.summary_cells() for info in rows]
         self.endResetModel()
 
     def row_of(self, node_id: str) -> int:
@@ -169,25 +183,6 @@ class SummaryTableView(QTableView):
             self.setColumnWidth(column, width)
         self.clicked.connect(lambda index: self.layerClicked.emit(index.data(NODE_ROLE)))
 
-    def compact(self) -> None:
-        """Narrow columns sized to their contents (for the inspector).
-
-        Sized again a moment after the figures change, not on every change: measuring every
-        cell of a 200-layer table would slow each edit down several times over.
-        """
-        header = self.horizontalHeader()
-        header.setResizeContentsPrecision(60)  # look at 60 rows, not all 200 of a big network
-        header.setStretchLastSection(False)
-        header.setMinimumSectionSize(20)
-        self._proxy = _ShortHeaders(self)
-        self._proxy.setSourceModel(self.source)
-        self.setModel(self._proxy)
-        self._fit_columns = QTimer(self, singleShot=True, interval=250)
-        self._fit_columns.timeout.connect(self.resizeColumnsToContents)
-        for changed in (self.source.modelReset, self.source.dataChanged):
-            changed.connect(self._fit_columns.start)
-        self.resizeColumnsToContents()
-
     def show_layer(self, node_id: str | None) -> None:
         model = self.model()
         row = self.source.row_of(node_id) if node_id else -1
@@ -200,18 +195,6 @@ class SummaryTableView(QTableView):
         self.scrollTo(model.index(row, 0))
 
 
-class _ShortHeaders(QIdentityProxyModel):
-    SHORT = {"Output shape": "Output", "Receptive field": "Field"}
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:  # noqa: N802
-        value = super().headerData(section, orientation, role)
-        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return self.SHORT.get(value, value) if role == Qt.ItemDataRole.DisplayRole else value
-
-
 class SummaryPanel(QWidget):
     """Bottom dock: the table plus one line of totals."""
 
@@ -222,7 +205,7 @@ class SummaryPanel(QWidget):
         self.document = document
         self.table = SummaryTableView(model, self)
         self.table.setObjectName("summaryTable")
-        self.totals = QLabel(self)
+        self.totals = WrappedLabel("", self)
         self.totals.setObjectName("summaryTotals")
         self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)

@@ -81,3 +81,18 @@ def test_summary_shows_the_blocks_as_a_tree_with_their_totals(tmp_path, capsys):
     header = next(i for i, line in enumerate(lines) if line.startswith("[Residual]"))
     assert "collapsed block (frozen)" in lines[header] and lines[header + 1].startswith("  [Branch]")
     assert lines[header + 2].startswith("    conv_a") and "(frozen)" in lines[header + 2]
+
+
+def test_the_output_of_a_nested_model_is_the_one_its_outer_model_reaches():
+    """Live feature maps and inspection ask for a block's or a backbone's output inside the outer model."""
+    import keras
+    import numpy as np
+
+    from cnnstudio.ml.builder import layer_output
+
+    inner_in = keras.Input((8, 8, 3))
+    inner = keras.Model(inner_in, keras.layers.Conv2D(4, 3, padding="same")(inner_in), name="block")
+    outer_in = keras.Input((8, 8, 3))
+    outer = keras.Model(outer_in, keras.layers.GlobalAveragePooling2D()(inner(outer_in)))
+    probe = keras.Model(outer.inputs, layer_output(outer.get_layer("block")))
+    assert probe.predict(np.zeros((2, 8, 8, 3)), verbose=0).shape == (2, 8, 8, 4)

@@ -104,3 +104,20 @@ def test_the_template_dialog_previews_each_network_and_offers_an_empty_one(qtbot
     assert "3,274,634 parameters" in dialog.preview.figures.text() and "28x28x1" in dialog.preview.figures.text()
     dialog.list.setCurrentRow(0)
     assert not dialog.preview.scene.nodes and "No layers" in dialog.preview.figures.text()
+
+
+def test_the_template_selected_when_the_dialog_opens_is_drawn_in_the_preview(qtbot):
+    dialog = dialogs.TemplateDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    preview = dialog.preview
+    assert dialog.chosen() != dialogs.EMPTY and preview.scene.nodes
+    view = preview.view
+
+    def drawn() -> bool:
+        shown = view.mapFromScene(preview.scene.itemsBoundingRect()).boundingRect()
+        return view.transform().m11() > 0.05 and view.viewport().rect().contains(shown) and shown.height() > 100
+
+    qtbot.waitUntil(drawn)
+    dialog.close()

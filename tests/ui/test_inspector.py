@@ -24,16 +24,21 @@ def test_nothing_selected_shows_the_network_figures(main_window):
     assert overview.figures["layers"].text() == "9"
     assert overview.figures["total"].text() == f"{analysis.total_params:,}"
     assert "for a batch of 64" in overview.figures["memory"].text()
-    table = overview.table.model()
+
+
+def test_the_per_layer_table_is_the_summary_panels_alone(main_window):
+    """One table: the Inspector's overview brings the Summary panel forward instead of repeating it."""
+    from PySide6.QtWidgets import QTableView
+
+    assert not main_window.inspector.findChildren(QTableView)
+    summary = main_window.docks["summary"]
+    main_window.docks["runs"].raise_()
+    main_window.inspector.overview.summary_button.click()
+    assert summary.isVisible() and not summary.visibleRegion().isEmpty()
+    table = main_window.summary.table.model()
     assert table.rowCount() == 9
     assert [table.index(3, c).data() for c in range(7)] == [
-        "conv2",
-        "Conv2D",
-        "10x10x16",
-        "2,400",
-        "16",
-        "2,416",
-        "14x14",
+        "conv2", "Conv2D", "10x10x16", "2,400", "16", "2,416", "14x14",
     ]
 
 
@@ -174,6 +179,7 @@ def test_a_nullable_parameter_can_be_emptied(main_window):
     assert strides.none.isChecked()  # None: the pool size
     strides.none.setChecked(False)
     assert main_window.document.network.node("pool1").params["strides"] == 2
+    strides.inner.link.click()  # each axis on its own
     strides.inner.spins[0].setValue(1)
     assert main_window.document.network.node("pool1").params["strides"] == [1, 2]
     strides.none.setChecked(True)

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+
 from cnnstudio.ui.editor.commands import SetParamCommand
 
 from .helpers import chain_project
@@ -42,3 +44,40 @@ def test_edits_far_down_a_long_network_keep_the_rest_untouched(make_window):
     document.push(SetParamCommand(document.network, "drop", "rate", 0.5))
     after = {k: v.output_shape for k, v in document.analysis().layers.items()}
     assert before == after
+
+
+def test_ctrl_f_finds_a_layer_and_the_canvas_jumps_to_it(make_window, qtbot):
+    window = make_window(chain_project(200))
+    editor, view = window.editor, window.editor.view
+    window.actions_["find_layer"].trigger()
+    search = editor.search
+    assert search.isVisible() and window.tabs.currentWidget() is editor
+    assert search.matches("layer15")[:2] == ["layer15", "layer150"]
+    assert "pool" in search.matches("GlobalAverage")  # by type too
+    qtbot.keyClicks(search, "layer150")
+    qtbot.keyClick(search, Qt.Key.Key_Return)
+    assert editor.selected_ids() == ["layer150"] and not search.isVisible()
+    seen = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert seen.contains(editor.scene.nodes["layer150"].sceneBoundingRect())
+    assert view.zoom() >= 0.75  # large enough to read its settings
+
+
+def test_escape_closes_the_search_without_changing_the_selection(make_window, qtbot):
+    window = make_window(chain_project(50))
+    window.editor.select(["layer3"])
+    window.editor.find_layer()
+    qtbot.keyClicks(window.editor.search, "layer4")
+    qtbot.keyClick(window.editor.search, Qt.Key.Key_Escape)
+    assert not window.editor.search.isVisible() and window.editor.selected_ids() == ["layer3"]
+
+
+def test_an_edit_redraws_only_the_layers_it_changed(make_window):
+    window = make_window(chain_project(200))
+    scene = window.editor.scene
+    touched: list[str] = []
+    for item in scene.nodes.values():
+        original = item.set_info
+        item.set_info = lambda info, original=original, item=item: (touched.append(item.node_id), original(info))
+    window.document.push(SetParamCommand(window.document.network, "layer150", "filters", 24))
+    assert touched and len(touched) < 60  # the edited layer and those its shape reaches, not all 200
+    assert "layer150" in touched and "layer0" not in touched

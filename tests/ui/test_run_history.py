@@ -76,9 +76,9 @@ def test_runs_are_listed_newest_first_with_what_differs_metrics_and_duration(his
     model = history.model
     assert [r.name for r in model.runs] == ["lenet-fast", "mlp-shuffled", "mlp-plain"]
     texts = {r.name: model.differs[r.path] for r in model.runs}
-    assert texts == {"lenet-fast": "LeNet-5, plain pixels, lr 0.01",
-                     "mlp-shuffled": "Multi-layer perceptron, shuffled pixels, lr 0.001",
-                     "mlp-plain": "Multi-layer perceptron, plain pixels, lr 0.001"}
+    assert texts == {"lenet-fast": "LeNet-5",  # runs of other projects: the project tells it apart
+                     "mlp-shuffled": "Multi-layer perceptron, shuffled pixels",  # within one: what differs
+                     "mlp-plain": "Multi-layer perceptron, plain pixels"}
     row = [model.data(model.index(0, c)) for c in range(model.columnCount())]
     assert row[1] == "2026-01-02 12:00" and row[5] == "3" and row[6:9] == ["90.0%", "88.0%", "88.0%"]
     assert row[9] == "42 s" and row[10] == "finished"

@@ -18,7 +18,7 @@ import tensorflow as tf
 from cnnstudio.core.errors import UserError
 
 from .heads import Stage, before_activation, score_stage
-from .layers import get_layer
+from .layers import get_layer, layer_output
 
 
 class SubModels:
@@ -56,7 +56,7 @@ class SubModels:
     def features(self, names: tuple[str, ...]) -> keras.Model:
         """A model from the input to the outputs of the named layers (in that order)."""
         def build() -> keras.Model:
-            outputs = [self.layer(name).output for name in names]
+            outputs = [layer_output(self.layer(name)) for name in names]
             return keras.Model(self.input, outputs, name="features")
 
         return self.cached(("features", names), build)
@@ -94,7 +94,7 @@ class SubModels:
     def with_scores(self, name: str) -> keras.Model:
         """A model from the input to layer `name`'s output and the tensor the scores are made from."""
         def build() -> keras.Model:
-            return keras.Model(self.input, [self.layer(name).output, self.scores().tensor], name="with_scores")
+            return keras.Model(self.input, [layer_output(self.layer(name)), self.scores().tensor], name="with_scores")
 
         return self.cached(("with_scores", name), build)
 

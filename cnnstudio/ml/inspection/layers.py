@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from cnnstudio.core.errors import UserError
+from cnnstudio.ml.builder import layer_output  # noqa: F401 - re-exported for the inspection views
 
 CONV_CLASSES = (
     keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D,

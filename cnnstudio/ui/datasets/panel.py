@@ -200,7 +200,7 @@ class DatasetPanel(QScrollArea):
         self.augmentation.show_network(self.document.network)
         self._apply_lock(self.document.locked)
         self._show_facts()
-        self.update_fit()
+        self._after_edit.start()  # the fit is checked once the new network is drawn (a large one takes a while)
         self._invalidate()
 
     def _show_settings(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
 
@@ -17,13 +17,24 @@ from cnnstudio.core.catalog import CATALOG, get_spec
 
 from ..document import ProjectDocument
 from . import clipboard
-from .commands import AddNodesCommand, InsertCommand, MoveCommand, NudgeCommand, RemoveCommand
+from .commands import (
+    AddNodesCommand,
+    ConnectCommand,
+    InsertCommand,
+    MacroCommand,
+    MoveCommand,
+    NudgeCommand,
+    RemoveCommand,
+)
 from .items import GRID
 from .layout import H_GAP, NODE_HEIGHT, NODE_WIDTH, V_GAP, layout_positions
+from .rules import reconnection
 from .scene import NetworkScene
+from .search import LayerSearch
 from .view import CanvasView, Minimap
 
 STEP = NODE_HEIGHT + V_GAP
+JUMP_ZOOM = 0.75  # a layer found is shown at least this large: its settings readable
 PASTE_OFFSET = (40.0, 40.0)
 
 
@@ -39,6 +50,8 @@ class NetworkEditor(QWidget):
         self.scene = NetworkScene(document, self)
         self.view = CanvasView(self.scene, self)
         self.minimap = Minimap(self.view, self)
+        self.search = LayerSearch(lambda: self.network, self)
+        self.search.chosen.connect(self.go_to_layer)
         self.context_actions: dict[str, Sequence[QAction | None]] = {}
         self.context_position: QPointF | None = None
         self._paste_count = 0
@@ -50,11 +63,13 @@ class NetworkEditor(QWidget):
         self.view.layerDropped.connect(self._on_drop)
         self.view.nudged.connect(self.nudge)
         self.view.contextMenuAt.connect(self._context_menu)
-        document.projectReplaced.connect(lambda: self.zoom_to_fit(readable=True))
+        document.projectReplaced.connect(self.fit_on_open)
         self.view.zoomChanged.connect(self._update_minimap)
         self.view.horizontalScrollBar().valueChanged.connect(self._update_minimap)
         self.view.verticalScrollBar().valueChanged.connect(self._update_minimap)
-        self.scene.changed.connect(self._update_minimap)
+        self._minimap_timer = QTimer(self, singleShot=True, interval=80)  # the scene changes in bursts
+        self._minimap_timer.timeout.connect(self._update_minimap)
+        self.scene.changed.connect(lambda _rects: self._minimap_timer.start())
 
     @property
     def network(self):
@@ -68,6 +83,22 @@ class NetworkEditor(QWidget):
         self.scene.select_nodes(node_ids)
         if center and node_ids and node_ids[0] in self.scene.nodes:
             self.view.ensureVisible(self.scene.nodes[node_ids[0]], 60, 60)
+
+    def find_layer(self) -> None:
+        """Open the search field over the canvas (Ctrl+F)."""
+        self.search.open()
+        self._place_search()
+
+    def go_to_layer(self, node_id: str) -> None:
+        """Select ``node_id`` and bring it into the middle of the canvas, large enough to read."""
+        if node_id not in self.scene.nodes:
+            return
+        self.select([node_id])
+        if self.view.zoom() < JUMP_ZOOM:
+            self.view.zoom_by(JUMP_ZOOM / self.view.zoom())
+        self.view.centerOn(self.scene.nodes[node_id])
+        self.view.setFocus()
+        self.message.emit("info", f"Found {node_id} ({self.network.node(node_id).type})")
 
     def select_all(self) -> None:
         self.scene.select_nodes(list(self.network.nodes), list(self.scene.edges))
@@ -94,16 +125,26 @@ class NetworkEditor(QWidget):
         elif isinstance(position, QPointF):
             position = (position.x(), position.y())
         position = self._snap(position)
-        node = self.new_node(type_name, position)
         if edge is not None and CATALOG[type_name].max_inputs != 0 and edge in self.network.edges:
+            above, below = self.network.node(edge[0]).position, self.network.node(edge[1]).position
+            moves = {}
+            if above is not None and below is not None and below[1] - above[1] < 2 * STEP:
+                # between neighbouring rows: in line under the layer that feeds it, the rest pushed down
+                position = self._snap((above[0], above[1] + STEP))
+                moves = self._make_room([edge[1]], position[1])
+            else:  # a long connection has room along it: where it was dropped, clear of other layers
+                position = self._snap(self._free_spot(position))
+            node = self.new_node(type_name, position)
             command = InsertCommand(
                 self.network,
                 node,
                 edge[0],
                 [edge[1]],
+                moves,
                 text=f"Insert {type_name} between {edge[0]} and {edge[1]}",
             )
         else:
+            node = self.new_node(type_name, position)
             command = AddNodesCommand(self.network, [node], text=f"Add {type_name}")
         self.document.push(command)
         self.select([node["id"]])
@@ -177,7 +218,9 @@ class NetworkEditor(QWidget):
             self.add_layer(type_name, position, edge)
 
     # ------------------------------------------------------------------ removing
-    def delete_selection(self) -> bool:
+    def delete_selection(self, reconnect: bool = True) -> bool:
+        """Delete the selected layers and connections. ``reconnect``: join what fed the layers
+        to what they fed, where the shapes allow it (else say why not and leave the gap)."""
         nodes, edges = self.selected_ids(), self.scene.selected_edges()
         if not nodes and not edges:
             return False
@@ -189,7 +232,15 @@ class NetworkEditor(QWidget):
             if count == 1
             else f"Delete {count} Items"
         )
-        self.document.push(RemoveCommand(self.network, nodes, edges, text))
+        plan, why = reconnection(self.network, nodes) if reconnect and nodes else ([], None)
+        remove = RemoveCommand(self.network, nodes, edges, text)
+        if plan:
+            joins = [ConnectCommand(self.network, src, dst, index) for src, dst, index in plan]
+            self.document.push(MacroCommand(text, [remove, *joins]))
+        else:
+            self.document.push(remove)
+            if why:
+                self.message.emit("info", f"{text}: its neighbours were left unconnected because {why}")
         return True
 
     def disconnect(self, src: str, dst: str) -> None:
@@ -275,6 +326,10 @@ class NetworkEditor(QWidget):
     def zoom_to_fit(self, readable: bool = False) -> None:
         self.view.zoom_to_fit(readable)
 
+    def fit_on_open(self) -> None:
+        """The whole network in view (readable), also once the window has settled in size."""
+        self.view.zoom_to_fit(readable=True, keep_fitting=True)
+
     def reset_zoom(self) -> None:
         self.view.reset_zoom()
 
@@ -313,9 +368,17 @@ class NetworkEditor(QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
+        self._place_search()
         self._place_minimap()
         self._place_lock_banner()
         self._update_minimap()
+
+    def _place_search(self) -> None:
+        margin = 12
+        bar = self.view.verticalScrollBar()
+        width = min(self.search.sizeHint().width() + 80, self.width() - 2 * margin)
+        self.search.setFixedWidth(max(120, width))
+        self.search.move(self.width() - margin - self.search.width() - (bar.width() if bar.isVisible() else 0), margin)
 
     def _place_minimap(self) -> None:
         margin = 12
@@ -323,8 +386,10 @@ class NetworkEditor(QWidget):
         right = self.width() - margin - (bar.width() if bar.isVisible() else 0)
         hbar = self.view.horizontalScrollBar()
         bottom = self.height() - margin - (hbar.height() if hbar.isVisible() else 0)
-        self.minimap.move(right - self.minimap.width(), bottom - self.minimap.height())
-        self.minimap.raise_()
+        place = QPoint(right - self.minimap.width(), bottom - self.minimap.height())
+        if place != self.minimap.pos():
+            self.minimap.move(place)
+            self.minimap.raise_()
 
     # ------------------------------------------------------------------ context menu
     def _context_menu(self, scene_pos: QPointF, global_pos) -> None:

@@ -36,8 +36,18 @@ if TYPE_CHECKING:
 PORT_RADIUS = 5.5
 INPUT_SPREAD = 16.0  # horizontal distance between the ends of a merge layer's inputs
 GRID = 20.0
+COMPACT_ZOOM = 0.62  # below this zoom a box shows its type and key parameters only, in larger letters
+COMPACT_TITLE_PX, COMPACT_BODY_PX, COMPACT_SMALLEST_PX = 11.0, 10.0, 8.0  # their size on screen
 
 _fonts: dict[str, QFont] = {}
+# Qt's enum members, looked up once: a large network makes thousands of items, and each lookup costs
+POSITION_CHANGE = QGraphicsItem.GraphicsItemChange.ItemPositionChange
+POSITION_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
+NODE_FLAGS = (QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+              | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+EDGE_FLAGS = QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+DEVICE_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
+CROSS_CURSOR = Qt.CursorShape.CrossCursor
 
 
 def font(kind: str) -> QFont:
@@ -75,7 +85,7 @@ class PortItem(QGraphicsItem):
         self.is_input = is_input
         self.highlight: QColor | None = None
         self.setAcceptHoverEvents(True)
-        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setCursor(CROSS_CURSOR)
         self.setZValue(2)
         self.setPos(0, (-NODE_HEIGHT if is_input else NODE_HEIGHT) / 2)
         self.setToolTip(
@@ -143,13 +153,9 @@ class NodeItem(QGraphicsItem):
         self.edges_in: list[EdgeItem] = []
         self.edges_out: list[EdgeItem] = []
         self.drop_highlight = False
-        self.setFlags(
-            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
-        )
+        self.setFlags(NODE_FLAGS)
         self.setAcceptHoverEvents(True)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setCacheMode(DEVICE_CACHE)
         self.setZValue(1)
         self.input_port = None if (spec is not None and spec.max_inputs == 0) else PortItem(self, True)
         self.output_port = PortItem(self, False)
@@ -226,11 +232,11 @@ class NodeItem(QGraphicsItem):
             edge.update_path()
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):  # noqa: N802
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange:
+        if change == POSITION_CHANGE:
             scene: NetworkScene | None = self.scene()  # type: ignore[assignment]
             if scene is not None and scene.snap_to_grid and not scene.applying_model:
                 return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
-        elif change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+        elif change == POSITION_CHANGED:
             scene = self.scene()
             if scene is not None:
                 scene.geometry_changed()
@@ -272,6 +278,12 @@ class NodeItem(QGraphicsItem):
 
         left, right = rect.left() + 14, rect.right() - 10
         width = right - left
+        zoom = option.levelOfDetailFromTransform(painter.worldTransform())
+        if zoom < COMPACT_ZOOM:
+            self._paint_compact(painter, colors, rect.adjusted(10, 0, -4, 0), zoom)
+            if self.severity:
+                self._paint_badge(painter, colors)
+            return
         title_font, body_font, small_font = font("title"), font("body"), font("small")
         fm_title, fm_body, fm_small = (
             QFontMetricsF(title_font),
@@ -333,6 +345,36 @@ class NodeItem(QGraphicsItem):
         if self.severity:
             self._paint_badge(painter, colors)
 
+    def _paint_compact(self, painter: QPainter, colors: CanvasColors, box: QRectF, zoom: float) -> None:
+        """Zoomed out: the type and the key parameters only, in letters that stay readable on
+        screen (a little smaller for a long name rather than cut, then elided)."""
+        lines = []
+        used = 0.0
+        for face, pixels, color, text in ((font("title"), COMPACT_TITLE_PX, colors.text, self.type_name),
+                                          (font("body"), COMPACT_BODY_PX, colors.muted, self.detail)):
+            if not text:
+                continue
+            face = QFont(face)
+            face.setPixelSize(max(1, round(pixels / zoom)))
+            width = QFontMetricsF(face).horizontalAdvance(text)
+            if width > box.width():
+                face.setPixelSize(max(1, round(max(COMPACT_SMALLEST_PX / zoom, face.pixelSize() * box.width() / width))))
+            metrics = QFontMetricsF(face)
+            if used + metrics.height() > box.height():
+                break
+            used += metrics.height()
+            lines.append((face, metrics, color, text))
+        top = box.center().y() - used / 2
+        for face, metrics, color, text in lines:
+            painter.setFont(face)
+            painter.setPen(color)
+            painter.drawText(
+                QRectF(box.left(), top, box.width(), metrics.height()),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                metrics.elidedText(text, Qt.TextElideMode.ElideRight, box.width()),
+            )
+            top += metrics.height()
+
     def _paint_badge(self, painter: QPainter, colors: CanvasColors) -> None:
         center = QPointF(NODE_WIDTH / 2 - 1, -NODE_HEIGHT / 2 - 1)
         color = colors.error if self.severity == "error" else colors.warning
@@ -351,7 +393,7 @@ class EdgeLabel(QGraphicsItem):
         super().__init__(edge)
         self.text = ""
         self.setZValue(3)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setCacheMode(DEVICE_CACHE)
 
     def set_text(self, text: str) -> None:
         if text != self.text:
@@ -387,16 +429,35 @@ class EdgeItem(QGraphicsPathItem):
         super().__init__()
         self.src, self.dst = src, dst
         self.drop_highlight = False
-        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setFlags(EDGE_FLAGS)
         self.setAcceptHoverEvents(True)
         self.setZValue(0)
-        self.label = EdgeLabel(self)
-        self.label.setVisible(False)
+        self.shape_text = ""  # the tensor shape along it, labelled only when shapes are shown
+        self._label: EdgeLabel | None = None
         self._hover = False
         self.setToolTip(
             f"{src.node_id} \u2192 {dst.node_id}\nSelect and press Delete to disconnect; "
             "drop a layer here to insert it"
         )
+
+    @property
+    def label(self) -> EdgeLabel:
+        """The shape label, made when first needed (a large network has a thousand connections)."""
+        if self._label is None:
+            self._label = EdgeLabel(self)
+            self._label.setVisible(False)
+            self._label.set_text(self.shape_text)
+            self._label.setPos(self.path().pointAtPercent(0.5))
+        return self._label
+
+    def set_shape_text(self, text: str) -> None:
+        self.shape_text = text
+        if self._label is not None:
+            self._label.set_text(text)
+
+    def show_shape(self, show: bool) -> None:
+        if show or self._label is not None:
+            self.label.setVisible(show)
 
     @property
     def src_id(self) -> str:
@@ -413,7 +474,8 @@ class EdgeItem(QGraphicsPathItem):
     def update_path(self) -> None:
         start, end = self.src.output_anchor(), self.dst.input_anchor(self)
         self.setPath(connection_path(start, end))
-        self.label.setPos(self.path().pointAtPercent(0.5))
+        if self._label is not None:
+            self._label.setPos(self.path().pointAtPercent(0.5))
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()

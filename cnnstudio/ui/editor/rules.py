@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cnnstudio.core.analysis import analyze
 from cnnstudio.core.catalog import CATALOG
 from cnnstudio.core.network import Network
 
@@ -29,3 +30,52 @@ def connection_problem(network: Network, src: str, dst: str) -> str | None:
             return f"{dst_type} '{dst}' takes one input and {feeding} already feeds it; {MERGE_HINT}"
         return f"{dst_type} '{dst}' takes at most {spec.max_inputs} inputs and already has {len(inputs)} ({feeding})"
     return None
+
+
+def reconnection(network: Network, node_ids: list[str]) -> tuple[list[tuple[str, str, int]], str | None]:
+    """How deleting ``node_ids`` can keep the network joined up: the connections
+    (source, target, place in the edge list once the layers are gone, applied in order) that
+    bridge the gap, and why not when it cannot.
+
+    It can when the deleted layers are fed from exactly one layer outside them and that layer's
+    output fits where theirs went: the bridged network has no error downstream that the network
+    does not have already. Each target keeps its input position (it matters for Concatenate).
+    """
+    deleted = set(node_ids)
+    sources = {src for src, dst in network.edges if dst in deleted and src not in deleted}
+    places, gone = [], 0
+    for index, (src, dst) in enumerate(network.edges):
+        if src in deleted or dst in deleted:
+            if src in deleted and dst not in deleted:
+                places.append((dst, index - gone))
+            gone += 1
+    if not places:
+        return [], None  # nothing below them: nothing to join
+    if len(sources) != 1:
+        what = "nothing feeds them" if not sources else f"{len(sources)} layers feed them"
+        return [], f"{what}, so there is no one layer to join to what they fed"
+    (source,) = sources
+    bridged = network.copy()
+    for node_id in node_ids:
+        bridged.remove_node(node_id)
+    plan: list[tuple[str, str, int]] = []
+    for dst, place in places:
+        if (source, dst) not in bridged.edges:
+            plan.append((source, dst, place + len(plan)))
+            bridged.connect(source, dst, plan[-1][2])
+    before = {(d.node, d.message) for d in analyze(network).errors}
+    downstream = _downstream(bridged, [dst for _, dst, _ in plan])
+    new = [d for d in analyze(bridged).errors if d.node in downstream and (d.node, d.message) not in before]
+    if new:
+        return [], f"'{source}' does not fit there ({new[0].node}: {new[0].message})"
+    return plan, None
+
+
+def _downstream(network: Network, starts: list[str]) -> set[str]:
+    seen, stack = set(), list(starts)
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            stack.extend(network.outputs_of(node))
+    return seen

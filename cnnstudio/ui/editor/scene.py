@@ -62,10 +62,12 @@ class NetworkScene(QGraphicsScene):
         self.applying_model = False
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[tuple[str, str], EdgeItem] = {}
+        self._shown_infos: dict = {}  # layer id -> the analysis result its item shows
         self._press_positions: dict[str, QPointF] = {}
         self._drag: _ConnectionDrag | None = None
         self._rebuilding = False
         self._nodes_rect: QRectF | None = None
+        self.layout_version = 0  # counts moves, additions and removals of layers
         self._rect_timer = QTimer(self, singleShot=True, interval=60)
         self._rect_timer.timeout.connect(self.update_scene_rect)
         document.networkChanged.connect(self._on_network_changed)
@@ -120,8 +122,9 @@ class NetworkScene(QGraphicsScene):
         return QRectF(self._nodes_rect)
 
     def geometry_changed(self) -> None:
-        """A layer moved, appeared or went: the cached extent is stale."""
+        """A layer moved, appeared or went: the cached extent (and the minimap's picture) is stale."""
         self._nodes_rect = None
+        self.layout_version += 1
 
     # ------------------------------------------------------------------ selection
     def select_nodes(self, node_ids: list[str], edges: list[tuple[str, str]] = ()) -> None:
@@ -148,15 +151,18 @@ class NetworkScene(QGraphicsScene):
         self._rebuilding = True
         try:
             self.clear()
+            self._shown_infos = {}
             self.geometry_changed()
             self.nodes.clear()
             self.edges.clear()
             for node in self.network:
                 self._add_node_item(node.id)
-            for src, dst in self.network.edges:
-                self._add_edge_item(src, dst)
-            for item in self.nodes.values():
-                item.sort_inputs(self.network.inputs_of(item.node_id))
+            inputs: dict[str, list[str]] = {}
+            for src, dst in self.network.edges:  # one pass: asking each layer for its inputs is quadratic
+                self._add_edge_item(src, dst, draw=False)
+                inputs.setdefault(dst, []).append(src)
+            for node_id, sources in inputs.items():
+                self.nodes[node_id].sort_inputs(sources)  # draws its connections, once each
         finally:
             self._rebuilding = False
         self._apply_analysis(self.document.analysis())
@@ -222,6 +228,7 @@ class NetworkScene(QGraphicsScene):
             self.nodes[dst].sort_inputs(self.network.inputs_of(dst))
 
     def _add_node_item(self, node_id: str) -> NodeItem:
+        self._shown_infos.pop(node_id, None)  # a new item shows nothing yet, whatever the last one showed
         node = self.network.node(node_id)
         item = NodeItem(node)
         position = node.position
@@ -238,7 +245,7 @@ class NetworkScene(QGraphicsScene):
         self.geometry_changed()
         return item
 
-    def _add_edge_item(self, src: str, dst: str) -> None:
+    def _add_edge_item(self, src: str, dst: str, draw: bool = True) -> None:
         if (src, dst) in self.edges:
             return
         edge = EdgeItem(self.nodes[src], self.nodes[dst])
@@ -246,8 +253,9 @@ class NetworkScene(QGraphicsScene):
         self.nodes[dst].edges_in.append(edge)
         self.addItem(edge)
         self.edges[(src, dst)] = edge
-        edge.label.setVisible(self.show_shapes)
-        edge.update_path()
+        edge.show_shape(self.show_shapes)
+        if draw:
+            edge.update_path()
 
     def _remove_edge_item(self, src: str, dst: str) -> None:
         edge = self.edges.pop((src, dst), None)
@@ -260,13 +268,18 @@ class NetworkScene(QGraphicsScene):
         self.removeItem(edge)
 
     def _apply_analysis(self, analysis: Analysis) -> None:
+        """Only the layers the analysis looked at again (it hands back the others' own results)."""
+        shown, self._shown_infos = self._shown_infos, dict(analysis.layers)
         for node_id, item in self.nodes.items():
-            item.set_info(analysis.layers.get(node_id))
+            info = analysis.layers.get(node_id)
+            if info is None or info is not shown.get(node_id):
+                item.set_info(info)
         for (src, _), edge in self.edges.items():
             info = analysis.layers.get(src)
-            edge.label.set_text(
-                dims_text(info.output_shape) if info and info.output_shape is not None else ""
-            )
+            if info is None or info is not shown.get(src) or not edge.shape_text:
+                edge.set_shape_text(
+                    dims_text(info.output_shape) if info and info.output_shape is not None else ""
+                )
 
     def update_scene_rect(self) -> None:
         """Leave generous room around the layers for panning and dropping."""
@@ -279,7 +292,7 @@ class NetworkScene(QGraphicsScene):
     def set_show_shapes(self, show: bool) -> None:
         self.show_shapes = show
         for edge in self.edges.values():
-            edge.label.setVisible(show)
+            edge.show_shape(show)
 
     def refresh_colors(self) -> None:
         self.colors = canvas_colors()

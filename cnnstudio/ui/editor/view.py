@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -12,18 +12,19 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPen,
+    QPixmap,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
 from ..palette import LAYER_MIME
 from ..theme import category_color
-from .items import GRID, EdgeItem
+from .items import GRID, EdgeItem, NodeItem
 from .layout import NODE_HEIGHT, NODE_WIDTH
 from .scene import NetworkScene
 
 MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
-READABLE_ZOOM = 0.8  # below this node text gets hard to read
+READABLE_ZOOM = 0.3  # below this even the zoomed-out boxes (type and key parameters) get hard to read
 
 
 class CanvasView(QGraphicsView):
@@ -52,6 +53,7 @@ class CanvasView(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._space_down = False
         self._drop_edge: EdgeItem | None = None
+        self._fitting: bool | None = None  # set by a fit on open: refit while the canvas settles in size
 
     @property
     def network_scene(self) -> NetworkScene:
@@ -62,6 +64,7 @@ class CanvasView(QGraphicsView):
         return self.transform().m11()
 
     def zoom_by(self, factor: float, anchor_under_mouse: bool = False) -> None:
+        self._fitting = None  # the user took over
         target = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom() * factor))
         factor = target / self.zoom()
         if abs(factor - 1.0) < 1e-6:
@@ -82,9 +85,11 @@ class CanvasView(QGraphicsView):
     def reset_zoom(self) -> None:
         self.zoom_by(1.0 / self.zoom())
 
-    def zoom_to_fit(self, readable: bool = False) -> None:
+    def zoom_to_fit(self, readable: bool = False, keep_fitting: bool = False) -> None:
         """Show the whole network (never enlarged past 100%). ``readable`` stops at a zoom
-        where the text can still be read and shows the top (the inputs) instead."""
+        where the text can still be read and shows the top (the inputs) instead.
+        ``keep_fitting`` (on open): fit again when the canvas changes size, until the user zooms or pans."""
+        self._fitting = readable if keep_fitting else None
         rect = self.network_scene.nodes_rect()
         if rect.isNull():
             return
@@ -101,6 +106,11 @@ class CanvasView(QGraphicsView):
             visible = self.mapToScene(self.viewport().rect()).boundingRect()
             self.centerOn(rect.center().x(), rect.top() + visible.height() / 2)
         self.zoomChanged.emit(self.zoom())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self._fitting is not None:
+            self.zoom_to_fit(self._fitting, keep_fitting=True)
 
     def fits(self, rect: QRectF) -> bool:
         visible = self.viewport().rect()
@@ -126,6 +136,7 @@ class CanvasView(QGraphicsView):
             and (self._space_down or event.modifiers() & Qt.KeyboardModifier.AltModifier)
         )
         if wants_pan:
+            self._fitting = None
             self._pan_from = event.position()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
@@ -243,6 +254,8 @@ class Minimap(QWidget):
         self.canvas = canvas
         self.setObjectName("minimap")
         self.setFixedSize(190, 140)
+        self._picture: QPixmap | None = None
+        self._picture_key: tuple = ()
         self.setToolTip("Overview: click or drag to move the canvas")
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self._timer = QTimer(self, singleShot=True, interval=50)
@@ -278,15 +291,45 @@ class Minimap(QWidget):
         )
 
     def paintEvent(self, event) -> None:  # noqa: N802
+        """The network from a picture kept until it changes (a large one takes a while to draw);
+        the frame of what the canvas shows on top, every time."""
         scene = self.canvas.network_scene
         colors = scene.colors
         rect, scale, offset = self._mapping()
+        painter = QPainter(self)
+        painter.drawPixmap(0, 0, self._network_picture(rect, scale, offset))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         left, top, dx, dy = rect.left(), rect.top(), offset.x(), offset.y()
 
         def to_widget(point: QPointF) -> QPointF:
             return QPointF((point.x() - left) * scale + dx, (point.y() - top) * scale + dy)
 
-        painter = QPainter(self)
+        visible = self.canvas.mapToScene(self.canvas.viewport().rect()).boundingRect()
+        frame = QRectF(to_widget(visible.topLeft()), to_widget(visible.bottomRight()))
+        color = QColor(colors.selection)
+        painter.setPen(QPen(color, 1.5))
+        color.setAlpha(35)
+        painter.setBrush(color)
+        painter.drawRect(frame.intersected(QRectF(self.rect())))
+
+    def _network_picture(self, rect: QRectF, scale: float, offset: QPointF) -> QPixmap:
+        scene = self.canvas.network_scene
+        colors = scene.colors
+        key = (self.size().toTuple(), self.devicePixelRatioF(), scene.layout_version, id(colors),
+               frozenset(n for n, item in scene.nodes.items() if item.severity == "error"),
+               frozenset(item.node_id for item in scene.selectedItems() if isinstance(item, NodeItem)))
+        if key == self._picture_key and self._picture is not None:
+            return self._picture
+        ratio = self.devicePixelRatioF()
+        picture = QPixmap(QSize(round(self.width() * ratio), round(self.height() * ratio)))
+        picture.setDevicePixelRatio(ratio)
+        picture.fill(Qt.GlobalColor.transparent)
+        left, top, dx, dy = rect.left(), rect.top(), offset.x(), offset.y()
+
+        def to_widget(point: QPointF) -> QPointF:
+            return QPointF((point.x() - left) * scale + dx, (point.y() - top) * scale + dy)
+
+        painter = QPainter(picture)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(colors.node_border, 1))
         painter.setBrush(colors.background)
@@ -302,13 +345,9 @@ class Minimap(QWidget):
             color = colors.error if item.severity == "error" else category_color(item.category)
             painter.setBrush(colors.selection if item.isSelected() else color)
             painter.drawRect(QRectF(center.x() - w / 2, center.y() - h / 2, w, h))
-        visible = self.canvas.mapToScene(self.canvas.viewport().rect()).boundingRect()
-        frame = QRectF(to_widget(visible.topLeft()), to_widget(visible.bottomRight()))
-        color = QColor(colors.selection)
-        painter.setPen(QPen(color, 1.5))
-        color.setAlpha(35)
-        painter.setBrush(color)
-        painter.drawRect(frame.intersected(QRectF(self.rect())))
+        painter.end()
+        self._picture, self._picture_key = picture, key
+        return picture
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         self.canvas.centerOn(self._to_scene(event.position()))

@@ -15,7 +15,6 @@ from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -30,6 +29,7 @@ from cnnstudio.core.experiment_spec import setting_id, values_label
 from cnnstudio.core.experiments import Experiment
 from cnnstudio.core.stats import summarize
 
+from ..reflow import flow_row
 from .controller import PAUSED, ExperimentController, experiment_folders
 from .tables import SORT_ROLE, key_label
 
@@ -107,7 +107,6 @@ class ExperimentsPanel(QWidget):
         self.refresh()
 
     def _build(self) -> None:
-        bar = QHBoxLayout()
         self.new_button = QPushButton("New Experiment…")
         self.new_button.setObjectName("newExperimentButton")
         self.new_button.setToolTip("Train the open project under several settings and seeds")
@@ -121,10 +120,8 @@ class ExperimentsPanel(QWidget):
         self.add_button.setObjectName("addExperimentRunsButton")
         self.folder_button = QPushButton("Show Folder")
         self.refresh_button = QPushButton("Refresh")
-        for button in (self.new_button, self.open_button, self.resume_button, self.add_button, self.folder_button):
-            bar.addWidget(button)
-        bar.addStretch(1)
-        bar.addWidget(self.refresh_button)
+        bar = flow_row(self.new_button, self.open_button, self.resume_button, self.add_button, self.folder_button,
+                       self.refresh_button)  # a narrow panel: the buttons go on a second line
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("experimentsTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)

@@ -125,6 +125,8 @@ class EvaluationPage(QWidget):
         layout.addWidget(self.warning)
         layout.addWidget(self.summary)
         layout.addWidget(self.content, 1)
+        layout.addStretch(0)
+        self.content.hide()  # no empty axes before there is anything to show: the line above says what to do
         context.ml.stale.connect(self._model_changed)
         self._update_buttons()
 
@@ -182,6 +184,7 @@ class EvaluationPage(QWidget):
         self.outcome = outcome
         evaluation = outcome.evaluation
         self.summary.setText(self._summary_text(outcome))
+        self.content.show()
         self.plot.set_matrix(evaluation.confusion, evaluation.class_names)
         self.table.show_evaluation(evaluation)
         self.cell = None

@@ -29,6 +29,7 @@ from cnnstudio.ml.jobs.results import DatasetExample, Explanation, ModelFacts
 
 from ..inspect_area import InputImage
 from ..plotting import follow_palette, menus_owned_by
+from ..reflow import Labelled, flow_row
 from ..saving import PNG_FILTER, ask_and_save, save_widget_png
 from .imaging import HEAT_COLORMAP, display_image, overlay
 
@@ -98,13 +99,11 @@ class SaliencyPage(QWidget):
         self.export_button.setObjectName("exportSaliencyPng")
         self.export_button.clicked.connect(self._export_png)
 
-        controls = QHBoxLayout()
-        self._smooth_widgets = self._labelled(controls, ("Method", self.method), ("Samples", self.samples),
-                                              ("Noise", self.noise))[2:]
-        self._layer_widgets = self._labelled(controls, ("Layer", self.layer))
-        self._labelled(controls, ("Class", self.target), ("Opacity", self.opacity))
-        controls.addStretch(1)
-        controls.addWidget(self.export_button)
+        pairs = [Labelled(text, widget) for text, widget in (
+            ("Method", self.method), ("Samples", self.samples), ("Noise", self.noise), ("Layer", self.layer),
+            ("Class", self.target), ("Opacity", self.opacity))]
+        self._smooth_widgets, self._layer_widgets = pairs[1:3], pairs[3:4]
+        controls = flow_row(*pairs, self.export_button, spacing=12)
 
         self.picker = QSpinBox()
         self.picker.setObjectName("validationImageIndex")
@@ -166,18 +165,6 @@ class SaliencyPage(QWidget):
         self._show_input(context.current_input.value)
 
     # ------------------------------------------------------------------ building
-    @staticmethod
-    def _labelled(layout: QHBoxLayout, *pairs: tuple[str, QWidget]) -> list[QWidget]:
-        made = []
-        for text, widget in pairs:
-            label = QLabel(text)
-            label.setBuddy(widget)
-            layout.addWidget(label)
-            layout.addWidget(widget)
-            layout.addSpacing(8)
-            made.append((label, widget))
-        return [w for pair in made for w in pair]
-
     def _panel(self, title: str, column: int) -> tuple[pg.ImageItem, pg.PlotItem]:
         plot = self.canvas.addPlot(row=0, col=column, title=title, enableMenu=False)
         plot.hideAxis("left")
@@ -236,6 +223,10 @@ class SaliencyPage(QWidget):
                 item.clear()
             return
         self.input_label.setText(f"Input: <b>{value.title}</b>")
+        if value.split == "validation" and value.index is not None:  # the box shows the image shown
+            with signals_blocked(self.picker):
+                self.picker.setMaximum(max(self.picker.maximum(), value.index))
+                self.picker.setValue(value.index)
         self.input_item.setImage(display_image(value.image), levels=(0.0, 1.0))
         self.input_plot.autoRange(padding=0.02)
 

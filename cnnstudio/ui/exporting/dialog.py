@@ -232,8 +232,7 @@ class ExportDialog(QDialog):
         self.tree.clear()
         self.rows.clear()
         self.results.clear()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
+        self._update_buttons()
         self.detail.clear()
         self.summary.setText("Choose what to write, then Export. Every file is read back and checked.")
         self.open_button.setEnabled(False)
@@ -299,6 +298,11 @@ class ExportDialog(QDialog):
     def _update_buttons(self) -> None:
         can = not self.running and bool(self.chosen_keys()) and base_name_problem(self.base.text()) is None
         self.export_button.setEnabled(can and bool(self.folder.text().strip()))
+        if not self.running and not self.results:  # before an export: how many files the ticks ask for
+            chosen = len(self.chosen_keys())
+            self.progress.setRange(0, max(chosen, 1))
+            self.progress.setValue(0)
+            self.progress.setFormat(f"{chosen} file{'s' * (chosen != 1)} to write" if chosen else "no format chosen")
 
     def chosen_keys(self) -> list[str]:
         return [key for key, check in self.checks.items() if check.isChecked() and check.isEnabled()]
@@ -386,6 +390,7 @@ class ExportDialog(QDialog):
             row.setIcon(0, severity_icon("info"))
             self.tree.addTopLevelItem(row)
             self.rows[item.key] = row
+        self.progress.setFormat("%v of %m files")
         self.progress.setRange(0, len(items))
         self.progress.setValue(0)
         self.detail.clear()

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 WAIT_NOTICE_MS = 300  # say "waiting…" only when an answer takes longer than this
 
+INPUT_SOURCES = ("browse", "picture", "drawing")  # the keys of the jobs that load a new input
 
 class InspectController(QObject):
     modelChanged = Signal(object)  # ModelFacts of the model now inspected
@@ -189,10 +190,18 @@ class InspectController(QObject):
         self.analysis = dataclasses.replace(analysis, input=value)  # the very input shown, not a copy
         self.analysisReady.emit(self.analysis)
 
+    def drop_pending_inputs(self, but: str = "") -> None:
+        """Inputs still loading (from sources other than ``but``) will not become current."""
+        for key in INPUT_SOURCES:
+            if key != but and self._pending.pop(key, None) is not None:
+                self._update_status()
+
     def load_input(self, key: str, request: PictureRequest | DatasetImageRequest,
                    on_error: Callable[[str], None] | None = None) -> None:
         """Run a job making a new input and its `Analysis` (with maps when they are shown), then make
-        that input current."""
+        that input current. The newest input wins whatever its source: a dataset image still loading
+        when the user starts drawing does not replace the drawing when it arrives."""
+        self.drop_pending_inputs(but=key)
         self.submit(key, dataclasses.replace(request, with_maps=self.want_maps), on_result=self.show_analysis,
                     on_error=on_error or self.analysisFailed.emit)
 

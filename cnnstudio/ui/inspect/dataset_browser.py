@@ -106,6 +106,10 @@ class DatasetBrowser(QWidget):
         else:
             self.show_current()
 
+    def stop_waiting(self) -> None:
+        """Another source was chosen meanwhile: the dataset, once known, shows no image by itself."""
+        self._want_first = False
+
     def _on_index(self, index: DatasetIndex) -> None:
         self.index = index
         self._fill_classes()

@@ -202,6 +202,7 @@ class DrawingPad(QWidget):
     """
 
     drawn = Signal(object)
+    blank = Signal()  # the drawing was cleared or erased: there is nothing to show the network
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -270,7 +271,10 @@ class DrawingPad(QWidget):
         if self._sent is not None and np.array_equal(drawing, self._sent):
             return  # nothing new for the network (e.g. the end of a stroke already sent)
         self._sent = drawing
-        self.drawn.emit(drawing)
+        if drawing.any():
+            self.drawn.emit(drawing)
+        else:
+            self.blank.emit()
 
     def send_again(self) -> None:
         """Send the drawing even if it was sent before (e.g. for a new model)."""

@@ -11,7 +11,6 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -27,6 +26,7 @@ from cnnstudio.core.receptive import field_box
 from cnnstudio.ml.jobs.results import Analysis
 
 from .. import saving
+from ..reflow import flow_row
 from ..theme import ERROR_COLOR
 from .controller import InspectController
 from .input_panel import InputPanel
@@ -36,6 +36,7 @@ from .prediction_view import PredictionView
 
 HIDDEN_TYPES = {"InputLayer"}  # the input is shown on the left
 
+READOUT_HINT = "Point at a map to read its values; click a position to see its receptive field."
 
 class FeatureMapsPage(QWidget):
     shown = Signal()  # every row shows the current analysis (for timings and tests)
@@ -77,8 +78,8 @@ class FeatureMapsPage(QWidget):
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(self.rows_widget)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.readout = QLabel("Point at a map to read its values; click a position to see its receptive field.",
-                              self, objectName="mapsReadout")
+        self.readout = QLabel(READOUT_HINT, self, objectName="mapsReadout")
+        self.readout.setWordWrap(True)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.input_panel)
         self.splitter.addWidget(self.scroll)
@@ -86,10 +87,7 @@ class FeatureMapsPage(QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([300, 1000, 300])
         self.splitter.setChildrenCollapsible(False)
-        top = QHBoxLayout()
-        top.addWidget(self.model_bar, 1)
-        for widget in (self.scale_combo, self.size_combo, self.png_button, self.npz_button):
-            top.addWidget(widget)
+        top = flow_row(self.model_bar, self.scale_combo, self.size_combo, self.png_button, self.npz_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 4)
         layout.addLayout(top)
@@ -108,6 +106,8 @@ class FeatureMapsPage(QWidget):
         controller.analysisFailed.connect(self.show_problem)
         controller.indexFailed.connect(self.show_problem)
         controller.indexReady.connect(lambda _index: self._refresh_prediction())
+        controller.current.changed.connect(self._input_changed)
+        controller.context.document.projectReplaced.connect(self._forget_selection)
         if controller.facts is not None:
             self._build_rows(controller.facts)
 
@@ -181,6 +181,20 @@ class FeatureMapsPage(QWidget):
             row.set_values(analysis.activations.get(name), analysis.orders.get(name))
         self._reselect()
         self.shown.emit()
+
+    def _input_changed(self, value) -> None:
+        """No input (an empty drawing): no prediction and no maps, rather than the last ones."""
+        if value is not None:
+            return
+        self.analysis = None
+        self.prediction.clear("Draw something, or choose an image, to see what the network makes of it.")
+        for row in self.rows.values():
+            row.set_values(None, None)
+
+    def _forget_selection(self) -> None:
+        """A new project: the position clicked and the value read were in the old network."""
+        self._selection = None
+        self.readout.setText(READOUT_HINT)
 
     def _refresh_prediction(self) -> None:
         if self.analysis is None:

@@ -34,6 +34,7 @@ from .draw_canvas import DrawingPad
 from .pixel_view import Mark, PixelView
 
 DATASET, PICTURE, DRAWING = 0, 1, 2
+DRAWN_BY_HAND = "drawn by hand"  # the title of what the pad sends (a lesson may set a drawing of its own)
 FIELD_COLOR = "#ffb000"
 
 
@@ -65,6 +66,7 @@ class InputPanel(QWidget):
         self.sources.addTab(self._picture_tab(), "Picture")
         self.pad = DrawingPad(self)
         self.pad.drawn.connect(self._drawn)
+        self.pad.blank.connect(self._blank)
         self.sources.addTab(self.pad, "Draw")
         self.sources.currentChanged.connect(self._source_chosen)
         self.image_view = PixelView(self, minimum=120)
@@ -87,6 +89,7 @@ class InputPanel(QWidget):
         self.image_view.hovered.connect(self._hover)
         controller.current.changed.connect(self.show_input)
         controller.modelChanged.connect(self._on_model)
+        controller.context.document.projectReplaced.connect(self._new_project)
         self.show_input(controller.current.value)
 
     def _picture_tab(self) -> QWidget:
@@ -109,6 +112,8 @@ class InputPanel(QWidget):
 
     # -- sources ----------------------------------------------------------------------------------
     def _source_chosen(self, tab: int) -> None:
+        if tab != DATASET:
+            self.browser.stop_waiting()
         if tab == DATASET:
             self.browser.show_first()
         elif tab == PICTURE and self.picture is not None:
@@ -146,8 +151,23 @@ class InputPanel(QWidget):
                                    on_error=self.failed.emit)
 
     def _drawn(self, drawing: np.ndarray) -> None:
-        self.controller.load_input("drawing", PictureRequest(drawing, "drawn by hand", "drawing"),
+        self.controller.load_input("drawing", PictureRequest(drawing, DRAWN_BY_HAND, "drawing"),
                                    on_error=self.failed.emit)
+
+    def _from_pad(self, value: InputImage | None) -> bool:
+        return value is not None and value.origin == "drawing" and value.title == DRAWN_BY_HAND
+
+    def _blank(self) -> None:
+        """An empty drawing is no input: nothing is predicted from it."""
+        if self._from_pad(self.controller.current.value) or self.sources.currentIndex() == DRAWING:
+            self.controller.drop_pending_inputs()
+            self.controller.current.set(None)
+
+    def _new_project(self) -> None:
+        """A new project (opened, a template, a lesson): the drawing and the marked field were the old one's."""
+        self.show_field(None)
+        if not self.pad.canvas.is_blank():
+            self.pad.canvas.clear()
 
     def reload(self) -> None:
         """Make the input again from its source, for the model now inspected (e.g. after an edit)."""
@@ -159,7 +179,7 @@ class InputPanel(QWidget):
                                        on_error=self.failed.emit)
         elif value.origin == "file" and self.picture is not None:
             self._reload_picture()
-        elif value.origin == "drawing":
+        elif self._from_pad(value):
             self.pad.send_again()
         else:
             self.controller.analyse()
@@ -178,7 +198,8 @@ class InputPanel(QWidget):
         self.show_field(None)
         if value is None:
             self.image_view.set_image(None)
-            self.caption.setText("No input chosen yet.")
+            self.caption.setText("Nothing drawn yet: draw with the mouse above." if self.sources.currentIndex() == DRAWING
+                                 else "No input chosen yet.")
             return
         image = np.asarray(value.image)
         self.image_view.set_image(colors.input_rgba(image) if image.ndim >= 2 else None)

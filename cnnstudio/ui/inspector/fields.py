@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSpinBox,
+    QToolButton,
     QWidget,
 )
 from superqt.utils import signals_blocked
@@ -38,6 +39,8 @@ from cnnstudio.core.catalog.spec import (
     REGULARIZER,
     SHAPE,
 )
+
+from ..icons import icon
 
 INT_LIMIT = 2_000_000_000
 FLOAT_LIMIT = 1e12
@@ -204,15 +207,18 @@ class FloatEditor(FieldEditor):
 
 
 class IntsEditor(FieldEditor):
-    """kernel_size, strides, ...: one box per axis; equal values are stored as one number."""
+    """kernel_size, strides, pool_size, ...: one box while every axis has the same value (a square
+    kernel), one box per axis once unlinked; equal values are stored as one number."""
 
     def __init__(self, param: Param, parent: QWidget | None = None) -> None:
         super().__init__(param, parent)
         self.spins: list[QSpinBox] = []
+        self.times: list[QLabel] = []
         for axis in range(max(1, param.rank)):
             if axis:
                 times = QLabel("\u00d7", self)
                 self.layout_.addWidget(times)
+                self.times.append(times)
             spin = _SpinBox(self)
             spin.setRange(
                 int(param.minimum) if param.minimum is not None else 0,
@@ -221,11 +227,56 @@ class IntsEditor(FieldEditor):
             spin.setKeyboardTracking(True)
             spin.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             spin.setToolTip(f"{param.doc}\nallowed: {param.describe_range()}")
-            spin.valueChanged.connect(self._emit)
+            spin.setAccessibleName(f"{param.name}, axis {axis + 1}" if param.rank > 1 else param.name)
+            spin.valueChanged.connect(lambda _v, axis=axis: self._changed(axis))
             spin.lineEdit().textEdited.connect(lambda text, spin=spin: self._check_typed(text, spin))
             spin.editingFinished.connect(self._finish)
             self.layout_.addWidget(spin, 1)
             self.spins.append(spin)
+        self.link = QToolButton(self)
+        self.link.setObjectName(f"link_{param.name}")
+        self.link.setCheckable(True)
+        self.link.setAutoRaise(True)
+        self.link.setVisible(len(self.spins) > 1)
+        self.link.toggled.connect(self._linked)
+        self.layout_.addWidget(self.link)
+        self.set_linked(True)
+
+    @property
+    def linked(self) -> bool:
+        return len(self.spins) > 1 and self.link.isChecked()
+
+    def set_linked(self, linked: bool) -> None:
+        """Show one box for every axis (linked) or one per axis, without changing the value."""
+        with signals_blocked(self.link):
+            self.link.setChecked(linked)
+        self._show_linked()
+
+    def _show_linked(self) -> None:
+        linked = self.linked
+        for widget in self.spins[1:] + self.times:
+            widget.setVisible(not linked)
+        self.link.setIcon(icon("link" if linked else "unlink"))
+        what = "every axis" if self.param.rank > 2 else "both axes"
+        self.link.setToolTip(f"Linked: one value for {what} (a square {self.param.name}). Click to set each "
+                             "axis on its own" if linked else f"Each axis on its own. Click to use one value for {what}")
+        self.link.setAccessibleName(f"link the axes of {self.param.name}")
+
+    def _linked(self, linked: bool) -> None:
+        self._show_linked()
+        if linked and len({s.value() for s in self.spins}) > 1:
+            self.finished.emit()  # linking makes every axis take the first one's value: one edit of its own
+            self._changed(0)
+            self.finished.emit()
+
+    def _changed(self, axis: int) -> None:
+        if self.linked:
+            value = self.spins[axis].value()
+            for spin in self.spins:
+                if spin.value() != value:
+                    with signals_blocked(spin):
+                        spin.setValue(value)
+        self._emit()
 
     def emit_current(self) -> None:
         self._emit()
@@ -234,13 +285,19 @@ class IntsEditor(FieldEditor):
         values = [s.value() for s in self.spins]
         self.edited.emit(values[0] if len(set(values)) == 1 else values)
 
+    def editor_widgets(self) -> list[QWidget]:
+        return list(self.spins)
+
     def _show(self, value: Any) -> None:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = [int(value)] * len(self.spins)
         if isinstance(value, (list, tuple)) and len(value) == len(self.spins):
             for spin, v in zip(self.spins, value, strict=True):
                 if isinstance(v, (int, float)):
-                    spin.setValue(int(v))
+                    with signals_blocked(spin):  # shown as it is, not linked to the other axes
+                        spin.setValue(int(v))
+            if len({int(v) for v in value if isinstance(v, (int, float))}) > 1:
+                self.set_linked(False)  # axes that differ are shown apart
 
 
 # ---------------------------------------------------------------------- choices

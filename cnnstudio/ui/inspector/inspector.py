@@ -6,19 +6,23 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
 from ..document import ProjectDocument
-from ..summary import SummaryModel
 from .layer_form import LayerForm
 from .overview import NetworkOverview
 
 
 class Inspector(QWidget):
-    layerClicked = Signal(str)  # a row of the overview table
+    summaryWanted = Signal()  # the overview's "Per-layer Table"
 
-    def __init__(self, document: ProjectDocument, model: SummaryModel, parent: QWidget | None = None) -> None:
+    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("inspector")
         self.document = document
-        self.overview = NetworkOverview(document, model)
+        self.overview = NetworkOverview(document)
+        overview_scroll = QScrollArea()
+        overview_scroll.setWidgetResizable(True)
+        overview_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        overview_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        overview_scroll.setWidget(self.overview)
         self.form = LayerForm(document)
         self.multi = QLabel()
         self.multi.setObjectName("inspectorMulti")
@@ -31,12 +35,12 @@ class Inspector(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.form)
         self.stack = QStackedWidget(self)
-        for page in (self.overview, scroll, self.multi):
+        for page in (overview_scroll, scroll, self.multi):
             self.stack.addWidget(page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
-        self.overview.layerClicked.connect(self.layerClicked)
+        self.overview.summaryWanted.connect(self.summaryWanted)
         self._selection: list[str] = []
         document.analysisChanged.connect(lambda _a: self._refresh_multi())
 

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -30,7 +31,8 @@ from ..document import ProjectDocument
 from ..editor.commands import RenameCommand, SetParamCommand, new_burst
 from ..icons import category_icon
 from ..theme import ERROR_COLOR, WARNING_COLOR
-from .fields import FieldEditor, Invalid, NullableEditor, make_editor
+from .fields import FieldEditor, IntsEditor, Invalid, NullableEditor, make_editor, parse_text
+from .undo_keys import DocumentUndoKeys
 
 _MISSING = object()
 
@@ -99,6 +101,7 @@ class LayerForm(QWidget):
         self.spec: LayerSpec | None = None
         self.rows: dict[str, ParamRow] = {}
         self._burst = new_burst()
+        self.undo_keys = DocumentUndoKeys(self._end_burst, self)
         self._build()
         document.networkChanged.connect(self._on_network_changed)
         document.analysisChanged.connect(lambda _analysis: self._refresh_computed())
@@ -126,6 +129,7 @@ class LayerForm(QWidget):
         self.name_edit.setObjectName("layerName")
         self.name_edit.setToolTip("The layer's id: it becomes the Keras layer name")
         self.name_edit.editingFinished.connect(self._rename)
+        self.undo_keys.watch(self.name_edit, lambda: self.name_edit.text().strip() == self.node_id)
         self.name_error = QLabel(self)
         self.name_error.setWordWrap(True)
         self.name_error.setStyleSheet(f"color: {ERROR_COLOR};")
@@ -215,6 +219,10 @@ class LayerForm(QWidget):
         self.name_edit.setText(node_id)
         self.name_error.hide()
         self._refresh_values()
+        for row in self.rows.values():  # a square kernel in one box; axes that differ apart
+            editor = row.editor.inner if isinstance(row.editor, NullableEditor) else row.editor
+            if isinstance(editor, IntsEditor):
+                editor.set_linked(len({spin.value() for spin in editor.spins}) == 1)
         self._refresh_computed()
 
     def _build_rows(self, spec: LayerSpec | None) -> None:
@@ -232,10 +240,21 @@ class LayerForm(QWidget):
             advanced += param.advanced
             editor.edited.connect(lambda value, p=param: self._on_edited(p, value))
             editor.finished.connect(self._end_burst)
+            self._watch_undo_keys(editor)
             self.rows[param.name] = row
         self.more.setVisible(advanced > 0)
         self.more.setText(f"More parameters ({advanced})")
         self.no_params.setVisible(not self.rows)
+
+    def _watch_undo_keys(self, editor: FieldEditor) -> None:
+        for spin in editor.findChildren(QAbstractSpinBox):  # the box hands the key to its line edit itself
+            self.undo_keys.watch(spin, spin.hasAcceptableInput)
+            self.undo_keys.watch(spin.lineEdit(), spin.hasAcceptableInput)
+        for line in editor.findChildren(QLineEdit):
+            if not isinstance(line.parentWidget(), QAbstractSpinBox):
+                kind = editor.param.kind
+                self.undo_keys.watch(line, lambda line=line, kind=kind: not isinstance(parse_text(kind, line.text()),
+                                                                                         Invalid))
 
     def focus_first(self) -> None:
         for row in self.rows.values():

@@ -1,24 +1,29 @@
-"""Inspector page with nothing selected: the whole network's figures and per-layer table."""
+"""Inspector page with nothing selected: the whole network's figures.
+
+The per-layer table lives in the Summary panel (one table, wide enough for its columns);
+a button here brings it to the front.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from cnnstudio.core.analysis import Analysis
 
 from ..document import ProjectDocument
-from ..summary import SummaryModel, SummaryTableView, human_bytes
+from ..reflow import WrappedLabel
+from ..summary import human_bytes, network_figures
 from ..theme import ERROR_COLOR, WARNING_COLOR
 from .layer_form import muted_label, section_title
 
 
 class NetworkOverview(QWidget):
-    """Totals, the trainable split, memory for a batch, problems, and the summary table."""
+    """Totals, the trainable split, memory for a batch and problems."""
 
-    layerClicked = Signal(str)
+    summaryWanted = Signal()  # "Per-layer table" pressed
 
-    def __init__(self, document: ProjectDocument, model: SummaryModel, parent: QWidget | None = None) -> None:
+    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.title = QLabel(self)
@@ -41,16 +46,19 @@ class NetworkOverview(QWidget):
             ("memory", "Training memory"),
             ("problems", "Problems"),
         ):
-            label = QLabel(self)
+            label = WrappedLabel("", self)
             label.setObjectName(f"overview_{key}")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            label.setWordWrap(True)
             form.addRow(title, label)
             self.figures[key] = label
-        self.table = SummaryTableView(model, self)
-        self.table.setObjectName("inspectorSummaryTable")
-        self.table.compact()
-        self.table.layerClicked.connect(self.layerClicked)
+        self.summary_button = QPushButton("Per-layer Table", self)
+        self.summary_button.setObjectName("showSummary")
+        self.summary_button.setToolTip("Every layer's output shape, weights, biases, parameters and receptive "
+                                       "field: the Summary panel, as 'cnnstudio summary' prints them")
+        self.summary_button.clicked.connect(self.summaryWanted)
+        table_row = QHBoxLayout()
+        table_row.addWidget(self.summary_button)
+        table_row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.setSpacing(4)
@@ -58,8 +66,9 @@ class NetworkOverview(QWidget):
         layout.addWidget(self.subtitle)
         layout.addWidget(section_title("Network", self))
         layout.addLayout(form)
-        layout.addWidget(section_title("Layers", self))
-        layout.addWidget(self.table, 1)
+        layout.addSpacing(6)
+        layout.addLayout(table_row)
+        layout.addStretch(1)
         document.analysisChanged.connect(self.refresh)
         document.nameChanged.connect(lambda _name: self.refresh(document.analysis()))
         self.refresh(document.analysis())
@@ -68,11 +77,12 @@ class NetworkOverview(QWidget):
         batch = self.document.batch_size()
         self.title.setText(self.document.name)
         self.figures["layers"].setText(f"{len(analysis.layers)}")
-        self.figures["total"].setText(f"{analysis.total_params:,}")
-        self.figures["trainable"].setText(f"{analysis.trainable_params:,}")
-        self.figures["non_trainable"].setText(f"{analysis.non_trainable_params:,}")
+        total, trainable, frozen, memory = network_figures(analysis, batch)
+        self.figures["total"].setText(f"{total:,}")
+        self.figures["trainable"].setText(f"{trainable:,}")
+        self.figures["non_trainable"].setText(f"{frozen:,}")
         self.figures["memory"].setText(
-            f"about {human_bytes(analysis.estimated_memory_bytes(batch))} for a batch of {batch} "
+            f"about {human_bytes(memory)} for a batch of {batch} "
             "(weights, gradients, optimizer state and activations, float32)"
         )
         errors, warnings = len(analysis.errors), len(analysis.warnings)

@@ -15,7 +15,10 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from ..plotting import apply_palette, owned_plot_widget
+from ..reflow import WrappedLabel
 from .experiment import number
+
+PLOT_MINIMUM_HEIGHT = 140  # a picture still worth looking at; a shorter page scrolls instead
 
 DIVERGING = "CET-D1"  # blue - white - red, centred on zero
 MAX_CELLS_WITH_VALUES = 20  # above this many rows or columns, numbers would be unreadable
@@ -114,7 +117,7 @@ class GridPlot(QWidget):
         self.highlight.setZValue(10)
         self.highlight.setVisible(False)
         self.plot.addItem(self.highlight)
-        self.caption = QLabel()
+        self.caption = WrappedLabel()
         self.caption.setObjectName(object_name + "Caption")
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -122,6 +125,7 @@ class GridPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.header)
+        self.plot.setMinimumHeight(PLOT_MINIMUM_HEIGHT)  # on a short screen the page scrolls instead
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.caption)
         self.array = np.zeros((0, 0))
@@ -225,13 +229,14 @@ class SignalPlot(QWidget):
         self.plot.addItem(self.region)
         self.marker = pg.ScatterPlotItem(size=13, pen=pg.mkPen(HIGHLIGHT, width=3), brush=None)
         self.plot.addItem(self.marker)
-        self.caption = QLabel()
+        self.caption = WrappedLabel()
         self.caption.setObjectName(object_name + "Caption")
         self.caption.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.header)
+        self.plot.setMinimumHeight(PLOT_MINIMUM_HEIGHT)  # on a short screen the page scrolls instead
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.caption)
         self.values = np.zeros(0)
@@ -289,7 +294,7 @@ def cell_text(value: float) -> str:
 
 def _header(title: str) -> QLabel:
     """A plot's title as a Qt label: it wraps instead of widening the plot."""
-    label = QLabel(title)
+    label = WrappedLabel(title)
     label.setWordWrap(True)
     font = label.font()
     font.setBold(True)

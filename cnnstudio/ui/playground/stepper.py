@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolButton, QWidget
 from superqt.utils import signals_blocked
+
+from ..reflow import FlowLayout
 
 PLAY, PAUSE = "Play ▶", "Pause ❚❚"
 SPEEDS = {"slow": 900, "normal": 450, "fast": 150}  # milliseconds per step while playing
@@ -39,24 +41,31 @@ class Stepper(QWidget):
         self.speed.currentTextChanged.connect(lambda name: self.timer.setInterval(SPEEDS[name]))
         self.label = QLabel()
         self.label.setObjectName("playgroundPosition")
-        self.label.setMinimumWidth(110)
         self.timer = QTimer(self)
         self.timer.setInterval(SPEEDS["normal"])
         self.timer.timeout.connect(self._tick)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        buttons, where = QWidget(self), QWidget(self)
+        row = QHBoxLayout(buttons)
+        row.setContentsMargins(0, 0, 0, 0)
         for widget in (self.first, self.previous, self.play, self.next, self.last):
+            row.addWidget(widget)
+        row = QHBoxLayout(where)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.label)
+        row.addWidget(self.speed)
+        self.slider.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.slider.setMinimumWidth(120)
+        layout = FlowLayout(self)  # narrow: the position and speed go below the slider
+        for widget in (buttons, self.slider, where):
             layout.addWidget(widget)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.label)
-        layout.addWidget(self.speed)
         self.count, self.position = 0, 0
         self.set_count(0)
 
     def _button(self, text: str, tip: str, name: str, slot) -> QToolButton:
         button = QToolButton()
         button.setText(text)
-        button.setMinimumWidth(34)
+        if len(text) <= 2:  # a glyph: a comfortable target; words keep the width they need
+            button.setMinimumWidth(34)
         button.setToolTip(tip)
         button.setObjectName(name)
         button.setAutoRaise(True)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.errors import UserError
 
+from ..reflow import WrappedLabel
 from ..saving import save_widget_png
 from .experiment import Experiment, Outcome, calculation_text, compute, number
 from .kernel_editor import KernelEditor
@@ -101,9 +102,8 @@ class PlaygroundView(QWidget):
         self.relu_curve = SignalPlot("After ReLU", "playgroundReluSignal", "#e0791c")
         self.pool_curve = SignalPlot("After max pooling", "playgroundPooledSignal", "#1497a3")
         self.stepper = Stepper()
-        self.heading = QLabel()
+        self.heading = WrappedLabel()
         self.heading.setObjectName("playgroundStepHeading")
-        self.heading.setWordWrap(True)
         self.calculation = QLabel()
         self.calculation.setObjectName("playgroundCalculation")
         fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
@@ -167,10 +167,12 @@ class PlaygroundView(QWidget):
         QVBoxLayout(kernel_box).addWidget(self.kernel_editor)
         conv_box = QGroupBox("Convolution")
         conv_form = QFormLayout(conv_box)
+        conv_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow: the choice goes below
         conv_form.addRow("Stride", self.stride)
         conv_form.addRow("Padding", self.padding)
         pool_box = QGroupBox("Max pooling (after ReLU)")
         pool_form = QFormLayout(pool_box)
+        pool_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         pool_form.addRow("Pool size", self.pool_size)
         pool_form.addRow("Stride", self.pool_stride)
         for box in (mode_box, kernel_box, conv_box, pool_box):
@@ -184,8 +186,9 @@ class PlaygroundView(QWidget):
         scroll.setObjectName("playgroundControls")
         scroll.setWidget(host)
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        scroll.setMinimumWidth(290)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # it scrolls down, never sideways
+        bar = scroll.style().pixelMetric(scroll.style().PixelMetric.PM_ScrollBarExtent)
+        scroll.setMinimumWidth(host.minimumSizeHint().width() + bar + 2 * scroll.frameWidth())
         return scroll
 
     @staticmethod

@@ -26,9 +26,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMenu,
     QMessageBox,
@@ -53,6 +51,7 @@ from cnnstudio.core.runs import (
 
 from ..context import AppContext
 from ..editor.commands import ReplaceNetworkCommand
+from ..reflow import ElidedLabel, flow_row
 from .comparison import RunComparison
 from .table import PATH_ROLE, SORT_ROLE, RunTableModel
 
@@ -108,6 +107,7 @@ class RunHistory(QWidget):
         self._watcher = QFileSystemWatcher(self)
         self._watcher.directoryChanged.connect(lambda _path: self.schedule_refresh())
         self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
+        self._fingerprinted = -1  # the document generation the network's fingerprint was taken at
         self._refresh_timer.timeout.connect(self.refresh)
         self._marks_timer = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
         self._marks_timer.timeout.connect(self._update_marks)
@@ -123,7 +123,6 @@ class RunHistory(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        bar = QHBoxLayout()
         self.compare_button = QPushButton("Compare")
         self.compare_button.setObjectName("compareRunsButton")
         self.compare_button.setToolTip("Overlay the selected runs' loss and accuracy curves (select several "
@@ -151,13 +150,11 @@ class RunHistory(QWidget):
         self.filter.setPlaceholderText("Filter runs…")
         self.filter.setClearButtonEnabled(True)
         self.filter.setMaximumWidth(220)
-        for button in (self.compare_button, self.inspect_button, self.export_button, self.resume_button,
-                       self.folder_button, self.delete_button):
-            bar.addWidget(button)
-        bar.addStretch(1)
-        bar.addWidget(self.filter)
-        bar.addWidget(self.refresh_button)
-        layout.addLayout(bar)
+        self.where = ElidedLabel()
+        self.where.setObjectName("runsFolderLabel")
+        layout.addLayout(flow_row(self.compare_button, self.inspect_button, self.export_button, self.resume_button,
+                                  self.folder_button, self.delete_button, self.filter, self.refresh_button, self.where,
+                                  spacing=6))
         self.table = QTableView()
         self.table.setObjectName("runTable")
         self.table.setModel(self.proxy)
@@ -174,11 +171,9 @@ class RunHistory(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        rows = self.table.verticalHeader().defaultSectionSize()
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height() + 3 * rows + 4)  # 3 runs in sight
         layout.addWidget(self.table, 1)
-        self.where = QLabel()
-        self.where.setObjectName("runsFolderLabel")
-        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.where)
 
     def _wire(self) -> None:
         document = self.document
@@ -193,8 +188,8 @@ class RunHistory(QWidget):
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.table.doubleClicked.connect(lambda index: self.open_for_inspection(self._path_at(index)))
         self.table.customContextMenuRequested.connect(self._context_menu)
-        document.pathChanged.connect(lambda _path: self.refresh())
-        document.projectReplaced.connect(self.refresh)
+        document.pathChanged.connect(lambda _path: self.schedule_refresh())  # once, after the new network is drawn
+        document.projectReplaced.connect(self.schedule_refresh)
         document.networkChanged.connect(self._network_changed)
         self.context.model_source.changed.connect(lambda _run: self._update_marks())
 
@@ -223,13 +218,15 @@ class RunHistory(QWidget):
             self._fit_columns()
         if self._folders_being_written(folder):
             self._refresh_timer.start(2000)  # a run started elsewhere: look again once it has its run.json
-        self._current_network = network_fingerprint(self.document.network.to_dict())
+        if self._fingerprinted != self.document.generation:  # a large network takes a while to fingerprint
+            self._current_network = network_fingerprint(self.document.network.to_dict())
+            self._fingerprinted = self.document.generation
         self._update_marks()
         self.select(selected)
         count = len(self.model.runs)
         self.where.setText(f"{count} run{'s' * (count != 1)} in {folder}" if count
                            else f"No runs yet in {folder}. Train the network and its run appears here.")
-        self.where.setToolTip(str(folder))
+        self.where.setToolTip(str(folder))  # the whole folder, however narrow the panel
         self._update_buttons()
 
     def _fit_columns(self) -> None:
@@ -258,7 +255,9 @@ class RunHistory(QWidget):
 
     def _update_marks(self) -> None:
         """Grey the runs of this project trained on another version of its network; bold the inspected run."""
-        self._current_network = network_fingerprint(self.document.network.to_dict())
+        if self._fingerprinted != self.document.generation:  # a large network takes a while to fingerprint
+            self._current_network = network_fingerprint(self.document.network.to_dict())
+            self._fingerprinted = self.document.generation
         older = {run.path for run in self.model.runs if self._is_this_project(run)
                  and run.network is not None and run.network != self._current_network}
         self.model.set_marks(older, self.context.model_source.run_dir, self.active_run)

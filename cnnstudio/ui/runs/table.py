@@ -8,6 +8,7 @@ A run of this project whose network is not the one in the editor any more is gre
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,22 @@ def percent(value: float | None) -> str:
     return "" if value is None else f"{value:.1%}"
 
 
+def differs_within_projects(runs: Sequence[RunSummary]) -> dict[Path, str]:
+    """What tells each run apart: its project when several are listed, then only the settings in
+    which it differs from the other runs of the same project (runs of different projects differ in
+    nearly everything, and listing all of it told nothing)."""
+    projects: dict[str, list[RunSummary]] = defaultdict(list)
+    for run in runs:
+        projects[run.project].append(run)
+    several = len(projects) > 1
+    found = {}
+    for project, members in projects.items():
+        within = differing_settings(members)
+        for run in members:
+            found[run.path] = ", ".join(w for w in ([project] if several else []) + [within[run.path]] if w)
+    return found
+
+
 class RunTableModel(QAbstractTableModel):
     """The runs of one folder, newest first; ``set_runs`` replaces them."""
 
@@ -62,7 +79,7 @@ class RunTableModel(QAbstractTableModel):
     def set_runs(self, runs: Sequence[RunSummary]) -> None:
         self.beginResetModel()
         self.runs = list(runs)
-        self.differs = differing_settings(self.runs)
+        self.differs = differs_within_projects(self.runs)
         self.endResetModel()
 
     def set_marks(self, older: set[Path], inspected: Path | None, active: Path | None) -> None:
@@ -180,7 +197,7 @@ class RunTableModel(QAbstractTableModel):
         if run.message:
             lines.append(run.message)
         if column == "Differs" and self.differs.get(run.path):
-            lines.append("Settings in which the runs listed differ: " + self.differs[run.path])
+            lines.append("What tells it apart from the other runs (of its project): " + self.differs[run.path])
         return "\n".join(lines)
 
     def _foreground(self, run: RunSummary, column: str) -> QBrush | None:
@@ -198,7 +215,8 @@ class RunTableModel(QAbstractTableModel):
 
 NUMERIC = {"Epochs", "Train acc", "Val acc", "Test acc", "Duration"}
 HEADER_TIPS = {
-    "Differs": "The settings in which the listed runs differ from each other",
+    "Differs": "What tells each run apart: its project, and the settings in which it differs from the other runs of "
+               "that project",
     "Train acc": "Accuracy on the training images in the last epoch",
     "Val acc": "Accuracy on the validation images in the last epoch",
     "Test acc": "Accuracy on the held-out test images, measured once when training ended",

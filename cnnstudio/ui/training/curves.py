@@ -38,6 +38,7 @@ from superqt.utils import qthrottled
 from cnnstudio.ml.training.reporting import BatchReport, EpochReport
 
 from .. import theme
+from ..legend import LegendPlacer
 from ..plotting import menus_owned_by
 from ..saving import (
     CSV_FILTER,
@@ -126,7 +127,8 @@ class TrainingCurves(QWidget):
             plot.setXLink(self.loss_plot)
         self.plots = {"loss": self.loss_plot, "accuracy": self.accuracy_plot, "learning_rate": self.rate_plot}
         self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
-        self.accuracy_plot.addLegend(offset=(-10, -10), labelTextSize="8pt")
+        self.accuracy_plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.legends = [LegendPlacer(self.loss_plot), LegendPlacer(self.accuracy_plot)]  # never on the curves
         train, val = TRAIN_COLOR, VALIDATION_COLOR
         self.raw_loss = _curve(self.loss_plot, _pen(train, 60))
         self.smooth_loss = _curve(self.loss_plot, _pen(train), "training (per batch, smoothed)")
@@ -355,6 +357,9 @@ class TrainingCurves(QWidget):
 
     def _redraw(self) -> None:
         """Hand pyqtgraph what changed (only that: each setData costs a repaint)."""
+        if "epochs" in self._dirty:
+            for legend in self.legends:
+                legend.update()
         dirty, self._dirty = self._dirty, set()
         if "batches" in dirty:
             b = self.batches
