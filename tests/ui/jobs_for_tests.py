@@ -131,6 +131,7 @@ def steps(workspace, request: Steps, progress) -> int:
 
 
 def wait_at_gate(workspace, request: WaitAtGate, progress) -> bool:
+    progress.event("waiting", None)  # the ML side is held from now on
     gate, end = Path(request.gate), time.monotonic() + GATE_SECONDS
     tick = threading.Event()
     while not gate.exists() and time.monotonic() < end:

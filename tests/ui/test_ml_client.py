@@ -53,21 +53,23 @@ def test_editing_the_network_makes_the_model_stale_and_the_next_job_rebuilds_it(
 
 def test_a_newer_keyed_job_replaces_one_still_waiting_and_errors_are_plain(client, qtbot, tmp_path):
     gate = tmp_path / "gate"
-    results, errors = [], []
-    client.run(WaitAtGate(str(gate)))
+    results, errors, held = [], [], []
+    client.run(WaitAtGate(str(gate)), on_event=lambda kind, _payload: held.append(kind))
     client.run(PingRequest("old"), on_result=results.append, key="k")
     client.run(PingRequest("new"), on_result=results.append, key="k")
     client.run(NeedsModel(), on_error=errors.append)
+    qtbot.waitUntil(lambda: held == ["waiting"], timeout=30000)  # "old" is still waiting when it is replaced
     gate.touch()
     qtbot.waitUntil(lambda: results == ["new"] and len(errors) == 1 and "no model is loaded" in errors[0], timeout=30000)
 
 
 def test_a_job_cancelled_before_it_ran_is_reported_to_whoever_asked(client, qtbot, tmp_path):
     gate = tmp_path / "gate"
-    cancelled, results = [], []
-    client.run(WaitAtGate(str(gate)))
+    cancelled, results, held = [], [], []
+    client.run(WaitAtGate(str(gate)), on_event=lambda kind, _payload: held.append(kind))
     job = client.run(PingRequest("never"), on_result=results.append, on_cancelled=lambda: cancelled.append(True))
     job.cancel()
+    qtbot.waitUntil(lambda: held == ["waiting"], timeout=30000)
     gate.touch()
     qtbot.waitUntil(lambda: cancelled == [True], timeout=30000)
     assert results == [] and not client.busy
