@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 
@@ -20,3 +22,15 @@ def rss_mb() -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """Processor time (user + system) of process `pid` so far, in seconds (None: this process). Another
+    process's is read from /proc (Linux); nan where it cannot be."""
+    if pid is None or pid == os.getpid():
+        return time.process_time()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")

@@ -1,5 +1,6 @@
-"""Jobs the benchmarks send through the window's own ML client, to measure beside the app's jobs on the
-same ML thread (named by their requests, as every job is: `cnnstudio.ml.jobs.protocol`)."""
+"""Jobs the benchmarks send through the window's own ML client, to measure beside the app's jobs where they
+run (the worker process, or the in-process ML thread; named by their requests, as every job is:
+`cnnstudio.ml.jobs.protocol`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ _HERE = "_ml_jobs:"  # these scripts run with benchmarks/ first on sys.path
 
 @dataclass(frozen=True)
 class BareFit:
-    """`model.fit` of the project's network on its dataset; epoch-end (wall, CPU) times."""
+    """`model.fit` of the project's network on its dataset; says ("epoch", n) at each epoch's end (so the
+    window can time it as it times the app's epochs) and answers the epoch-end (wall, CPU) times."""
 
     JOB: ClassVar[str] = _HERE + "bare_fit"
     project: Project
@@ -70,7 +72,8 @@ def bare_fit(workspace, request: BareFit, progress) -> tuple[list[tuple[float, f
                   metrics=["accuracy"])
     ends: list[tuple[float, float]] = []
     end = keras.callbacks.LambdaCallback(
-        on_epoch_end=lambda e, logs: ends.append((time.perf_counter(), time.process_time())))
+        on_epoch_end=lambda e, logs: (ends.append((time.perf_counter(), time.process_time())),
+                                      progress.event("epoch", e + 1)))
     model.fit(data.train(request.batch_size, seed=0), epochs=request.epochs, verbose=0, callbacks=[end])
     return ends, data.num_train
 

@@ -111,7 +111,7 @@ def main() -> int:
 
     window.document.undo_stack.setClean()
     window.close()
-    window.ml_thread.shutdown()
+    window.ml_transport.shutdown()
     return 0
 
 

@@ -426,7 +426,7 @@ class Soak:
             (lambda: dialog is not None and dialog.cancel(),
              Wait("the export to cancel", lambda: dialog is None or not dialog.running)),
             (lambda: dialog is not None and dialog.close(),
-             Wait("the ML thread to be idle", lambda: not window.ml_thread.busy, 120)),
+             Wait("the ML worker to be idle", lambda: not window.ml_transport.busy, 120)),
         )
         for action, wait in steps:
             try:
@@ -440,12 +440,12 @@ class Soak:
         if window.features.training.is_running:
             window.features.training.stop()
             yield Wait("training to stop before closing", lambda: not window.features.training.is_running, TRAIN_TIMEOUT_S)
-        yield Wait("the ML thread to be idle before closing", lambda: not window.ml_thread.busy)
+        yield Wait("the ML worker to be idle before closing", lambda: not window.ml_transport.busy)
         self.watchdog.stop()
-        window.close()  # the close guards run, then the ML thread is shut down (waited for)
+        window.close()  # the close guards run, then the window's jobs in the worker end (waited for)
         problems = ["the window did not close"] if window.isVisible() else []
-        if window.ml_thread._runner.isRunning():
-            problems.append("the ML thread is still running")
+        if not window.ml_transport.shutdown(timeout_ms=0):
+            problems.append("the window's jobs are still running in the ML worker")
         self.shutdown_problems = problems + self.problems
         self.shutdown_ok = not self.shutdown_problems
 

@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-dir", dest="run_dir", help="where to write the run record")
     p.add_argument("--strategy", choices=STRATEGIES, default="default")
     p.add_argument("--backend", choices=BACKENDS,
-                   help="the Keras backend to train on (default: tensorflow, or KERAS_BACKEND when set)")
+                   help="the Keras backend to train on (default: KERAS_BACKEND when set, else the one chosen in "
+                        "Preferences, else tensorflow)")
     p.add_argument("--initial-weights", dest="initial_weights", metavar="MODEL",
                    help="start from the weights of a .keras model or a run directory, layer by layer "
                         "where names and shapes match (fine-tuning)")

@@ -5,10 +5,16 @@ use them, so core and ml tests never need Qt. Every Qt test fails if it leaves
 a top-level window open or a QThread running (after napari's
 ``_dangling_qthreads``), and settings and recovery copies go to a temporary
 folder, never to the user's own.
+
+The windows of a test session share ONE ML worker process (`ml_worker`), as the
+windows of one program do: each window has its own session (JobHost) there, and
+the worker imports TensorFlow once, in the background, while the first tests run.
+A test that fakes something on the ML side does it in that process (`in_worker`).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import traceback
 
@@ -18,6 +24,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # Top-level widgets Qt keeps for itself between tests (the shared tooltip label).
 QT_OWN_WINDOWS = {"QTipLabel"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_config_folder(tmp_path_factory: pytest.TempPathFactory):
+    """The settings both the window and the command line read (the Keras backend) go to a temporary folder."""
+    os.environ["CNNSTUDIO_CONFIG_DIR"] = str(tmp_path_factory.mktemp("config"))
 
 
 def _uses_qt(request: pytest.FixtureRequest) -> bool:
@@ -110,9 +122,59 @@ def error_dialogs(_error_dialog_log: dict) -> list[tuple[str, str]]:
     return _error_dialog_log["shown"]
 
 
+@pytest.fixture(scope="session")
+def ml_worker(qapp):
+    """The session's one ML worker process, which every test window attaches to (TensorFlow is imported
+    in it once, in the background)."""
+    from cnnstudio.ui.ml_worker import WorkerProcess, use_shared_worker
+
+    worker = WorkerProcess("tensorflow", warm=True)
+    worker.start()
+    use_shared_worker(worker)
+    yield worker
+    use_shared_worker(None)
+    worker.stop()
+
+
+_patches = itertools.count(1)
+
+
 @pytest.fixture
-def make_window(qtbot, monkeypatch: pytest.MonkeyPatch, _error_dialog_log: dict):
-    """Open main windows (on a Project, default LeNet-5); closed and deleted after the test.
+def in_worker(qtbot, ml_worker):
+    """Fake things on the ML side where the window's jobs run (the worker process), undone after the test:
+
+        in_worker(attributes=[("cnnstudio.ml.export:predict_file", jobs_for_tests.zero_predictions)],
+                  environ=[("KERAS_HOME", str(folder))], items=[("module:mapping", key, value)])
+    """
+    from cnnstudio.ml.jobs.protocol import JobCall
+    from cnnstudio.ui.ml_worker import WorkerTransport
+    from tests.ui.jobs_for_tests import Patch, Unpatch
+
+    transport = WorkerTransport(ml_worker)
+    tokens: list[str] = []
+
+    def run(request) -> None:
+        answers: list = []
+        transport.submit(JobCall(request), on_result=answers.append, on_error=lambda exc, _details: answers.append(exc))
+        qtbot.waitUntil(lambda: bool(answers), timeout=60_000)
+        if isinstance(answers[0], BaseException):
+            raise answers[0]
+
+    def apply(attributes=(), environ=(), items=()) -> None:
+        token = f"patch-{next(_patches)}"
+        run(Patch(token, tuple(attributes), tuple(environ), tuple(items)))
+        tokens.append(token)
+
+    yield apply
+    for token in reversed(tokens):
+        run(Unpatch(token))
+    transport.shutdown()
+
+
+@pytest.fixture
+def make_window(qtbot, monkeypatch: pytest.MonkeyPatch, _error_dialog_log: dict, ml_worker):
+    """Open main windows (on a Project, default LeNet-5), attached to the session's ML worker (or the
+    `worker` given); closed and deleted after the test.
 
     Closing never blocks on the save question: it answers 'discard' unless a test
     replaces ``cnnstudio.ui.dialogs.ask_save_changes``. Error dialogs are recorded instead
@@ -128,8 +190,8 @@ def make_window(qtbot, monkeypatch: pytest.MonkeyPatch, _error_dialog_log: dict)
     shown = _error_dialog_log["shown"]
     monkeypatch.setattr(dialogs, "show_error", lambda parent, title, text: shown.append((title, text)))
 
-    def make(project=None):
-        window = MainWindow(project)
+    def make(project=None, worker=None):
+        window = MainWindow(project, worker=worker)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)

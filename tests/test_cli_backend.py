@@ -91,3 +91,17 @@ def test_the_default_backend_is_tensorflow_or_keras_backend():
     assert default_backend({}) == "tensorflow"
     assert default_backend({"KERAS_BACKEND": "jax"}) == "jax"
     assert default_backend({"KERAS_BACKEND": "nonsense"}) == "tensorflow"
+
+
+def test_the_backend_chosen_in_preferences_is_used_when_none_is_asked_for(monkeypatch, tmp_path):
+    from cnnstudio.core.user_settings import BACKEND, preferred_backend, set_setting
+    from cnnstudio.ml.backend import default_backend
+
+    monkeypatch.setenv("CNNSTUDIO_CONFIG_DIR", str(tmp_path))
+    assert preferred_backend() is None and default_backend({}) == "tensorflow"
+    set_setting(BACKEND, "jax")
+    assert json.loads((tmp_path / "settings.json").read_text())["backend"] == "jax"
+    assert default_backend({}) == "jax"
+    assert default_backend({"KERAS_BACKEND": "tensorflow"}) == "tensorflow"  # the environment wins
+    (tmp_path / "settings.json").write_text("{not json")
+    assert default_backend({}) == "tensorflow"  # an unreadable file means nothing was chosen

@@ -103,6 +103,53 @@ def read_val_predictions(run_dir: str | Path) -> ValPredictions | None:
     return ValPredictions(labels, dict(sorted(predicted.items())), dict(sorted(confidence.items())))
 
 
+@dataclass(frozen=True)
+class Interruption:
+    """What an interrupted run kept: epochs done with a checkpoint after the last of them."""
+
+    run_dir: Path
+    epochs: int  # finished epochs (0: none)
+    resumable: bool  # a checkpoint is there to go on from
+
+
+def mark_interrupted(run_dir: str | Path, why: str) -> Interruption | None:
+    """After the process that trained into `run_dir` died: a run.json still saying "running" says
+    "interrupted" with `why`, so the run can be resumed. None when the folder holds no run record."""
+    from .files import atomic_write_text
+
+    run_dir = Path(run_dir)
+    info = read_run_info(run_dir)
+    if info is None:
+        return None
+    if info.get("status") == RUNNING:
+        info = {**info, "status": INTERRUPTED, "message": why}
+        atomic_write_text(run_dir / "run.json", json.dumps(info, indent=1, allow_nan=False) + "\n")
+    checkpoint = run_dir / "checkpoints" / "last.npz"
+    epochs = checkpoint_epochs(checkpoint) if checkpoint.is_file() else None
+    if epochs is None:  # run.json may be written ahead of the checkpoint it goes with
+        recorded = info.get("epochs_completed")
+        epochs = recorded if isinstance(recorded, int) and not checkpoint.is_file() else 0
+    return Interruption(run_dir, epochs, checkpoint.is_file())
+
+
+def checkpoint_epochs(path: str | Path) -> int | None:
+    """The epochs done by the last checkpoint `path` (a resumed run carries on after them); None when
+    it cannot be read."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            state = json.loads(str(data["state"]))
+        return int(state.get("epoch", len(state.get("history", []))))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def can_resume(status: str, run_dir: str | Path) -> bool:
+    """Whether a run with this status can carry on from its last checkpoint."""
+    return status in (RUNNING, INTERRUPTED) and (Path(run_dir) / "checkpoints" / "last.npz").is_file()
+
+
 def is_run_dir(path: str | Path) -> bool:
     path = Path(path)
     return path.is_dir() and (path / "run.json").is_file()

@@ -1,8 +1,9 @@
 """Choosing the Keras backend (TensorFlow, JAX or PyTorch) before Keras is imported.
 
 Keras reads `KERAS_BACKEND` once, when it is first imported, so the command line calls
-`choose_backend` first. TensorFlow stays the default; `KERAS_BACKEND` set in the
-environment is taken as the user's standing choice. A backend that is not installed
+`choose_backend` first (the window starts its worker process with the backend set).
+When none is asked for: `KERAS_BACKEND` set in the environment, else the backend chosen
+in Preferences (`core.user_settings`), else TensorFlow. A backend that is not installed
 is a UserError naming the extra that brings it. No Keras, no backend is imported here.
 """
 
@@ -13,6 +14,7 @@ import os
 import sys
 
 from ..core.errors import UserError
+from ..core.user_settings import preferred_backend
 
 BACKENDS = ("tensorflow", "jax", "torch")
 PACKAGES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
@@ -20,9 +22,18 @@ DEFAULT = "tensorflow"
 
 
 def default_backend(environ: dict[str, str] | None = None) -> str:
-    """The backend used when none is asked for: KERAS_BACKEND if set to one we know, else TensorFlow."""
+    """The backend used when none is asked for: KERAS_BACKEND if set to one we know, else the one
+    chosen in Preferences, else TensorFlow."""
     chosen = (os.environ if environ is None else environ).get("KERAS_BACKEND", "").strip()
-    return chosen if chosen in BACKENDS else DEFAULT
+    if chosen in BACKENDS:
+        return chosen
+    preferred = preferred_backend()
+    return preferred if preferred in BACKENDS else DEFAULT
+
+
+def install_hint(name: str) -> str:
+    """How to install a backend, as a command."""
+    return f"pip install 'cnnstudio[{name}]'" if name != "tensorflow" else "pip install tensorflow"
 
 
 def installed(name: str) -> bool:
@@ -36,11 +47,9 @@ def choose_backend(name: str | None) -> str:
     if name not in BACKENDS:
         raise UserError(f"unknown backend '{name}'; use one of {', '.join(BACKENDS)}")
     if not installed(name):
-        extra = f"pip install 'cnnstudio[{name}]'" if name != "tensorflow" else "pip install tensorflow"
-        raise UserError(f"the {name} backend is not installed; install it with: {extra}")
-    if "keras" in sys.modules:
-        import keras
-
+        raise UserError(f"the {name} backend is not installed; install it with: {install_hint(name)}")
+    keras = sys.modules.get("keras")  # already loaded: ask it (nothing is imported here)
+    if keras is not None:
         if keras.backend.backend() != name:
             raise UserError(f"Keras already runs on {keras.backend.backend()} in this process; "
                             f"start a new one to train on {name}")

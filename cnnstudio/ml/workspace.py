@@ -8,26 +8,29 @@ nothing changed.
     facts = workspace.use_model(project, run_dir)     # loads or reuses; ModelFacts
     workspace.inspector.activations(image)            # then ask the Inspector anything
     data = workspace.dataset(project)                 # the project's dataset, loaded once
+
+Making one loads no Keras: a worker whose jobs never touch a model or a dataset (a ping)
+starts them without importing TensorFlow.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
 import numpy as np
 
 from ..core.errors import UserError
 from ..core.project import Project, load_project
-from .builder import untrained_model
-from .export import load_keras_model
-from .inspection import Inspector
-from .inspection.layers import is_conv, is_spatial, output_shape
 from .jobs.results import LayerFacts, ModelFacts
 from .training.preparation import dataset_options
 from .training.settings import TrainingSettings
+
+if TYPE_CHECKING:
+    import keras
+
+    from .inspection import Inspector
 
 KEEP_DATASETS = 3  # loaded datasets kept in memory (least recently used dropped first)
 
@@ -63,11 +66,15 @@ class Workspace:
         if key == self._model_key and self.facts is not None:
             return self.facts
         if run_dir is not None:
+            from .export import load_keras_model
+
             model = load_keras_model(model_file)
             snapshot = run_dir / "project.cnnproj"
             source_project = load_project(snapshot) if snapshot.is_file() else project
             source = run_dir.name
         else:
+            from .builder import untrained_model
+
             model = untrained_model(project)
             source_project, source = project.copy(), "untrained network"
         self._set_model(model, source_project, source, run_dir)
@@ -81,6 +88,9 @@ class Workspace:
         return self.facts
 
     def _set_model(self, model: keras.Model, project: Project, source: str, run_dir: Path | None) -> None:
+        from .inspection import Inspector
+        from .inspection.layers import is_conv, is_spatial, output_shape
+
         self.model = model
         self.inspector = Inspector(model)
         layers = []

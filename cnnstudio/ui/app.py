@@ -85,6 +85,9 @@ def main(project_path: str | Path | None = None) -> int:
         window.show_message("error", error)
         QTimer.singleShot(0, lambda: dialogs.show_error(window, "Cannot open project", error))
     QTimer.singleShot(0, lambda: offer_recovery(window, pending_recoveries))
+    worker = getattr(window.ml_transport, "worker", None)
+    if worker is not None:  # once the window is up, in the background: the first job finds Keras loaded
+        QTimer.singleShot(0, worker.start)
     _quit_after_start_if_asked(app, window)
     return app.exec()
 

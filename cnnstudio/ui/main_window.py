@@ -8,11 +8,12 @@ together and handles files.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QRect, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QCursor, QGuiApplication
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QWidget
 
@@ -36,8 +37,9 @@ from .icons import app_icon
 from .inspect_area import CurrentInput, InspectArea
 from .inspector import Inspector
 from .messages import Messages, MessagesPanel
-from .ml_client import MLClient
+from .ml_client import MLClient, Transport
 from .ml_thread import MLThread
+from .ml_worker import WorkerProcess, WorkerTransport, shared_worker
 from .model_source import ModelSource
 from .palette import PaletteWidget
 from .reflow import ScrollingTabs
@@ -87,8 +89,17 @@ class Features:
     experiments: Experiments
 
 
+def ml_transport(parent: QObject, worker: WorkerProcess | None = None) -> Transport:
+    """How the window's ML jobs travel: to the worker process (`worker`, else the program's one), or with
+    CNNSTUDIO_ML_IN_PROCESS=1 to a thread of this process (for debuggers and profilers)."""
+    if os.environ.get("CNNSTUDIO_ML_IN_PROCESS") == "1":
+        return MLThread(parent)
+    return WorkerTransport(worker or shared_worker(), parent)
+
+
 class MainWindow(QMainWindow):
-    def __init__(self, project: Project | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, project: Project | None = None, parent: QWidget | None = None, *,
+                 worker: WorkerProcess | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
@@ -98,9 +109,9 @@ class MainWindow(QMainWindow):
             | QMainWindow.DockOption.AllowNestedDocks
         )
         self.document = ProjectDocument(project if project is not None else default_project(), self)
-        self.ml_thread = MLThread(self)  # all TensorFlow work runs there, never on this thread
+        self.ml_transport = ml_transport(self, worker)  # all TensorFlow work runs there, never in this thread
         self.model_source = ModelSource(self)
-        ml = MLClient(self.document, self.ml_thread, self.model_source, self)
+        ml = MLClient(self.document, self.ml_transport, self.model_source, self)
         self.summary_model = SummaryModel(self.document, self)
         self.editor = NetworkEditor(self.document, self)
         self.tabs = ScrollingTabs(self)  # training and inspection views join as tabs; they scroll on small screens
@@ -133,6 +144,7 @@ class MainWindow(QMainWindow):
         ml.failed.connect(lambda text: self.context.messages.show("error", text))  # a job nobody else answers for
         self._close_guards: tuple[CloseGuard, ...] = ()  # each may keep the window open (False)
         self.features = self._install_features(self.context)
+        ml.workerLost.connect(self._on_worker_lost)  # after training's own: a run going on is said there
         self.actions_["train_start"].setIconText("Train")  # the main step: named on the toolbar, not an icon only
         self.toolbar.widgetForAction(self.actions_["train_start"]).setToolButtonStyle(
             Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -393,6 +405,11 @@ class MainWindow(QMainWindow):
         for name in ("show_shapes", "snap", "minimap"):
             settings.set_flag(name, a[name].isChecked())
 
+    def _on_worker_lost(self, why: str) -> None:
+        if not self.features.training.is_running:
+            self.show_message("warning", f"The process that trains and inspects networks stopped unexpectedly "
+                                         f"({why}); a new one was started. Your project is as it was.")
+
     def show_message(self, severity: str, text: str) -> None:
         self.context.messages.show(severity, text)
 
@@ -555,6 +572,6 @@ class MainWindow(QMainWindow):
             return
         self.save_layout()
         self.autosaver.stop()
-        self.ml_thread.shutdown()
+        self.ml_transport.shutdown()
         self.crash_handler.uninstall()
         event.accept()

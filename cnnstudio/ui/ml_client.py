@@ -14,19 +14,19 @@ same key that has not started yet (latest wins while a user drags a slider or dr
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.network import NetworkChange
 from cnnstudio.crashlog import internal_error_message
-from cnnstudio.ml.jobs.protocol import MODEL_READY, JobCall, JobCancelled, ModelChoice, Request
+from cnnstudio.ml.jobs.protocol import MODEL_READY, JobCall, JobCancelled, ModelChoice, Request, WorkerLost
 from cnnstudio.ml.jobs.requests import LoadModelRequest
 from cnnstudio.ml.jobs.results import ModelFacts
 
 from .document import ProjectDocument
-from .ml_thread import Job, MLThread
+from .jobs import Job
 from .model_source import ModelSource
 
 ResultSlot = Callable[[Any], None]
@@ -34,12 +34,28 @@ ErrorSlot = Callable[[str], None]
 EventSlot = Callable[[str, Any], None]
 
 
+class Transport(Protocol):
+    """What carries jobs to the ML side and answers back (`WorkerTransport`, `MLThread`)."""
+
+    busy_changed: Any  # Signal(bool)
+
+    def submit(self, call: JobCall, *, on_result=None, on_error=None, on_event=None, on_finished=None,
+               name: str = "") -> Job: ...
+
+    @property
+    def busy(self) -> bool: ...
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool: ...
+
+
 class MLClient(QObject):
     modelReady = Signal(object)  # ModelFacts of a newly loaded model
     stale = Signal()  # the model the views show is out of date (network edited, other run chosen)
     failed = Signal(str)  # a job failed; the message is in the user's words
+    workerLost = Signal(str)  # the worker process ended unexpectedly (why, in words); a new one starts
+    workerRestarted = Signal(str)  # a new worker process (its backend) took over; it has no model loaded
 
-    def __init__(self, document: ProjectDocument, transport: MLThread, model_source: ModelSource,
+    def __init__(self, document: ProjectDocument, transport: Transport, model_source: ModelSource,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
@@ -50,6 +66,36 @@ class MLClient(QObject):
         model_source.changed.connect(lambda _run: self.stale.emit())
         document.networkChanged.connect(self._on_network_changed)
         document.projectReplaced.connect(self.stale.emit)
+        worker = getattr(transport, "worker", None)
+        if worker is not None:
+            worker.lost.connect(self.workerLost.emit)
+            worker.restarted.connect(self._on_restarted)
+
+    @property
+    def backend(self) -> str | None:
+        """The Keras backend the jobs run on (None: this process's, for in-process jobs)."""
+        worker = getattr(self.transport, "worker", None)
+        return None if worker is None else worker.backend
+
+    def switch_backend(self, backend: str, *, stop_jobs: bool = False) -> str:
+        """Run later jobs under `backend`: the worker restarts when idle (`stop_jobs`: stop what runs first).
+        What happens, in words."""
+        worker = getattr(self.transport, "worker", None)
+        if worker is None:
+            return "in-process jobs keep their backend until CNN Studio starts again"
+        if backend == worker.backend and worker.switching_to is None:
+            return ""
+        busy = worker.busy
+        worker.use_backend(backend)
+        if busy and stop_jobs:
+            worker.stop_jobs()
+            return "the running job is stopping; then the worker restarts"
+        return "the worker restarts when the running job is done" if busy else "the worker restarted"
+
+    def _on_restarted(self, backend: str) -> None:
+        self.facts = None
+        self.workerRestarted.emit(backend)
+        self.stale.emit()
 
     def _on_network_changed(self, kind: NetworkChange, _ids: list) -> None:
         if kind != NetworkChange.MOVED and self.model_source.run_dir is None:
@@ -97,7 +143,7 @@ class MLClient(QObject):
                 if on_cancelled is not None:
                     on_cancelled()
                 return
-            message = str(exc) if isinstance(exc, UserError) else internal_error_message(exc)
+            message = in_words(exc)
             if on_error is not None:
                 on_error(message)
             else:
@@ -112,3 +158,12 @@ class MLClient(QObject):
         if key is not None:
             self._keyed[key] = job
         return job
+
+
+def in_words(exc: BaseException) -> str:
+    """A job's failure as the user reads it: a UserError's own words, the worker's account of a fault
+    (it logged the details), or this process's."""
+    if isinstance(exc, (UserError, WorkerLost)):
+        return str(exc)
+    said = getattr(exc, "said", None)
+    return said if isinstance(said, str) and said else internal_error_message(exc)

@@ -1,16 +1,16 @@
-"""The one long-lived thread on which all TensorFlow work runs (build, train, inspect, export).
+"""ML jobs on a thread of the window's own process: the transport for `CNNSTUDIO_ML_IN_PROCESS=1`.
 
-The GUI thread never imports TensorFlow: it queues `JobCall`s here, in order, and gets
-their results, progress events and errors back as queued Qt signals, so no widget is
-ever touched from the ML thread. The jobs run in a `JobHost`, made on the ML thread by
-name (`HOST`) the first time one runs: the window's code never imports the ML side's.
+The window normally runs its ML jobs in a worker process (`ml_worker`). Run in-process,
+the same `JobCall`s go to one long-lived thread here, in order, and their results,
+progress events and errors come back as queued Qt signals, so no widget is ever touched
+from the ML thread. This keeps a debugger or profiler on one process, and is the
+"before" of `benchmarks/app_training.py --in-process`. The jobs run in a `JobHost`, made
+on the ML thread by name (`HOST`) the first time one runs: the window's code never
+imports the ML side's.
 
     job = ml_thread.submit(JobCall(RunRequest(...)), on_result=show, on_error=report,
                            on_event=update_curves)
     job.pause(); job.resume(); job.cancel()
-
-This is one transport for jobs; a worker process can take its place, since calls,
-events and results are plain, picklable data.
 """
 
 from __future__ import annotations
@@ -19,48 +19,15 @@ import importlib
 import queue
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from cnnstudio.ml.jobs.protocol import JobCall, JobCancelled
-from cnnstudio.ml.training.reporting import RunControl
+
+from .jobs import ERROR, RESULT, Job, deliver
 
 HOST = "cnnstudio.ml.jobs.host:JobHost"  # made on the ML thread, by name
-
-
-@dataclass
-class Job:
-    """One queued call with its GUI-thread callbacks; also the running job's `Progress`."""
-
-    call: JobCall
-    on_result: Callable[[Any], None] | None = None
-    on_error: Callable[[BaseException, str], None] | None = None
-    on_event: Callable[[str, Any], None] | None = None
-    on_finished: Callable[[], None] | None = None
-    name: str = ""
-    control: RunControl = field(default_factory=RunControl)
-    _bridge: _Bridge | None = None
-
-    @property
-    def cancelled(self) -> bool:
-        return self.control.stopping
-
-    def cancel(self) -> None:
-        """Ask the job to stop at its next check (cooperative); one not started yet never runs."""
-        self.control.stop()
-
-    def pause(self) -> None:
-        self.control.pause()
-
-    def resume(self) -> None:
-        self.control.resume()
-
-    def event(self, kind: str, payload: Any = None) -> None:
-        """Send a progress event to the GUI thread (called by the job, on the ML thread)."""
-        if self._bridge is not None:
-            self._bridge.delivered.emit(self, "event", (kind, payload))
 
 
 class _Bridge(QObject):
@@ -74,16 +41,7 @@ class _Bridge(QObject):
 
     @Slot(object, str, object)
     def _deliver(self, job: Job, what: str, value: Any) -> None:
-        try:
-            if what == "event" and job.on_event is not None:
-                job.on_event(*value)
-            elif what == "result" and job.on_result is not None:
-                job.on_result(value)
-            elif what == "error" and job.on_error is not None:
-                job.on_error(*value)
-        finally:  # a handler that fails still ends its job (else the thread would seem busy for good)
-            if what in ("result", "error") and job.on_finished is not None:
-                job.on_finished()
+        deliver(job, what, value)
 
 
 class _Runner(QThread):
@@ -100,14 +58,14 @@ class _Runner(QThread):
             if job is None:
                 return
             if job.cancelled:
-                self._bridge.delivered.emit(job, "error", (JobCancelled("cancelled"), ""))
+                self._bridge.delivered.emit(job, ERROR, (JobCancelled("cancelled"), ""))
                 continue
             try:
                 result = self._job_host().run(job.call, job)
             except BaseException as exc:  # reported to the GUI thread, never lost
-                self._bridge.delivered.emit(job, "error", (exc, traceback.format_exc()))
+                self._bridge.delivered.emit(job, ERROR, (exc, traceback.format_exc()))
             else:
-                self._bridge.delivered.emit(job, "result", result)
+                self._bridge.delivered.emit(job, RESULT, result)
 
     def _job_host(self) -> Any:
         if self._host is None:
@@ -133,7 +91,7 @@ class MLThread(QObject):
                name: str = "") -> Job:
         """Queue ``call`` to run on the ML thread after earlier jobs."""
         job = Job(call, on_result, on_error, on_event, self._wrap_finished(on_finished), name or call.name)
-        job._bridge = self._bridge
+        job.emit = self._bridge.delivered.emit
         self._pending += 1
         if self._pending == 1:
             self.busy_changed.emit(True)

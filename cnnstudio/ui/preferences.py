@@ -1,8 +1,10 @@
-"""Preferences: appearance, folders, CPU/GPU use, default training settings, autosave.
+"""Preferences: appearance, folders, the Keras backend, CPU/GPU use, default training settings, autosave.
 
-Stored with QSettings under ``prefs/``. TensorFlow reads its thread and GPU settings
-when it starts, so ``apply_environment()`` runs at program start, before the ML
-thread imports TensorFlow; changing them takes effect at the next start.
+Stored with QSettings under ``prefs/``, except the Keras backend, which ``cnnstudio train``
+reads too (`core.user_settings`). TensorFlow reads its thread and GPU settings when it
+starts, so ``apply_environment()`` runs at program start, before the ML worker process is
+started (it inherits them); changing them takes effect at the next start. Changing the
+backend restarts the worker (after the job going on, unless the user says now).
 """
 
 from __future__ import annotations
@@ -32,10 +34,13 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core.catalog.training import OPTIMIZERS
+from cnnstudio.core.errors import UserError
 from cnnstudio.core.project import DEFAULT_TRAINING
-from cnnstudio.ml.jobs.requests import DevicesRequest
+from cnnstudio.core.user_settings import BACKEND, set_setting
+from cnnstudio.ml.backend import BACKENDS, default_backend
 
-from . import settings
+from . import backend_choice, settings
+from .backend_choice import NAMES, BackendBox, DeviceProbe
 
 if TYPE_CHECKING:
     from .autosave import Autosaver
@@ -140,6 +145,7 @@ class PreferencesDialog(QDialog):
         layout.addWidget(tabs)
         layout.addWidget(buttons)
         self.load()
+        self.finished.connect(lambda _result: self.probe.stop())
         self._ask_for_devices()
 
     # ------------------------------------------------------------------ tabs
@@ -182,6 +188,12 @@ class PreferencesDialog(QDialog):
     def _performance_tab(self) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
+        self.backend = BackendBox()
+        form.addRow("Keras backend", self.backend)
+        override = backend_choice.environment_override()
+        if override:
+            form.addRow(QLabel(f"KERAS_BACKEND={override} is set in the environment: CNN Studio starts on "
+                               f"{NAMES[override]} whatever is chosen here."))
         threads = QSpinBox(minimum=0, maximum=max(1, os.cpu_count() or 1) * 2)
         threads.setSpecialValueText("automatic")
         threads.setToolTip("CPU threads TensorFlow uses for one operation (automatic: all cores)")
@@ -192,12 +204,14 @@ class PreferencesDialog(QDialog):
         self.fields["use_gpu"], self.fields["gpu_memory_growth"] = use_gpu, growth
         form.addRow(use_gpu)
         form.addRow(growth)
-        self.devices = QLabel("Asking TensorFlow which devices it sees…")
+        self.devices = QLabel()
         self.devices.setObjectName("devicesLabel")
         self.devices.setWordWrap(True)
         self.devices.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.device_lines = {name: f"{NAMES[name]}: asking which devices it sees…" for name in BACKENDS}
         form.addRow("Devices", self.devices)
-        note = QLabel("CPU and GPU settings take effect the next time CNN Studio starts.")
+        note = QLabel("CPU threads and GPU use take effect the next time CNN Studio starts; a new backend at once "
+                      "(when the job going on is done).")
         note.setWordWrap(True)
         form.addRow(note)
         return page
@@ -227,10 +241,12 @@ class PreferencesDialog(QDialog):
         for key, widget in self.fields.items():
             value = settings.appearance() if key == "appearance" else get(key)
             _set_value(widget, value)
+        self.backend.set_value(self.ml.backend or default_backend())
 
     def restore_defaults(self) -> None:
         for key, widget in self.fields.items():
             _set_value(widget, "system" if key == "appearance" else DEFAULTS[key])
+        self.backend.set_value("tensorflow")
 
     def accept(self) -> None:
         for key, widget in self.fields.items():
@@ -240,19 +256,36 @@ class PreferencesDialog(QDialog):
             else:
                 put(key, value)
         self.autosaver.timer.setInterval(get("autosave_seconds") * 1000)
+        self._apply_backend(self.backend.value())
         super().accept()
 
+    def _apply_backend(self, backend: str) -> None:
+        """Store the backend for the window and `cnnstudio train`, and move the worker onto it."""
+        try:
+            set_setting(BACKEND, backend)
+        except UserError as exc:
+            self.ml.failed.emit(f"The Keras backend could not be kept for the next start: {exc}")
+        worker = getattr(self.ml.transport, "worker", None)
+        if worker is None or (backend == worker.backend and worker.switching_to is None):
+            return
+        now = worker.busy and backend_choice.ask_switch_now(self, backend)
+        what = self.ml.switch_backend(backend, stop_jobs=now)
+        say = getattr(self.parent(), "show_message", None)
+        if say is not None:
+            say("info", f"Training and inspection run on {NAMES[backend]} from now on" + (f"; {what}" if what else ""))
+
     def _ask_for_devices(self) -> None:
-        """Ask the ML side which devices TensorFlow sees; an answer after the dialog closed is dropped."""
-        open_ = [True]
-        self.finished.connect(lambda _result: open_.clear())
+        """Ask each backend, in a process of its own, which devices it sees."""
+        self.probe = DeviceProbe(self)
+        self.probe.answered.connect(self._show_devices)
+        self._show_devices("", "")
+        for name in BACKENDS:
+            self.probe.ask(name)
 
-        def show(text: str) -> None:
-            if open_:
-                self.devices.setText(text)
-
-        self.ml.run(DevicesRequest(), on_result=lambda names: show("\n".join(names) or "none"),
-                    on_error=lambda message: show(f"TensorFlow could not list devices: {message}"))
+    def _show_devices(self, backend: str, text: str) -> None:
+        if backend:
+            self.device_lines[backend] = f"{NAMES[backend]}: {text}"
+        self.devices.setText("\n".join(self.device_lines.values()))
 
 
 def _set_value(widget: QWidget, value: Any) -> None:

@@ -11,6 +11,7 @@ from cnnstudio.core.templates import load_template
 from cnnstudio.ml.jobs.requests import PingRequest
 
 from ..http_server import serving
+from . import jobs_for_tests
 
 WAIT = 60000
 
@@ -176,21 +177,21 @@ def test_an_unusable_folder_is_refused_in_words_and_the_previous_dataset_kept(pa
 
 
 @pytest.fixture
-def slow_mnist(monkeypatch, tmp_path):
-    """'mnist' not in Keras's (empty) cache, served by a real, slow HTTP server on 127.0.0.1."""
+def slow_mnist(in_worker, tmp_path):
+    """'mnist' not in Keras's (empty) cache, served by a real, slow HTTP server on 127.0.0.1 (set where the
+    window's jobs run)."""
     from cnnstudio.ml.data import downloads
 
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     with serving({"mnist.npz": b"x" * (20 << 20)}, seconds_per_chunk=0.02) as served:
-        monkeypatch.setitem(downloads.KERAS_FILES, "mnist",
-                            (downloads.KerasFile("mnist.npz", served.base + "mnist.npz"),))
-        yield downloads, tmp_path / "keras"
+        in_worker(environ=[("KERAS_HOME", str(tmp_path / "keras"))],
+                  items=[("cnnstudio.ml.data.downloads:KERAS_FILES", "mnist",
+                          (downloads.KerasFile("mnist.npz", served.base + "mnist.npz"),))])
+        yield in_worker, tmp_path / "keras"
 
 
-def test_a_download_without_network_fails_fast_and_offers_the_bundled_sample(panel_of, qtbot, monkeypatch,
-                                                                             slow_mnist):
-    downloads, _ = slow_mnist
-    monkeypatch.setattr(downloads, "host_reachable", lambda host, *a, **k: False)
+def test_a_download_without_network_fails_fast_and_offers_the_bundled_sample(panel_of, qtbot, slow_mnist):
+    in_worker, _ = slow_mnist
+    in_worker(attributes=[("cnnstudio.ml.data.downloads:host_reachable", jobs_for_tests.never_reachable)])
     window, panel = panel_of()
     start = time.monotonic()
     panel.chooser.choose("mnist")

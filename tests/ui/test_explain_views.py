@@ -331,7 +331,7 @@ def test_closing_the_window_stops_a_long_maximization(make_window, qtbot):
     qtbot.waitUntil(lambda: "steps" in page.bar.progress.format(), timeout=JOB_TIMEOUT)
     job = page.bar.job
     window.close()
-    assert job.cancelled and window.ml_thread.shutdown(timeout_ms=0)  # the ML thread has ended
+    assert job.cancelled and window.ml_transport.shutdown(timeout_ms=0)  # its jobs in the worker have ended
 
 
 def test_chosen_filters_are_parsed_in_plain_words():

@@ -18,6 +18,7 @@ from cnnstudio.ui.exporting import dialog as dialog_module  # noqa: E402
 from cnnstudio.ui.exporting.diagram import MARGIN, PNG_SCALE, Diagram  # noqa: E402
 from cnnstudio.ui.exporting.formats import FORMATS  # noqa: E402
 
+from . import jobs_for_tests  # noqa: E402
 from .helpers import save_tiny_residual  # noqa: E402
 
 ALL = [f.key for f in FORMATS]
@@ -145,10 +146,8 @@ def test_the_diagram_svg_names_every_layer_and_the_png_has_the_diagram_size(qtbo
     assert QImage(image).pixelColor(2, 2).name() == "#ffffff"
 
 
-def test_a_model_that_fails_its_check_leaves_no_file_and_says_why(qtbot, main_window, runs, tmp_path, monkeypatch):
-    from cnnstudio.ml import export as ml_export
-
-    monkeypatch.setattr(ml_export, "predict_file", lambda fmt, path, x: np.zeros((len(x), 10), np.float32))
+def test_a_model_that_fails_its_check_leaves_no_file_and_says_why(qtbot, main_window, runs, tmp_path, in_worker):
+    in_worker(attributes=[("cnnstudio.ml.export:predict_file", jobs_for_tests.zero_predictions)])
     dialog = export(qtbot, main_window, tmp_path, ["onnx", "png"], run_dir=runs["lenet5"])
     result = dialog.results["onnx"]
     assert not result.ok and "does not give the same predictions" in result.detail
@@ -157,18 +156,12 @@ def test_a_model_that_fails_its_check_leaves_no_file_and_says_why(qtbot, main_wi
     assert "does not give the same predictions" in dialog.detail.text()
 
 
-def test_a_report_that_fails_its_check_removes_the_partial_file(qtbot, main_window, runs, tmp_path, monkeypatch):
-    from cnnstudio.core.errors import UserError
-    from cnnstudio.ml.jobs import exporting as tasks
-
-    def broken(path, summary):
-        assert path.stat().st_size > 1000  # the report was written beside its name
-        raise UserError("the report did not come out whole; nothing was written")
-
+def test_a_report_that_fails_its_check_removes_the_partial_file(qtbot, main_window, runs, tmp_path, monkeypatch,
+                                                                in_worker):
     old = tmp_path / "model_report.html"
     old.write_text("an earlier report")
     monkeypatch.setattr(dialog_module, "confirm_replace", lambda parent, paths: True)
-    monkeypatch.setattr(tasks, "_check_report", broken)
+    in_worker(attributes=[("cnnstudio.ml.jobs.exporting:_check_report", jobs_for_tests.report_not_whole)])
     dialog = export(qtbot, main_window, tmp_path, ["report"], run_dir=runs["lenet5"])
     assert not dialog.results["report"].ok and "did not come out whole" in dialog.results["report"].detail
     assert [p.name for p in tmp_path.iterdir()] == ["model_report.html"] and old.read_text() == "an earlier report"
@@ -248,11 +241,8 @@ def test_a_folder_the_user_owns_is_never_offered_for_replacement(main_window, ru
 
 
 def test_a_larger_difference_is_accepted_only_when_chosen_in_the_dialog(qtbot, main_window, runs, tmp_path,
-                                                                        monkeypatch):
-    from cnnstudio.ml import export as ml_export
-
-    real = ml_export.predict_file
-    monkeypatch.setattr(ml_export, "predict_file", lambda fmt, path, x: real(fmt, path, x) * 1.005)
+                                                                        in_worker):
+    in_worker(attributes=[("cnnstudio.ml.export:predict_file", jobs_for_tests.slightly_off_predictions)])
     dialog = export(qtbot, main_window, tmp_path, ["onnx"], run_dir=runs["lenet5"])
     assert not dialog.results["onnx"].ok and "allow it with a tolerance of 0.01" in dialog.results["onnx"].detail
     dialog.tolerance.setCurrentIndex(dialog.tolerance.findData(0.01))

@@ -165,18 +165,16 @@ def test_a_training_snapshot_redraws_the_watched_layer_live(inspected, qtbot):
         assert "epoch 3, batch 5" in page.caption.text()
 
 
-def test_a_view_held_up_by_the_busy_ml_thread_says_so(inspected, qtbot):
-    import threading
-
-    from .jobs_for_tests import GATES, WaitAtGate
+def test_a_view_held_up_by_the_busy_ml_worker_says_so(inspected, qtbot, tmp_path):
+    from .jobs_for_tests import WaitAtGate
 
     page = filters_of(inspected, qtbot)
-    gate = GATES.setdefault("inspect-busy", threading.Event())
-    inspected.context.ml.run(WaitAtGate("inspect-busy"))
+    gate = tmp_path / "gate"
+    inspected.context.ml.run(WaitAtGate(str(gate)))
     page.request()
     qtbot.waitUntil(lambda: page.model_bar.status.text() in ("working…", "waiting for training to finish…"),
                     timeout=5000)
-    gate.set()
+    gate.touch()
     qtbot.waitUntil(lambda: page.model_bar.status.text() == "", timeout=JOB_TIMEOUT)
 
 

@@ -1,8 +1,7 @@
-"""The window's ML client: jobs run on the right model, loaded once, and answer on the GUI thread."""
+"""The window's ML client: jobs run on the right model, loaded once, and answer on the GUI thread —
+through the worker process and through the in-process ML thread alike."""
 
 from __future__ import annotations
-
-import threading
 
 import pytest
 
@@ -11,18 +10,19 @@ from cnnstudio.ml.jobs.requests import LayerKernelsRequest, PingRequest
 from cnnstudio.ui.document import ProjectDocument
 from cnnstudio.ui.ml_client import MLClient
 from cnnstudio.ui.ml_thread import MLThread
+from cnnstudio.ui.ml_worker import WorkerTransport
 from cnnstudio.ui.model_source import ModelSource
 
-from .jobs_for_tests import GATES, NeedsModel, WaitAtGate
+from .jobs_for_tests import NeedsModel, WaitAtGate
 
 
-@pytest.fixture
-def client(qtbot):
+@pytest.fixture(params=["worker", "thread"])
+def client(request, qtbot, ml_worker):
     document = ProjectDocument(load_template("lenet5"))
-    thread = MLThread()
-    client = MLClient(document, thread, ModelSource())
+    transport = WorkerTransport(ml_worker) if request.param == "worker" else MLThread()
+    client = MLClient(document, transport, ModelSource())
     yield client
-    thread.shutdown()
+    assert transport.shutdown()
 
 
 def test_the_untrained_network_is_loaded_once_and_answers_come_back(client, qtbot):
@@ -51,23 +51,25 @@ def test_editing_the_network_makes_the_model_stale_and_the_next_job_rebuilds_it(
     assert dict((layer.name, layer.output_shape) for layer in ready.args[0].layers)["conv1"] == (28, 28, 4)
 
 
-def test_a_newer_keyed_job_replaces_one_still_waiting_and_errors_are_plain(client, qtbot):
-    gate = GATES.setdefault("keyed", threading.Event())
-    results, errors = [], []
-    client.run(WaitAtGate("keyed"))
+def test_a_newer_keyed_job_replaces_one_still_waiting_and_errors_are_plain(client, qtbot, tmp_path):
+    gate = tmp_path / "gate"
+    results, errors, held = [], [], []
+    client.run(WaitAtGate(str(gate)), on_event=lambda kind, _payload: held.append(kind))
     client.run(PingRequest("old"), on_result=results.append, key="k")
     client.run(PingRequest("new"), on_result=results.append, key="k")
     client.run(NeedsModel(), on_error=errors.append)
-    gate.set()
+    qtbot.waitUntil(lambda: held == ["waiting"], timeout=30000)  # "old" is still waiting when it is replaced
+    gate.touch()
     qtbot.waitUntil(lambda: results == ["new"] and len(errors) == 1 and "no model is loaded" in errors[0], timeout=30000)
 
 
-def test_a_job_cancelled_before_it_ran_is_reported_to_whoever_asked(client, qtbot):
-    gate = GATES.setdefault("cancel", threading.Event())
-    cancelled, results = [], []
-    client.run(WaitAtGate("cancel"))
+def test_a_job_cancelled_before_it_ran_is_reported_to_whoever_asked(client, qtbot, tmp_path):
+    gate = tmp_path / "gate"
+    cancelled, results, held = [], [], []
+    client.run(WaitAtGate(str(gate)), on_event=lambda kind, _payload: held.append(kind))
     job = client.run(PingRequest("never"), on_result=results.append, on_cancelled=lambda: cancelled.append(True))
     job.cancel()
-    gate.set()
+    qtbot.waitUntil(lambda: held == ["waiting"], timeout=30000)
+    gate.touch()
     qtbot.waitUntil(lambda: cancelled == [True], timeout=30000)
     assert results == [] and not client.busy

@@ -68,6 +68,16 @@ class JobCall:
         return type(self.request).__name__
 
 
+WORKER_MAIN = "cnnstudio.ml.jobs.worker:serve"  # the worker process's main function
+
+
+def start_by_name(target: str, *args: Any) -> None:
+    """The first call in a spawned process: import `target` ("module:function") there and call it. The
+    process that spawns it (the window) so never imports the worker's modules."""
+    module_name, _, function_name = target.partition(":")
+    getattr(importlib.import_module(module_name), function_name)(*args)
+
+
 def job_function(request: Any) -> Callable[..., Any]:
     """The function named by ``request.JOB`` ("package.module:function"), imported by name."""
     module_name, _, function_name = type(request).JOB.partition(":")
@@ -75,3 +85,108 @@ def job_function(request: Any) -> Callable[..., Any]:
     if not callable(function):
         raise TypeError(f"{type(request).JOB} is not a function")
     return function
+
+
+# -- the worker process: messages in (window -> worker) ----------------------------------------------
+# A window holds a session in the worker (its own JobHost); job ids are unique per worker process.
+PAUSE, RESUME, STOP = "pause", "resume", "stop"
+
+
+@dataclass(frozen=True)
+class Submit:
+    """Run `call` for `session` after the jobs sent before it."""
+
+    job: int
+    session: int
+    call: JobCall
+
+
+@dataclass(frozen=True)
+class Steer:
+    """Pause, resume or stop (cancel) a job, queued or running."""
+
+    job: int
+    action: str  # PAUSE, RESUME or STOP
+
+
+@dataclass(frozen=True)
+class EndSession:
+    """A window closed: drop its JobHost once its jobs are done, then say SessionEnded."""
+
+    session: int
+
+
+@dataclass(frozen=True)
+class Warm:
+    """Import Keras on the worker's backend now, while nothing waits for it."""
+
+
+@dataclass(frozen=True)
+class Quit:
+    """Stop every job and end the worker."""
+
+
+# -- the worker process: messages out (worker -> window) ---------------------------------------------
+@dataclass(frozen=True)
+class Hello:
+    """The worker is up: its process id and Keras backend."""
+
+    pid: int
+    backend: str
+
+
+@dataclass(frozen=True)
+class Event:
+    job: int
+    kind: str
+    payload: Any = None
+
+
+@dataclass(frozen=True)
+class Result:
+    job: int
+    value: Any
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A job ended without a result: cancelled, a UserError, or a fault (`message` says it in words).
+
+    `error` is the exception itself when it is plain data the window can rebuild (built-in and
+    core exceptions), else None; `type_name` and `text` describe it either way.
+    """
+
+    job: int
+    error: BaseException | None
+    type_name: str
+    text: str
+    details: str  # the traceback, as text
+    message: str  # in the user's words (a fault: where its details were logged)
+
+
+@dataclass(frozen=True)
+class SessionEnded:
+    session: int
+
+
+@dataclass(frozen=True)
+class Warmed:
+    """Keras is imported on `backend`; it took `seconds`."""
+
+    backend: str
+    seconds: float
+
+
+class WorkerJobError(Exception):
+    """A job's fault that could not travel as itself (its class belongs to TensorFlow, Keras, ...)."""
+
+    def __init__(self, type_name: str, text: str) -> None:
+        super().__init__(f"{type_name}: {text}" if text else type_name)
+        self.type_name = type_name
+
+    def __reduce__(self):
+        return (type(self), (self.type_name, str(self).partition(": ")[2]))
+
+
+class WorkerLost(Exception):
+    """The worker process ended while a job was queued or running on it (its message is in words)."""

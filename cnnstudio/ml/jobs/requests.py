@@ -2,7 +2,9 @@
 
 Plain data only (paths, NumPy arrays, projects, numbers), so a request pickles and can be
 sent to another process; no TensorFlow here (the window imports this module). Each
-request's `JOB` is the "module:function" that answers it (`protocol.job_function`).
+request's `JOB` is the "module:function" that answers it (`protocol.job_function`); a
+request whose job needs no Keras says so (`KERAS = False`), so the worker answers it
+without loading Keras first.
 """
 
 from __future__ import annotations
@@ -137,6 +139,7 @@ class RunRequest:
     watch_layer: str | None = None  # the first convolution layer, watched live
     initial_weights: Path | None = None  # a run directory or .keras file to start from
     evaluate_test: bool = True
+    resume: Path | None = None  # an interrupted run's directory: carry it on from its last checkpoint
 
 
 @dataclass(frozen=True)
@@ -237,7 +240,7 @@ class ImportRequest:
 # -- the machine ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DevicesRequest:
-    """The devices TensorFlow sees, in words."""
+    """The devices the worker's Keras backend sees, in words."""
 
     JOB: ClassVar[str] = _JOBS + "system:devices"
 
@@ -247,4 +250,5 @@ class PingRequest:
     """An answer as soon as the jobs before it are done (is the ML side there and caught up?)."""
 
     JOB: ClassVar[str] = _JOBS + "system:ping"
+    KERAS: ClassVar[bool] = False
     value: Any = None

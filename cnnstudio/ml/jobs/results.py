@@ -340,3 +340,16 @@ def human_size(size: int) -> str:
         return f"{size / 1024:,.1f} KiB"
     return f"{size / 1024 ** 2:,.1f} MiB"
 
+
+@dataclass(frozen=True)
+class Device:
+    """A device a backend sees (`cnnstudio.ml.devices`)."""
+
+    kind: str  # "CPU", "GPU", "TPU", "MPS", ...
+    name: str  # the GPU's model name, or "" for the processor
+    memory: int | None = None  # bytes the device has (or the backend may use), when known
+
+    def describe(self) -> str:
+        """"GPU: NVIDIA H200 (140 GB)", "CPU"."""
+        text = self.kind if not self.name or self.name.upper() == self.kind else f"{self.kind}: {self.name}"
+        return text + (f" ({self.memory / 1e9:.0f} GB)" if self.memory else "")

@@ -1,4 +1,4 @@
-"""Jobs about the machine: which devices TensorFlow sees, and whether the ML side has caught up."""
+"""Jobs about the machine: which devices the worker's backend sees, and whether the ML side has caught up."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from .requests import DevicesRequest, PingRequest
 
 
 def devices(workspace: Workspace, request: DevicesRequest, progress: Progress) -> list[str]:
-    """The devices TensorFlow sees, in words ("CPU: /physical_device:CPU:0")."""
-    import tensorflow as tf
+    """The devices the Keras backend of this process sees, in words ("CPU", "GPU: NVIDIA H200 (140 GB)")."""
+    import keras
 
-    return [f"{d.device_type}: {d.name}" for d in tf.config.list_physical_devices()]
+    from ..devices import devices as backend_devices
+
+    return [device.describe() for device in backend_devices(keras.backend.backend())]
 
 
 def ping(workspace: Workspace, request: PingRequest, progress: Progress) -> Any:

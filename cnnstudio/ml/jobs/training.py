@@ -14,9 +14,11 @@ from typing import Any
 import numpy as np
 
 from cnnstudio.core.errors import UserError
+from cnnstudio.core.runs import mark_interrupted
 
 from ..runs import default_run_dir
 from ..trainer import Trainer, TrainingCallbacks
+from ..training.memory import gigabytes
 from ..training.preparation import precheck
 from ..training.reporting import Snapshot, TrainingResult
 from ..training.settings import TrainingSettings
@@ -45,7 +47,7 @@ def train(workspace: Workspace, request: RunRequest, progress: Progress) -> Trai
     control = progress.control
     settings = TrainingSettings.from_project(project)
     name = str(project.dataset.get("name") or "")
-    precheck(project, settings, name)  # shapes, classes, memory: before anything slow
+    facts = precheck(project, settings, name)  # shapes, classes, memory: before anything slow
     progress.event("status", f"Loading {name}…")
     dataset = workspace.dataset(project, progress=lambda fraction: progress.event("loading", fraction))
     if control.stopping:
@@ -53,9 +55,9 @@ def train(workspace: Workspace, request: RunRequest, progress: Progress) -> Trai
     probe = _probe(dataset)
     if probe is not None:
         progress.event("probe", probe)
-    run_dir = unique_run_dir(request.runs_folder, default_run_dir(project).name)
+    run_dir = request.resume or unique_run_dir(request.runs_folder, default_run_dir(project).name)
     try:
-        run_dir.mkdir(parents=True)
+        run_dir.mkdir(parents=True, exist_ok=request.resume is not None)
     except OSError as exc:
         raise UserError(f"cannot create the run folder {run_dir}: {exc.strerror or exc}; choose another runs "
                         "folder in Preferences") from None
@@ -75,11 +77,16 @@ def train(workspace: Workspace, request: RunRequest, progress: Progress) -> Trai
     except UserError:
         _remove_if_empty(run_dir)
         raise
-    except MemoryError:
-        raise UserError(_out_of_memory(run_dir, settings.batch_size)) from None
     except Exception as exc:
-        if type(exc).__name__ == "ResourceExhaustedError":
-            raise UserError(_out_of_memory(run_dir, settings.batch_size)) from None
+        out_of_memory = is_out_of_memory(exc)
+        message = (out_of_memory_message(run_dir, settings.batch_size,
+                                         facts.analysis.estimated_memory_bytes(settings.batch_size))
+                   if out_of_memory else f"training broke off: {type(exc).__name__}: {exc}")
+        _remove_if_empty(run_dir)
+        if run_dir.is_dir():
+            mark_interrupted(run_dir, message)  # run.json must not say "running" any more
+        if out_of_memory:
+            raise UserError(message) from None
         raise
 
 
@@ -104,9 +111,24 @@ def _remove_if_empty(run_dir: Path) -> None:
         pass
 
 
-def _out_of_memory(run_dir: Path, batch_size: int) -> str:
-    return (f"the computer ran out of memory while training (batch size {batch_size}); try a smaller batch size "
-            f"or a smaller network. What finished before is kept in {run_dir}")
+# How each backend says it ran out of memory on its device: TensorFlow's ResourceExhaustedError, XLA's
+# (JAX) "RESOURCE_EXHAUSTED" runtime error, PyTorch's OutOfMemoryError; the host's MemoryError.
+OUT_OF_MEMORY_TYPES = ("MemoryError", "ResourceExhaustedError", "OutOfMemoryError")
+OUT_OF_MEMORY_WORDS = ("RESOURCE_EXHAUSTED", "out of memory", "OOM when allocating")
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether `exc` says the device (or the host) ran out of memory, on any backend."""
+    if type(exc).__name__ in OUT_OF_MEMORY_TYPES:
+        return True
+    text = str(exc)
+    return any(words in text for words in OUT_OF_MEMORY_WORDS)
+
+
+def out_of_memory_message(run_dir: Path, batch_size: int, estimate: int) -> str:
+    return (f"the device ran out of memory while training with batch size {batch_size} (this network was "
+            f"estimated to need about {gigabytes(estimate)} for it); try a smaller batch size or a smaller "
+            f"network. What finished before is kept in {run_dir}")
 
 
 def final_look(workspace: Workspace, request: FinalLookRequest, progress: Progress) -> Snapshot:

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
 from cnnstudio.core.project import Project
 from cnnstudio.ml.jobs.requests import PreviewRequest
 
+from ..jobs import Job
 from ..ml_client import MLClient
-from ..ml_thread import Job
 
 BUSY_AFTER_MS = 300  # loads quicker than this never flash a progress bar
 

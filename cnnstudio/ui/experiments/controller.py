@@ -31,7 +31,7 @@ from cnnstudio.ml.jobs.requests import ExperimentRunRequest
 from cnnstudio.ml.jobs.results import ExperimentRunStarted, ExperimentStep
 
 from ..context import AppContext
-from ..ml_thread import Job
+from ..jobs import Job
 
 IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QWidget
 
-from ..ml_thread import Job
+from ..jobs import Job
 
 
 class JobBar(QWidget):

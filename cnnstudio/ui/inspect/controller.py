@@ -188,7 +188,7 @@ class InspectController(QObject):
         if value is not self.current.value:
             return  # the input changed meanwhile; its own analysis follows
         self.analysis = dataclasses.replace(analysis, input=value)  # the very input shown, not a copy
-        self.analysisReady.emit(analysis)
+        self.analysisReady.emit(self.analysis)
 
     def drop_pending_inputs(self, but: str = "") -> None:
         """Inputs still loading (from sources other than ``but``) will not become current."""

@@ -42,6 +42,7 @@ from cnnstudio.core.network import NetworkChange
 from cnnstudio.core.project import load_project
 from cnnstudio.core.runs import (
     RunSummary,
+    can_resume,
     differing_settings,
     load_history,
     network_fingerprint,
@@ -96,6 +97,7 @@ class RunHistory(QWidget):
         self.document = context.document
         self.exporter = exporter
         self.inspect_area = inspect_area
+        self.training = training
         self.model = RunTableModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -117,6 +119,7 @@ class RunHistory(QWidget):
         self._wire()
         training.started.connect(self._run_started)
         training.runFinished.connect(self._run_finished)
+        training.failed.connect(lambda _text: self._run_finished(None))  # broke off: marked in its run.json
         training.epoch.connect(lambda _report: self.schedule_refresh())
         self.refresh()
 
@@ -139,6 +142,10 @@ class RunHistory(QWidget):
         self.export_button = QPushButton("Export…")
         self.export_button.setObjectName("exportRunButton")
         self.export_button.setToolTip("Export this run's trained model, metrics or report")
+        self.resume_button = QPushButton("Resume Training")
+        self.resume_button.setObjectName("resumeRunButton")
+        self.resume_button.setToolTip("Carry on an interrupted run from its last checkpoint, with the settings it "
+                                      "was started with")
         self.folder_button = QPushButton("Show Folder")
         self.folder_button.setObjectName("showRunFolderButton")
         self.delete_button = QPushButton("Delete")
@@ -154,6 +161,7 @@ class RunHistory(QWidget):
         self.where = ElidedLabel()
         self.where.setObjectName("runsFolderLabel")
         layout.addLayout(flow_row(self.compare_button, self.diff_button, self.inspect_button, self.export_button,
+                                  self.resume_button,
                                   self.folder_button, self.delete_button, self.filter, self.refresh_button, self.where,
                                   spacing=6))
         self.table = QTableView()
@@ -182,6 +190,7 @@ class RunHistory(QWidget):
         self.diff_button.clicked.connect(lambda: self.what_changed(self.selected_paths()))
         self.inspect_button.clicked.connect(lambda: self.open_for_inspection(self._one_selected()))
         self.export_button.clicked.connect(lambda: self.export(self._one_selected()))
+        self.resume_button.clicked.connect(lambda: self.resume(self._one_selected()))
         self.folder_button.clicked.connect(lambda: self.show_folder(self._one_selected()))
         self.delete_button.clicked.connect(lambda: self.delete(self.selected_paths()))
         self.refresh_button.clicked.connect(self.refresh)
@@ -319,8 +328,12 @@ class RunHistory(QWidget):
         self.diff_button.setEnabled(len(paths) == 2)
         self.inspect_button.setEnabled(one and summary is not None and summary.has_model)
         self.export_button.setEnabled(one and summary is not None and summary.has_model)
+        self.resume_button.setEnabled(self._resumable(summary))
         self.folder_button.setEnabled(one)
         self.delete_button.setEnabled(bool(paths) and self.active_run not in paths)
+
+    def _resumable(self, summary: RunSummary | None) -> bool:
+        return summary is not None and summary.path != self.active_run and can_resume(summary.status, summary.path)
 
     def _summary(self, path: Path) -> RunSummary | None:
         row = self.model.row_of(Path(path))
@@ -385,6 +398,10 @@ class RunHistory(QWidget):
             return
         self.exporter.show_dialog(path)
 
+    def resume(self, path: Path | None) -> bool:
+        """Carry on this interrupted run from its last checkpoint (after the current run, if one is going)."""
+        return path is not None and self.training.resume_run(path)
+
     def show_folder(self, path: Path | None) -> None:
         if path is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
@@ -443,6 +460,7 @@ class RunHistory(QWidget):
             ("Open for Inspection", lambda: self.open_for_inspection(one), bool(summary and summary.has_model)),
             ("Inspect the Untrained Network", self.inspect_untrained, self.context.model_source.run_dir is not None),
             ("Export…", lambda: self.export(one), bool(summary and summary.has_model)),
+            ("Resume Training", lambda: self.resume(one), self._resumable(summary)),
             ("Put This Run's Network in the Editor", lambda: self.use_network(one),
              one is not None and not self.document.locked),
             ("Show Folder", lambda: self.show_folder(one), one is not None),

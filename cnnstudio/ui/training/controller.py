@@ -2,10 +2,13 @@
 
     training.start()                       # the open project
     training.start(project, "plain MLP")   # another one; queued if a run is going on
+    training.resume_run(run_dir)           # an interrupted run, from its last checkpoint
     training.runFinished.connect(...)      # run dir, after its record is complete
 
 Runs go one at a time through the ML client (the job `cnnstudio.ml.jobs.training.train`).
 While one runs the network is locked; when it ends, the inspection views switch to its model.
+Should the worker process die mid-run, the run is marked interrupted in its run.json and
+stays resumable from its last checkpoint.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from cnnstudio.core.catalog import CATALOG
 from cnnstudio.core.errors import UserError
-from cnnstudio.core.project import Project
+from cnnstudio.core.project import Project, load_project
+from cnnstudio.core.runs import can_resume, mark_interrupted, read_run_info
 from cnnstudio.ml.jobs.requests import RunRequest
 from cnnstudio.ml.training.reporting import DIVERGED, EARLY_STOPPING, STOPPED, TrainingResult
 from cnnstudio.ml.training.settings import TrainingSettings
 
 from ..context import AppContext
-from ..ml_thread import Job
+from ..jobs import Job
 from .responsiveness import favour_the_window
 
 LOCK_REASON = "training is running — stop it to edit the network"
@@ -89,6 +93,8 @@ class TrainingController(QObject):
         self._queue: deque[RunRequest] = deque()
         self._job: Job | None = None
         self._closing = False
+        self._lost: str | None = None  # why the worker died during the current run
+        context.ml.workerLost.connect(self._on_worker_lost)
 
     # ------------------------------------------------------------------ the API
     @property
@@ -122,6 +128,33 @@ class TrainingController(QObject):
             self.queueChanged.emit(len(self._queue))
             self._say("info", f"{_title(request)} will start when the current run ends "
                               f"({len(self._queue)} waiting)")
+            return True
+        self._launch(request)
+        return True
+
+    def resume_run(self, run_dir: str | Path) -> bool:
+        """Carry on an interrupted run from its last checkpoint, with the settings it was started with
+        (queued after the current run). False when it cannot."""
+        run_dir = Path(run_dir)
+        info = read_run_info(run_dir) or {}
+        if not can_resume(str(info.get("status") or ""), run_dir):
+            self._fail(f"Cannot resume {run_dir.name}: it is {info.get('status') or 'not a training run'} and has "
+                       "no checkpoint to go on from" if info.get("status") not in ("running", "interrupted")
+                       else f"Cannot resume {run_dir.name}: no epoch had finished, so there is no checkpoint")
+            return False
+        try:
+            project = load_project(run_dir / "project.cnnproj")
+        except UserError as exc:
+            self._fail(f"Cannot resume {run_dir.name}: {exc}")
+            return False
+        original = info.get("project_file")
+        project.path = Path(original) if isinstance(original, str) and original else None  # the run's own project
+        request = RunRequest(project, run_dir.parent, run_dir.name, first_convolution(project), None,
+                             self.evaluate_test, resume=run_dir)
+        if self.is_running:
+            self._queue.append(request)
+            self.queueChanged.emit(len(self._queue))
+            self._say("info", f"{run_dir.name} will go on when the current run ends ({len(self._queue)} waiting)")
             return True
         self._launch(request)
         return True
@@ -227,11 +260,40 @@ class TrainingController(QObject):
         if run_dir is not None:
             self.runFinished.emit(run_dir)
 
+    def _on_worker_lost(self, why: str) -> None:
+        if self.request is not None:
+            self._lost = why  # the run's job fails next, with the other jobs the worker had
+
     def _on_error(self, text: str) -> None:
+        if self._lost is not None:
+            self._on_run_lost(self._lost)
+            return
         if self.request is not None:  # the trainer names the project too; once is enough
             text = text.removeprefix(f"{self.request.project.name}: ")
         self._fail(f"Training {_title(self.request)} stopped: {text}" if self.run_dir
                    else f"Cannot train {_title(self.request)}: {text}")
+        self._finish()
+
+    def _on_run_lost(self, why: str) -> None:
+        """The worker died mid-run: say so, mark the run interrupted, keep what it saved resumable."""
+        self._lost = None
+        text = f"The training process stopped unexpectedly ({why})."
+        run_dir = self.run_dir
+        kept = None
+        if run_dir is not None:
+            try:
+                kept = mark_interrupted(run_dir, text)
+            except OSError as exc:
+                text += f" Its run record could not be updated ({exc.strerror or exc})."
+        if run_dir is None or kept is None:
+            text += f" {_title(self.request)} had not begun; nothing was written."
+        elif kept.resumable:
+            text += (f" The run '{run_dir.name}' was marked as interrupted; its checkpoint after epoch {kept.epochs} "
+                     "is kept and can be resumed (Runs panel: Resume Training).")
+        else:
+            text += (f" The run '{run_dir.name}' was marked as interrupted; no epoch had finished, so there is no "
+                     "checkpoint to resume from.")
+        self._fail(text)
         self._finish()
 
     def _finish(self) -> None:
