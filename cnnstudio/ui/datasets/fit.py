@@ -53,6 +53,8 @@ class Problem:
     fixes: tuple[Fix, ...] = ()
 
 
+FIXES_TRIED_UP_TO = 2000  # layers: larger networks get the fixes offered without trying each first
+
 def _shape_text(shape: tuple | list) -> str:
     return "x".join("?" if s is None else str(s) for s in shape)
 
@@ -150,7 +152,8 @@ def _shape_problems(network: Network, input_id: str, net: tuple, data: DataFacts
             fixes.append(Fix(f"Add a Resizing layer ({h}x{w} → {nh}x{nw})",
                              "The Input takes the images as they are; a Resizing layer right after it scales "
                              "them to the size the rest of the network was built for.", resize))
-    fixes = [f for f in fixes if _errors_after(network, f.command, loss, classes, f.label) == 0] or fixes[:1]
+    if len(network) <= FIXES_TRIED_UP_TO:  # each try analyses a copy of the whole network
+        fixes = [f for f in fixes if _errors_after(network, f.command, loss, classes, f.label) == 0] or fixes[:1]
     if len(net) == 3 and None not in net and net[2] in (1, 3):
         mode = "grayscale" if net[2] == 1 else "rgb"
         changes: dict[str, Any] = {"color_mode": mode}

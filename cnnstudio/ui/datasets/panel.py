@@ -257,7 +257,7 @@ class DatasetPanel(QScrollArea):
         """The loss decides what the output must be; the seed, which images are held out."""
         if keys & {"loss", "seed"}:
             self._show_facts()
-            self.update_fit()
+            self._after_edit.start()  # the fit is checked a moment later (a large network takes a while)
         if "seed" in keys:
             self._invalidate()
 

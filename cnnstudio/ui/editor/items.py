@@ -190,6 +190,26 @@ class NodeItem(QGraphicsItem):
             self.update()
 
     def _update_tooltip(self) -> None:
+        """The tooltip is written when it can be seen (the pointer enters the layer), not at every change:
+        a network of thousands of layers opens without composing thousands of tooltips."""
+        self._tooltip_due = True
+
+    def setToolTip(self, text: str) -> None:  # noqa: N802 - Qt's name; a tooltip set from outside is kept
+        self._tooltip_due = False
+        super().setToolTip(text)
+
+    def toolTip(self) -> str:  # noqa: N802 - Qt's name
+        self._write_tooltip()
+        return super().toolTip()
+
+    def hoverEnterEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self._write_tooltip()
+        super().hoverEnterEvent(event)
+
+    def _write_tooltip(self) -> None:
+        if not getattr(self, "_tooltip_due", False):
+            return
+        self._tooltip_due = False
         lines = [f"<b>{self.node_id}</b> &nbsp;({self.type_name})", f"<i>{self.doc}</i>"]
         if self.shape_text == "?" and not self.messages:
             lines.append("output: unknown until the problem above this layer is fixed")
@@ -198,7 +218,7 @@ class NodeItem(QGraphicsItem):
         for message in self.messages:
             color = "#d93636" if self.severity == "error" else "#b07d00"
             lines.append(f"<span style='color:{color}'>&#9888; {_escape(message)}</span>")
-        self.setToolTip("<br>".join(lines))
+        super().setToolTip("<br>".join(lines))
 
     # ------------------------------------------------------------------ geometry
     def body_rect(self) -> QRectF:
