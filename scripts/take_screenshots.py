@@ -599,8 +599,7 @@ class Pictures:
         yield Until(lambda: ended, "the experiment's 12 runs", 12 * TRAIN_SECONDS)
         print(f"   trained the experiment in {time.monotonic() - started:.0f} s: {ended[0]}", flush=True)
         view = experiments.open(experiments.view.folder)
-        self.hide_docks("left", "right")
-        self.front("experiments", height=210)
+        self.hide_docks("left", "right", "bottom")  # the Experiment tab whole: tables, curves and verdicts
         best = view.results.settings
         view.select_settings([best[0].label, best[1].label])  # the two best: is the difference real?
         yield 1500

@@ -75,6 +75,7 @@ class BandPlot(QWidget):
         item.disableAutoRange()
         item.clear()
         self.lines, self.bands = [], []
+        spans: list[tuple[float, float, float, float]] = []
         item.setLabel("left", self.metric.currentText().lower())
         for i, setting in enumerate(self.settings):
             band = setting.curves.get(self.column)
@@ -94,7 +95,15 @@ class BandPlot(QWidget):
             line = item.plot(x, band.mean, pen=pg.mkPen(color, width=2),
                              symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None)
             self.lines.append(line)
-        item.enableAutoRange()
+            spans.append((x.min(), x.max(), np.nanmin([low.min(), np.nanmin(band.mean)]),
+                          np.nanmax([high.max(), np.nanmax(band.mean)])))
+        if spans:  # the range of the curves and bands themselves (a band's item alone would pull in 0)
+            x0, x1 = min(s[0] for s in spans), max(s[1] for s in spans)
+            y0, y1 = min(s[2] for s in spans), max(s[3] for s in spans)
+            item.setXRange(x0, max(x1, x0 + 1), padding=0.05)
+            item.setYRange(y0, y1 if y1 > y0 else y0 + 1e-3, padding=0.1)
+        else:
+            item.enableAutoRange()
         self._fill_legend()
 
     def _fill_legend(self) -> None:

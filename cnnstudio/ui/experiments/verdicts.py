@@ -59,6 +59,8 @@ class VerdictPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
+        # the answer the page is for: never squeezed below a few lines, however short the screen
+        scroll.setMinimumHeight(6 * self.fontMetrics().lineSpacing())
 
     def show_verdicts(self, verdicts: Sequence[Verdict], chosen: Verdict | None = None, note: str = "") -> None:
         """The best setting against each other one, and (first) the verdict on the pair the user chose."""
