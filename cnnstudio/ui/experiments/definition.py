@@ -49,6 +49,8 @@ GRID, RANDOM, LIST = "grid", "random", "list"
 PREVIEW_LINES = 8
 
 
+ROWS_END = 999  # a grid row below every value row, which takes the spare height
+
 class VaryRow(QObject):
     """One varied key: its name, the values typed (with a menu of the choices it takes), and what is wrong."""
 
@@ -197,6 +199,7 @@ class ExperimentDialog(QDialog):
         self.grid = QGridLayout(self.grid_host)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setColumnStretch(1, 1)
+        self.grid.setRowStretch(ROWS_END, 1)  # the rows keep to the top, however tall the box
         self.empty = QLabel("Nothing varies yet: choose a setting or a layer's parameter above and press Vary This.")
         self.empty.setStyleSheet("color: gray")
         self.grid.addWidget(self.empty, 0, 0, 1, 4)
