@@ -4,10 +4,16 @@
                                    [--unfreeze-top 30] [--alpha 1.0] [--keep DIR]
 
 Writes a folder dataset (one subfolder per class) of digits from the bundled MNIST sample as
-32x32 RGB PNG files, a project with MobileNetV2 (no weights: this machine has no internet;
-ImageNet weights in Keras's cache are used when `--imagenet` is given) + GlobalAveragePooling2D
-+ Dense, and trains it through the command line with the fine-tuning recipe. Prints the
-test accuracy, the time, and the trainable and non-trainable parameters of each phase.
+32x32 RGB PNG files, a project with MobileNetV2 + GlobalAveragePooling2D + Dense, and trains it
+through the command line with the fine-tuning recipe. Prints the test accuracy, the time, and
+the trainable and non-trainable parameters of each phase.
+
+The backbone's "ImageNet" weights: with `--pretrain N`, MobileNetV2 is first trained with plain
+Keras for N epochs on the other digits (a source task, as ImageNet is for real) and its weights
+are written into a temporary Keras cache (KERAS_HOME) under the name of the ImageNet file, so
+the project asks for `"weights": "imagenet"` and Keras loads them from its cache, offline.
+Without it, `--imagenet` uses whatever Keras's own cache holds, else the backbone starts
+untrained (`"weights": null`).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -39,13 +46,45 @@ def write_folder(root: Path, classes: int, per_class: int) -> None:
             Image.fromarray(x[index]).resize((32, 32), Image.BILINEAR).convert("RGB").save(folder / f"{i:04d}.png")
 
 
+def pretrain(home: Path, classes: int, per_class: int, epochs: int, alpha: float) -> float:
+    """Train MobileNetV2 on the digits not in the dataset; write its weights where Keras caches the ImageNet
+    file for this alpha (no top, input size not in Keras's table: the 224 file). The seconds it took."""
+    import h5py
+    import keras
+    import numpy as np
+    from keras.src.legacy.saving import legacy_h5_format
+    from PIL import Image
+
+    started = time.perf_counter()
+    data = np.load(ROOT / "resources" / "mnist-sample.npz")
+    keep = np.flatnonzero(data["y"] >= classes)
+    keep = np.concatenate([keep[data["y"][keep] == d][:per_class] for d in range(classes, 10)])
+    x = np.stack([np.asarray(Image.fromarray(img).resize((32, 32), Image.BILINEAR).convert("RGB"))
+                  for img in data["x"][keep]]).astype("float32") / 255.0
+    y = data["y"][keep] - classes
+    keras.utils.set_random_seed(1)
+    base = keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=alpha, include_top=False, weights=None)
+    inputs = keras.Input((32, 32, 3))
+    features = base(keras.layers.Rescaling(2.0, offset=-1.0)(inputs))  # as CNN Studio prepares MobileNetV2
+    outputs = keras.layers.Dense(10 - classes, activation="softmax")(keras.layers.GlobalAveragePooling2D()(features))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.Adam(0.001), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, batch_size=32, epochs=epochs, shuffle=True, verbose=2)
+    folder = home / "models"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{alpha:g}_224_no_top.h5"
+    with h5py.File(folder / name, "w") as handle:
+        legacy_h5_format.save_weights_to_hdf5_group(handle, base)
+    return time.perf_counter() - started
+
+
 def project(dataset: Path, classes: int, args: argparse.Namespace) -> dict:
     return {
         "format": "cnnstudio-project", "version": 2, "name": "mobilenet-finetune",
         "network": {"nodes": [
             {"id": "image", "type": "Input", "params": {"shape": [32, 32, 3]}},
             {"id": "mobilenetv2", "type": "MobileNetV2",
-             "params": {"weights": "imagenet" if args.imagenet else None, "alpha": args.alpha}},
+             "params": {"weights": "imagenet" if args.imagenet or args.pretrain else None, "alpha": args.alpha}},
             {"id": "pool", "type": "GlobalAveragePooling2D", "params": {}},
             {"id": "head", "type": "Dense", "params": {"units": classes, "activation": "softmax"}}],
             "edges": [["image", "mobilenetv2"], ["mobilenetv2", "pool"], ["pool", "head"]]},
@@ -65,6 +104,8 @@ def main() -> None:
     parser.add_argument("--unfreeze-top", type=int, default=30)
     parser.add_argument("--alpha", type=float, default=1.0)
     parser.add_argument("--imagenet", action="store_true", help="use ImageNet weights (from Keras's cache)")
+    parser.add_argument("--pretrain", type=int, default=0, metavar="N",
+                        help="make the backbone's weights first: N epochs on the other digits, into a temporary cache")
     parser.add_argument("--keep", type=Path, help="write the dataset, project and run here and keep them")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
@@ -73,13 +114,20 @@ def main() -> None:
         dataset = where / "digits"
         if not dataset.exists():
             write_folder(dataset, args.classes, args.per_class)
+        environment = dict(os.environ)
+        if args.pretrain:
+            home = where / "keras-home"
+            seconds = pretrain(home, args.classes, args.per_class, args.pretrain, args.alpha)
+            environment["KERAS_HOME"] = str(home)
+            print(f"pretrained MobileNetV2 on digits {args.classes}-9 for {args.pretrain} epochs in {seconds:.1f} s; "
+                  f"its weights are in {home / 'models'}", flush=True)
         path = where / "finetune.cnnproj"
         path.write_text(json.dumps(project(dataset, args.classes, args), indent=1))
         command = [sys.executable, "-m", "cnnstudio", "train", str(path), "--fine-tune-top", str(args.unfreeze_top),
                    "--run-dir", str(where / "run"), "--json"]
         print("$ cnnstudio " + " ".join(command[3:]), flush=True)
         started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=environment)
         seconds = time.perf_counter() - started
         if done.returncode:
             sys.exit(done.stderr[-3000:])
