@@ -46,6 +46,11 @@ def write_folder(root: Path, classes: int, per_class: int) -> None:
             Image.fromarray(x[index]).resize((32, 32), Image.BILINEAR).convert("RGB").save(folder / f"{i:04d}.png")
 
 
+def weights_name(alpha: float) -> str:
+    """The file Keras's MobileNetV2 looks for in its cache (no top; 32x32 is not in its table: the 224 file)."""
+    return f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_224_no_top.h5"
+
+
 def pretrain(home: Path, classes: int, per_class: int, epochs: int, alpha: float) -> float:
     """Train MobileNetV2 on the digits not in the dataset; write its weights where Keras caches the ImageNet
     file for this alpha (no top, input size not in Keras's table: the 224 file). The seconds it took."""
@@ -72,7 +77,7 @@ def pretrain(home: Path, classes: int, per_class: int, epochs: int, alpha: float
     model.fit(x, y, batch_size=32, epochs=epochs, shuffle=True, verbose=2)
     folder = home / "models"
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{alpha:g}_224_no_top.h5"
+    name = weights_name(alpha)
     with h5py.File(folder / name, "w") as handle:
         legacy_h5_format.save_weights_to_hdf5_group(handle, base)
     return time.perf_counter() - started
@@ -117,14 +122,20 @@ def main() -> None:
         environment = dict(os.environ)
         if args.pretrain:
             home = where / "keras-home"
-            seconds = pretrain(home, args.classes, args.per_class, args.pretrain, args.alpha)
             environment["KERAS_HOME"] = str(home)
-            print(f"pretrained MobileNetV2 on digits {args.classes}-9 for {args.pretrain} epochs in {seconds:.1f} s; "
-                  f"its weights are in {home / 'models'}", flush=True)
+            if (home / "models" / weights_name(args.alpha)).exists():
+                print(f"using the pretrained weights already in {home / 'models'}", flush=True)
+            else:
+                seconds = pretrain(home, args.classes, args.per_class, args.pretrain, args.alpha)
+                print(f"pretrained MobileNetV2 on digits {args.classes}-9 for {args.pretrain} epochs in {seconds:.1f} "
+                      f"s; its weights are in {home / 'models'}", flush=True)
         path = where / "finetune.cnnproj"
         path.write_text(json.dumps(project(dataset, args.classes, args), indent=1))
+        run_dir, n = where / "run", 2
+        while run_dir.exists():  # a run folder of its own each time
+            run_dir, n = where / f"run-{n}", n + 1
         command = [sys.executable, "-m", "cnnstudio", "train", str(path), "--fine-tune-top", str(args.unfreeze_top),
-                   "--run-dir", str(where / "run"), "--json"]
+                   "--run-dir", str(run_dir), "--json"]
         print("$ cnnstudio " + " ".join(command[3:]), flush=True)
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=environment)
@@ -132,12 +143,12 @@ def main() -> None:
         if done.returncode:
             sys.exit(done.stderr[-3000:])
         result = json.loads(done.stdout.strip().splitlines()[-1])
-        info = json.loads((where / "run" / "run.json").read_text())
+        info = json.loads((run_dir / "run.json").read_text())
         for phase in info["fine_tune_phases"]:
             print(f"phase {phase['phase']} from epoch {phase['first_epoch']}: {phase['epochs']} epochs at learning "
                   f"rate {phase['learning_rate']:.3g}, {phase['trainable_params']:,} trainable and "
                   f"{phase['non_trainable_params']:,} non-trainable parameters")
-        with open(where / "run" / "metrics.csv", newline="") as rows:
+        with open(run_dir / "metrics.csv", newline="") as rows:
             for row in csv.DictReader(rows):
                 print(f"epoch {row['epoch']}: loss {float(row['loss']):.4f} accuracy {float(row['accuracy']):.4f} "
                       f"val_accuracy {float(row['val_accuracy']):.4f}")
