@@ -75,6 +75,18 @@ def pretrain(home: Path, classes: int, per_class: int, epochs: int, alpha: float
     model = keras.Model(inputs, outputs)
     model.compile(optimizer=keras.optimizers.Adam(0.001), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, batch_size=32, epochs=epochs, shuffle=True, verbose=2)
+    # MobileNetV2's BatchNormalization keeps its statistics with momentum 0.999: after a few hundred steps
+    # they are still near their start. A frozen backbone runs them in inference mode, so set them from the
+    # data once (as a long training would have), then check the backbone in inference mode.
+    norms = [layer for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    kept = [layer.momentum for layer in norms]
+    for layer in norms:
+        layer.momentum = 0.0
+    model(x[:1024], training=True)
+    for layer, momentum in zip(norms, kept, strict=True):
+        layer.momentum = momentum
+    _, accuracy = model.evaluate(x, y, batch_size=64, verbose=0)
+    print(f"source task (digits {classes}-9), inference mode: accuracy {accuracy:.4f}", flush=True)
     folder = home / "models"
     folder.mkdir(parents=True, exist_ok=True)
     name = weights_name(alpha)

@@ -377,7 +377,7 @@ class Trainer:
                                            max_batches=s.max_steps_per_epoch)
                 for index in range(self.phase, len(self.phases)):
                     first, end, factor, top = self.phases[index]
-                    if end <= first:
+                    if end <= max(start, first):  # nothing left of it (a run resumed after it)
                         continue
                     if index != self.phase:
                         self._enter_phase(index)

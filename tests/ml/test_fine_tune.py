@@ -147,3 +147,61 @@ def test_the_exported_script_fine_tunes_to_the_same_weights_as_the_app(data, tmp
     scripted = keras.models.load_model(tmp_path / "script.keras")
     for mine, theirs in zip(trainer.model.get_weights(), scripted.get_weights(), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-5)
+
+
+def test_cnnstudio_train_follows_the_recipe_and_takes_the_top_layers_from_the_command_line(data, tmp_path, capsys):
+    from cnnstudio.cli import main
+    from cnnstudio.core.project import save_project
+
+    project = backbone_project(data)
+    project.training["fine_tune"] = {**RECIPE, "unfreeze_top": 5}
+    path = tmp_path / "finetune.cnnproj"
+    save_project(project, path)
+    code = main(["train", str(path), "--fine-tune-top", "12", "--run-dir", str(tmp_path / "run"), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "fine-tuning, phase 2 of 2 from epoch 3: the top 12 layers" in err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["epochs"] == 3
+    phases = json.loads((tmp_path / "run" / "run.json").read_text())["fine_tune_phases"]
+    assert [(p["trainable_params"], p["non_trainable_params"]) for p in phases] == keras_guide_counts(12)
+
+
+def test_cnnstudio_train_refuses_the_recipe_without_a_backbone_in_one_line(tmp_path, capsys):
+    from cnnstudio.cli import main
+    from cnnstudio.core.project import save_project
+    from tests.ml.test_trainer import tiny_project, write_quadrants
+
+    path = tmp_path / "tiny.cnnproj"
+    save_project(tiny_project("npz:" + str(write_quadrants(tmp_path))), path)
+    assert main(["train", str(path), "--fine-tune-top", "3"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "pretrained backbone" in err[0]
+    assert main(["train", str(path), "--fine-tune-top", "-1"]) == 2
+    assert "--fine-tune-top is -1" in capsys.readouterr().err
+
+
+class Crash(Exception):
+    """The process "dies" right after an epoch was checkpointed."""
+
+
+def test_a_run_interrupted_in_phase_two_resumes_in_phase_two(data, tmp_path):
+    from cnnstudio.ml.training.callbacks import parameter_counts
+
+    def crash_after_third(report):
+        if report.epoch == 3:
+            raise Crash
+
+    run = tmp_path / "run"
+    with pytest.raises(Crash):
+        Trainer(backbone_project(data, epochs=4), run_dir=run,
+                callbacks=TrainingCallbacks(on_epoch=crash_after_third)).run()
+    messages: list[str] = []
+    trainer = Trainer(backbone_project(data, epochs=4), run_dir=run,
+                      callbacks=TrainingCallbacks(on_message=messages.append))
+    result = trainer.run()
+    assert result.epochs == 4 and any("resuming" in m and "after epoch 3" in m for m in messages)
+    assert not any(m.startswith("fine-tuning") for m in messages)  # no phase begins again
+    assert parameter_counts(trainer.model) == keras_guide_counts(12)[1]
+    info = json.loads((run / "run.json").read_text())
+    assert [p["phase"] for p in info["fine_tune_phases"]] == [1, 2] and info["resumed_after_epochs"] == [3]

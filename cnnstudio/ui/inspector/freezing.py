@@ -72,7 +72,7 @@ class FreezeControl(QWidget):
         self.document = document
         self.node_id: str | None = None
         self.block_id: str | None = None
-        self.layer_box = QCheckBox("Frozen: keep this layer's weights while training", self)
+        self.layer_box = QCheckBox("Frozen (not trained)", self)
         self.layer_box.setObjectName("freezeLayer")
         self.layer_box.setToolTip("A frozen layer keeps its weights; a frozen BatchNormalization also keeps its "
                                   "statistics (inference mode). Its parameters count as non-trainable.")
@@ -100,7 +100,7 @@ class FreezeControl(QWidget):
         self.block_box.setVisible(self.block_id is not None)
         if self.block_id is not None:
             block = network.blocks[self.block_id]
-            self.block_box.setText(f"Frozen block: every layer of '{block.name}'")
+            self.block_box.setText(f"Frozen block '{block.name}' (all its layers)")
             self.block_box.setChecked(not block.trainable)
         locked = self.block_id is not None and not network.blocks[self.block_id].trainable
         self.layer_box.setEnabled(not locked)  # the block decides while it is frozen
