@@ -49,3 +49,27 @@ def test_the_recipe_is_written_into_the_project_and_said_in_words(make_window):
     fresh.training["fine_tune"] = {"head_epochs": 3, "unfreeze_top": 5, "rate_factor": 0.5}
     w.document.replace_project(fresh)
     assert row.check.isChecked() and row.head.value() == 3 and row.top.value() == 5 and row.factor.value() == 0.5
+
+
+def test_the_window_fine_tunes_in_one_run_and_says_when_the_phase_changes(make_window, qtbot, tmp_path):
+    import json
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    data = tmp_path / "tiny.npz"
+    np.savez(data, x_train=rng.random((16, 32, 32, 3), np.float32), y_train=np.arange(16) % 10,
+             x_test=rng.random((10, 32, 32, 3), np.float32), y_test=np.arange(10))
+    project = backbone_project()
+    project.dataset = {"name": f"npz:{data}"}
+    project.training.update(epochs=2, batch_size=8, validation_split=0.0,
+                            fine_tune={"head_epochs": 1, "unfreeze_top": 10, "rate_factor": 0.1})
+    w = make_window(project)
+    training, said = w.features.training, []
+    w.context.messages.shown.connect(lambda _severity, text: said.append(text))
+    with qtbot.waitSignal(training.runFinished, timeout=180000) as finished:
+        assert training.start()
+    phases = [t for t in said if "fine-tuning, phase" in t]
+    assert len(phases) == 2 and "phase 2 of 2 from epoch 2" in phases[1]
+    info = json.loads((finished.args[0] / "run.json").read_text())
+    assert info["epochs_completed"] == 2 and len(info["fine_tune_phases"]) == 2
