@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--initial-weights", dest="initial_weights", metavar="MODEL",
                    help="start from the weights of a .keras model or a run directory, layer by layer "
                         "where names and shapes match (fine-tuning)")
+    p.add_argument("--fine-tune-top", dest="fine_tune_top", type=int, metavar="N",
+                   help="the fine-tuning recipe: train the head with the pretrained backbone frozen, then its top N "
+                        "layers too at a lower learning rate (the project's recipe, or half the epochs each)")
     p.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
 
     p = sub.add_parser("experiment", help="train a project under several settings and seeds; compare with a verdict")

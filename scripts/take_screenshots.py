@@ -263,6 +263,38 @@ class Pictures:
         yield 500
         self.save("inspector-formulas")
 
+    def fine_tuning(self) -> Step:
+        """A MobileNetV2 backbone, frozen (its snowflake on the canvas), and the fine-tuning recipe in the
+        Training settings, saying what each phase trains."""
+        from cnnstudio.core.project import project_from_dict
+
+        yield from self.fresh()
+        w = self.window
+        before = w.document.project
+        w.document.replace_project(project_from_dict({
+            "format": "cnnstudio-project", "version": 2, "name": "digits-mobilenet",
+            "network": {"nodes": [
+                {"id": "image", "type": "Input", "params": {"shape": [32, 32, 3]}},
+                {"id": "mobilenetv2", "type": "MobileNetV2", "params": {"weights": "imagenet"}, "trainable": False},
+                {"id": "pool", "type": "GlobalAveragePooling2D", "params": {}},
+                {"id": "dropout", "type": "Dropout", "params": {"rate": 0.2}},
+                {"id": "head", "type": "Dense", "params": {"units": 10, "activation": "softmax"}}],
+                "edges": [["image", "mobilenetv2"], ["mobilenetv2", "pool"], ["pool", "dropout"],
+                          ["dropout", "head"]]},
+            "dataset": {"name": "mnist-sample", "image_size": [32, 32], "color_mode": "rgb"},
+            "training": {"epochs": 6, "learning_rate": 0.001, "batch_size": 32,
+                         "fine_tune": {"head_epochs": 3, "unfreeze_top": 30, "rate_factor": 0.1}}}))
+        try:
+            self.hide_docks("bottom")
+            self.front("training", width=460)
+            yield 300
+            w.editor.zoom_to_fit(readable=True)
+            w.editor.select(["mobilenetv2"])
+            yield 600
+            self.save("fine-tuning")
+        finally:
+            w.document.replace_project(before)
+
     def layer_error(self) -> Step:
         yield from self.fresh()
         w = self.window
@@ -766,6 +798,7 @@ PICTURES = {  # file name -> method, in the order they are taken (training first
     "what-changed": Pictures.what_changed,
     "confusion-epochs": Pictures.confusion_epochs,
     "label-check": Pictures.label_check,
+    "fine-tuning": Pictures.fine_tuning,
 }
 
 

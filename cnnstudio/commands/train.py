@@ -1,7 +1,7 @@
 """`cnnstudio train PROJECT [--epochs N] [--batch-size N] [--dataset NAME] [--run-dir DIR]
 [--strategy default|mirrored|multi-worker] [--backend tensorflow|jax|torch] [--initial-weights MODEL]
-[--json]` (CONTRACTS.md sections 2 and 6; --initial-weights is an extension: fine-tuning from a
-.keras file or a run).
+[--fine-tune-top N] [--json]` (CONTRACTS.md sections 2 and 6; --initial-weights and --fine-tune-top are
+extensions: fine-tuning from a .keras file or a run, and the fine-tuning recipe of a pretrained backbone).
 
 Trains without a window, evaluates on the test split, writes a run directory.
 Progress (a bar per epoch) goes to stderr; with --json the last stdout line is the
@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import TextIO
 
 from ..core.errors import UserError
+from ..core.project import DEFAULT_TRAINING
 from ..core.tasks import METRIC_TITLES
 from ..ml.training.initial_weights import weights_file
 from ..ml.training.preparation import precheck
-from ..ml.training.settings import TrainingSettings
+from ..ml.training.settings import FINE_TUNE_DEFAULTS, TrainingSettings
 from . import quiet_keras
 
 BAR_WIDTH = 24
@@ -40,6 +41,13 @@ def run(args: argparse.Namespace) -> int:
         project.training["epochs"] = args.epochs
     if args.batch_size is not None:
         project.training["batch_size"] = args.batch_size
+    top = getattr(args, "fine_tune_top", None)
+    if top is not None:
+        if top < 0:
+            raise UserError(f"--fine-tune-top is {top}; it must be a whole number of layers from 0")
+        epochs = project.training.get("epochs", DEFAULT_TRAINING["epochs"])
+        recipe = project.training.get("fine_tune") or {**FINE_TUNE_DEFAULTS, "head_epochs": max(1, epochs // 2)}
+        project.training["fine_tune"] = {**recipe, "unfreeze_top": top}
     if args.dataset:
         parse_dataset_name(args.dataset)
         project.dataset = {**project.dataset, "name": args.dataset}

@@ -47,6 +47,7 @@ class TrainingChoices:
     seed: int = DEFAULT_TRAINING["seed"]
     max_steps_per_epoch: int | None = None
     task: str = "auto"  # or a task of core/tasks.py: what the network learns
+    fine_tune: dict[str, Any] | None = None  # {"head_epochs", "unfreeze_top", "rate_factor"} or None
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class DataChoices:
 
 
 # Keys whose "not set" is written by leaving them out of the file, not as null.
-OMITTED_WHEN_UNSET = frozenset({"image_size", "color_mode", "relabel", "exclude"})
+OMITTED_WHEN_UNSET = frozenset({"image_size", "color_mode", "relabel", "exclude", "fine_tune"})
 
 Choices = TypeVar("Choices", TrainingChoices, DataChoices)
 

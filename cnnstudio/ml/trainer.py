@@ -34,7 +34,7 @@ from .runs import INTERRUPTED, RUNNING, RunRecord, versions
 from .training import callbacks as fit_rules
 from .training.checkpoints import model_values, save_model_atomically, set_model_values
 from .training.initial_weights import InitialWeights, copy_matching_weights, weights_file
-from .training.preparation import NetworkFacts, check_loaded, dataset_options, precheck
+from .training.preparation import NetworkFacts, backbone_ids, check_loaded, dataset_options, precheck
 from .training.reporting import (
     DIVERGED,
     EARLY_STOPPING,
@@ -147,6 +147,9 @@ class Trainer:
         if s.task != "auto" or self.loss.task != CLASSIFICATION:  # the familiar case goes without saying
             how = "as the project's training task says" if s.task != "auto" else "chosen from the data and the output"
             self.callbacks.message(f"task: {TASK_TITLES[self.loss.task]}, {how}")
+        if self.strategy_name == "multi-worker" and s.fine_tune:
+            raise UserError("--strategy multi-worker does not run the fine-tuning recipe; train with --strategy "
+                            'default or mirrored, or set training "fine_tune" to null')
         if self.strategy_name == "multi-worker" and not self.loss.classifies:
             raise UserError(f"--strategy multi-worker trains classifiers only; train this {self.loss.task} "
                             "network with --strategy default or mirrored")
@@ -204,28 +207,78 @@ class Trainer:
         s, loss = self.settings, self.loss
         keras.utils.set_random_seed(s.seed)
         self.steps_per_epoch = self._batches_per_epoch()
-        self.rate = fit_rules.learning_rate_schedule(s.learning_rate, s.schedule, s.schedule_params, s.epochs,
-                                                     self.steps_per_epoch)
+        self.phases = fit_rules.training_phases(s.epochs, s.fine_tune)
+        self.phase = 0
+        self.phase_log: list[dict[str, Any]] = []
         self.top_k = fit_rules.top_k_for(s.top_k if "top_k" in s.metrics else None, loss.binary,
                                          self.dataset.num_classes) if loss.classifies else None
         fit_rules.use_mixed_precision(s.mixed_precision)
         quick = facts.analysis.activation_values() * s.batch_size < QUICK_BATCH_VALUES
         # (not under a tf.distribute strategy: Keras's multi-step loop fails there with the NaN-skipping optimizer)
-        steps = STEPS_PER_EXECUTION if (quick and self.report_every and keras.backend.backend() == "tensorflow"
-                                        and self.strategy_name == "default") else 1
+        self._steps_per_execution = STEPS_PER_EXECUTION if (
+            quick and self.report_every and keras.backend.backend() == "tensorflow"
+            and self.strategy_name == "default") else 1
         try:
             with dist.scope(self.strategy):
                 self.model = build_model(self.project.network, self.project.name)
-                self.optimizer = fit_rules.make_optimizer(s.optimizer, self.rate, s.momentum, s.weight_decay,
-                                                          s.mixed_precision)
-                self.model.compile(optimizer=self.optimizer, loss=loss.keras_loss(),
-                                   metrics=fit_rules.metric_objects(loss.binary, loss.one_hot, loss.from_logits,
-                                                                    self.top_k, loss.task, loss.num_classes),
-                                   steps_per_execution=steps)
-                self.optimizer.build(self.model.trainable_variables)
+                self.backbones = [self.model.get_layer(n) for n in backbone_ids(self.project.network)] \
+                    if s.fine_tune else []
+                fit_rules.freeze_backbones(self.backbones)
+                self._compile()
         finally:
             fit_rules.use_mixed_precision(None)
         self._probe = self._probe_model()
+
+    def _compile(self) -> None:
+        """(Re)compile for the current phase: its learning rate (schedule over its epochs), a fresh optimizer
+        for the weights that train in it. Called under the strategy's scope."""
+        s, loss = self.settings, self.loss
+        first, end, factor, _ = self.phases[self.phase]
+        self.rate = fit_rules.learning_rate_schedule(s.learning_rate * factor, s.schedule, s.schedule_params,
+                                                     end - first, self.steps_per_epoch)
+        self.optimizer = fit_rules.make_optimizer(s.optimizer, self.rate, s.momentum, s.weight_decay,
+                                                  s.mixed_precision)
+        self.model.compile(optimizer=self.optimizer, loss=loss.keras_loss(),
+                           metrics=fit_rules.metric_objects(loss.binary, loss.one_hot, loss.from_logits,
+                                                            self.top_k, loss.task, loss.num_classes),
+                           steps_per_execution=self._steps_per_execution)
+        self.optimizer.build(self.model.trainable_variables)
+
+    def _enter_phase(self, index: int, *, quiet: bool = False) -> None:
+        """Fine-tuning: unfreeze the top layers of the backbones and recompile at the lower learning rate;
+        the change is said in Messages and kept in run.json (`fine_tune_phases`)."""
+        self.phase = index
+        first, end, factor, top = self.phases[index]
+        unfrozen = 0
+        if top is not None:
+            with dist.scope(self.strategy):
+                unfrozen = fit_rules.unfreeze_top(self.backbones, top)
+                fit_rules.use_mixed_precision(self.settings.mixed_precision)
+                try:
+                    self._compile()
+                finally:
+                    fit_rules.use_mixed_precision(None)
+        self._resume_state.pop("rules", None)  # the plateau rule and early stopping start afresh in a phase
+        if quiet:
+            return
+        self._log_phase(first, end, factor, top, unfrozen)
+
+    def _log_phase(self, first: int, end: int, factor: float, top: int | None, unfrozen: int) -> None:
+        trainable, frozen = fit_rules.parameter_counts(self.model)
+        rate = self.settings.learning_rate * factor
+        names = ", ".join(b.name for b in self.backbones)
+        if top is None:
+            what = f"the head trains for {end - first} epochs with the backbone ({names}) frozen"
+        else:
+            what = (f"the top {top} layers of the backbone ({names}) train too ({unfrozen} with weights; "
+                    f"BatchNormalization stays frozen) for {end - first} epochs")
+        self.callbacks.message(f"fine-tuning, phase {self.phase + 1} of {len(self.phases)} from epoch {first + 1}: "
+                               f"{what}, learning rate {rate:.3g}; {trainable:,} trainable and {frozen:,} "
+                               "non-trainable parameters")
+        self.phase_log.append({"phase": self.phase + 1, "first_epoch": first + 1, "epochs": end - first,
+                               "learning_rate": rate, "unfreeze_top": top, "unfrozen_layers": unfrozen,
+                               "trainable_params": trainable, "non_trainable_params": frozen})
+        self._write_info(fine_tune_phases=self.phase_log)
 
     def _snapshot_project(self) -> Project:
         snapshot = self.project.copy()
@@ -249,6 +302,11 @@ class Trainer:
             raise UserError(f"{record.path} holds an interrupted run; resuming is not supported with "
                             "--strategy multi-worker (the workers' weights would differ); choose another --run-dir")
         state = record.checkpoints.load_state()
+        done = int(state.get("epoch", 0))
+        for index, (first, _end, _factor, _top) in enumerate(self.phases):
+            if index > self.phase and done > first:  # the checkpoint was saved in that phase, with its optimizer
+                self._enter_phase(index, quiet=True)
+        self.phase_log = list(record.info.get("fine_tune_phases", []))
         record.checkpoints.restore_last(self.model, self.optimizer)
         self._best_weights = record.checkpoints.load_best()
         self.history = [EpochReport(**row) for row in state.get("history", [])]
@@ -318,8 +376,16 @@ class Trainer:
                 batches = data.fit_batches("train", s.batch_size, shuffle=True, seed=s.seed, first_epoch=start,
                                            one_hot=data.num_classes if loss.one_hot else None,
                                            max_batches=s.max_steps_per_epoch)
-                self.model.fit(batches, epochs=s.epochs, initial_epoch=start, callbacks=callbacks, verbose=0,
-                               shuffle=False, class_weight=class_weight)
+                for index in range(self.phase, len(self.phases)):
+                    first, end, factor, top = self.phases[index]
+                    if end <= max(start, first):  # nothing left of it (a run resumed after it)
+                        continue
+                    if index != self.phase:
+                        self._enter_phase(index)
+                    elif s.fine_tune and start <= first:
+                        self._log_phase(first, end, factor, top, 0)
+                    self.model.fit(batches, epochs=end, initial_epoch=max(start, first), callbacks=callbacks,
+                                   verbose=0, shuffle=False, class_weight=class_weight)
         except Interrupted as interrupted:
             self._written()
             epoch = interrupted.epoch + 1

@@ -34,6 +34,9 @@ SPECS: dict[str, tuple[str, str | None, tuple, str]] = {
                "Delete the selected layers and connections, joining what fed them to what they fed where it fits"),
     "delete_plain": ("Delete &Without Reconnecting", None, ("Shift+Del", "Shift+Backspace"),
                      "Delete the selected layers and leave their neighbours unconnected"),
+    "freeze": ("Free&ze or Unfreeze", None, (),
+               "Freeze the selected layers (they keep their weights while training), or unfreeze them when all "
+               "are frozen"),
     "select_all": ("Select &All", None, (Std.SelectAll,), "Select every layer and connection"),
     "find_layer": ("&Find Layer…", None, (Std.Find,), "Find a layer by name or type and jump to it on the canvas"),
     "zoom_in": ("Zoom &In", "zoom-in", (Std.ZoomIn, "Ctrl+="), "Zoom in"),
@@ -140,6 +143,7 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> QMenu:
         "duplicate",
         "delete",
         "delete_plain",
+        "freeze",
         None,
         "select_all",
         "find_layer",

@@ -36,6 +36,7 @@ from .editor.layout import layout_positions, needs_layout
 from .icons import app_icon
 from .inspect_area import CurrentInput, InspectArea
 from .inspector import Inspector
+from .inspector.freezing import toggle_frozen
 from .messages import Messages, MessagesPanel
 from .ml_client import MLClient, Transport
 from .ml_thread import MLThread
@@ -61,9 +62,9 @@ if TYPE_CHECKING:
     from .training import TrainingController, TrainingPanel, TrainingView
 
 APP_NAME = "CNN Studio"
-SELECTION_ACTIONS = ("cut", "copy", "duplicate")
+SELECTION_ACTIONS = ("cut", "copy", "duplicate", "freeze")
 # Actions that change the network or replace the project: off while the network is locked.
-EDITING_ACTIONS = ("undo", "redo", "cut", "paste", "duplicate", "delete", "delete_plain", "auto_layout", "new", "open")
+EDITING_ACTIONS = ("undo", "redo", "cut", "paste", "duplicate", "freeze", "delete", "delete_plain", "auto_layout", "new", "open")
 STATE_VERSION = 2  # 1: before panels kept a minimum that shows their text (a squeezed layout is not restored)
 PREFERRED_SIZE = QSize(1440, 900)
 FRAME_ALLOWANCE = QSize(16, 48)  # a window manager's title bar and borders, which Qt only knows once shown
@@ -322,6 +323,7 @@ class MainWindow(QMainWindow):
         a["duplicate"].triggered.connect(editor.duplicate_selection)
         a["delete"].triggered.connect(lambda: editor.delete_selection())
         a["delete_plain"].triggered.connect(lambda: editor.delete_selection(reconnect=False))
+        a["freeze"].triggered.connect(lambda: toggle_frozen(document, editor.selected_ids()))
         a["select_all"].triggered.connect(editor.select_all)
         a["find_layer"].triggered.connect(lambda: (self.tabs.setCurrentWidget(editor), editor.find_layer()))
         a["zoom_in"].triggered.connect(editor.zoom_in)
@@ -337,7 +339,7 @@ class MainWindow(QMainWindow):
         a["preferences"].triggered.connect(self.show_preferences)
         a["shortcuts"].triggered.connect(self.show_shortcuts)
         editor.context_actions = {
-            "node": [a["cut"], a["copy"], a["duplicate"], None, a["delete"], a["delete_plain"]],
+            "node": [a["cut"], a["copy"], a["duplicate"], None, a["freeze"], None, a["delete"], a["delete_plain"]],
             "edge": [a["delete"]],
             "canvas": [a["paste"], a["select_all"], a["find_layer"], None, a["auto_layout"], a["zoom_fit"]],
         }

@@ -45,6 +45,7 @@ EXAMPLES = {
     requests.ImportRequest: requests.ImportRequest(Path("model.keras"), Path("runs")),
     requests.DevicesRequest: requests.DevicesRequest(),
     requests.PingRequest: requests.PingRequest("hello"),
+    requests.WeightsRequest: requests.WeightsRequest(PROJECT.copy()),
 }
 
 

@@ -237,6 +237,16 @@ class ImportRequest:
     runs_folder: Path
 
 
+# -- pretrained backbones ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WeightsRequest:
+    """Bring the ImageNet weights of every backbone of a network into Keras's cache (before training);
+    events ("weights", (file name, bytes so far, total or None)); the answer is the backbones' ids."""
+
+    JOB: ClassVar[str] = _JOBS + "backbones:fetch_weights"
+    project: Project
+
+
 # -- the machine ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DevicesRequest:

@@ -334,6 +334,58 @@ def regularization_loss(model):
     return total
 
 
+def training_phases(epochs, fine_tune=None):
+    """The phases of a run as (first epoch, end epoch, learning-rate factor, layers to unfreeze).
+
+    Without fine-tuning: one phase. With `fine_tune` ({"head_epochs", "unfreeze_top",
+    "rate_factor"}): the head trains with the backbones frozen for `head_epochs`, then the top
+    `unfreeze_top` layers of each backbone train too, at the learning rate x `rate_factor`.
+    """
+    if not fine_tune:
+        return [(0, int(epochs), 1.0, None)]
+    head = min(int(fine_tune["head_epochs"]), int(epochs))
+    return [(0, head, 1.0, None),
+            (head, int(epochs), float(fine_tune.get("rate_factor", 0.1)), int(fine_tune["unfreeze_top"]))]
+
+
+def backbone_base(backbone):
+    """The keras.applications network inside a backbone (after its preprocessing), or the backbone itself."""
+    inner = [layer for layer in backbone.layers if isinstance(layer, keras.Model)]
+    return inner[-1] if inner else backbone
+
+
+def freeze_backbones(backbones):
+    """Fine-tuning, phase 1: each backbone frozen whole (its BatchNormalization in inference mode)."""
+    for backbone in backbones:
+        backbone.trainable = False
+
+
+def unfreeze_top(backbones, count):
+    """Fine-tuning, phase 2: the top `count` layers of each backbone's network train again, except
+    BatchNormalization, which stays frozen in inference mode (as Keras's transfer-learning guide
+    recommends); its preprocessing stays fixed. The number of layers that now train."""
+    unfrozen = 0
+    for backbone in backbones:
+        base = backbone_base(backbone)
+        top = {id(layer) for layer in base.layers[len(base.layers) - int(count):]} if count > 0 else set()
+        backbone.trainable = True
+        for layer in backbone.layers:
+            if layer is not base:
+                layer.trainable = False
+        for layer in base.layers:
+            layer.trainable = id(layer) in top and not isinstance(layer, keras.layers.BatchNormalization)
+            unfrozen += bool(layer.trainable and layer.weights)
+    return unfrozen
+
+
+def parameter_counts(model):
+    """(trainable, non-trainable) parameters, as Keras's summary counts them."""
+    def count(weights):
+        return sum(int(np.prod(w.shape)) for w in weights)
+
+    return count(model.trainable_weights), count(model.non_trainable_weights)
+
+
 def top_k_for(top_k, binary, num_classes):
     """k when top-k accuracy means something for this output (k below the class count), else None."""
     return top_k if top_k and not binary and top_k < num_classes else None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...core.analysis import Analysis, analyze
+from ...core.catalog import CATALOG, get_spec
 from ...core.datasets import check_input_compatibility, dataset_info
 from ...core.errors import DatasetError, UserError
 from ...core.label_edits import LabelEdits
@@ -132,10 +133,20 @@ def precheck(project: Project, settings: TrainingSettings, dataset_name: str, da
         data = DataFacts.of(dataset_info(dataset_name))
         resized = project.dataset.get("image_size") is not None or project.dataset.get("color_mode") is not None
     facts = network_facts(project, settings, data)
+    if settings.fine_tune and not backbone_ids(project.network):
+        where = project.path.name if project.path else project.name
+        raise UserError(f"{where}: the fine-tuning recipe trains a pretrained backbone, and this network has none; "
+                        'add one from the Pretrained section, or set training "fine_tune" to null')
     if data.input_shape is not None and not resized:
         check_fit(data.input_shape, facts, data.num_classes, data.name)
     check_memory(facts.analysis, settings.batch_size)
     return facts
+
+
+def backbone_ids(network) -> list[str]:
+    """The ids of the network's pretrained backbones (keras.applications nodes), in the network's order."""
+    return [node_id for node_id in network.topological_order()
+            if network.nodes[node_id].type in CATALOG and get_spec(network.nodes[node_id].type).category == "Pretrained"]
 
 
 def check_fit(shape: tuple[int, ...], facts: NetworkFacts, num_classes: int | None, name: str) -> None:

@@ -18,6 +18,9 @@ Keys of CONTRACTS.md (`optimizer`, `learning_rate`, `batch_size`, `epochs`,
 - `mixed_precision`: null, "float16" or "bfloat16" (compute in half precision, keep weights in float32)
 - `class_weight`: null, "balanced" (rare classes count as much as common ones) or
   {class name or number: weight}
+- `fine_tune`: null, or {"head_epochs": E1, "unfreeze_top": N, "rate_factor": f}: the head trains
+  with the pretrained backbones frozen for E1 of the `epochs`, then the top N layers of each
+  backbone (BatchNormalization stays frozen) train too, at the learning rate x f (default 0.1)
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ class TrainingSettings:
     max_steps_per_epoch: int | None = None
     mixed_precision: str | None = None
     class_weight: str | dict[str, float] | None = None
+    fine_tune: dict[str, Any] | None = None
 
     @classmethod
     def from_project(cls, project: Project, **overrides: Any) -> TrainingSettings:
@@ -127,6 +131,7 @@ class TrainingSettings:
                 'null, "float16" or "bfloat16"')
         _expect(valid_class_weight(self.class_weight), "class_weight", self.class_weight,
                 'null, "balanced" or an object of class: weight (numbers from 0)')
+        check_fine_tune(self.fine_tune, self.epochs)
 
     def schedule_param(self, key: str) -> float:
         return float(self.schedule_params.get(key, SCHEDULE_DEFAULTS[self.schedule][key]))
@@ -135,6 +140,25 @@ class TrainingSettings:
         data = asdict(self)
         data["metrics"] = list(self.metrics)
         return data
+
+
+FINE_TUNE_KEYS = ("head_epochs", "unfreeze_top", "rate_factor")
+FINE_TUNE_DEFAULTS = {"head_epochs": 1, "unfreeze_top": 20, "rate_factor": 0.1}
+
+
+def check_fine_tune(value: Any, epochs: int) -> None:
+    """UserError unless `value` is null or a fine-tuning recipe that leaves epochs for both phases."""
+    if value is None:
+        return
+    wanted = 'null or {"head_epochs": E1, "unfreeze_top": N, "rate_factor": f}'
+    _expect(isinstance(value, dict) and set(value) <= set(FINE_TUNE_KEYS)
+            and {"head_epochs", "unfreeze_top"} <= set(value), "fine_tune", value, wanted)
+    head, top = value["head_epochs"], value["unfreeze_top"]
+    factor = value.get("rate_factor", FINE_TUNE_DEFAULTS["rate_factor"])
+    _expect(_whole(head) and 1 <= head < epochs, "fine_tune.head_epochs", head,
+            f"a whole number from 1 below the epochs ({epochs}), so that both phases train")
+    _expect(_whole(top) and top >= 0, "fine_tune.unfreeze_top", top, "a whole number of layers from 0, e.g. 20")
+    _expect(_number(factor) and 0 < factor <= 10, "fine_tune.rate_factor", factor, "a number above 0, e.g. 0.1")
 
 
 def valid_class_weight(value: Any) -> bool:

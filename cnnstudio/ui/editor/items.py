@@ -150,6 +150,7 @@ class NodeItem(QGraphicsItem):
         self.params_text = ""
         self.severity: str | None = None
         self.messages: list[str] = []
+        self.frozen = False  # drawn as a snowflake badge: the layer keeps its weights while training
         self.edges_in: list[EdgeItem] = []
         self.edges_out: list[EdgeItem] = []
         self.drop_highlight = False
@@ -183,9 +184,10 @@ class NodeItem(QGraphicsItem):
             warnings = [d.message for d in info.diagnostics if d.severity != "error"]
             severity = "error" if errors else "warning" if warnings else None
             messages = errors + warnings
-        state = (shape_text, params_text, severity, messages)
-        if state != (self.shape_text, self.params_text, self.severity, self.messages):
-            self.shape_text, self.params_text, self.severity, self.messages = state
+        frozen = info is not None and not info.trainable
+        state = (shape_text, params_text, severity, messages, frozen)
+        if state != (self.shape_text, self.params_text, self.severity, self.messages, self.frozen):
+            self.shape_text, self.params_text, self.severity, self.messages, self.frozen = state
             self._update_tooltip()
             self.update()
 
@@ -215,6 +217,8 @@ class NodeItem(QGraphicsItem):
             lines.append("output: unknown until the problem above this layer is fixed")
         elif self.shape_text:
             lines.append(f"output: {self.shape_text} &nbsp; {self.params_text}")
+        if self.frozen:
+            lines.append("\u2744 frozen: its weights stay as they are while training")
         for message in self.messages:
             color = "#d93636" if self.severity == "error" else "#b07d00"
             lines.append(f"<span style='color:{color}'>&#9888; {_escape(message)}</span>")
@@ -225,7 +229,7 @@ class NodeItem(QGraphicsItem):
         return QRectF(-NODE_WIDTH / 2, -NODE_HEIGHT / 2, NODE_WIDTH, NODE_HEIGHT)
 
     def boundingRect(self) -> QRectF:
-        return self.body_rect().adjusted(-4, -12, 12, 4)
+        return self.body_rect().adjusted(-12, -12, 12, 4)  # room for the badges on both top corners
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -303,6 +307,8 @@ class NodeItem(QGraphicsItem):
             self._paint_compact(painter, colors, rect.adjusted(10, 0, -4, 0), zoom)
             if self.severity:
                 self._paint_badge(painter, colors)
+            if self.frozen:
+                self._paint_frozen(painter, colors)
             return
         title_font, body_font, small_font = font("title"), font("body"), font("small")
         fm_title, fm_body, fm_small = (
@@ -364,6 +370,8 @@ class NodeItem(QGraphicsItem):
             )
         if self.severity:
             self._paint_badge(painter, colors)
+        if self.frozen:
+            self._paint_frozen(painter, colors)
 
     def _paint_compact(self, painter: QPainter, colors: CanvasColors, box: QRectF, zoom: float) -> None:
         """Zoomed out: the type and the key parameters only, in letters that stay readable on
@@ -404,6 +412,17 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QColor("#ffffff") if self.severity == "error" else QColor("#1d1f23"))
         painter.setFont(font("badge"))
         painter.drawText(QRectF(center.x() - 9, center.y() - 9, 18, 18), Qt.AlignmentFlag.AlignCenter, "!")
+
+
+    def _paint_frozen(self, painter: QPainter, colors: CanvasColors) -> None:
+        """A small snowflake badge on the top-left corner: the layer is frozen."""
+        center = QPointF(-NODE_WIDTH / 2 + 1, -NODE_HEIGHT / 2 - 1)
+        painter.setPen(QPen(colors.node, 1.5))
+        painter.setBrush(QColor("#3f8fd2"))
+        painter.drawEllipse(center, 9, 9)
+        painter.setPen(QColor("#ffffff"))
+        painter.setFont(font("badge"))
+        painter.drawText(QRectF(center.x() - 9, center.y() - 9, 18, 18), Qt.AlignmentFlag.AlignCenter, "\u2744")
 
 
 class EdgeLabel(QGraphicsItem):

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..document import ProjectDocument
+from .freezing import FreezeCommand, is_frozen
 from .layer_form import LayerForm
 from .overview import NetworkOverview
 
@@ -29,13 +39,32 @@ class Inspector(QWidget):
         self.multi.setWordWrap(True)
         self.multi.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.multi.setContentsMargins(10, 10, 10, 10)
+        self.freeze_all = QPushButton("Freeze")
+        self.freeze_all.setObjectName("freezeSelection")
+        self.freeze_all.setToolTip("Keep the weights of the selected layers while training")
+        self.unfreeze_all = QPushButton("Unfreeze")
+        self.unfreeze_all.setObjectName("unfreezeSelection")
+        self.unfreeze_all.setToolTip("Train the selected layers again")
+        self.freeze_all.clicked.connect(lambda: self._freeze_selection(False))
+        self.unfreeze_all.clicked.connect(lambda: self._freeze_selection(True))
+        multi_page = QWidget()
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(10, 0, 10, 0)
+        buttons.addWidget(self.freeze_all)
+        buttons.addWidget(self.unfreeze_all)
+        buttons.addStretch(1)
+        multi_layout = QVBoxLayout(multi_page)
+        multi_layout.setContentsMargins(0, 0, 0, 0)
+        multi_layout.addWidget(self.multi)
+        multi_layout.addLayout(buttons)
+        multi_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.form)
         self.stack = QStackedWidget(self)
-        for page in (overview_scroll, scroll, self.multi):
+        for page in (overview_scroll, scroll, multi_page):
             self.stack.addWidget(page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -43,6 +72,7 @@ class Inspector(QWidget):
         self.overview.summaryWanted.connect(self.summaryWanted)
         self._selection: list[str] = []
         document.analysisChanged.connect(lambda _a: self._refresh_multi())
+        document.networkChanged.connect(lambda _kind, _ids: self._refresh_multi())
 
     @property
     def showing(self) -> str:
@@ -75,9 +105,22 @@ class Inspector(QWidget):
         layers = self.document.analysis().layers
         chosen = [layers[n] for n in self._selection if n in layers]
         total = sum(i.params for i in chosen)
+        frozen = sum(i.non_trainable for i in chosen)
         names = ", ".join(self._selection[:12]) + (" …" if len(self._selection) > 12 else "")
         self.multi.setText(
             f"<b>{len(self._selection)} layers selected</b><br>{names}<br><br>"
-            f"Parameters in the selection: <b>{total:,}</b><br><br>"
+            f"Parameters in the selection: <b>{total:,}</b> ({total - frozen:,} trainable, {frozen:,} "
+            "non-trainable)<br><br>"
             "Select a single layer to edit its parameters."
         )
+        network = self.document.network
+        states = [is_frozen(network, n) for n in self._selection if n in network]
+        self.freeze_all.setEnabled(not all(states))
+        self.unfreeze_all.setEnabled(any(states))
+
+    def _freeze_selection(self, trainable: bool) -> None:
+        """Freeze (or unfreeze) every selected layer, as one undoable step."""
+        network = self.document.network
+        items = [n for n in self._selection if n in network and is_frozen(network, n) == trainable]
+        if items:
+            self.document.push(FreezeCommand(network, items, trainable))

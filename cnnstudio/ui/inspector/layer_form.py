@@ -32,6 +32,7 @@ from ..editor.commands import RenameCommand, SetParamCommand, new_burst
 from ..icons import category_icon
 from ..theme import ERROR_COLOR, WARNING_COLOR
 from .fields import FieldEditor, IntsEditor, Invalid, NullableEditor, make_editor, parse_text
+from .freezing import FreezeControl
 from .undo_keys import DocumentUndoKeys
 
 _MISSING = object()
@@ -194,6 +195,8 @@ class LayerForm(QWidget):
         name_form.addRow("id", self.name_edit)
         name_form.addRow("", self.name_error)
         layout.addLayout(name_form)
+        self.freeze = FreezeControl(self.document, self)
+        layout.addWidget(self.freeze)
         layout.addWidget(section_title("Parameters", self))
         layout.addWidget(self.params_box)
         layout.addWidget(self.no_params)
@@ -218,6 +221,7 @@ class LayerForm(QWidget):
         self.doc.setText(spec.doc[:1].upper() + spec.doc[1:] + "." if spec else "")
         self.name_edit.setText(node_id)
         self.name_error.hide()
+        self.freeze.show_node(node_id)
         self._refresh_values()
         for row in self.rows.values():  # a square kernel in one box; axes that differ apart
             editor = row.editor.inner if isinstance(row.editor, NullableEditor) else row.editor
@@ -313,6 +317,7 @@ class LayerForm(QWidget):
             parts = f"{info.weights:,} weights + {info.biases:,} biases"
             if info.non_trainable:
                 parts += f"; {info.non_trainable:,} of them not trained"
+            parts += f"; {info.params - info.non_trainable:,} trainable"
             self._set_computed("params", f"{info.params:,}   ({parts})", info.param_formula)
             if info.receptive_field is None:
                 field = "none: after this layer the values no longer correspond to image positions"
@@ -389,7 +394,10 @@ class LayerForm(QWidget):
         if kind == "renamed" and ids[0] == self.node_id:
             self.node_id = ids[1]
             self.name_edit.setText(ids[1])
-        elif kind == "params" and self.node_id in ids:
+            self.freeze.show_node(ids[1])
+        else:
+            self.freeze.refresh()  # a layer or a block holding it was frozen or unfrozen
+        if kind == "params" and self.node_id in ids:
             self._refresh_values()
 
 

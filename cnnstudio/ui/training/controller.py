@@ -24,7 +24,7 @@ from cnnstudio.core.catalog import CATALOG
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.project import Project, load_project
 from cnnstudio.core.runs import can_resume, mark_interrupted, read_run_info
-from cnnstudio.ml.jobs.requests import RunRequest
+from cnnstudio.ml.jobs.requests import RunRequest, WeightsRequest
 from cnnstudio.ml.training.reporting import DIVERGED, EARLY_STOPPING, STOPPED, TrainingResult
 from cnnstudio.ml.training.settings import TrainingSettings
 
@@ -205,8 +205,34 @@ class TrainingController(QObject):
         self.runStarting.emit(request)
         self._set_state(PREPARING)
         self.status.emit(f"Preparing {_title(request)}…")
+        families = imagenet_backbones(request.project)
+        if not families:
+            self._train(request)
+            return
+        # the ImageNet weights first, as a job of their own: progress, and Stop cancels the download
+        self.status.emit(f"Looking for the ImageNet weights of {', '.join(families)} in Keras's cache…")
+        self._job = self.context.ml.run(WeightsRequest(request.project), on_result=lambda _ids: self._train(request),
+                                        on_error=self._on_error, on_event=self._on_weights_event,
+                                        on_cancelled=self._weights_cancelled)
+
+    def _train(self, request: RunRequest) -> None:
+        if self.state == STOPPING:  # Stop came as the weights arrived
+            self._weights_cancelled()
+            return
         self._job = self.context.ml.run(request, on_result=self._on_result, on_error=self._on_error,
                                         on_event=self._on_event, on_cancelled=lambda: self._on_result(None))
+
+    def _on_weights_event(self, kind: str, payload: Any) -> None:
+        if kind != "weights":
+            return
+        name, done, total = payload
+        amount = f"{done / 1e6:.1f} of {total / 1e6:.1f} MB ({done / total:.0%})" if total else f"{done / 1e6:.1f} MB"
+        self.status.emit(f"Downloading the ImageNet weights {name} into Keras's cache: {amount} — Stop cancels")
+
+    def _weights_cancelled(self) -> None:
+        self._say("info", f"{_title(self.request)}: the download of the ImageNet weights was cancelled; nothing "
+                          "was kept, and training did not start")
+        self._finish()
 
     def _on_event(self, kind: str, payload: Any) -> None:
         if kind == "batch":
@@ -324,6 +350,22 @@ class TrainingController(QObject):
 
     def _say(self, severity: str, text: str) -> None:
         self.context.messages.show(severity, text)
+
+
+def imagenet_backbones(project: Project) -> list[str]:
+    """The families of the network's pretrained backbones that ask for ImageNet weights (MobileNetV2, ...)."""
+    found = []
+    for node in project.network:
+        spec = CATALOG.get(node.type)
+        if spec is None or spec.category != "Pretrained":
+            continue
+        try:
+            wanted = spec.resolve(node.params).get("weights")
+        except Exception:  # noqa: BLE001 - a bad parameter: the trainer names it
+            continue
+        if wanted:
+            found.append(node.type)
+    return list(dict.fromkeys(found))
 
 
 def _check_network(project: Project, analysis) -> None:

@@ -40,6 +40,7 @@ from cnnstudio.core.project_settings import TrainingChoices
 from cnnstudio.core.tasks import AUTO, TASK_TITLES, TASKS, implied_task
 
 from ..document import ProjectDocument
+from .fine_tune_row import FineTuneRow
 
 DEFAULTS = TrainingChoices()
 DEFAULT_PATIENCE = 3
@@ -48,7 +49,7 @@ LABELS = {
     "task": "Task", "optimizer": "Optimizer", "learning_rate": "Learning rate", "momentum": "Momentum",
     "weight_decay": "Weight decay", "schedule": "Rate schedule", "batch_size": "Batch size", "epochs": "Epochs",
     "loss": "Loss", "metrics": "Metrics", "early_stopping": "Early stopping", "seed": "Seed",
-    "max_steps_per_epoch": "Batches per epoch",
+    "max_steps_per_epoch": "Batches per epoch", "fine_tune": "Fine-tuning",
 }
 TIPS = {
     "task": "What the network learns: one class per image, yes/no (one sigmoid unit), several labels per image, "
@@ -77,6 +78,8 @@ TIPS = {
             "curves (on the CPU).",
     "max_steps_per_epoch": "Cut every epoch short after this many batches, for quick tries. 'All' goes through "
                            "every training image.",
+    "fine_tune": "The head first with the pretrained backbone frozen, then the backbone's top layers too at a lower "
+                 "learning rate, in one run.",
 }
 SCHEDULE_FIELDS = {  # key -> (label, tooltip, kind)
     "every": ("Cut every (epochs)", "The learning rate is multiplied by the factor after this many epochs.", int),
@@ -188,13 +191,16 @@ class TrainingForm(QWidget):
                             ("weight_decay", decay), ("schedule", schedule)):
             self._add_row(key, widget)
         self._schedule_anchor = form.rowCount()
+        self.fine_tune = FineTuneRow(lambda recipe: self._write("fine_tune", recipe))
         for key, widget in (("batch_size", batch), ("epochs", epochs), ("loss", loss), ("metrics", metrics),
-                            ("early_stopping", early), ("seed", seed), ("max_steps_per_epoch", steps)):
+                            ("early_stopping", early), ("seed", seed), ("max_steps_per_epoch", steps),
+                            ("fine_tune", self.fine_tune)):
             self._add_row(key, widget)
         self._loading = False
         self.settings.changed.connect(self._settings_changed)
         document.settings.data.changed.connect(lambda keys: self.show_task())
         document.analysisChanged.connect(lambda _analysis: self.show_task())
+        document.analysisChanged.connect(lambda _analysis: self._refresh_fine_tune())
         self.load()
 
     def _add_row(self, key: str, widget: QWidget) -> None:
@@ -262,6 +268,7 @@ class TrainingForm(QWidget):
             self.patience_box.setValue(_int(patience, DEFAULT_PATIENCE))
             f["seed"].setValue(_int(value("seed"), 0))
             f["max_steps_per_epoch"].setValue(_int(value("max_steps_per_epoch"), 0))
+            self.fine_tune.show(value("fine_tune"), f["epochs"].value(), self.document.network)
             self._show_schedule_fields()
             self._show_optimizer_extras()
         finally:
@@ -286,6 +293,11 @@ class TrainingForm(QWidget):
             self.settings.update(**{key: value}, **more)
         if key == "task":
             self.show_task()
+        if key in ("epochs", "fine_tune"):
+            self._refresh_fine_tune()
+
+    def _refresh_fine_tune(self) -> None:
+        self.fine_tune.refresh(self.fields["epochs"].value(), self.document.network)
 
     def _schedule_chosen(self, name: str) -> None:
         if not self._loading and self.settings.get("schedule") != name:
