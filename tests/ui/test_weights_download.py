@@ -18,11 +18,10 @@ SERVED = f"tensorflow/keras-applications/mobilenet_v2/{FILE}"
 
 
 @pytest.fixture
-def keras_home(tmp_path, monkeypatch):
-    from keras.src.backend import config as keras_config
-
+def keras_home(tmp_path, in_worker):
+    """Keras's cache in a temporary folder, where the window's jobs run (the worker process)."""
     (tmp_path / "keras").mkdir()
-    monkeypatch.setattr(keras_config, "_KERAS_DIR", str(tmp_path / "keras"))
+    in_worker(attributes=[("keras.src.backend.config:_KERAS_DIR", str(tmp_path / "keras"))])
     return tmp_path / "keras" / "models"
 
 
@@ -60,9 +59,9 @@ def _downloading(text: str) -> bool:
 
 
 def test_the_weights_download_with_progress_then_training_starts(make_window, qtbot, tmp_path, keras_home,
-                                                                  weights_bytes, monkeypatch):
+                                                                  weights_bytes, in_worker):
     with serving({SERVED: weights_bytes}) as served:
-        monkeypatch.setenv(MIRROR_VARIABLE, served.base.rstrip("/"))
+        in_worker(environ=[(MIRROR_VARIABLE, served.base.rstrip("/"))])
         w = make_window(imagenet_project(tmp_path))
         training = w.features.training
         statuses: list[str] = []
@@ -75,8 +74,8 @@ def test_the_weights_download_with_progress_then_training_starts(make_window, qt
     assert served.requests == [SERVED]
 
 
-def test_offline_without_a_cache_says_so_plainly(make_window, qtbot, tmp_path, keras_home, monkeypatch):
-    monkeypatch.setenv(MIRROR_VARIABLE, "http://127.0.0.1:9")  # nothing listens there
+def test_offline_without_a_cache_says_so_plainly(make_window, qtbot, tmp_path, keras_home, in_worker):
+    in_worker(environ=[(MIRROR_VARIABLE, "http://127.0.0.1:9")])  # nothing listens there
     w = make_window(imagenet_project(tmp_path))
     training = w.features.training
     with qtbot.waitSignal(training.failed, timeout=WAIT) as failed:
@@ -87,9 +86,9 @@ def test_offline_without_a_cache_says_so_plainly(make_window, qtbot, tmp_path, k
 
 
 def test_stop_cancels_the_download_and_keeps_nothing(make_window, qtbot, tmp_path, keras_home, weights_bytes,
-                                                    monkeypatch):
+                                                    in_worker):
     with serving({SERVED: weights_bytes}, seconds_per_chunk=0.2) as served:
-        monkeypatch.setenv(MIRROR_VARIABLE, served.base.rstrip("/"))
+        in_worker(environ=[(MIRROR_VARIABLE, served.base.rstrip("/"))])
         w = make_window(imagenet_project(tmp_path))
         training = w.features.training
         with qtbot.waitSignal(training.status, timeout=WAIT, check_params_cb=_downloading):
