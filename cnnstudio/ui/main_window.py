@@ -302,6 +302,9 @@ class MainWindow(QMainWindow):
         a["delete_plain"].triggered.connect(lambda: editor.delete_selection(reconnect=False))
         a["select_all"].triggered.connect(editor.select_all)
         a["find_layer"].triggered.connect(lambda: (self.tabs.setCurrentWidget(editor), editor.find_layer()))
+        a["group"].triggered.connect(lambda: editor.group_selection())
+        a["ungroup"].triggered.connect(editor.ungroup_selection)
+        a["repeat_block"].triggered.connect(lambda: editor.repeat_block())
         a["zoom_in"].triggered.connect(editor.zoom_in)
         a["zoom_out"].triggered.connect(editor.zoom_out)
         a["zoom_fit"].triggered.connect(editor.zoom_to_fit)
@@ -315,7 +318,9 @@ class MainWindow(QMainWindow):
         a["preferences"].triggered.connect(self.show_preferences)
         a["shortcuts"].triggered.connect(self.show_shortcuts)
         editor.context_actions = {
-            "node": [a["cut"], a["copy"], a["duplicate"], None, a["delete"], a["delete_plain"]],
+            "node": [a["cut"], a["copy"], a["duplicate"], None, a["group"], a["ungroup"], None, a["delete"],
+                     a["delete_plain"]],
+            "block": [a["group"], a["ungroup"], a["repeat_block"]],
             "edge": [a["delete"]],
             "canvas": [a["paste"], a["select_all"], a["find_layer"], None, a["auto_layout"], a["zoom_fit"]],
         }
