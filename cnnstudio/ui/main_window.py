@@ -330,7 +330,10 @@ class MainWindow(QMainWindow):
         editor.message.connect(self.show_message)
         editor.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z:.0%}"))
         for panel in (self.summary, self.messages):
-            panel.layerClicked.connect(lambda node_id: editor.select([node_id], center=True))
+            panel.layerClicked.connect(lambda node_id: (editor.reveal(node_id), editor.select([node_id], center=True)))
+        self.summary.blockClicked.connect(editor.select_block)
+        editor.scene.blocksSelected.connect(
+            lambda ids: ids and not editor.selected_ids() and self.summary.table.show_layer(ids[0]))
         self.inspector.summaryWanted.connect(lambda: (self.docks["summary"].show(), self.docks["summary"].raise_()))
         self.messages.countsChanged.connect(self._update_messages_title)
         document.modifiedChanged.connect(lambda _m: self._update_title())

@@ -56,3 +56,19 @@ def repeat_command(network: Network, block_id: str, times: int) -> tuple[Replace
     name = network.blocks[block_id].name
     text = f"Repeat {name} \u00d7{times}"
     return ReplaceNetworkCommand(network, trial, text), [b.id for b in made]
+
+
+def reveal_command(network: Network, item_id: str) -> BlocksCommand | None:
+    """The undo step opening every folded block around a layer or block (None when none is folded)."""
+    held = blocks.parents(network)
+    opening, owner = [], held.get(item_id)
+    while owner is not None:
+        if network.blocks[owner].collapsed:
+            opening.append(owner)
+        owner = held.get(owner)
+    if not opening:
+        return None
+    before = blocks.blocks_state(network)
+    after = [{**item, "collapsed": False} if item["id"] in opening else item for item in before]
+    names = ", ".join(network.blocks[b].name for b in reversed(opening))
+    return BlocksCommand(network, before, after, f"Expand {names}")

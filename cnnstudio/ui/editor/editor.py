@@ -92,9 +92,11 @@ class NetworkEditor(QWidget):
         self._place_search()
 
     def go_to_layer(self, node_id: str) -> None:
-        """Select ``node_id`` and bring it into the middle of the canvas, large enough to read."""
+        """Select ``node_id`` and bring it into the middle of the canvas, large enough to read (opening
+        the folded blocks around it)."""
         if node_id not in self.scene.nodes:
             return
+        self.reveal(node_id)
         self.select([node_id])
         if self.view.zoom() < JUMP_ZOOM:
             self.view.zoom_by(JUMP_ZOOM / self.view.zoom())
@@ -167,6 +169,22 @@ class NetworkEditor(QWidget):
 
     def set_block_collapsed(self, block_id: str, collapsed: bool) -> None:
         self.scene.fold_requested(block_id, collapsed)
+
+    def reveal(self, item_id: str) -> None:
+        """Open the folded blocks around a layer or block so it shows (one undo step)."""
+        command = block_edits.reveal_command(self.network, item_id)
+        if command is not None:
+            self.document.push(command)
+
+    def select_block(self, block_id: str, center: bool = True) -> None:
+        """Select a block on the canvas (its node when folded, its frame when open) and show it."""
+        if block_id not in self.network.blocks:
+            return
+        self.reveal(block_id)
+        self.scene.select_nodes([], block_ids=[block_id])
+        item = self.scene.block_view.item_of(block_id)
+        if center and item is not None:
+            self.view.ensureVisible(item.sceneBoundingRect(), 60, 60)
 
     # ------------------------------------------------------------------ adding layers
     def new_node(self, type_name: str, position: tuple[float, float]) -> dict[str, Any]:
