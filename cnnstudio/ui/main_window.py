@@ -332,8 +332,7 @@ class MainWindow(QMainWindow):
         for panel in (self.summary, self.messages):
             panel.layerClicked.connect(lambda node_id: (editor.reveal(node_id), editor.select([node_id], center=True)))
         self.summary.blockClicked.connect(editor.select_block)
-        editor.scene.blocksSelected.connect(
-            lambda ids: ids and not editor.selected_ids() and self.summary.table.show_layer(ids[0]))
+        editor.scene.blocksSelected.connect(self._on_blocks_selected)
         self.inspector.summaryWanted.connect(lambda: (self.docks["summary"].show(), self.docks["summary"].raise_()))
         self.messages.countsChanged.connect(self._update_messages_title)
         document.modifiedChanged.connect(lambda _m: self._update_title())
@@ -356,6 +355,11 @@ class MainWindow(QMainWindow):
         if len(node_ids) == 1:
             node = self.document.network.node(node_ids[0])
             self.statusBar().showMessage(f"{node.id} ({node.type})", 3000)
+
+    def _on_blocks_selected(self, block_ids: list[str]) -> None:
+        if block_ids and not self.editor.selected_ids():
+            self.inspector.show_block(block_ids[0])
+            self.summary.table.show_layer(block_ids[0])
 
     def _update_paste(self) -> None:
         self.actions_["paste"].setEnabled(not self.document.locked and self.editor.can_paste())

@@ -84,7 +84,7 @@ class _Row:
 
 def block_cells(info: BlockInfo, layer_count: int) -> tuple[str, ...]:
     """A block's row: its name, what it holds, its output shape, parameters and receptive field."""
-    frozen = f", {info.non_trainable_params:,} frozen" if info.non_trainable_params else ""
+    frozen = f", {info.non_trainable_params:,} non-trainable" if info.non_trainable_params else ""
     shapes = ", ".join(dims_text(s) for s in info.output_shapes) or "-"
     return (info.name, f"Block ({layer_count} layers{frozen})", shapes, "", "", f"{info.params:,}",
             dims_text(info.receptive_field) if info.receptive_field else "-")
@@ -233,7 +233,7 @@ class SummaryModel(QAbstractItemModel):
             if role == Qt.ItemDataRole.ToolTipRole:
                 b = row.block
                 return (f"{b.name}: {b.params:,} parameters ({b.trainable_params:,} trainable, "
-                        f"{b.non_trainable_params:,} frozen)")
+                        f"{b.non_trainable_params:,} non-trainable)")
             return None
         info = row.info
         if role == Qt.ItemDataRole.DecorationRole and column == 0 and info.diagnostics:

@@ -42,8 +42,8 @@ def test_frozen_parameters_of_a_block_are_shown(main_window, qtbot):
     block_id = _features(main_window)
     blocks.set_trainable(main_window.document.network, block_id, False)
     model = main_window.summary_model
-    qtbot.waitUntil(lambda: "frozen" in (model.index_of(block_id).siblingAtColumn(1).data() or ""))
-    assert "frozen" in model.index_of(block_id).data(Qt.ItemDataRole.ToolTipRole)
+    qtbot.waitUntil(lambda: "non-trainable" in (model.index_of(block_id).siblingAtColumn(1).data() or ""))
+    assert "non-trainable" in model.index_of(block_id).data(Qt.ItemDataRole.ToolTipRole)
 
 
 def test_a_folded_block_is_a_folded_row_and_clicking_it_selects_the_block(main_window, qtbot):
@@ -83,3 +83,19 @@ def test_the_layer_search_finds_layers_in_folded_blocks_and_opens_them(main_wind
     assert editor.scene.nodes["conv2"].isVisible() and editor.selected_ids() == ["conv2"]
     main_window.document.undo_stack.undo()  # the opening is one step
     assert main_window.document.network.blocks[block_id].collapsed
+
+
+def test_the_inspector_shows_a_selected_block_as_a_tree_with_its_totals(main_window, qtbot):
+    block_id = _features(main_window)
+    main_window.editor.select_block(block_id)
+    inspector = main_window.inspector
+    assert inspector.showing == "block"
+    analysis = main_window.document.analysis()
+    params = analysis.layers["conv1"].params + analysis.layers["conv2"].params
+    assert f"{params:,} parameters" in inspector.block_page.title.text()
+    top = inspector.block_page.tree.topLevelItem(0)
+    assert top.text(0) == "Features" and top.text(1) == "5x5x16" and top.text(2) == f"{params:,}"
+    assert [top.child(i).text(0) for i in range(top.childCount())] == [
+        "conv1 (Conv2D)", "pool1 (MaxPooling2D)", "conv2 (Conv2D)", "pool2 (MaxPooling2D)"]
+    main_window.editor.select(["fc1"])
+    assert inspector.showing == "layer"

@@ -9,21 +9,32 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem, QWidget
 
 from cnnstudio.core.blocks import BlockInfo
 from cnnstudio.core.catalog import dims_text
 
-from .items import DEVICE_CACHE, INPUT_SPREAD, PORT_RADIUS, EdgeItem, _colors, font, format_count
+from .items import (
+    COMPACT_BODY_PX,
+    COMPACT_TITLE_PX,
+    COMPACT_ZOOM,
+    DEVICE_CACHE,
+    INPUT_SPREAD,
+    PORT_RADIUS,
+    EdgeItem,
+    _colors,
+    font,
+    format_count,
+)
 from .layout import NODE_HEIGHT, NODE_WIDTH
 
 if TYPE_CHECKING:
     from .scene import NetworkScene
 
 CHEVRON = 18.0  # the square holding the fold chevron
-FRAME_MARGIN = 16.0  # room between a frame and the layers inside it (per level of nesting)
-HEADER = 22.0  # the frame's label band
+FRAME_MARGIN = 8.0  # room beside and below the layers inside a frame (per level of nesting)
+HEADER = 20.0  # the frame's label band (nested frames stack their bands above the layers)
 
 
 def short_count(value: int) -> str:
@@ -40,7 +51,7 @@ def totals_text(info: BlockInfo | None) -> str:
         return ""
     text = f"{short_count(info.params)} params"
     if info.non_trainable_params:
-        text += f" ({short_count(info.trainable_params)} trainable, {short_count(info.non_trainable_params)} frozen)"
+        text += f" ({short_count(info.non_trainable_params)} non-trainable)"
     return text
 
 
@@ -70,7 +81,9 @@ class BlockNodeItem(QGraphicsItem):
 
     def set_info(self, info: BlockInfo | None) -> None:
         self.info = info
-        frozen = f", {format_count(info.non_trainable_params)} frozen" if info and info.non_trainable_params else ""
+        frozen = (f" ({format_count(info.trainable_params)} trainable, {format_count(info.non_trainable_params)} "
+                  "non-trainable: frozen layers and statistics such as BatchNormalization's)"
+                  if info and info.non_trainable_params else "")
         lines = [f"<b>{self.name}</b> &nbsp;(block of {self.layer_count} layers)"]
         if info is not None:
             lines.append(f"output: {shape_text(info) or '?'} &nbsp; {format_count(info.params)} params{frozen}")
@@ -141,6 +154,10 @@ class BlockNodeItem(QGraphicsItem):
             painter.drawEllipse(QPointF(0, y), PORT_RADIUS, PORT_RADIUS)
         chevron = self.chevron_rect()
         _draw_chevron(painter, chevron, colors.text, opened=False)
+        zoom = option.levelOfDetailFromTransform(painter.worldTransform())
+        if zoom < COMPACT_ZOOM:
+            self._paint_compact(painter, rect.adjusted(chevron.width() + 10, 0, -6, 0), zoom)
+            return
         left, right = chevron.right() + 6, rect.right() - 10
         width = right - left
         title, small = font("title"), font("small")
@@ -169,6 +186,29 @@ class BlockNodeItem(QGraphicsItem):
         painter.drawText(QRectF(rect.left() + 14, line, rect.width() - 24, fm_small.height()),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          fm_small.elidedText(totals_text(self.info), Qt.TextElideMode.ElideRight, rect.width() - 24))
+
+
+    def _paint_compact(self, painter: QPainter, box: QRectF, zoom: float) -> None:
+        """Zoomed out: the name and the parameter count, in letters that stay readable on screen."""
+        colors = _colors(self)
+        used, lines = 0.0, []
+        for kind, pixels, color, text in (("title", COMPACT_TITLE_PX, colors.text, self.name),
+                                          ("body", COMPACT_BODY_PX, colors.muted, totals_text(self.info))):
+            face = QFont(font(kind))
+            face.setPixelSize(max(1, round(pixels / zoom)))
+            metrics = QFontMetricsF(face)
+            if not text or used + metrics.height() > box.height():
+                continue
+            used += metrics.height()
+            lines.append((face, metrics, color, text))
+        top = box.center().y() - used / 2
+        for face, metrics, color, text in lines:
+            painter.setFont(face)
+            painter.setPen(color)
+            painter.drawText(QRectF(box.left(), top, box.width(), metrics.height()),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             metrics.elidedText(text, Qt.TextElideMode.ElideRight, box.width()))
+            top += metrics.height()
 
 
 class BlockFrameItem(QGraphicsItem):

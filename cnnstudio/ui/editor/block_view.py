@@ -133,9 +133,10 @@ class BlockView:
             for child in block.members:  # folded blocks inside are inside the frame too
                 if child in self.nodes:
                     rect = rect.united(self.nodes[child].mapRectToScene(self.nodes[child].body_rect()))
-            depth = _depth_inside(network, block_id, held)
-            margin = FRAME_MARGIN * (1 + depth)
-            frame = BlockFrameItem(block_id, block.name, rect.adjusted(-margin, -margin - HEADER, margin, margin))
+            levels = 1 + _depth_inside(network, block_id, held)  # frames inside this one, and this one
+            margin = FRAME_MARGIN * levels
+            frame = BlockFrameItem(block_id, block.name,
+                                   rect.adjusted(-margin, -(HEADER + 2) * levels - 4, margin, margin))
             frame.setZValue(-1 - 0.01 * _nesting(network, block_id, held))
             frame.set_info(self.infos.get(block_id))
             scene.addItem(frame)
