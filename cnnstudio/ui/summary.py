@@ -20,6 +20,7 @@ from cnnstudio.core.blocks import BlockInfo
 from cnnstudio.core.catalog import dims_text
 
 from .document import ProjectDocument
+from .editor.folding import block_totals
 from .icons import severity_icon
 from .reflow import WrappedLabel
 
@@ -108,7 +109,7 @@ class SummaryModel(QAbstractItemModel):
         layer_rows = [info for info in analysis.layers.values()]
         shape = (tuple(i.id for i in layer_rows),
                  tuple((b.id, tuple(b.members)) for b in network.blocks.values()))
-        tree = blocks.block_tree(network, analysis) if network.blocks else []
+        tree = block_totals(network, analysis)
         if shape == self._shape and self._rows:
             # same rows: the analysis hands back unchanged layers' own results, so only the rows
             # of layers it looked at again are formatted, and only those that changed repaint

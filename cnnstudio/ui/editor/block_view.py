@@ -16,7 +16,7 @@ from cnnstudio.core import blocks
 from cnnstudio.core.analysis import Analysis
 
 from .block_items import FRAME_MARGIN, HEADER, BlockFrameItem, BlockNodeItem
-from .folding import Fold, folded_blocks, hidden_layers
+from .folding import Fold, block_totals, folded_blocks, hidden_layers
 
 if TYPE_CHECKING:
     from .scene import NetworkScene
@@ -32,6 +32,7 @@ class BlockView:
         self.nodes: dict[str, BlockNodeItem] = {}  # collapsed blocks shown
         self.frames: dict[str, BlockFrameItem] = {}  # expanded blocks shown
         self.infos: dict[str, blocks.BlockInfo] = {}
+        self._anchors: dict[str, tuple[float, float]] = {}  # folded block -> where its node goes
 
     def shown_y(self, y: float) -> float:
         return self.fold.shown(y)
@@ -46,13 +47,10 @@ class BlockView:
         self.hidden = {}
         self.fold = Fold()
 
-    def apply(self, draw: bool = True) -> None:
-        """Fold, hide, reroute and frame from the network as it is now."""
-        scene, network = self.scene, self.scene.network
-        for item in list(self.nodes.values()) + list(self.frames.values()):
-            scene.removeItem(item)
-        self.nodes.clear()
-        self.frames.clear()
+    def prepare(self) -> list[str]:
+        """Work out the fold from the network (before the layers' items are made, so that they are
+        made in place); the folded blocks shown."""
+        network = self.scene.network
         folded = folded_blocks(network) if network.blocks else []
         self.hidden = hidden_layers(network, folded)
         spans, anchors = [], {}
@@ -68,6 +66,18 @@ class BlockView:
             x = exit_position[0] if exit_position is not None else sum(p[0] for p in placed) / len(placed)
             anchors[block_id] = (x, top)
         self.fold = Fold(spans)
+        self._anchors = anchors
+        return folded
+
+    def apply(self, draw: bool = True) -> None:
+        """Fold, hide, reroute and frame from the network as it is now."""
+        scene, network = self.scene, self.scene.network
+        for item in list(self.nodes.values()) + list(self.frames.values()):
+            scene.removeItem(item)
+        self.nodes.clear()
+        self.frames.clear()
+        folded = self.prepare()
+        anchors = self._anchors
         scene.applying_model = True
         try:
             for node_id, item in scene.nodes.items():
@@ -154,7 +164,7 @@ class BlockView:
                 self.infos[info.id] = info
                 walk(info.children)
 
-        walk(blocks.block_tree(network, analysis))
+        walk(block_totals(network, analysis))
         for block_id, item in list(self.nodes.items()) + list(self.frames.items()):
             item.set_info(self.infos.get(block_id))
 

@@ -9,6 +9,7 @@ unfolded).
 from __future__ import annotations
 
 from cnnstudio.core import blocks
+from cnnstudio.core.analysis import Analysis
 from cnnstudio.core.network import Network
 
 
@@ -70,3 +71,14 @@ class Fold:
                 break
             y += bottom - top
         return y
+
+
+_tree: list = [None, None, []]  # the analysis and blocks last summed up, and their tree
+
+
+def block_totals(network: Network, analysis: Analysis) -> list[blocks.BlockInfo]:
+    """``blocks.block_tree``, worked out once per analysis and set of blocks: the canvas, the Summary and
+    the Inspector all show it after every edit of a large network."""
+    if _tree[0] is not analysis or _tree[1] is not network.blocks:
+        _tree[:] = [analysis, network.blocks, blocks.block_tree(network, analysis) if network.blocks else []]
+    return _tree[2]

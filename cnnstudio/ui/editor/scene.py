@@ -179,6 +179,7 @@ class NetworkScene(QGraphicsScene):
         try:
             self.clear()
             self.block_view.clear()
+            self.block_view.prepare()  # layers are made where the folded blocks put them
             self._shown_infos = {}
             self.geometry_changed()
             self.nodes.clear()
@@ -279,6 +280,8 @@ class NetworkScene(QGraphicsScene):
             item.setPos(*position)
         finally:
             self.applying_model = False
+        if node_id in self.block_view.hidden:
+            item.setVisible(False)
         self.addItem(item)
         self.nodes[node_id] = item
         self.geometry_changed()

@@ -9,6 +9,7 @@ from cnnstudio.core.blocks import BlockInfo
 from cnnstudio.core.catalog import dims_text
 
 from ..document import ProjectDocument
+from ..editor.folding import block_totals
 
 COLUMNS = ("Name", "Output", "Params", "Non-trainable", "Receptive field")
 
@@ -43,7 +44,7 @@ class BlockPage(QWidget):
         if self.block_id not in network.blocks:
             return
         analysis = self.document.analysis()
-        found = {i.id: i for i in _walk(blocks.block_tree(network, analysis))}
+        found = {i.id: i for i in _walk(block_totals(network, analysis))}
         info = found[self.block_id]
         self.title.setText(
             f"<b>{info.name}</b> &nbsp;block of {len(blocks.layers_in(network, info.id))} layers<br>"
