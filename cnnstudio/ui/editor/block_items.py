@@ -111,9 +111,11 @@ class BlockNodeItem(QGraphicsItem):
         return self.mapToScene(QPointF(0, NODE_HEIGHT / 2 + PORT_RADIUS))
 
     def input_anchor(self, edge: EdgeItem | None = None) -> QPointF:
+        """One input end per item feeding the block (a layer feeding two layers inside arrives once)."""
         x = 0.0
-        if edge is not None and len(self.edges_in) > 1 and edge in self.edges_in:
-            x = (self.edges_in.index(edge) - (len(self.edges_in) - 1) / 2) * INPUT_SPREAD
+        sources = list(dict.fromkeys(e.shown_src for e in self.edges_in))
+        if edge is not None and len(sources) > 1 and edge.shown_src in sources:
+            x = (sources.index(edge.shown_src) - (len(sources) - 1) / 2) * INPUT_SPREAD
         return self.mapToScene(QPointF(x, -NODE_HEIGHT / 2 - PORT_RADIUS))
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):  # noqa: N802
