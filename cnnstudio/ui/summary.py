@@ -71,7 +71,7 @@ def totals_text(analysis: Analysis, batch_size: int) -> str:
 class _Row:
     """One row of the tree: a layer (``info``) or a block (``block``), with its place."""
 
-    __slots__ = ("block", "cells", "children", "id", "info", "parent", "position")
+    __slots__ = ("block", "cells", "children", "id", "info", "layer_count", "parent", "position")
 
     def __init__(self, row_id: str, parent: _Row | None, position: int) -> None:
         self.id = row_id
@@ -81,6 +81,7 @@ class _Row:
         self.info: LayerInfo | None = None
         self.block: BlockInfo | None = None
         self.cells: tuple[str, ...] = ()
+        self.layer_count = 0  # of a block, nested blocks included
 
 
 def block_cells(info: BlockInfo, layer_count: int) -> tuple[str, ...]:
@@ -123,14 +124,24 @@ class SummaryModel(QAbstractItemModel):
                     row.info, row.cells = info, cells
             for block in _walk(tree):
                 row = self._rows[block.id]
-                cells = block_cells(block, len(blocks.layers_in(network, block.id)))
+                cells = block_cells(block, row.layer_count)
                 row.block = block
                 if cells != row.cells:
                     row.cells = cells
                     changed.append(row)
+            by_parent: dict[int, list[_Row]] = {}  # one signal per run of neighbouring rows
             for row in changed:
-                self.dataChanged.emit(self.createIndex(row.position, 0, row),
-                                      self.createIndex(row.position, len(COLUMNS) - 1, row))
+                by_parent.setdefault(id(row.parent), []).append(row)
+            for rows in by_parent.values():
+                rows.sort(key=lambda r: r.position)
+                first = previous = rows[0]
+                for row in rows[1:] + [None]:
+                    if row is not None and row.position == previous.position + 1:
+                        previous = row
+                        continue
+                    self.dataChanged.emit(self.createIndex(first.position, 0, first),
+                                          self.createIndex(previous.position, len(COLUMNS) - 1, previous))
+                    first = previous = row
             return
         self.beginResetModel()
         self._shape = shape
@@ -148,7 +159,8 @@ class SummaryModel(QAbstractItemModel):
                 row = _Row(member, parent, position)
                 if member in infos:
                     row.block = infos[member]
-                    row.cells = block_cells(row.block, len(blocks.layers_in(network, member)))
+                    row.layer_count = len(blocks.layers_in(network, member))
+                    row.cells = block_cells(row.block, row.layer_count)
                     row.children = fill(row, member)
                 else:
                     row.info = analysis.layers[member]
