@@ -124,3 +124,13 @@ def test_a_project_opens_with_its_blocks_folded(make_window, qtbot):
     scene = window.editor.scene
     qtbot.waitUntil(lambda: "features" in scene.block_view.nodes)
     assert not scene.nodes["conv2"].isVisible()
+
+
+def test_a_selected_block_stays_selected_when_folded_or_opened(main_window):
+    _features(main_window)
+    scene = main_window.editor.scene
+    main_window.editor.select_block("features")
+    scene.fold_requested("features", True)
+    assert scene.selected_block_ids() == ["features"] and scene.block_view.nodes["features"].isSelected()
+    scene.fold_requested("features", False)
+    assert scene.selected_block_ids() == ["features"]

@@ -72,6 +72,7 @@ class BlockView:
     def apply(self, draw: bool = True) -> None:
         """Fold, hide, reroute and frame from the network as it is now."""
         scene, network = self.scene, self.scene.network
+        chosen = [b for b, item in list(self.nodes.items()) + list(self.frames.items()) if item.isSelected()]
         for item in list(self.nodes.values()) + list(self.frames.values()):
             scene.removeItem(item)
         self.nodes.clear()
@@ -105,6 +106,10 @@ class BlockView:
             scene.applying_model = False
         self._route_edges(draw)
         self._frame_expanded()
+        for block_id in chosen:  # the block stays selected, folded or open
+            item = self.item_of(block_id)
+            if item is not None:
+                item.setSelected(True)
         scene.geometry_changed()
 
     def _route_edges(self, draw: bool) -> None:
