@@ -128,8 +128,8 @@ def ordered_items(network: Network, block_id: str | None = None) -> list[str]:
     held = parents(network)
     if block_id is None:
         members = [n for n in network.nodes if n not in held] + top_level(network)
-    else:
-        members = list(network.blocks[block_id].members)
+    else:  # a deleted layer stays listed (undo puts it back) but is not an item
+        members = [m for m in network.blocks[block_id].members if m in network.nodes or m in network.blocks]
     item_of: dict[str, str] = {}
     for member in members:
         for layer in (layers_in(network, member) if member in network.blocks else [member]):

@@ -357,6 +357,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{node.id} ({node.type})", 3000)
 
     def _on_blocks_selected(self, block_ids: list[str]) -> None:
+        if block_ids and not self.document.locked:
+            self.actions_["delete"].setEnabled(True)
+            self.actions_["delete_plain"].setEnabled(True)
         if block_ids and not self.editor.selected_ids():
             self.inspector.show_block(block_ids[0])
             self.summary.table.show_layer(block_ids[0])

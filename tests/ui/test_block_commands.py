@@ -89,3 +89,17 @@ def test_repeating_a_block_that_changes_its_shape_is_refused(main_window):
     main_window.editor.group_selection("Stem")
     assert main_window.editor.repeat_block(2) == []
     assert "Cannot repeat Stem" in messages[-1] and "match its input" in messages[-1]
+
+
+def test_deleting_a_folded_block_deletes_its_layers_and_undo_brings_them_back(main_window):
+    editor, network = main_window.editor, main_window.document.network
+    editor.select(["conv1", "pool1", "conv2", "pool2"])
+    block_id = editor.group_selection("Features")
+    editor.set_block_collapsed(block_id, True)
+    editor.select_block(block_id)
+    assert main_window.actions_["delete_plain"].isEnabled()
+    main_window.actions_["delete_plain"].trigger()
+    assert not {"conv1", "pool1", "conv2", "pool2"} & set(network.nodes)
+    main_window.document.undo_stack.undo()
+    assert {"conv1", "pool1", "conv2", "pool2"} <= set(network.nodes)
+    assert blocks.layers_in(network, block_id) == ["conv1", "pool1", "conv2", "pool2"]

@@ -99,3 +99,16 @@ def test_the_inspector_shows_a_selected_block_as_a_tree_with_its_totals(main_win
         "conv1 (Conv2D)", "pool1 (MaxPooling2D)", "conv2 (Conv2D)", "pool2 (MaxPooling2D)"]
     main_window.editor.select(["fc1"])
     assert inspector.showing == "layer"
+
+
+def test_deleting_a_layer_inside_a_block_keeps_the_tree_whole(main_window, qtbot):
+    block_id = _features(main_window)
+    main_window.editor.select(["pool1"])
+    main_window.editor.delete_selection(reconnect=False)
+    model = main_window.summary_model
+    qtbot.waitUntil(lambda: model.rowCount(model.index_of(block_id)) == 3)
+    assert model.index_of(block_id).siblingAtColumn(1).data() == "Block (3 layers)"
+    main_window.editor.select_block(block_id)
+    assert main_window.inspector.block_page.tree.topLevelItem(0).childCount() == 3
+    main_window.document.undo_stack.undo()
+    qtbot.waitUntil(lambda: model.rowCount(model.index_of(block_id)) == 4)

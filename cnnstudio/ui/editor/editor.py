@@ -303,8 +303,11 @@ class NetworkEditor(QWidget):
     # ------------------------------------------------------------------ removing
     def delete_selection(self, reconnect: bool = True) -> bool:
         """Delete the selected layers and connections. ``reconnect``: join what fed the layers
-        to what they fed, where the shapes allow it (else say why not and leave the gap)."""
+        to what they fed, where the shapes allow it (else say why not and leave the gap). A selected
+        block goes with all its layers."""
         nodes, edges = self.selected_ids(), self.scene.selected_edges()
+        for block_id in self.scene.selected_block_ids():
+            nodes += [n for n in blocks.layers_in(self.network, block_id) if n not in nodes]
         if not nodes and not edges:
             return False
         count = len(nodes) + len([e for e in edges if e[0] not in nodes and e[1] not in nodes])
