@@ -11,14 +11,14 @@ from typing import Any
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QInputDialog, QLabel, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
 
 from cnnstudio.core import blocks
-from cnnstudio.core.blocks import BlockError
 from cnnstudio.core.catalog import CATALOG, get_spec
 
 from ..document import ProjectDocument
-from . import block_edits, clipboard
+from . import clipboard
+from .block_edits import BlockEditing
 from .commands import (
     AddNodesCommand,
     ConnectCommand,
@@ -40,7 +40,7 @@ JUMP_ZOOM = 0.75  # a layer found is shown at least this large: its settings rea
 PASTE_OFFSET = (40.0, 40.0)
 
 
-class NetworkEditor(QWidget):
+class NetworkEditor(BlockEditing, QWidget):
     """Canvas + operations: add, insert, append, delete, copy/paste, auto-layout, zoom."""
 
     selectionChanged = Signal(list)  # selected layer ids
@@ -106,85 +106,6 @@ class NetworkEditor(QWidget):
 
     def select_all(self) -> None:
         self.scene.select_nodes(list(self.network.nodes), list(self.scene.edges))
-
-    # ------------------------------------------------------------------ blocks
-    def selected_blocks(self) -> list[str]:
-        """The blocks picked on the canvas, else the innermost block holding the selected layers."""
-        chosen = self.scene.selected_block_ids()
-        if chosen:
-            return chosen
-        owner = block_edits.owning_block(self.network, self.selected_ids())
-        return [owner] if owner else []
-
-    def group_selection(self, name: str | None = None) -> str | None:
-        """Group the selected layers and blocks into a new block (asking for its name); its id."""
-        ids = self.selected_ids() + self.scene.selected_block_ids()
-        if not ids:
-            self.message.emit("info", "Select the layers to group first")
-            return None
-        if name is None:
-            name, ok = QInputDialog.getText(self, "Group into Block", "Name of the new block:",
-                                            text=block_edits.default_name(self.network))
-            if not ok:
-                return None
-        try:
-            command, block_id = block_edits.group_command(self.network, ids, name)
-        except BlockError as exc:
-            self.message.emit("warning", f"Cannot group these layers: {exc}")
-            return None
-        self.document.push(command)
-        self.scene.select_nodes(self.selected_ids(), block_ids=[block_id])
-        return block_id
-
-    def ungroup_selection(self) -> bool:
-        """Remove the selected block, keeping its layers where they are."""
-        chosen = self.selected_blocks()
-        if not chosen:
-            self.message.emit("info", "Select a block (or a layer inside one) to ungroup")
-            return False
-        layers = blocks.layers_in(self.network, chosen[0])
-        self.document.push(block_edits.ungroup_command(self.network, chosen[0]))
-        self.select([n for n in layers if n in self.scene.nodes and self.scene.nodes[n].isVisible()])
-        return True
-
-    def repeat_block(self, times: int | None = None) -> list[str]:
-        """Add copies of the selected block after it (a ResNet stage), asking how many."""
-        chosen = self.selected_blocks()
-        if not chosen:
-            self.message.emit("info", "Select a block to repeat")
-            return []
-        name = self.network.blocks[chosen[0]].name
-        if times is None:
-            times, ok = QInputDialog.getInt(self, "Repeat Block", f"Copies of {name} to add after it:", 1, 1, 100)
-            if not ok:
-                return []
-        try:
-            command, made = block_edits.repeat_command(self.network, chosen[0], times)
-        except BlockError as exc:
-            self.message.emit("warning", f"Cannot repeat {name}: {exc}")
-            return []
-        self.document.push(command)
-        self.scene.select_nodes([], block_ids=made)
-        return made
-
-    def set_block_collapsed(self, block_id: str, collapsed: bool) -> None:
-        self.scene.fold_requested(block_id, collapsed)
-
-    def reveal(self, item_id: str) -> None:
-        """Open the folded blocks around a layer or block so it shows (one undo step)."""
-        command = block_edits.reveal_command(self.network, item_id)
-        if command is not None:
-            self.document.push(command)
-
-    def select_block(self, block_id: str, center: bool = True) -> None:
-        """Select a block on the canvas (its node when folded, its frame when open) and show it."""
-        if block_id not in self.network.blocks:
-            return
-        self.reveal(block_id)
-        self.scene.select_nodes([], block_ids=[block_id])
-        item = self.scene.block_view.item_of(block_id)
-        if center and item is not None:
-            self.view.ensureVisible(item.sceneBoundingRect(), 60, 60)
 
     # ------------------------------------------------------------------ adding layers
     def new_node(self, type_name: str, position: tuple[float, float]) -> dict[str, Any]:
