@@ -146,6 +146,8 @@ def edit_times(app, window, clock: PaintClock, count: int) -> tuple[list[float],
     network = window.document.network
     convolutions = [n for n in network.topological_order() if network.node(n).type == "Conv2D"]
     target = convolutions[len(convolutions) // 2]
+    if hasattr(window.editor, "reveal"):  # inside a folded stage: opened, as Find Layer does
+        window.editor.reveal(target)
     window.editor.select([target], center=True)
     app.processEvents()
     spin = window.inspector.form.editor("filters").spin

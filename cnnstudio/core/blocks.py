@@ -128,8 +128,8 @@ def ordered_items(network: Network, block_id: str | None = None) -> list[str]:
     held = parents(network)
     if block_id is None:
         members = [n for n in network.nodes if n not in held] + top_level(network)
-    else:
-        members = list(network.blocks[block_id].members)
+    else:  # a deleted layer stays listed (undo puts it back) but is not an item
+        members = [m for m in network.blocks[block_id].members if m in network.nodes or m in network.blocks]
     item_of: dict[str, str] = {}
     for member in members:
         for layer in (layers_in(network, member) if member in network.blocks else [member]):
@@ -155,13 +155,19 @@ def ordered_items(network: Network, block_id: str | None = None) -> list[str]:
 
 def block_tree(network: Network, analysis: Analysis) -> list[BlockInfo]:
     """The blocks as a tree with per-block totals (parameters, trainable/frozen, output, receptive field)."""
+    following: dict[str, list[str]] = {}
+    for s, d in network.edges:
+        following.setdefault(s, []).append(d)
+    outputs = set(network.output_nodes())
+
     def info(block_id: str) -> BlockInfo:
         block = network.blocks[block_id]
         layers = layers_in(network, block_id)
+        inside = set(layers)
         found = [analysis.layers[n] for n in layers if n in analysis.layers]
         params = sum(i.params for i in found)
         frozen = sum(i.non_trainable for i in found)
-        _, exits = boundary(network, layers)
+        exits = [n for n in layers if n in outputs or any(d not in inside for d in following.get(n, ()))]
         shapes = [analysis.layers[n].output_shape for n in exits if n in analysis.layers]
         fields = [analysis.layers[n].receptive_field for n in exits if n in analysis.layers]
         return BlockInfo(

@@ -39,6 +39,9 @@ SPECS: dict[str, tuple[str, str | None, tuple, str]] = {
                "are frozen"),
     "select_all": ("Select &All", None, (Std.SelectAll,), "Select every layer and connection"),
     "find_layer": ("&Find Layer…", None, (Std.Find,), "Find a layer by name or type and jump to it on the canvas"),
+    "group": ("&Group into Block…", None, ("Ctrl+G",), "Group the selected layers into a named block that can be folded"),
+    "ungroup": ("Ungroup B&lock", None, ("Ctrl+Shift+G",), "Remove the selected block, keeping its layers"),
+    "repeat_block": ("&Repeat Block…", None, (), "Add copies of the selected block after it, each fed by the one before"),
     "zoom_in": ("Zoom &In", "zoom-in", (Std.ZoomIn, "Ctrl+="), "Zoom in"),
     "zoom_out": ("Zoom &Out", "zoom-out", (Std.ZoomOut,), "Zoom out"),
     "zoom_fit": ("Zoom to &Fit", "zoom-fit", ("Ctrl+0",), "Show the whole network"),
@@ -147,6 +150,10 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> QMenu:
         None,
         "select_all",
         "find_layer",
+        None,
+        "group",
+        "ungroup",
+        "repeat_block",
         None,
     ):
         edit.addSeparator() if name is None else edit.addAction(actions[name])

@@ -323,9 +323,13 @@ class MainWindow(QMainWindow):
         a["duplicate"].triggered.connect(editor.duplicate_selection)
         a["delete"].triggered.connect(lambda: editor.delete_selection())
         a["delete_plain"].triggered.connect(lambda: editor.delete_selection(reconnect=False))
-        a["freeze"].triggered.connect(lambda: toggle_frozen(document, editor.selected_ids()))
+        a["freeze"].triggered.connect(
+            lambda: toggle_frozen(document, editor.selected_ids() + editor.scene.selected_block_ids()))
         a["select_all"].triggered.connect(editor.select_all)
         a["find_layer"].triggered.connect(lambda: (self.tabs.setCurrentWidget(editor), editor.find_layer()))
+        a["group"].triggered.connect(lambda: editor.group_selection())
+        a["ungroup"].triggered.connect(editor.ungroup_selection)
+        a["repeat_block"].triggered.connect(lambda: editor.repeat_block())
         a["zoom_in"].triggered.connect(editor.zoom_in)
         a["zoom_out"].triggered.connect(editor.zoom_out)
         a["zoom_fit"].triggered.connect(editor.zoom_to_fit)
@@ -339,7 +343,9 @@ class MainWindow(QMainWindow):
         a["preferences"].triggered.connect(self.show_preferences)
         a["shortcuts"].triggered.connect(self.show_shortcuts)
         editor.context_actions = {
-            "node": [a["cut"], a["copy"], a["duplicate"], None, a["freeze"], None, a["delete"], a["delete_plain"]],
+            "node": [a["cut"], a["copy"], a["duplicate"], None, a["freeze"], None, a["group"], a["ungroup"], None,
+                     a["delete"], a["delete_plain"]],
+            "block": [a["group"], a["ungroup"], a["repeat_block"], None, a["freeze"]],
             "edge": [a["delete"]],
             "canvas": [a["paste"], a["select_all"], a["find_layer"], None, a["auto_layout"], a["zoom_fit"]],
         }
@@ -349,7 +355,9 @@ class MainWindow(QMainWindow):
         editor.message.connect(self.show_message)
         editor.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z:.0%}"))
         for panel in (self.summary, self.messages):
-            panel.layerClicked.connect(lambda node_id: editor.select([node_id], center=True))
+            panel.layerClicked.connect(lambda node_id: (editor.reveal(node_id), editor.select([node_id], center=True)))
+        self.summary.blockClicked.connect(editor.select_block)
+        editor.scene.blocksSelected.connect(self._on_blocks_selected)
         self.inspector.summaryWanted.connect(lambda: (self.docks["summary"].show(), self.docks["summary"].raise_()))
         self.messages.countsChanged.connect(self._update_messages_title)
         document.modifiedChanged.connect(lambda _m: self._update_title())
@@ -372,6 +380,15 @@ class MainWindow(QMainWindow):
         if len(node_ids) == 1:
             node = self.document.network.node(node_ids[0])
             self.statusBar().showMessage(f"{node.id} ({node.type})", 3000)
+
+    def _on_blocks_selected(self, block_ids: list[str]) -> None:
+        if block_ids and not self.document.locked:
+            self.actions_["delete"].setEnabled(True)
+            self.actions_["delete_plain"].setEnabled(True)
+            self.actions_["freeze"].setEnabled(True)  # a block is frozen or unfrozen as a whole
+        if block_ids and not self.editor.selected_ids():
+            self.inspector.show_block(block_ids[0])
+            self.summary.table.show_layer(block_ids[0])
 
     def _update_paste(self) -> None:
         self.actions_["paste"].setEnabled(not self.document.locked and self.editor.can_paste())

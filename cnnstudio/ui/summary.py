@@ -1,28 +1,34 @@
-"""The per-layer summary table (the figures ``cnnstudio summary`` prints) and its totals."""
+"""The per-layer summary (the figures ``cnnstudio summary`` prints), blocks as a tree with their totals."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
+    QAbstractItemModel,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
     Signal,
 )
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QVBoxLayout, QWidget
 
+from cnnstudio.core import blocks
 from cnnstudio.core.analysis import Analysis, LayerInfo
+from cnnstudio.core.blocks import BlockInfo
+from cnnstudio.core.catalog import dims_text
 
 from .document import ProjectDocument
+from .editor.folding import block_totals
 from .icons import severity_icon
 from .reflow import WrappedLabel
 
 COLUMNS = ("Layer", "Type", "Output shape", "Weights", "Biases", "Params", "Receptive field")
 NUMERIC = {3, 4, 5}
 RECEPTIVE_FIELD = 6
-NODE_ROLE = Qt.ItemDataRole.UserRole + 1
+NODE_ROLE = Qt.ItemDataRole.UserRole + 1  # the layer's or block's id
+BLOCK_ROLE = Qt.ItemDataRole.UserRole + 2  # True on a block's row
 _ROOT = QModelIndex()
 
 
@@ -62,49 +68,152 @@ def totals_text(analysis: Analysis, batch_size: int) -> str:
     )
 
 
-class SummaryModel(QAbstractTableModel):
-    """Rows in network order from the document's latest analysis."""
+class _Row:
+    """One row of the tree: a layer (``info``) or a block (``block``), with its place."""
+
+    __slots__ = ("block", "cells", "children", "id", "info", "layer_count", "parent", "position")
+
+    def __init__(self, row_id: str, parent: _Row | None, position: int) -> None:
+        self.id = row_id
+        self.parent = parent
+        self.position = position  # among its parent's children
+        self.children: list[_Row] = []
+        self.info: LayerInfo | None = None
+        self.block: BlockInfo | None = None
+        self.cells: tuple[str, ...] = ()
+        self.layer_count = 0  # of a block, nested blocks included
+
+
+def block_cells(info: BlockInfo, layer_count: int) -> tuple[str, ...]:
+    """A block's row: its name, what it holds, its output shape, parameters and receptive field."""
+    frozen = f", {info.non_trainable_params:,} non-trainable" if info.non_trainable_params else ""
+    shapes = ", ".join(dims_text(s) for s in info.output_shapes) or "-"
+    return (info.name, f"Block ({layer_count} layers{frozen})", shapes, "", "", f"{info.params:,}",
+            dims_text(info.receptive_field) if info.receptive_field else "-")
+
+
+class SummaryModel(QAbstractItemModel):
+    """The layers in network order from the document's latest analysis, blocks as expandable rows
+    holding their layers, with per-block totals."""
 
     def __init__(self, document: ProjectDocument, parent=None) -> None:
         super().__init__(parent)
         self.document = document
-        self._rows: list[LayerInfo] = []
-        self._cells: list[tuple[str, ...]] = []
+        self._top: list[_Row] = []
+        self._rows: dict[str, _Row] = {}  # layer or block id -> its row
+        self._shape: tuple = ()  # what the tree's rows are made of (layers, blocks): rebuilt when it changes
         document.analysisChanged.connect(self.set_analysis)
         self.set_analysis(document.analysis())
 
     def set_analysis(self, analysis: Analysis) -> None:
-        rows = list(analysis.layers.values())
-        if rows and [r.id for r in rows] == [r.id for r in self._rows]:
-            # same layers: the analysis hands back unchanged layers' own results, so only the
-            # rows of layers it looked at again are formatted, and only those that changed repaint
-            new_cells = [old if a is b else b.summary_cells() for old, a, b in zip(self._cells, self._rows, rows, strict=True)]
-            changed = [
-                i
-                for i, (old, new, a, b) in enumerate(
-                    zip(self._cells, new_cells, self._rows, rows, strict=True)
-                )
-                if a is not b and (old != new or a.diagnostics != b.diagnostics)
-            ]
-            self._rows, self._cells = rows, new_cells
-            for first, last in _runs(changed):
-                self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
+        network = self.document.network
+        layer_rows = [info for info in analysis.layers.values()]
+        shape = (tuple(i.id for i in layer_rows),
+                 tuple((b.id, tuple(b.members)) for b in network.blocks.values()))
+        tree = block_totals(network, analysis)
+        if shape == self._shape and self._rows:
+            # same rows: the analysis hands back unchanged layers' own results, so only the rows
+            # of layers it looked at again are formatted, and only those that changed repaint
+            changed: list[_Row] = []
+            for info in layer_rows:
+                row = self._rows[info.id]
+                if row.info is not info:
+                    cells = info.summary_cells()
+                    if cells != row.cells or row.info is None or row.info.diagnostics != info.diagnostics:
+                        changed.append(row)
+                    row.info, row.cells = info, cells
+            for block in _walk(tree):
+                row = self._rows[block.id]
+                cells = block_cells(block, row.layer_count)
+                row.block = block
+                if cells != row.cells:
+                    row.cells = cells
+                    changed.append(row)
+            by_parent: dict[int, list[_Row]] = {}  # one signal per run of neighbouring rows
+            for row in changed:
+                by_parent.setdefault(id(row.parent), []).append(row)
+            for rows in by_parent.values():
+                rows.sort(key=lambda r: r.position)
+                first = previous = rows[0]
+                for row in rows[1:] + [None]:
+                    if row is not None and row.position == previous.position + 1:
+                        previous = row
+                        continue
+                    self.dataChanged.emit(self.createIndex(first.position, 0, first),
+                                          self.createIndex(previous.position, len(COLUMNS) - 1, previous))
+                    first = previous = row
             return
         self.beginResetModel()
-        self._rows, self._cells = rows, [info.summary_cells() for info in rows]
+        self._shape = shape
+        self._build(network, analysis, tree)
         self.endResetModel()
 
+    def _build(self, network, analysis: Analysis, tree: list[BlockInfo]) -> None:
+        self._rows = {}
+        infos = {b.id: b for b in _walk(tree)}
+
+        def fill(parent: _Row | None, block_id: str | None) -> list[_Row]:
+            rows = []
+            members = blocks.ordered_items(network, block_id) if network.blocks else list(analysis.layers)
+            for position, member in enumerate(m for m in members if m in infos or m in analysis.layers):
+                row = _Row(member, parent, position)
+                if member in infos:
+                    row.block = infos[member]
+                    row.layer_count = len(blocks.layers_in(network, member))
+                    row.cells = block_cells(row.block, row.layer_count)
+                    row.children = fill(row, member)
+                else:
+                    row.info = analysis.layers[member]
+                    row.cells = row.info.summary_cells()
+                self._rows[member] = row
+                rows.append(row)
+            return rows
+
+        try:
+            self._top = fill(None, None)
+        except blocks.BlockError:  # blocks that cannot be put in order: the layers, flat
+            self._top = []
+            for position, info in enumerate(analysis.layers.values()):
+                row = _Row(info.id, None, position)
+                row.info, row.cells = info, info.summary_cells()
+                self._rows[info.id] = row
+                self._top.append(row)
+
+    def index_of(self, item_id: str) -> QModelIndex:
+        """The row of a layer or a block (invalid when there is none)."""
+        row = self._rows.get(item_id)
+        return QModelIndex() if row is None else self.createIndex(row.position, 0, row)
+
     def row_of(self, node_id: str) -> int:
-        for i, info in enumerate(self._rows):
-            if info.id == node_id:
-                return i
-        return -1
+        """A top-level row's number (-1 when not at the top level)."""
+        row = self._rows.get(node_id)
+        return row.position if row is not None and row.parent is None else -1
+
+    def is_block(self, index: QModelIndex | QPersistentModelIndex) -> bool:
+        return index.isValid() and index.internalPointer().block is not None
+
+    def _children(self, parent: QModelIndex | QPersistentModelIndex) -> list[_Row]:
+        return parent.internalPointer().children if parent.isValid() else self._top
+
+    def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> QModelIndex:
+        children = self._children(parent)
+        if 0 <= row < len(children) and 0 <= column < len(COLUMNS):
+            return self.createIndex(row, column, children[row])
+        return QModelIndex()
+
+    def parent(self, index: QModelIndex | QPersistentModelIndex = _ROOT) -> QModelIndex:  # type: ignore[override]
+        if not index.isValid():
+            return QModelIndex()
+        owner = index.internalPointer().parent
+        return QModelIndex() if owner is None else self.createIndex(owner.position, 0, owner)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._rows)
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self._children(parent))
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
+        return len(COLUMNS)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -120,18 +229,37 @@ class SummaryModel(QAbstractTableModel):
     ) -> Any:
         if not index.isValid():
             return None
-        info, column = self._rows[index.row()], index.column()
+        row, column = index.internalPointer(), index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._cells[index.row()][column]
+            return row.cells[column]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _alignment(column)
+        if role == NODE_ROLE:
+            return row.id
+        if role == BLOCK_ROLE:
+            return row.block is not None
+        if row.block is not None:
+            if role == Qt.ItemDataRole.FontRole and column == 0:
+                bold = QFont()
+                bold.setBold(True)
+                return bold
+            if role == Qt.ItemDataRole.ToolTipRole:
+                b = row.block
+                return (f"{b.name}: {b.params:,} parameters ({b.trainable_params:,} trainable, "
+                        f"{b.non_trainable_params:,} non-trainable)")
+            return None
+        info = row.info
         if role == Qt.ItemDataRole.DecorationRole and column == 0 and info.diagnostics:
             return severity_icon("error" if info.has_error else "warning")
         if role == Qt.ItemDataRole.ToolTipRole and info.diagnostics:
             return "\n".join(d.message for d in info.diagnostics)
-        if role == NODE_ROLE:
-            return info.id
         return None
+
+
+def _walk(tree: list[BlockInfo]):
+    for info in tree:
+        yield info
+        yield from _walk(info.children)
 
 
 def _alignment(column: int) -> int:
@@ -146,21 +274,12 @@ def _alignment(column: int) -> int:
     return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
 
 
-def _runs(rows: list[int]) -> list[tuple[int, int]]:
-    """[1, 2, 3, 7] -> [(1, 3), (7, 7)]"""
-    runs: list[tuple[int, int]] = []
-    for row in rows:
-        if runs and runs[-1][1] == row - 1:
-            runs[-1] = (runs[-1][0], row)
-        else:
-            runs.append((row, row))
-    return runs
-
-
-class SummaryTableView(QTableView):
-    """A compact, sortable-looking read-only table; clicking a row selects that layer."""
+class SummaryTableView(QTreeView):
+    """A compact read-only table of the layers, blocks as expandable rows; clicking a row selects
+    that layer or block on the canvas."""
 
     layerClicked = Signal(str)
+    blockClicked = Signal(str)
 
     def __init__(self, model: SummaryModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -170,35 +289,59 @@ class SummaryTableView(QTableView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setAlternatingRowColors(True)
-        self.setShowGrid(False)
         self.setWordWrap(False)
-        self.verticalHeader().setVisible(False)
-        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        header = self.horizontalHeader()
+        self.setUniformRowHeights(True)
+        self.setIndentation(14)
+        self.setRootIsDecorated(bool(model.document.network.blocks))
+        header = self.header()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        for column, width in enumerate((110, 130, 100, 80, 70, 80)):
+        for column, width in enumerate((150, 150, 100, 80, 70, 80)):
             self.setColumnWidth(column, width)
-        self.clicked.connect(lambda index: self.layerClicked.emit(index.data(NODE_ROLE)))
+        self.clicked.connect(self._on_clicked)
+        model.modelReset.connect(self._expand_as_on_canvas)
+        model.document.networkChanged.connect(lambda kind, _ids: kind == "blocks" and self._expand_as_on_canvas())
+        self._expand_as_on_canvas()
 
-    def show_layer(self, node_id: str | None) -> None:
-        model = self.model()
-        row = self.source.row_of(node_id) if node_id else -1
-        if row < 0:
+    def _on_clicked(self, index: QModelIndex) -> None:
+        item_id = index.data(NODE_ROLE)
+        if index.data(BLOCK_ROLE):
+            self.blockClicked.emit(item_id)
+        else:
+            self.layerClicked.emit(item_id)
+
+    def _expand_as_on_canvas(self) -> None:
+        """Blocks open on the canvas are open here; folded ones folded."""
+        network = self.source.document.network
+        self.setRootIsDecorated(bool(network.blocks))
+        for block_id, block in network.blocks.items():
+            index = self.source.index_of(block_id)
+            if index.isValid():
+                self.setExpanded(index, not block.collapsed)
+
+    def show_layer(self, item_id: str | None) -> None:
+        """Select the row of a layer or block (opening the blocks around it), or none."""
+        index = self.source.index_of(item_id) if item_id else QModelIndex()
+        if not index.isValid():
             self.clearSelection()
             return
+        parent = index.parent()
+        while parent.isValid():
+            self.setExpanded(parent, True)
+            parent = parent.parent()
         self.blockSignals(True)
-        self.selectRow(row)
+        self.setCurrentIndex(index)
         self.blockSignals(False)
-        self.scrollTo(model.index(row, 0))
+        self.scrollTo(index)
 
 
 class SummaryPanel(QWidget):
     """Bottom dock: the table plus one line of totals."""
 
     layerClicked = Signal(str)
+    blockClicked = Signal(str)
 
     def __init__(self, document: ProjectDocument, model: SummaryModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -214,6 +357,7 @@ class SummaryPanel(QWidget):
         layout.addWidget(self.table)
         layout.addWidget(self.totals)
         self.table.layerClicked.connect(self.layerClicked)
+        self.table.blockClicked.connect(self.blockClicked)
         document.analysisChanged.connect(self._update_totals)
         self._update_totals(document.analysis())
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
+from cnnstudio.core import blocks
 from cnnstudio.core.network import Network, Node
 
 Position = tuple[float, float]
@@ -287,3 +288,28 @@ class MacroCommand(QUndoCommand):
     def undo(self) -> None:
         for command in reversed(self.commands):
             command.undo()
+
+
+class BlocksCommand(NetworkCommand):
+    """A change to the blocks only (group, ungroup, fold, rename): undo puts the former blocks back."""
+
+    def __init__(self, network: Network, before: list[dict[str, Any]], after: list[dict[str, Any]],
+                 text: str) -> None:
+        super().__init__(network, text)
+        self.before, self.after = copy.deepcopy(before), copy.deepcopy(after)
+
+    @classmethod
+    def fold(cls, network: Network, block_id: str, collapsed: bool) -> BlocksCommand:
+        before = blocks.blocks_state(network)
+        after = copy.deepcopy(before)
+        for item in after:
+            if item["id"] == block_id:
+                item["collapsed"] = collapsed
+        name = network.blocks[block_id].name
+        return cls(network, before, after, f"{'Collapse' if collapsed else 'Expand'} {name}")
+
+    def redo(self) -> None:
+        blocks.restore_blocks(self.network, self.after)
+
+    def undo(self) -> None:
+        blocks.restore_blocks(self.network, self.before)

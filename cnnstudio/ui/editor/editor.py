@@ -13,10 +13,12 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
 
+from cnnstudio.core import blocks
 from cnnstudio.core.catalog import CATALOG, get_spec
 
 from ..document import ProjectDocument
 from . import clipboard
+from .block_edits import BlockEditing
 from .commands import (
     AddNodesCommand,
     ConnectCommand,
@@ -38,7 +40,7 @@ JUMP_ZOOM = 0.75  # a layer found is shown at least this large: its settings rea
 PASTE_OFFSET = (40.0, 40.0)
 
 
-class NetworkEditor(QWidget):
+class NetworkEditor(BlockEditing, QWidget):
     """Canvas + operations: add, insert, append, delete, copy/paste, auto-layout, zoom."""
 
     selectionChanged = Signal(list)  # selected layer ids
@@ -90,9 +92,11 @@ class NetworkEditor(QWidget):
         self._place_search()
 
     def go_to_layer(self, node_id: str) -> None:
-        """Select ``node_id`` and bring it into the middle of the canvas, large enough to read."""
+        """Select ``node_id`` and bring it into the middle of the canvas, large enough to read (opening
+        the folded blocks around it)."""
         if node_id not in self.scene.nodes:
             return
+        self.reveal(node_id)
         self.select([node_id])
         if self.view.zoom() < JUMP_ZOOM:
             self.view.zoom_by(JUMP_ZOOM / self.view.zoom())
@@ -220,8 +224,11 @@ class NetworkEditor(QWidget):
     # ------------------------------------------------------------------ removing
     def delete_selection(self, reconnect: bool = True) -> bool:
         """Delete the selected layers and connections. ``reconnect``: join what fed the layers
-        to what they fed, where the shapes allow it (else say why not and leave the gap)."""
+        to what they fed, where the shapes allow it (else say why not and leave the gap). A selected
+        block goes with all its layers."""
         nodes, edges = self.selected_ids(), self.scene.selected_edges()
+        for block_id in self.scene.selected_block_ids():
+            nodes += [n for n in blocks.layers_in(self.network, block_id) if n not in nodes]
         if not nodes and not edges:
             return False
         count = len(nodes) + len([e for e in edges if e[0] not in nodes and e[1] not in nodes])
@@ -395,7 +402,12 @@ class NetworkEditor(QWidget):
     def _context_menu(self, scene_pos: QPointF, global_pos) -> None:
         node = self.scene.node_at(scene_pos)
         edge = self.scene.edge_at(scene_pos)
-        if node is not None:
+        block = self.scene.block_at(scene_pos)
+        if block is not None:
+            if not block.isSelected():
+                self.scene.select_nodes([], block_ids=[block.block_id])
+            kind = "block"
+        elif node is not None:
             if not node.isSelected():
                 self.select([node.node_id])
             kind = "node"

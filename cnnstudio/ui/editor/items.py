@@ -467,6 +467,7 @@ class EdgeItem(QGraphicsPathItem):
     def __init__(self, src: NodeItem, dst: NodeItem) -> None:
         super().__init__()
         self.src, self.dst = src, dst
+        self.shown_src, self.shown_dst = src, dst  # a collapsed block stands in for its hidden layers
         self.drop_highlight = False
         self.setFlags(EDGE_FLAGS)
         self.setAcceptHoverEvents(True)
@@ -511,7 +512,7 @@ class EdgeItem(QGraphicsPathItem):
         return (self.src.node_id, self.dst.node_id)
 
     def update_path(self) -> None:
-        start, end = self.src.output_anchor(), self.dst.input_anchor(self)
+        start, end = self.shown_src.output_anchor(), self.shown_dst.input_anchor(self)
         self.setPath(connection_path(start, end))
         if self._label is not None:
             self._label.setPos(self.path().pointAtPercent(0.5))

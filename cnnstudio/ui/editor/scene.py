@@ -14,12 +14,15 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent, QToolTip
 
+from cnnstudio.core import blocks
 from cnnstudio.core.analysis import Analysis
 from cnnstudio.core.catalog import dims_text
 
 from ..document import ProjectDocument
 from ..theme import canvas_colors
-from .commands import ConnectCommand, MoveCommand
+from .block_items import BlockFrameItem, BlockNodeItem
+from .block_view import BlockView
+from .commands import BlocksCommand, ConnectCommand, MoveCommand
 from .items import GRID, EdgeItem, NodeItem, PortItem, connection_path
 from .layout import NODE_HEIGHT, V_GAP
 from .rules import connection_problem
@@ -52,6 +55,7 @@ class NetworkScene(QGraphicsScene):
     connectionRefused = Signal(str)
     selectedNodesChanged = Signal(list)
     nodeActivated = Signal(str)  # double-click on a layer
+    blocksSelected = Signal(list)  # the blocks selected (collapsed nodes, frames' labels)
 
     def __init__(self, document: ProjectDocument, parent=None) -> None:
         super().__init__(parent)
@@ -70,6 +74,10 @@ class NetworkScene(QGraphicsScene):
         self.layout_version = 0  # counts moves, additions and removals of layers
         self._rect_timer = QTimer(self, singleShot=True, interval=60)
         self._rect_timer.timeout.connect(self.update_scene_rect)
+        self.block_view = BlockView(self)
+        self._blocks_timer = QTimer(self, singleShot=True, interval=0)  # moves come in bursts
+        self._blocks_timer.timeout.connect(self.block_view.apply)
+        self._block_presses: dict[str, QPointF] = {}
         document.networkChanged.connect(self._on_network_changed)
         document.analysisChanged.connect(self._apply_analysis)
         document.projectReplaced.connect(self.rebuild)
@@ -96,6 +104,19 @@ class NetworkScene(QGraphicsScene):
                 return item
         return None
 
+    def selected_block_ids(self) -> list[str]:
+        chosen = {i.block_id for i in self.selectedItems() if isinstance(i, (BlockNodeItem, BlockFrameItem))}
+        return [b for b in self.network.blocks if b in chosen]
+
+    def block_at(self, pos: QPointF) -> BlockNodeItem | BlockFrameItem | None:
+        """The collapsed block, or the label of the expanded block, under ``pos``."""
+        for item in self.items(pos):
+            if isinstance(item, (BlockNodeItem, BlockFrameItem)):
+                return item
+            if isinstance(item, (NodeItem, PortItem)):
+                return None
+        return None
+
     def edge_at(self, pos: QPointF) -> EdgeItem | None:
         """The connection under ``pos`` (a layer lying on top wins: then None)."""
         for item in self.items(pos):
@@ -108,10 +129,11 @@ class NetworkScene(QGraphicsScene):
     def nodes_rect(self) -> QRectF:
         """The rectangle holding every layer box (cached until a layer is added, removed or moved)."""
         if self._nodes_rect is None:
-            if not self.nodes:
+            shown = [i for i in self.nodes.values() if i.isVisible()] + list(self.block_view.nodes.values())
+            if not shown:
                 return QRectF()
-            xs = [item.pos().x() for item in self.nodes.values()]
-            ys = [item.pos().y() for item in self.nodes.values()]
+            xs = [item.pos().x() for item in shown]
+            ys = [item.pos().y() for item in shown]
             box = next(iter(self.nodes.values())).boundingRect()
             self._nodes_rect = QRectF(
                 min(xs) + box.left(),
@@ -127,10 +149,14 @@ class NetworkScene(QGraphicsScene):
         self.layout_version += 1
 
     # ------------------------------------------------------------------ selection
-    def select_nodes(self, node_ids: list[str], edges: list[tuple[str, str]] = ()) -> None:
+    def select_nodes(self, node_ids: list[str], edges: list[tuple[str, str]] = (), block_ids: list[str] = ()) -> None:
         self._rebuilding = True  # one selection signal at the end, not one per item
         try:
             self.clearSelection()
+            for block_id in block_ids:
+                item = self.block_view.item_of(block_id)
+                if item is not None:
+                    item.setSelected(True)
             for node_id in node_ids:
                 if node_id in self.nodes:
                     self.nodes[node_id].setSelected(True)
@@ -144,6 +170,7 @@ class NetworkScene(QGraphicsScene):
     def _emit_selection(self) -> None:
         if not self._rebuilding:
             self.selectedNodesChanged.emit(self.selected_node_ids())
+            self.blocksSelected.emit(self.selected_block_ids())
 
     # ------------------------------------------------------------------ model -> items
     def rebuild(self) -> None:
@@ -151,6 +178,8 @@ class NetworkScene(QGraphicsScene):
         self._rebuilding = True
         try:
             self.clear()
+            self.block_view.clear()
+            self.block_view.prepare()  # layers are made where the folded blocks put them
             self._shown_infos = {}
             self.geometry_changed()
             self.nodes.clear()
@@ -161,6 +190,7 @@ class NetworkScene(QGraphicsScene):
             for src, dst in self.network.edges:  # one pass: asking each layer for its inputs is quadratic
                 self._add_edge_item(src, dst, draw=False)
                 inputs.setdefault(dst, []).append(src)
+            self.block_view.apply(draw=False)  # the connections are drawn just below
             for node_id, sources in inputs.items():
                 self.nodes[node_id].sort_inputs(sources)  # draws its connections, once each
         finally:
@@ -176,6 +206,12 @@ class NetworkScene(QGraphicsScene):
         handler = getattr(self, f"_on_{kind}", None)
         if handler is not None:
             handler(*ids)
+        if kind == "blocks":
+            self._blocks_timer.stop()
+            self.block_view.apply()
+            self.block_view.set_analysis(self.document.analysis())
+        elif kind != "params" and self.network.blocks:
+            self._blocks_timer.start()
         if kind != "params":
             self._rect_timer.start()
 
@@ -198,6 +234,8 @@ class NetworkScene(QGraphicsScene):
     def _on_moved(self, node_id: str) -> None:
         item = self.nodes.get(node_id)
         position = self.network.node(node_id).position
+        if position is not None:
+            position = (position[0], self.block_view.shown_y(position[1]))
         if item is not None and position is not None and (item.pos().x(), item.pos().y()) != position:
             self.applying_model = True
             try:
@@ -235,11 +273,15 @@ class NetworkScene(QGraphicsScene):
         if position is None:
             bottom = max((i.pos().y() for i in self.nodes.values()), default=-(NODE_HEIGHT + V_GAP))
             position = (0.0, bottom + NODE_HEIGHT + V_GAP)
+        else:
+            position = (position[0], self.block_view.shown_y(position[1]))
         self.applying_model = True
         try:
             item.setPos(*position)
         finally:
             self.applying_model = False
+        if node_id in self.block_view.hidden:
+            item.setVisible(False)
         self.addItem(item)
         self.nodes[node_id] = item
         self.geometry_changed()
@@ -274,6 +316,7 @@ class NetworkScene(QGraphicsScene):
             info = analysis.layers.get(node_id)
             if info is None or info is not shown.get(node_id):
                 item.set_info(info)
+        self.block_view.set_analysis(analysis)
         for (src, _), edge in self.edges.items():
             info = analysis.layers.get(src)
             if info is None or info is not shown.get(src) or not edge.shape_text:
@@ -329,6 +372,7 @@ class NetworkScene(QGraphicsScene):
                 return
         super().mousePressEvent(event)
         self._press_positions = {i.node_id: i.pos() for i in self.selectedItems() if isinstance(i, NodeItem)}
+        self._block_presses = {i.block_id: i.pos() for i in self.selectedItems() if isinstance(i, BlockNodeItem)}
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         if self._drag is not None:
@@ -347,6 +391,11 @@ class NetworkScene(QGraphicsScene):
         self._commit_moves()
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        block = self.block_at(event.scenePos())
+        if block is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.fold_requested(block.block_id, isinstance(block, BlockFrameItem))
+            event.accept()
+            return
         node = self.node_at(event.scenePos())
         if node is not None and event.button() == Qt.MouseButton.LeftButton:
             self.select_nodes([node.node_id])
@@ -355,14 +404,32 @@ class NetworkScene(QGraphicsScene):
             return
         super().mouseDoubleClickEvent(event)
 
+    def fold_requested(self, block_id: str, collapsed: bool) -> None:
+        """Fold (collapsed) or open a block through the undo stack."""
+        block = self.network.blocks.get(block_id)
+        if block is None or block.collapsed == collapsed:
+            return
+        self.document.push(BlocksCommand.fold(self.network, block_id, collapsed))
+
     def _commit_moves(self) -> None:
         moves: dict[str, Any] = {}
         for node_id, before in self._press_positions.items():
             item = self.nodes.get(node_id)
             if item is not None and item.pos() != before:
                 old = self.network.node(node_id).position
-                moves[node_id] = (old, (item.pos().x(), item.pos().y()))
-        self._press_positions = {}
+                moves[node_id] = (old, (item.pos().x(), self.block_view.saved_y(item.pos().y())))
+        for block_id, before in self._block_presses.items():  # a folded block moves all its layers
+            item = self.block_view.nodes.get(block_id)
+            if item is None or item.pos() == before or block_id not in self.network.blocks:
+                continue
+            dx, dy = item.pos().x() - before.x(), item.pos().y() - before.y()
+            if self.snap_to_grid:  # its layers stay on the grid
+                dx, dy = round(dx / GRID) * GRID, round(dy / GRID) * GRID
+            for node_id in blocks.layers_in(self.network, block_id):
+                old = self.network.node(node_id).position
+                if old is not None:
+                    moves[node_id] = (old, (old[0] + dx, old[1] + dy))
+        self._press_positions, self._block_presses = {}, {}
         if moves:
             text = f"Move {next(iter(moves))}" if len(moves) == 1 else f"Move {len(moves)} Layers"
             self.document.push(MoveCommand(self.network, moves, text))

@@ -13,14 +13,22 @@ from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QCompleter, QLineEdit, QWidget
 
+from cnnstudio.core import blocks
 from cnnstudio.core.network import Network
 
 SEPARATOR = "  ·  "
 
 
 def entries(network: Network) -> dict[str, str]:
-    """What the list shows ("conv2  ·  Conv2D") -> the layer id, in the network's order."""
-    return {f"{node.id}{SEPARATOR}{node.type}": node.id for node in network}
+    """What the list shows ("conv2  ·  Conv2D", with "  ·  in conv3" for a layer inside a block) -> the
+    layer id, in the network's order. Layers inside folded blocks are found too (picking one opens it)."""
+    held = blocks.parents(network) if network.blocks else {}
+    found = {}
+    for node in network:
+        owner = held.get(node.id)
+        where = f"{SEPARATOR}in {network.blocks[owner].name}" if owner else ""
+        found[f"{node.id}{SEPARATOR}{node.type}{where}"] = node.id
+    return found
 
 
 class LayerSearch(QLineEdit):

@@ -335,15 +335,21 @@ class Minimap(QWidget):
         painter.setBrush(colors.background)
         painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
         painter.setPen(QPen(colors.edge, 1))
-        centers = {node_id: to_widget(item.pos()) for node_id, item in scene.nodes.items()}
-        for src, dst in scene.edges:
-            painter.drawLine(centers[src], centers[dst])
+        for edge in scene.edges.values():  # layers inside folded blocks are hidden: their block stands in
+            if edge.isVisible():
+                painter.drawLine(to_widget(edge.shown_src.pos()), to_widget(edge.shown_dst.pos()))
         painter.setPen(Qt.PenStyle.NoPen)
         w, h = max(3.0, NODE_WIDTH * scale), max(2.0, NODE_HEIGHT * scale)
-        for node_id, item in scene.nodes.items():
-            center = centers[node_id]
+        for item in scene.nodes.values():
+            if not item.isVisible():
+                continue
+            center = to_widget(item.pos())
             color = colors.error if item.severity == "error" else category_color(item.category)
             painter.setBrush(colors.selection if item.isSelected() else color)
+            painter.drawRect(QRectF(center.x() - w / 2, center.y() - h / 2, w, h))
+        for block in scene.block_view.nodes.values():
+            center = to_widget(block.pos())
+            painter.setBrush(colors.selection if block.isSelected() else colors.muted)
             painter.drawRect(QRectF(center.x() - w / 2, center.y() - h / 2, w, h))
         painter.end()
         self._picture, self._picture_key = picture, key

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..document import ProjectDocument
+from .block_page import BlockPage
 from .freezing import FreezeCommand, is_frozen
 from .layer_form import LayerForm
 from .overview import NetworkOverview
@@ -63,8 +64,9 @@ class Inspector(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.form)
+        self.block_page = BlockPage(document)
         self.stack = QStackedWidget(self)
-        for page in (overview_scroll, scroll, multi_page):
+        for page in (overview_scroll, scroll, multi_page, self.block_page):
             self.stack.addWidget(page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -76,8 +78,13 @@ class Inspector(QWidget):
 
     @property
     def showing(self) -> str:
-        """'network', 'layer' or 'several' (for tests and automation)."""
-        return ("network", "layer", "several")[self.stack.currentIndex()]
+        """'network', 'layer', 'several' or 'block' (for tests and automation)."""
+        return ("network", "layer", "several", "block")[self.stack.currentIndex()]
+
+    def show_block(self, block_id: str) -> None:
+        """A selected block: its totals and what it holds, as a tree."""
+        self.block_page.show_block(block_id)
+        self.stack.setCurrentIndex(3)
 
     def show_selection(self, node_ids: list[str]) -> None:
         self._selection = [n for n in node_ids if n in self.document.network]

@@ -1,0 +1,199 @@
+"""Blocks on the canvas: folds collapsed blocks into one node each and frames the expanded ones.
+
+The scene owns one ``BlockView``; after any change to the blocks, the layers or their places it
+hides the layers of collapsed blocks (they stay in the network), moves the rows below up by the
+height the fold saves, routes the connections of hidden layers to their block's node, and draws
+a labelled frame around each expanded block.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QRectF
+
+from cnnstudio.core import blocks
+from cnnstudio.core.analysis import Analysis
+
+from .block_items import FRAME_MARGIN, HEADER, BlockFrameItem, BlockNodeItem
+from .folding import Fold, block_totals, folded_blocks, hidden_layers
+
+if TYPE_CHECKING:
+    from .scene import NetworkScene
+
+
+class BlockView:
+    """The block items of one scene and the fold that places the layers."""
+
+    def __init__(self, scene: NetworkScene) -> None:
+        self.scene = scene
+        self.fold = Fold()
+        self.hidden: dict[str, str] = {}  # layer id -> the collapsed block hiding it
+        self.nodes: dict[str, BlockNodeItem] = {}  # collapsed blocks shown
+        self.frames: dict[str, BlockFrameItem] = {}  # expanded blocks shown
+        self.infos: dict[str, blocks.BlockInfo] = {}
+        self._anchors: dict[str, tuple[float, float]] = {}  # folded block -> where its node goes
+
+    def shown_y(self, y: float) -> float:
+        return self.fold.shown(y)
+
+    def saved_y(self, y: float) -> float:
+        return self.fold.saved(y)
+
+    def clear(self) -> None:
+        """Forget the items (the scene was cleared)."""
+        self.nodes.clear()
+        self.frames.clear()
+        self.hidden = {}
+        self.fold = Fold()
+
+    def prepare(self) -> list[str]:
+        """Work out the fold from the network (before the layers' items are made, so that they are
+        made in place); the folded blocks shown."""
+        network = self.scene.network
+        folded = folded_blocks(network) if network.blocks else []
+        self.hidden = hidden_layers(network, folded)
+        spans, anchors = [], {}
+        for block_id in folded:
+            layers = [network.nodes[n] for n in blocks.layers_in(network, block_id)]
+            placed = [n.position for n in layers if n.position is not None]
+            if not placed:
+                continue
+            top, bottom = min(p[1] for p in placed), max(p[1] for p in placed)
+            spans.append((top, bottom))
+            _, exits = blocks.boundary(network, [n.id for n in layers])
+            exit_position = network.nodes[exits[0]].position if exits else None
+            x = exit_position[0] if exit_position is not None else sum(p[0] for p in placed) / len(placed)
+            anchors[block_id] = (x, top)
+        self.fold = Fold(spans)
+        self._anchors = anchors
+        return folded
+
+    def apply(self, draw: bool = True) -> None:
+        """Fold, hide, reroute and frame from the network as it is now."""
+        scene, network = self.scene, self.scene.network
+        chosen = [b for b, item in list(self.nodes.items()) + list(self.frames.items()) if item.isSelected()]
+        for item in list(self.nodes.values()) + list(self.frames.values()):
+            scene.removeItem(item)
+        self.nodes.clear()
+        self.frames.clear()
+        folded = self.prepare()
+        anchors = self._anchors
+        scene.applying_model = True
+        try:
+            for node_id, item in scene.nodes.items():
+                hidden = node_id in self.hidden
+                if item.isVisible() == hidden:
+                    item.setVisible(not hidden)
+                    if hidden:
+                        item.setSelected(False)
+                position = network.nodes[node_id].position
+                if position is not None:
+                    wanted = (position[0], self.fold.shown(position[1]))
+                    if (item.pos().x(), item.pos().y()) != wanted:
+                        item.setPos(*wanted)
+            for block_id in folded:
+                if block_id not in anchors:
+                    continue
+                x, top = anchors[block_id]
+                block = network.blocks[block_id]
+                node = BlockNodeItem(block_id, block.name, len(blocks.layers_in(network, block_id)))
+                node.setPos(x, self.fold.shown(top))
+                node.set_info(self.infos.get(block_id))
+                scene.addItem(node)
+                self.nodes[block_id] = node
+        finally:
+            scene.applying_model = False
+        self._route_edges(draw)
+        self._frame_expanded()
+        for block_id in chosen:  # the block stays selected, folded or open
+            item = self.item_of(block_id)
+            if item is not None:
+                item.setSelected(True)
+        scene.geometry_changed()
+
+    def _route_edges(self, draw: bool) -> None:
+        scene = self.scene
+        for (src, dst), edge in scene.edges.items():
+            shown_src = self.nodes.get(self.hidden.get(src, ""), edge.src)
+            shown_dst = self.nodes.get(self.hidden.get(dst, ""), edge.dst)
+            inside = shown_src is shown_dst
+            if edge.isVisible() == inside:
+                edge.setVisible(not inside)
+                if inside:
+                    edge.setSelected(False)
+            edge.shown_src, edge.shown_dst = shown_src, shown_dst
+            if inside:
+                continue
+            if isinstance(shown_src, BlockNodeItem):
+                shown_src.edges_out.append(edge)
+            if isinstance(shown_dst, BlockNodeItem):
+                shown_dst.edges_in.append(edge)
+            if draw or isinstance(shown_src, BlockNodeItem) or isinstance(shown_dst, BlockNodeItem):
+                edge.update_path()
+
+    def _frame_expanded(self) -> None:
+        scene, network = self.scene, self.scene.network
+        held = blocks.parents(network)
+        for block_id, block in network.blocks.items():
+            if block.collapsed or block_id in self.frames:
+                continue
+            shown = [scene.nodes[n] for n in blocks.layers_in(network, block_id)
+                     if n in scene.nodes and n not in self.hidden]
+            if not shown:
+                continue
+            rect = QRectF()
+            for item in shown:
+                rect = rect.united(item.mapRectToScene(item.body_rect()))
+            for child in block.members:  # folded blocks inside are inside the frame too
+                if child in self.nodes:
+                    rect = rect.united(self.nodes[child].mapRectToScene(self.nodes[child].body_rect()))
+            levels = 1 + _depth_inside(network, block_id, held)  # frames inside this one, and this one
+            margin = FRAME_MARGIN * levels
+            frame = BlockFrameItem(block_id, block.name,
+                                   rect.adjusted(-margin, -(HEADER + 2) * levels - 4, margin, margin))
+            frame.setZValue(-1 - 0.01 * _nesting(network, block_id, held))
+            frame.set_info(self.infos.get(block_id))
+            scene.addItem(frame)
+            self.frames[block_id] = frame
+
+    def set_analysis(self, analysis: Analysis) -> None:
+        """Per-block totals for the nodes and frames (parameters, frozen part, output shape)."""
+        network = self.scene.network
+        self.infos = {}
+        if not network.blocks:
+            return
+
+        def walk(infos: list[blocks.BlockInfo]) -> None:
+            for info in infos:
+                self.infos[info.id] = info
+                walk(info.children)
+
+        walk(block_totals(network, analysis))
+        for block_id, item in list(self.nodes.items()) + list(self.frames.items()):
+            item.set_info(self.infos.get(block_id))
+
+    def refresh_frames(self) -> None:
+        """Layers moved: the frames follow them."""
+        for frame in self.frames.values():
+            self.scene.removeItem(frame)
+        self.frames.clear()
+        self._frame_expanded()
+
+    def item_of(self, block_id: str):
+        return self.nodes.get(block_id) or self.frames.get(block_id)
+
+
+def _nesting(network, block_id: str, held: dict[str, str]) -> int:
+    """How deep a block lies inside others (0: at the top)."""
+    depth, current = 0, held.get(block_id)
+    while current is not None:
+        depth, current = depth + 1, held.get(current)
+    return depth
+
+
+def _depth_inside(network, block_id: str, held: dict[str, str]) -> int:
+    """How many levels of expanded blocks lie inside this one (outer frames get wider margins)."""
+    children = [m for m in network.blocks[block_id].members if m in network.blocks]
+    expanded = [c for c in children if not network.blocks[c].collapsed]
+    return 1 + max((_depth_inside(network, c, held) for c in expanded), default=-1)
