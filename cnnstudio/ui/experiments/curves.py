@@ -85,8 +85,8 @@ class BandPlot(QWidget):
             x = band.epochs.astype(float)
             low, high = _finite(band.low), _finite(band.high)
             if len(setting.runs) > 1:
-                lower = pg.PlotDataItem(x, low, pen=None)
-                upper = pg.PlotDataItem(x, high, pen=None)
+                lower = pg.PlotCurveItem(x, low, pen=pg.mkPen(None))  # outlines the band; not drawn itself
+                upper = pg.PlotCurveItem(x, high, pen=pg.mkPen(None))
                 fill = QColor(color)
                 fill.setAlpha(BAND_ALPHA)
                 region = pg.FillBetweenItem(lower, upper, brush=fill)
