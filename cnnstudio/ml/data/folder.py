@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -171,34 +172,45 @@ class FolderDataset(Dataset):
         return self.fit_batches(split, 256)
 
     def _raw_batches(self, split: str, batch_size: int, shuffle: bool, seed: int):
-        import tensorflow as tf
-
-        paths = [str(p) for p in self._paths[split]]
-        ds = tf.data.Dataset.from_tensor_slices((tf.constant(paths, tf.string),
-                                                 tf.constant(self._labels[split], tf.int32)))
-        if shuffle and paths:
-            ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
-        shape = self._decode_shape
-
-        def decode(path, label):
-            image = tf.numpy_function(lambda p: self._load(p.decode()), [path], tf.uint8, stateful=False)
-            return tf.ensure_shape(image, shape), label
-
-        return ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
+        return picture_batches(self._load, self._paths[split], self._labels[split], self._decode_shape,
+                               batch_size, shuffle, seed)
 
     def _raw_images(self, split: str, indices: np.ndarray) -> np.ndarray:
-        needed = len(indices) * int(np.prod(self._decode_shape)) * 4
-        if needed > MAX_ARRAY_BYTES:
-            raise DatasetError(f"the {split} split of '{self.name}' has {len(indices)} images, too many to hold "
-                               f"in memory at once; use the streamed {split}() batches instead")
-        out = np.empty((len(indices), *self._decode_shape), np.uint8)
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            for i, image in enumerate(pool.map(self._load, [str(p) for p in self._paths[split][indices]])):
-                out[i] = image
-        return out
+        return decoded_pictures(self._load, self._paths[split][indices], self._decode_shape, self.name, split)
 
     def files(self, split: str = "train") -> list[str]:
         """The image files of a split, in the order of its unshuffled batches and labels."""
         if split not in SPLITS:
             raise DatasetError(f"unknown split {split!r}; use 'train', 'validation' or 'test'")
         return [str(p) for p in self._paths[split]]
+
+
+def picture_batches(load: Callable[[str], np.ndarray], paths, targets, decode_shape: tuple, batch_size: int,
+                    shuffle: bool, seed: int):
+    """tf.data batches of (pictures decoded by `load`, their targets), shuffled by `seed` if asked."""
+    import tensorflow as tf
+
+    paths = [str(p) for p in paths]
+    ds = tf.data.Dataset.from_tensor_slices((tf.constant(paths, tf.string), tf.constant(np.asarray(targets))))
+    if shuffle and paths:
+        ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+
+    def decode(path, target):
+        image = tf.numpy_function(lambda p: load(p.decode()), [path], tf.uint8, stateful=False)
+        return tf.ensure_shape(image, decode_shape), target
+
+    return ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
+
+
+def decoded_pictures(load: Callable[[str], np.ndarray], paths, decode_shape: tuple, name: str,
+                     split: str) -> np.ndarray:
+    """The pictures of these files as one uint8 array, decoded on 8 threads (refused when too big to hold)."""
+    needed = len(paths) * int(np.prod(decode_shape)) * 4
+    if needed > MAX_ARRAY_BYTES:
+        raise DatasetError(f"the {split} split of '{name}' has {len(paths)} images, too many to hold "
+                           f"in memory at once; use the streamed {split}() batches instead")
+    out = np.empty((len(paths), *decode_shape), np.uint8)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for i, image in enumerate(pool.map(load, [str(p) for p in paths])):
+            out[i] = image
+    return out

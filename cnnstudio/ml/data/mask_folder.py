@@ -47,7 +47,9 @@ from cnnstudio.ml.data.folder import (
     MAX_DEFAULT_SIDE,
     STATISTICS_SAMPLE,
     _listing,
+    decoded_pictures,
     load_image,
+    picture_batches,
 )
 from cnnstudio.ml.data.options import LoadOptions
 from cnnstudio.ml.data.splits import stratified_split
@@ -130,30 +132,11 @@ class MaskFolderDataset(Dataset):
         return self.fit_batches(split, 256)
 
     def _raw_batches(self, split: str, batch_size: int, shuffle: bool, seed: int):
-        import tensorflow as tf
-
-        paths = [str(p) for p in self._images[split]]
-        ds = tf.data.Dataset.from_tensor_slices((tf.constant(paths, tf.string), tf.constant(self.labels(split))))
-        if shuffle and paths:
-            ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
-        shape = self._decode_shape
-
-        def decode(path, mask):
-            image = tf.numpy_function(lambda p: self._load(p.decode()), [path], tf.uint8, stateful=False)
-            return tf.ensure_shape(image, shape), mask
-
-        return ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
+        return picture_batches(self._load, self._images[split], self.labels(split), self._decode_shape,
+                               batch_size, shuffle, seed)
 
     def _raw_images(self, split: str, indices: np.ndarray) -> np.ndarray:
-        needed = len(indices) * int(np.prod(self._decode_shape)) * 4
-        if needed > MAX_ARRAY_BYTES:
-            raise DatasetError(f"the {split} split of '{self.name}' has {len(indices)} images, too many to hold "
-                               f"in memory at once; use the streamed {split}() batches instead")
-        out = np.empty((len(indices), *self._decode_shape), np.uint8)
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            for i, image in enumerate(pool.map(self._load, [str(p) for p in self._images[split][indices]])):
-                out[i] = image
-        return out
+        return decoded_pictures(self._load, self._images[split][indices], self._decode_shape, self.name, split)
 
     def files(self, split: str = "train") -> list[str]:
         """The picture files of a split, in the order of its unshuffled batches."""
