@@ -99,6 +99,7 @@ class ExportDialog(QDialog):
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
         self.source_box = QComboBox(objectName="exportSource")
+        self.source_box.setAccessibleName("Export from")
         self.source_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.source_box.setMinimumContentsLength(40)
         self.source_box.currentIndexChanged.connect(self._source_changed)
@@ -114,6 +115,7 @@ class ExportDialog(QDialog):
         grid = QGridLayout()
         grid.setColumnStretch(1, 1)
         self.quantize = QComboBox(objectName="exportQuantization")
+        self.quantize.setAccessibleName("TFLite quantization")
         for value, text in QUANTIZATIONS.items():
             self.quantize.addItem(text, value)
         self.quantize.setToolTip("Quantization makes the TFLite file smaller; its predictions are checked "
@@ -141,6 +143,7 @@ class ExportDialog(QDialog):
         formats.setLayout(grid)
 
         self.folder = QLineEdit(objectName="exportFolder")
+        self.folder.setAccessibleName("Export folder")
         self.folder.textChanged.connect(self._update_names)
         choose = QPushButton("Choose…")
         choose.clicked.connect(self._choose_folder)
@@ -166,6 +169,7 @@ class ExportDialog(QDialog):
         self.progress.setTextVisible(True)
         self.progress.setFormat("%v of %m files")
         self.tree = QTreeWidget(objectName="exportResults")
+        self.tree.setAccessibleName("Exported files")
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
