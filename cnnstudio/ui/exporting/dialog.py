@@ -105,6 +105,7 @@ class ExportDialog(QDialog):
         self.source_box.currentIndexChanged.connect(self._source_changed)
         other = QPushButton("Other Run…", objectName="exportOtherRun")
         other.setToolTip("Export the trained model of a run folder not listed here")
+        other.setAutoDefault(False)  # Enter in a field exports, even after Tab passed this button
         other.clicked.connect(self._choose_run)
         source_row = QHBoxLayout()
         source_row.addWidget(self.source_box, 1)
@@ -146,6 +147,8 @@ class ExportDialog(QDialog):
         self.folder.setAccessibleName("Export folder")
         self.folder.textChanged.connect(self._update_names)
         choose = QPushButton("Choose…")
+        choose.setAccessibleName("Choose the export folder")
+        choose.setAutoDefault(False)
         choose.clicked.connect(self._choose_folder)
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder, 1)
