@@ -160,6 +160,7 @@ class CodePanel(QWidget):
         self.note.setVisible(False)
         self.editor = QPlainTextEdit(self)
         self.editor.setObjectName("codeView")
+        self.editor.setAccessibleName("The network as Keras code")
         self.editor.setReadOnly(True)
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.editor.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse

@@ -82,6 +82,7 @@ class TemplateDialog(QDialog):
         self.setObjectName("templateDialog")
         self.list = QListWidget(self)
         self.list.setObjectName("templateList")
+        self.list.setAccessibleName("Templates")
         self.list.setWordWrap(True)
         self.list.setSpacing(2)
         self.list.setIconSize(QSize(0, 0))

@@ -24,7 +24,7 @@ from cnnstudio.core.project import Project, load_project
 from cnnstudio.core.templates import default_project, load_template
 from cnnstudio.crashlog import internal_error_message
 
-from . import dialogs, preferences, settings, theme
+from . import dialogs, keyboard, preferences, settings, theme
 from .actions import build_actions, build_menus, build_toolbar, refresh_icons
 from .autosave import Autosaver
 from .context import AppContext, CloseGuard
@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
         self._close_guards: tuple[CloseGuard, ...] = ()  # each may keep the window open (False)
         self.features = self._install_features(self.context)
         ml.workerLost.connect(self._on_worker_lost)  # after training's own: a run going on is said there
+        self.keyboard = keyboard.install(self)  # Edit > Add Layer…, Select Next Layer, Connect Selected Layers, ...
         self.actions_["train_start"].setIconText("Train")  # the main step: named on the toolbar, not an icon only
         self.toolbar.widgetForAction(self.actions_["train_start"]).setToolButtonStyle(
             Qt.ToolButtonStyle.ToolButtonTextBesideIcon)

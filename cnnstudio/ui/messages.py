@@ -35,6 +35,7 @@ class MessagesPanel(QWidget):
         self.document = document
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("messages")
+        self.tree.setAccessibleName("Messages")
         self.tree.setColumnCount(2)
         self.tree.setHeaderLabels(["Where", "Message"])
         self.tree.setRootIsDecorated(False)

@@ -348,6 +348,7 @@ class SummaryPanel(QWidget):
         self.document = document
         self.table = SummaryTableView(model, self)
         self.table.setObjectName("summaryTable")
+        self.table.setAccessibleName("Layer summary")
         self.totals = WrappedLabel("", self)
         self.totals.setObjectName("summaryTotals")
         self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

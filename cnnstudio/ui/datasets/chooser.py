@@ -86,6 +86,7 @@ class DatasetChooser(QComboBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("datasetChooser")
+        self.setAccessibleName("Dataset")
         self.setItemDelegate(TwoLineDelegate(self))
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(16)

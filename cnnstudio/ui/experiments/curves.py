@@ -35,6 +35,7 @@ class BandPlot(QWidget):
         self.bands: list[pg.FillBetweenItem] = []
         self.metric = QComboBox()
         self.metric.setObjectName("experimentCurveMetric")
+        self.metric.setAccessibleName("Metric shown")
         for key, text in METRICS:
             self.metric.addItem(text, key)
         self.metric.currentIndexChanged.connect(lambda _i: self._draw())

@@ -124,6 +124,7 @@ class ExperimentsPanel(QWidget):
                        self.refresh_button)  # a narrow panel: the buttons go on a second line
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("experimentsTable")
+        self.table.setAccessibleName("Experiments")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -63,6 +63,7 @@ class EvaluationPage(QWidget):
 
         self.split = QComboBox()
         self.split.setObjectName("splitChooser")
+        self.split.setAccessibleName("Split evaluated")
         self.split.addItem("Validation split", "validation")
         self.split.addItem("Test split (final estimate)", "test")
         self.split.setToolTip("Evaluate on the validation split while you work; the test split once, at the end")
@@ -114,6 +115,7 @@ class EvaluationPage(QWidget):
         self.misclassified_button.clicked.connect(self.show_misclassified)
         self.thumbnails = ThumbnailGrid(64)
         self.thumbnails.setObjectName("cellImages")
+        self.thumbnails.setAccessibleName("Images of the chosen cell")
         self.thumbnails.chosen.connect(self.open_index)
         cell_box = QWidget()
         cell_layout = QVBoxLayout(cell_box)

@@ -36,6 +36,7 @@ class MetricsTable(QTableWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(0, len(COLUMNS), parent)
         self.setObjectName("perClassTable")
+        self.setAccessibleName("Metrics per class")
         self.setHorizontalHeaderLabels(COLUMNS)
         for column, tip in enumerate(TIPS):
             self.horizontalHeaderItem(column).setToolTip(tip)

@@ -107,6 +107,7 @@ class SaliencyPage(QWidget):
 
         self.picker = QSpinBox()
         self.picker.setObjectName("validationImageIndex")
+        self.picker.setAccessibleName("Validation image number")
         self.picker.setRange(0, 999_999)
         self.picker.setToolTip("Which image of the validation split to explain")
         pick = QPushButton("Explain validation image")

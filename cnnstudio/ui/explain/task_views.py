@@ -82,12 +82,14 @@ class SegmentationView(QWidget):
         left_layout.addWidget(self.plot, 1)
         left_layout.addWidget(caption)
         self.table = _table(("class", "IoU", "true pixels", "predicted pixels"), [], "iouTable")
+        self.table.setAccessibleName("IoU per class")
         self.legend = QLabel()
         self.legend.setObjectName("maskLegend")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setWordWrap(True)
         self.pictures = ThumbnailGrid(96)
         self.pictures.setObjectName("segmentedPictures")
+        self.pictures.setAccessibleName("Segmented pictures")
         self.pictures.chosen.connect(self.show_picture)
         self.detail_title = QLabel("Click a picture to see it beside its true and predicted masks.")
         self.detail_title.setObjectName("maskDetailTitle")
@@ -176,6 +178,7 @@ class RegressionView(QWidget):
         self.evaluation: RegressionEvaluation | None = None
         self.value = QComboBox()
         self.value.setObjectName("regressionValue")
+        self.value.setAccessibleName("Value shown")
         self.value.currentIndexChanged.connect(self._draw)
         with menus_owned_by(self):
             self.scatter_plot = pg.PlotWidget()
@@ -253,6 +256,7 @@ class MultiLabelView(QWidget):
         self.setObjectName("multilabelEvaluation")
         self.evaluation: MultiLabelEvaluation | None = None
         self.table = _table(("label", "precision", "recall", "F1", "AUC", "images with it"), [], "labelTable")
+        self.table.setAccessibleName("Metrics per label")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table, 1)

@@ -99,11 +99,13 @@ class ExportDialog(QDialog):
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
         self.source_box = QComboBox(objectName="exportSource")
+        self.source_box.setAccessibleName("Export from")
         self.source_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.source_box.setMinimumContentsLength(40)
         self.source_box.currentIndexChanged.connect(self._source_changed)
         other = QPushButton("Other Run…", objectName="exportOtherRun")
         other.setToolTip("Export the trained model of a run folder not listed here")
+        other.setAutoDefault(False)  # Enter in a field exports, even after Tab passed this button
         other.clicked.connect(self._choose_run)
         source_row = QHBoxLayout()
         source_row.addWidget(self.source_box, 1)
@@ -114,6 +116,7 @@ class ExportDialog(QDialog):
         grid = QGridLayout()
         grid.setColumnStretch(1, 1)
         self.quantize = QComboBox(objectName="exportQuantization")
+        self.quantize.setAccessibleName("TFLite quantization")
         for value, text in QUANTIZATIONS.items():
             self.quantize.addItem(text, value)
         self.quantize.setToolTip("Quantization makes the TFLite file smaller; its predictions are checked "
@@ -141,8 +144,11 @@ class ExportDialog(QDialog):
         formats.setLayout(grid)
 
         self.folder = QLineEdit(objectName="exportFolder")
+        self.folder.setAccessibleName("Export folder")
         self.folder.textChanged.connect(self._update_names)
         choose = QPushButton("Choose…")
+        choose.setAccessibleName("Choose the export folder")
+        choose.setAutoDefault(False)
         choose.clicked.connect(self._choose_folder)
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder, 1)
@@ -166,6 +172,7 @@ class ExportDialog(QDialog):
         self.progress.setTextVisible(True)
         self.progress.setFormat("%v of %m files")
         self.tree = QTreeWidget(objectName="exportResults")
+        self.tree.setAccessibleName("Exported files")
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)

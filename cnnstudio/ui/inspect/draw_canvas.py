@@ -219,6 +219,7 @@ class DrawingPad(QWidget):
         self.clear_button.setToolTip("Start a new drawing")
         self.clear_button.clicked.connect(self.canvas.clear)
         self.brush_slider = QSlider(Qt.Orientation.Horizontal, self, objectName="brushSize")
+        self.brush_slider.setAccessibleName("Brush size")
         self.brush_slider.setRange(1, 6)
         self.brush_slider.setValue(int(self.canvas.brush))
         self.brush_slider.setToolTip("Brush size, in pixels of the network's input")

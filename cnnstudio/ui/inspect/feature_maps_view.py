@@ -52,11 +52,13 @@ class FeatureMapsPage(QWidget):
         self._dirty = True
         self.model_bar = ModelBar(controller, self)
         self.scale_combo = QComboBox(self, objectName="mapScale")
+        self.scale_combo.setAccessibleName("Feature map scale")
         self.scale_combo.addItem("Each map on its own scale", False)
         self.scale_combo.addItem("One scale per layer", True)
         self.scale_combo.setToolTip("Stretch every map to its own range (shows patterns), or use one range "
                                     "for the whole layer (shows which maps are strongest)")
         self.size_combo = QComboBox(self, objectName="mapSize")
+        self.size_combo.setAccessibleName("Feature map size")
         for key in MAP_SIZES:
             self.size_combo.addItem(f"{key.title()} maps", MAP_SIZES[key])
         self.size_combo.setCurrentIndex(1)

@@ -30,6 +30,7 @@ class FilterDetail(QWidget):
         self.heading.setWordWrap(True)
         self.heading.setStyleSheet("font-weight: 600;")
         self.channel_combo = QComboBox(self, objectName="filterChannel")
+        self.channel_combo.setAccessibleName("Input channel")
         self.channel_combo.setToolTip("Which input channel of the filter to show")
         self.copy_button = QPushButton("Copy Numbers", self, objectName="copyFilter")
         self.copy_button.setToolTip("Copy the weights shown, tab-separated, to paste into a spreadsheet")

@@ -57,12 +57,15 @@ class FiltersPage(QWidget):
         self._dirty = True
         self.model_bar = ModelBar(controller, self)
         self.layer_combo = QComboBox(self, objectName="filterLayer")
+        self.layer_combo.setAccessibleName("Convolution layer")
         self.layer_combo.setToolTip("The convolution layer whose filters are shown")
         self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.mode_combo = QComboBox(self, objectName="filterMode")
+        self.mode_combo.setAccessibleName("Filter display")
         self.mode_combo.setToolTip("A filter has a kernel per input channel: show each, their average, "
                                    "or (first layer on colour images) the three as one colour picture")
         self.scale_combo = QComboBox(self, objectName="filterScale")
+        self.scale_combo.setAccessibleName("Filter scale")
         self.scale_combo.addItem("One scale for all filters", True)
         self.scale_combo.addItem("Each filter on its own scale", False)
         self.scale_combo.setToolTip("One scale compares filters' strengths; each filter's own scale shows the "

@@ -34,6 +34,7 @@ class ModelBar(QWidget):
         self.controller = controller
         self.source = controller.context.model_source
         self.combo = QComboBox(self, objectName="modelChoice")
+        self.combo.setAccessibleName("Model shown")
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.combo.setToolTip("The model the views show: the network as designed (untrained, its starting "
                               "weights), or the trained model of a run")

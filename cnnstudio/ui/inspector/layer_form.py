@@ -128,6 +128,7 @@ class LayerForm(QWidget):
         self.doc.setWordWrap(True)
         self.name_edit = QLineEdit(self)
         self.name_edit.setObjectName("layerName")
+        self.name_edit.setAccessibleName("Layer name")
         self.name_edit.setToolTip("The layer's id: it becomes the Keras layer name")
         self.name_edit.editingFinished.connect(self._rename)
         self.undo_keys.watch(self.name_edit, lambda: self.name_edit.text().strip() == self.node_id)

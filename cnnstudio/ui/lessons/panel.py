@@ -31,6 +31,7 @@ class LessonsPanel(QWidget):
         self.statuses: dict[str, str] = {}
         self.list = QListWidget()
         self.list.setObjectName("lessonList")
+        self.list.setAccessibleName("Lessons")
         for number, info in enumerate(LESSONS, 1):
             self.list.addItem(f"{number}. {info.title}")
         self.list.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)

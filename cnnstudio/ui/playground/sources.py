@@ -69,6 +69,7 @@ class ImageSource(QWidget):
         self.setObjectName("playgroundImageSource")
         self.kind = _combo()
         self.kind.setObjectName("playgroundImageKind")
+        self.kind.setAccessibleName("Input picture")
         for grid in XO_GRIDS:
             self.kind.addItem(f"{grid} — the lecture's 9×9 grid", f"grid:{grid}")
         self.kind.addItem("A handwritten digit (MNIST sample)", "mnist")
@@ -97,8 +98,10 @@ class ImageSource(QWidget):
         form = QFormLayout(page)
         form.setContentsMargins(0, 0, 0, 0)
         self.shift_down = _spin(-4, 4, "Move the picture down (negative: up) by this many pixels", "playgroundShiftDown")
+        self.shift_down.setAccessibleName("Shift down in pixels")
         self.shift_right = _spin(-4, 4, "Move the picture right (negative: left) by this many pixels",
                                  "playgroundShiftRight")
+        self.shift_right.setAccessibleName("Shift right in pixels")
         row = QHBoxLayout()
         row.addWidget(QLabel("down"))
         row.addWidget(self.shift_down)
@@ -120,6 +123,7 @@ class ImageSource(QWidget):
         for d in range(10):
             self.digit.addItem(f"a {d}", d)
         self.digit_index = _spin(0, 0, "Which picture of that digit", "playgroundDigitIndex")
+        self.digit_index.setAccessibleName("Picture of that digit")
         self.random_digit = QPushButton("Random")
         self.random_digit.setToolTip("Pick another picture of that digit at random")
         row = QHBoxLayout()

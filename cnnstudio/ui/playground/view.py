@@ -73,6 +73,7 @@ class PlaygroundView(QWidget):
         self.kernel_editor = KernelEditor()
         self.mode = QComboBox()
         self.mode.setObjectName("playgroundMode")
+        self.mode.setAccessibleName("Convolution kind")
         self.mode.addItem("Picture (2-D convolution)", PICTURE)
         self.mode.addItem("Signal (1-D convolution)", SIGNAL)
         self.mode.setToolTip("Conv2D slides over pictures; Conv1D over signals such as sound or sensor readings")

@@ -171,6 +171,7 @@ class TrainingCurves(QWidget):
         self.log_scale.toggled.connect(lambda on: self.loss_plot.setLogMode(y=on))
         self.smoothing_box = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=0.99, singleStep=0.05)
         self.smoothing_box.setObjectName("smoothingBox")
+        self.smoothing_box.setAccessibleName("Curve smoothing")
         self.smoothing_box.setValue(self.smoothing)
         self.smoothing_box.setToolTip("How much the per-batch curve is smoothed (0: not at all; 0.99: very much). "
                                       "The faint line shows the raw values")

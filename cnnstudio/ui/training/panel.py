@@ -99,6 +99,7 @@ class TrainingPanel(QWidget):
         self.form = TrainingForm(context.document)
         self.from_weights = QCheckBox()
         self.from_weights.setObjectName("startFromWeights")
+        self.from_weights.setAccessibleName("Start from the trained weights of this run")
         self.from_weights.setToolTip("Begin with the trained weights of that run (layers whose names and shapes "
                                      "match) instead of random ones: fine-tuning")
         self.locked_note = QLabel("The settings apply to the next run; they cannot change while training runs.")
