@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QCursor, QGuiApplication
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QWidget
@@ -396,6 +397,8 @@ class MainWindow(QMainWindow):
 
     def _apply_lock(self, locked: bool) -> None:
         """While the network is locked (training), nothing may change it, and it shows."""
+        if not shiboken6.isValid(self.actions_["undo"]):  # the window is being taken down (a run ended as it closed)
+            return
         self.editor.set_locked(locked, self.document.lock_reason)
         self.palette_panel.setEnabled(not locked)
         self.inspector.setEnabled(not locked)

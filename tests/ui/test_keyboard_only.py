@@ -54,9 +54,7 @@ def when_modal(qtbot, act: Callable[[QWidget], None]) -> None:
     QTimer.singleShot(0, attempt)
 
 
-@pytest.mark.xfail(strict=False, reason="every step passes up to Enter in the export dialog; the .keras export it "
-                   "starts did not finish within 120 s on this machine (not yet explained)")
-def test_a_network_is_changed_trained_and_exported_with_the_keyboard_alone(make_window, qtbot, tmp_path):
+def test_a_network_is_changed_and_trained_with_the_keyboard_alone(make_window, qtbot, tmp_path):
     window = make_window()
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
@@ -115,14 +113,25 @@ def test_a_network_is_changed_trained_and_exported_with_the_keyboard_alone(make_
         press(qtbot, Qt.Key.Key_F5)  # Train > Start Training
     assert (finished.args[0] / "model.keras").exists() or list(finished.args[0].glob("*.keras"))
 
+
+
+@pytest.mark.xfail(strict=True, reason="Enter in the export dialog (focus in the file name, Export the default "
+                   "button) closes the dialog without exporting; the cause is not found yet")
+def test_the_network_is_exported_with_the_keyboard_alone(main_window, qtbot, tmp_path):
+    window = main_window
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    window.editor.view.setFocus()
     press(qtbot, Qt.Key.Key_E, CTRL)  # File > Export…
     dialog = window.features.exporting.dialog
     qtbot.waitUntil(lambda: dialog.isVisible() and dialog.isAncestorOf(QApplication.focusWidget()))
     for key, check in dialog.checks.items():  # only the Keras model
+        if not check.isEnabled():  # (what needs a trained run is off for the network as drawn)
+            continue
         tab_to(qtbot, check.objectName())
         if check.isChecked() != (key == "keras"):
             press(qtbot, Qt.Key.Key_Space)
-    assert [k for k, c in dialog.checks.items() if c.isChecked()] == ["keras"]
+    assert dialog.chosen_keys() == ["keras"]
     tab_to(qtbot, "exportFolder")
     press(qtbot, Qt.Key.Key_A, CTRL)
     type_text(qtbot, str(tmp_path))
@@ -130,7 +139,7 @@ def test_a_network_is_changed_trained_and_exported_with_the_keyboard_alone(make_
     press(qtbot, Qt.Key.Key_A, CTRL)
     type_text(qtbot, "digits")
     press(qtbot, Qt.Key.Key_Return)  # the default button: Export
-    qtbot.waitUntil(lambda: not dialog.running and bool(dialog.results), timeout=120_000)
+    qtbot.waitUntil(lambda: not dialog.isVisible() or (not dialog.running and bool(dialog.results)), timeout=120_000)
     assert [p.name for p in tmp_path.rglob("*.keras")] == ["digits.keras"], dialog.summary.text()
     press(qtbot, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not dialog.isVisible())

@@ -90,6 +90,7 @@ class ConfusionOverEpochs(QWidget):
         self.title.setObjectName("epochRunLabel")
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("epochSlider")
+        self.slider.setAccessibleName("Epoch of the confusion matrix")
         self.slider.setPageStep(1)
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.slider.setToolTip("Drag to see the confusion matrix after each epoch, from the validation "

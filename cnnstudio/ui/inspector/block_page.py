@@ -26,6 +26,7 @@ class BlockPage(QWidget):
         self.title.setWordWrap(True)
         self.tree = QTreeWidget()
         self.tree.setObjectName("inspectorBlockTree")
+        self.tree.setAccessibleName("What the block holds")
         self.tree.setHeaderLabels(COLUMNS)
         self.tree.setAlternatingRowColors(True)
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

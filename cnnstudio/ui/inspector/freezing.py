@@ -78,6 +78,7 @@ class FreezeControl(QWidget):
                                   "statistics (inference mode). Its parameters count as non-trainable.")
         self.block_box = QCheckBox(self)
         self.block_box.setObjectName("freezeBlock")
+        self.block_box.setAccessibleName("Freeze the whole block")
         self.block_box.setToolTip("Freeze or unfreeze every layer of the block")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -87,6 +87,7 @@ class LabelCheckPage(QWidget):
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("suspectTable")
+        self.table.setAccessibleName("Pictures whose labels to check, most confident mistakes first")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(ICON + 8)
@@ -101,6 +102,7 @@ class LabelCheckPage(QWidget):
 
         self.class_choice = QComboBox()
         self.class_choice.setObjectName("labelClassChoice")
+        self.class_choice.setAccessibleName("Class to file the picture under")
         self.relabel_button = QPushButton("Relabel")
         self.relabel_button.setObjectName("relabelButton")
         self.relabel_button.setToolTip("Record in the project that this picture belongs to the chosen class")
