@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QPalette
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -197,6 +198,8 @@ class ExportDialog(QDialog):
         self.open_button.setObjectName("openFolderButton")
         self.open_button.setEnabled(False)
         self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        for button in (self.open_button, self.close_button):  # Enter exports wherever the keyboard is,
+            button.setAutoDefault(False)                      # even after Tab has passed these buttons
         self.export_button.clicked.connect(self.start_export)
         self.open_button.clicked.connect(self.open_folder)
         self.close_button.clicked.connect(self.close_or_cancel)
@@ -485,6 +488,16 @@ class ExportDialog(QDialog):
             self.cancel()
             return
         super().reject()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        """Enter exports from any field (Qt's default button is lost once Tab has passed other buttons);
+        on a focused button, Enter presses that button, as everywhere."""
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and not isinstance(QApplication.focusWidget(), QPushButton) and self.export_button.isEnabled():
+            self.start_export()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.running:
