@@ -26,6 +26,7 @@ from superqt import QCollapsible
 from cnnstudio.core.analysis import LayerInfo
 from cnnstudio.core.catalog import CATALOG, LayerSpec, Param, ParamError, dims_text, jsonable
 from cnnstudio.core.network import ID_PATTERN
+from cnnstudio.ui import tab_order
 
 from ..document import ProjectDocument
 from ..editor.commands import RenameCommand, SetParamCommand, new_burst
@@ -207,6 +208,10 @@ class LayerForm(QWidget):
         layout.addStretch(1)
 
     # ------------------------------------------------------------------ showing a layer
+    def focusNextPrevChild(self, forward: bool) -> bool:  # noqa: N802 - Qt's name
+        """Tab goes through the form as it is read: row by row, left to right."""
+        return tab_order.step(self, forward) or super().focusNextPrevChild(forward)
+
     def show_node(self, node_id: str) -> None:
         node = self.document.network.node(node_id)
         spec = CATALOG.get(node.type)

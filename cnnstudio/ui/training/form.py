@@ -38,6 +38,7 @@ from cnnstudio.core.datasets import dataset_info, parse_dataset_name
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.project_settings import TrainingChoices
 from cnnstudio.core.tasks import AUTO, TASK_TITLES, TASKS, implied_task
+from cnnstudio.ui import tab_order
 
 from ..document import ProjectDocument
 from .fine_tune_row import FineTuneRow
@@ -325,6 +326,10 @@ class TrainingForm(QWidget):
         self._write("schedule_params", params)
 
     # ------------------------------------------------------------------ rows that come and go
+    def focusNextPrevChild(self, forward: bool) -> bool:  # noqa: N802 - Qt's name
+        """Tab goes through the form as it is read: row by row, left to right."""
+        return tab_order.step(self, forward) or super().focusNextPrevChild(forward)
+
     def _show_optimizer_extras(self) -> None:
         optimizer = self.fields["optimizer"].currentText()
         for key, optimizers in OPTIMIZER_EXTRAS.items():
