@@ -143,30 +143,13 @@ class FolderDataset(Dataset):
 
     def _load(self, path: str) -> np.ndarray:
         """Decode one file; a file that broke since the check becomes a black image."""
-        try:
-            return load_image(path, self._decode_shape[:2], self._decode_shape[2])
-        except Exception as exc:  # a file changed or vanished while training
-            message = f"could not read '{path}' ({exc}); used a blank image instead"
-            if message not in self.warnings:
-                self.warnings.append(message)
-                log.warning(message)
-            return np.zeros(self._decode_shape, np.uint8)
+        return load_or_blank(path, self._decode_shape, self.warnings)
 
     def fit_batches(self, split: str, batch_size: int, *, shuffle: bool = False, seed: int = 0,
                     first_epoch: int = 0, one_hot: int | None = None, max_batches: int | None = None) -> Any:
         """Batches decoded from the files as they are needed, on worker threads."""
-        from cnnstudio.ml.training.callbacks import EpochBatches
-
-        dataset = self
-
-        class FolderBatches(EpochBatches):
-            def images(self, indices: np.ndarray) -> np.ndarray:
-                raw = np.stack([dataset._load(str(p)) for p in dataset._paths[split][indices]])
-                return dataset.preprocessing.apply(raw)
-
-        return FolderBatches(None, self._labels[split], batch_size, seed=seed, shuffle=shuffle,
-                             first_epoch=first_epoch, one_hot=one_hot, max_batches=max_batches,
-                             workers=DECODE_WORKERS)
+        return file_batches(self, self._paths[split], self._labels[split], batch_size, seed=seed, shuffle=shuffle,
+                            first_epoch=first_epoch, one_hot=one_hot, max_batches=max_batches)
 
     def fit_inputs(self, split: str) -> Any:
         return self.fit_batches(split, 256)
@@ -214,3 +197,29 @@ def decoded_pictures(load: Callable[[str], np.ndarray], paths, decode_shape: tup
         for i, image in enumerate(pool.map(load, [str(p) for p in paths])):
             out[i] = image
     return out
+
+
+def load_or_blank(path: str, decode_shape: tuple, warnings: list[str]) -> np.ndarray:
+    """One picture file decoded to ``decode_shape``; a file that broke since the dataset was checked
+    becomes a black picture, said once in ``warnings`` (training goes on)."""
+    try:
+        return load_image(path, decode_shape[:2], decode_shape[2])
+    except Exception as exc:  # a file changed or vanished while training
+        message = f"could not read '{path}' ({exc}); used a blank image instead"
+        if message not in warnings:
+            warnings.append(message)
+            log.warning(message)
+        return np.zeros(decode_shape, np.uint8)
+
+
+def file_batches(dataset, paths, targets, batch_size: int, **options: Any) -> Any:
+    """A `keras.utils.PyDataset` of (pictures decoded as needed on worker threads and preprocessed,
+    targets) for a dataset of files (its ``_load`` and ``preprocessing``); ``options`` as EpochBatches'."""
+    from cnnstudio.ml.training.callbacks import EpochBatches
+
+    class FileBatches(EpochBatches):
+        def images(self, indices: np.ndarray) -> np.ndarray:
+            raw = np.stack([dataset._load(str(p)) for p in paths[indices]])
+            return dataset.preprocessing.apply(raw)
+
+    return FileBatches(None, targets, batch_size, workers=DECODE_WORKERS, **options)

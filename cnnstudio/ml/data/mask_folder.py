@@ -42,13 +42,13 @@ from cnnstudio.core.images import (
 from cnnstudio.core.tasks import SEGMENTATION
 from cnnstudio.ml.data.base import SPLITS, Dataset
 from cnnstudio.ml.data.folder import (
-    DECODE_WORKERS,
     MAX_ARRAY_BYTES,
     MAX_DEFAULT_SIDE,
     STATISTICS_SAMPLE,
     _listing,
     decoded_pictures,
-    load_image,
+    file_batches,
+    load_or_blank,
     picture_batches,
 )
 from cnnstudio.ml.data.options import LoadOptions
@@ -104,29 +104,13 @@ class MaskFolderDataset(Dataset):
         return None
 
     def _load(self, path: str) -> np.ndarray:
-        try:
-            return load_image(path, self._decode_shape[:2], self._decode_shape[2])
-        except Exception as exc:  # a file changed or vanished while training
-            message = f"could not read '{path}' ({exc}); used a blank image instead"
-            if message not in self.warnings:
-                self.warnings.append(message)
-                log.warning(message)
-            return np.zeros(self._decode_shape, np.uint8)
+        return load_or_blank(path, self._decode_shape, self.warnings)
 
     def fit_batches(self, split: str, batch_size: int, *, shuffle: bool = False, seed: int = 0,
                     first_epoch: int = 0, one_hot: int | None = None, max_batches: int | None = None) -> Any:
         """Batches of pictures decoded as they are needed (on worker threads) with their masks."""
-        from cnnstudio.ml.training.callbacks import EpochBatches
-
-        dataset = self
-
-        class PictureBatches(EpochBatches):
-            def images(self, indices: np.ndarray) -> np.ndarray:
-                raw = np.stack([dataset._load(str(p)) for p in dataset._images[split][indices]])
-                return dataset.preprocessing.apply(raw)
-
-        return PictureBatches(None, self.labels(split), batch_size, seed=seed, shuffle=shuffle,
-                              first_epoch=first_epoch, max_batches=max_batches, workers=DECODE_WORKERS)
+        return file_batches(self, self._images[split], self.labels(split), batch_size, seed=seed, shuffle=shuffle,
+                            first_epoch=first_epoch, max_batches=max_batches)
 
     def fit_inputs(self, split: str) -> Any:
         return self.fit_batches(split, 256)
