@@ -347,7 +347,8 @@ class MainWindow(QMainWindow):
         editor.context_actions = {
             "node": [a["cut"], a["copy"], a["duplicate"], None, a["freeze"], None, a["group"], a["ungroup"], None,
                      a["delete"], a["delete_plain"]],
-            "block": [a["group"], a["ungroup"], a["repeat_block"], None, a["freeze"]],
+            "block": [a["cut"], a["copy"], a["duplicate"], None, a["group"], a["ungroup"], a["repeat_block"], None,
+                      a["freeze"], None, a["delete"]],
             "edge": [a["delete"]],
             "canvas": [a["paste"], a["select_all"], a["find_layer"], None, a["auto_layout"], a["zoom_fit"]],
         }
@@ -384,10 +385,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{node.id} ({node.type})", 3000)
 
     def _on_blocks_selected(self, block_ids: list[str]) -> None:
+        if block_ids:
+            self.actions_["copy"].setEnabled(True)  # a block is copied with its layers and nested blocks
         if block_ids and not self.document.locked:
-            self.actions_["delete"].setEnabled(True)
-            self.actions_["delete_plain"].setEnabled(True)
-            self.actions_["freeze"].setEnabled(True)  # a block is frozen or unfrozen as a whole
+            for name in ("delete", "delete_plain", "freeze", "cut", "duplicate"):
+                self.actions_[name].setEnabled(True)  # a block is deleted, frozen or copied as a whole
         if block_ids and not self.editor.selected_ids():
             self.inspector.show_block(block_ids[0])
             self.summary.table.show_layer(block_ids[0])
