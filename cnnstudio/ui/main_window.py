@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
         ml.failed.connect(lambda text: self.context.messages.show("error", text))  # a job nobody else answers for
         self._close_guards: tuple[CloseGuard, ...] = ()  # each may keep the window open (False)
         self.features = self._install_features(self.context)
+        self.editor.data_facts = self._data_facts  # a dropped backbone takes the data as loaded
         ml.workerLost.connect(self._on_worker_lost)  # after training's own: a run going on is said there
         self.keyboard = keyboard.install(self)  # Edit > Add Layer…, Select Next Layer, Connect Selected Layers, ...
         self.actions_["train_start"].setIconText("Train")  # the main step: named on the toolbar, not an icon only
@@ -393,6 +394,14 @@ class MainWindow(QMainWindow):
         if block_ids and not self.editor.selected_ids():
             self.inspector.show_block(block_ids[0])
             self.summary.table.show_layer(block_ids[0])
+
+    def _data_facts(self) -> tuple[tuple[int, ...] | None, int | None] | None:
+        """The images' shape as loaded and, for a classifier's data, the classes (None: not known here)."""
+        panel = self.features.datasets
+        facts = panel.data_facts()
+        if facts is None or panel.info is None:
+            return None
+        return facts.shape, facts.num_classes if panel.info.task == "classification" else None
 
     def _update_paste(self) -> None:
         self.actions_["paste"].setEnabled(not self.document.locked and self.editor.can_paste())

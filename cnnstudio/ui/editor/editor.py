@@ -14,10 +14,12 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
 
 from cnnstudio.core import blocks, fragments
+from cnnstudio.core.backbone_input import is_backbone
 from cnnstudio.core.catalog import CATALOG, get_spec
 
 from ..document import ProjectDocument
 from . import clipboard
+from .backbone_drop import BackbonePlacing
 from .block_edits import BlockEditing
 from .commands import (
     AddNodesCommand,
@@ -41,7 +43,7 @@ JUMP_ZOOM = 0.75  # a layer found is shown at least this large: its settings rea
 PASTE_OFFSET = (40.0, 40.0)
 
 
-class NetworkEditor(BlockEditing, QWidget):
+class NetworkEditor(BlockEditing, BackbonePlacing, QWidget):
     """Canvas + operations: add, insert, append, delete, copy/paste, auto-layout, zoom."""
 
     selectionChanged = Signal(list)  # selected layer ids
@@ -130,6 +132,12 @@ class NetworkEditor(BlockEditing, QWidget):
         elif isinstance(position, QPointF):
             position = (position.x(), position.y())
         position = self._snap(position)
+        if is_backbone(type_name):  # it gets what its input needs before it (and a head, on its own)
+            on_edge = edge is not None and edge in self.network.edges
+            placed = self.place_backbone(type_name, position, source=edge[0] if on_edge else None,
+                                         targets=[edge[1]] if on_edge else None, loose=not on_edge)
+            if placed is not None:
+                return placed
         if edge is not None and CATALOG[type_name].max_inputs != 0 and edge in self.network.edges:
             above, below = self.network.node(edge[0]).position, self.network.node(edge[1]).position
             moves = {}
@@ -166,6 +174,8 @@ class NetworkEditor(BlockEditing, QWidget):
         position = (ax, ay + STEP)
         outputs = self.network.outputs_of(anchor)
         targets = outputs if len(outputs) == 1 else []
+        if is_backbone(type_name):
+            return self.place_backbone(type_name, position, source=anchor, targets=targets)
         moves = self._make_room(targets, position[1]) if targets else {}
         if not targets:
             position = self._free_spot(position)
