@@ -105,3 +105,18 @@ def test_the_network_a_dropped_backbone_makes_trains_on_grey_images_as_they_are(
     with qtbot.waitSignal(training.runFinished, timeout=180000) as finished:
         assert training.start()
     assert (finished.args[0] / "model.keras").exists()
+
+
+def test_connecting_a_layer_to_a_loose_backbone_goes_through_what_it_needs(main_window):
+    editor, network = main_window.editor, main_window.document.network
+    said = said_by(main_window)
+    backbone = editor.add_layer("MobileNetV2", (600.0, 0.0))  # beside LeNet-5: a loose layer, as any other
+    assert not network.inputs_of(backbone) and not network.outputs_of(backbone)
+    assert editor.scene.connect_layers("input", backbone)
+    grey = network.inputs_of(backbone)[0]
+    resize = network.inputs_of(grey)[0]
+    assert network.inputs_of(resize) == ["input"] and network.node(grey).trainable is False
+    assert not any(e.node == backbone for e in main_window.document.analysis().errors)
+    assert "takes the data through a Resizing layer" in said[-1]
+    main_window.document.undo_stack.undo()
+    assert not network.inputs_of(backbone) and resize not in network.nodes

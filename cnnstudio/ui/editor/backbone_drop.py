@@ -15,12 +15,12 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from cnnstudio.core.backbone_input import InputLayer, describe, input_layers
+from cnnstudio.core.backbone_input import InputLayer, describe, input_layers, is_backbone
 from cnnstudio.core.catalog import get_spec
 from cnnstudio.core.catalog.backbone_table import TABLE
 from cnnstudio.core.network import Network
 
-from .commands import AddNodesCommand, InsertCommand, MacroCommand
+from .commands import AddNodesCommand, ConnectCommand, InsertCommand, MacroCommand
 from .layout import NODE_HEIGHT, V_GAP
 
 STEP = NODE_HEIGHT + V_GAP
@@ -119,6 +119,30 @@ class BackbonePlacing:
         if said:
             self.message.emit("info", said)
         return backbone_id
+
+    def backbone_connection(self, src: str, dst: str) -> QUndoCommand | None:
+        """Connecting a layer to a backbone nothing feeds yet: through the layers its input needs (one undo
+        step, said in the status bar); None for an ordinary connection."""
+        network: Network = self.network
+        node = network.node(dst)
+        if not is_backbone(node.type) or network.inputs_of(dst):
+            return None
+        coming = self.document.analysis().layers[src].output_shape if src in self.document.analysis().layers \
+            else None
+        adapters = input_layers(node.type, node.params, None if coming is None else tuple(coming))
+        if not adapters:
+            return None
+        (sx, sy), (dx, dy) = network.node(src).position or (0.0, 0.0), node.position or (0.0, 0.0)
+        taken: set[str] = set()
+        chain = []
+        for index, (layer, stem) in enumerate(zip(adapters, _stems(adapters), strict=True)):
+            share = (index + 1) / (len(adapters) + 1)  # spread along the way from the layer to the backbone
+            chain.append(layer.node(_fresh(network, stem, taken), (sx + (dx - sx) * share, sy + (dy - sy) * share)))
+        ids = [src, *(n["id"] for n in chain), dst]
+        add = AddNodesCommand(network, chain, list(zip(ids[1:-1], ids[2:-1])))
+        self.message.emit("info", describe(node.type, dst, adapters))
+        return MacroCommand(f"Connect {src} to {dst}", [add, ConnectCommand(network, src, ids[1]),
+                                                        ConnectCommand(network, ids[-2], dst)])
 
     def _data(self) -> DataFacts:
         if self.data_facts is not None:

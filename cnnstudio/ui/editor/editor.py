@@ -65,6 +65,7 @@ class NetworkEditor(BlockEditing, BackbonePlacing, QWidget):
         layout.addWidget(self.view)
         self.scene.selectedNodesChanged.connect(self.selectionChanged)
         self.scene.connectionRefused.connect(lambda text: self.message.emit("warning", text))
+        self.scene.plan_connection = self.backbone_connection  # a backbone is fed through what it needs
         self.view.layerDropped.connect(self._on_drop)
         self.view.nudged.connect(self.nudge)
         self.view.contextMenuAt.connect(self._context_menu)
