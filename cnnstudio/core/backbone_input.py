@@ -56,9 +56,9 @@ def input_layers(family: str, params: dict[str, Any], shape: tuple[int | None, .
     least, usual = smallest_side(family), int(TABLE[family]["default"])
     resolved = CATALOG[family].resolve(params)
     if resolved.get("include_top"):  # its classifier was made for one size
-        target, reason = (usual, usual), "the size its classifier was made for"
+        target, reason = (usual, usual), "its classifier's size"
     else:
-        target, reason = (max(height, least), max(width, least)), f"{family}'s smallest input"
+        target, reason = (max(height, least), max(width, least)), "its smallest"
     layers = []
     if target != (height, width):
         layers.append(InputLayer("Resizing", {"height": target[0], "width": target[1]},
@@ -67,16 +67,19 @@ def input_layers(family: str, params: dict[str, Any], shape: tuple[int | None, .
     if channels == 1:
         layers.append(InputLayer("Conv2D", {"filters": 3, "kernel_size": 1, "use_bias": False,
                                             "kernel_initializer": "ones"}, trainable=False,
-                                 why="a frozen 1x1 Conv2D repeating the grey channel as red, green and blue"))
+                                 why="a frozen Conv2D repeating grey as RGB"))
     elif channels != 3:
         layers.append(InputLayer("Conv2D", {"filters": 3, "kernel_size": 1},
-                                 why=f"a 1x1 Conv2D learning 3 colour channels from the {channels}"))
+                                 why=f"a 1x1 Conv2D learning RGB from the {channels} channels"))
     return layers
 
 
-def describe(family: str, node_id: str, layers: list[InputLayer]) -> str:
-    """One sentence for the status bar: what was put before the backbone, and that it can be changed."""
-    if not layers:
+def describe(family: str, node_id: str, layers: list[InputLayer], before: list[str] = (),
+             after: list[str] = ()) -> str:
+    """One sentence for the status bar: what was added with the backbone (``before`` and ``after``: other
+    additions, e.g. an Input and a head)."""
+    parts = [*before, *(layer.why for layer in layers), *after]
+    if not parts:
         return ""
-    added = " and ".join(layer.why for layer in layers)
-    return f"{family} '{node_id}' takes the data through {added}: ordinary layers, change them as you like"
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"{family} '{node_id}' fits the data with {listed}; all editable"

@@ -99,7 +99,7 @@ def test_the_layers_put_before_a_backbone_let_it_take_small_grey_pictures():
     assert analyze(net).ok
     model = build_model(net, "grey")
     grey = np.random.default_rng(0).random((4, 28, 28, 1)).astype("float32")
-    seen = keras.Model(model.inputs, model.get_layer("fit1").output)(grey)
+    seen = keras.Model(model.inputs[0], model.get_layer("fit1").output)(grey)
     assert seen.shape == (4, 32, 32, 3)
     np.testing.assert_allclose(seen[..., 0], seen[..., 2])  # the same grey in every channel
     assert np.all(model.get_layer("fit1").get_weights()[0] == 1.0) and not model.get_layer("fit1").trainable

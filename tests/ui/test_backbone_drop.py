@@ -38,8 +38,9 @@ def test_a_backbone_dropped_on_an_empty_mnist_project_becomes_a_network_for_its_
     analysis = window.document.analysis()
     assert analysis.ok and not analysis.data_fit_problems
     assert analysis.layers[backbone].output_shape == (1, 1, 1280)
-    assert "Resizing layer (28x28 \N{RIGHTWARDS ARROW} 32x32, MobileNetV2's smallest input)" in said[-1]
-    assert "repeating the grey channel" in said[-1] and "a head for 10 classes" in said[-1]
+    assert "Resizing layer (28x28 \N{RIGHTWARDS ARROW} 32x32, its smallest)" in said[-1]
+    assert "with an Input of 28x28x1, a Resizing layer" in said[-1] and "repeating grey as RGB" in said[-1]
+    assert "and a head for 10 classes; all editable" in said[-1]
     assert editor.selected_ids() == [backbone]
     window.document.undo_stack.undo()
     assert len(network) == 0
@@ -65,7 +66,7 @@ def test_a_backbone_dropped_on_a_connection_gets_its_input_layers_in_between(mai
     assert network.inputs_of(resize) == ["input"] and network.outputs_of(backbone) == ["conv1"]
     assert (network.node(resize).params["height"], network.node(resize).params["width"]) == (71, 71)
     assert not any(e.node == backbone for e in main_window.document.analysis().errors)
-    assert "Xception's smallest input" in said[-1] and "a head" not in said[-1]
+    assert "\N{RIGHTWARDS ARROW} 71x71, its smallest" in said[-1] and "a head" not in said[-1]
     main_window.document.undo_stack.undo()
     assert network.inputs_of("conv1") == ["input"] and len(network) == before
 
@@ -117,6 +118,6 @@ def test_connecting_a_layer_to_a_loose_backbone_goes_through_what_it_needs(main_
     resize = network.inputs_of(grey)[0]
     assert network.inputs_of(resize) == ["input"] and network.node(grey).trainable is False
     assert not any(e.node == backbone for e in main_window.document.analysis().errors)
-    assert "takes the data through a Resizing layer" in said[-1]
+    assert "fits the data with a Resizing layer" in said[-1]
     main_window.document.undo_stack.undo()
     assert not network.inputs_of(backbone) and resize not in network.nodes

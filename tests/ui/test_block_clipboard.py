@@ -35,6 +35,8 @@ def test_duplicate_with_a_folded_block_selected_copies_the_block_whole(main_wind
     assert network.blocks[inner].name == "Stem (copy)" and blocks.layers_in(network, inner) == ["conv1_1", "pool1_1"]
     assert main_window.editor.scene.selected_block_ids() == [copy]  # the copy is what is selected now
     assert copy in main_window.editor.scene.block_view.nodes  # shown folded, as one node
+    (x, y), (copy_x, copy_y) = network.node("conv1").position, network.node("conv1_1").position
+    assert abs(copy_y - y) <= 20 and copy_x > x + 150  # beside the original (on the grid), not over it
     stack.undo()
     assert len(network) == layers_before and set(network.blocks) == {features, stem}
 
@@ -98,3 +100,14 @@ def test_a_copied_repeat_copy_still_names_the_block_it_repeats(make_window):
     (duplicate,) = [b for b in network.blocks if b not in (stage, copy)]
     assert network.blocks[duplicate].extra["copy_of"] == stage and len(pasted) == 7
     assert all(e.node in pasted for e in window.document.analysis().errors)  # only the unconnected copy
+
+
+def test_a_frozen_layer_pasted_stays_frozen(main_window, qtbot):
+    network, editor = main_window.document.network, main_window.editor
+    network.set_trainable("conv1", False)
+    editor.select(["conv1"])
+    main_window.actions_["copy"].trigger()
+    qtbot.waitUntil(main_window.actions_["paste"].isEnabled)
+    (pasted,) = editor.paste()
+    assert network.node(pasted).trainable is False and "trainable" not in network.node(pasted).extra
+    assert pasted in blocks.frozen_layers(network)

@@ -109,13 +109,9 @@ class BackbonePlacing:
         text = f"Add {type_name}" + (" with what it needs" if len(chain) > 1 or new else "")
         self.document.push(MacroCommand(text, steps))
         self.select([backbone_id], center=True)
-        said = describe(type_name, backbone_id, adapters)
-        if new or head:
-            parts = [f"an Input of the data's size ({'x'.join(map(str, new[0]['params']['shape']))})"] if new else []
-            if head:
-                parts.append(f"a head for {classes} classes (global average pooling and a Dense softmax layer)")
-            said = (said + "; " if said else f"{type_name} '{backbone_id}' is ready to train: ") + \
-                "added " + " and ".join(parts)
+        said = describe(type_name, backbone_id, adapters,
+                        [f"an Input of {'x'.join(map(str, new[0]['params']['shape']))}"] if new else [],
+                        [f"a head for {classes} classes"] if head else [])
         if said:
             self.message.emit("info", said)
         return backbone_id

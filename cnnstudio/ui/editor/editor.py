@@ -318,7 +318,11 @@ class NetworkEditor(BlockEditing, BackbonePlacing, QWidget):
         data = self._selected_fragment()
         if data is None:
             return []
-        return self._add_fragment(data, PASTE_OFFSET, "Duplicate")
+        offset = PASTE_OFFSET
+        if data.get("blocks"):  # a block's copy goes beside it, as a repeat's does, not over it
+            xs = [float((n.get("position") or (0.0, 0.0))[0]) for n in data["nodes"]]
+            offset = (max(xs) - min(xs) + NODE_WIDTH + H_GAP, 0.0)
+        return self._add_fragment(data, offset, "Duplicate")
 
     def _add_fragment(self, data: dict[str, Any], offset: tuple[float, float], text: str) -> list[str]:
         """Add copied layers (and their blocks, at the top level) as one undo step; select what was added."""
