@@ -106,6 +106,26 @@ def test_the_layers_put_before_a_backbone_let_it_take_small_grey_pictures():
     assert model(grey).shape == (4, 2)
 
 
+def test_cnnstudio_train_names_the_minimum_and_the_layers_to_add_for_small_grey_pictures(tmp_path, capsys):
+    from cnnstudio.cli import main
+    from cnnstudio.core.project import save_project
+
+    project = project_from_dict({
+        "format": "cnnstudio-project", "version": 2, "name": "grey",
+        "network": {"nodes": [{"id": "image", "type": "Input", "params": {"shape": [28, 28, 1]}},
+                              {"id": "base", "type": "MobileNetV2", "params": {"weights": None, "pooling": "avg"}},
+                              {"id": "out", "type": "Dense", "params": {"units": 10, "activation": "softmax"}}],
+                    "edges": [["image", "base"], ["base", "out"]]},
+        "dataset": {"name": "mnist-sample"}})
+    path = tmp_path / "grey.cnnproj"
+    save_project(project, path)
+    assert main(["train", str(path)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: grey.cnnproj: node 'base': MobileNetV2 needs an input of at least 32x32")
+    assert "3 channels, but this input has 1" in line and "a Resizing layer (height and width 32 or more)" in line
+    assert "kernel_initializer 'ones'" in line
+
+
 def test_unknown_backbones_and_arguments_are_refused_like_unknown_layers():
     nodes = [{"id": "image", "type": "Input", "params": {"shape": [96, 96, 3]}},
              {"id": "base", "type": "MobileNetV2", "params": {"alpha": 0.35, "depth": 3}}]
