@@ -30,6 +30,7 @@ from cnnstudio.core.experiment_spec import setting_id, values_label
 from cnnstudio.core.experiments import Experiment
 from cnnstudio.core.stats import summarize
 
+from ..folder_watch import watch_only
 from ..reflow import flow_row
 from .controller import PAUSED, ExperimentController, experiment_folders
 from .tables import SORT_ROLE, key_label
@@ -165,12 +166,8 @@ class ExperimentsPanel(QWidget):
         self._timer.stop()
         selected = self.selected()
         folder = self.runs_folder()
-        if folder != self.folder:
-            if self._watcher.directories():
-                self._watcher.removePaths(self._watcher.directories())
-            self.folder = folder
-        if folder.is_dir() and str(folder) not in self._watcher.directories():
-            self._watcher.addPath(str(folder))
+        self.folder = folder
+        watch_only(self._watcher, folder)
         self.entries, self.problems = [], []
         for path in experiment_folders(folder):
             try:
