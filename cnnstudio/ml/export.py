@@ -25,7 +25,6 @@ import contextlib
 import json
 import sys
 import tempfile
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ import numpy as np
 
 from ..core.errors import UserError
 from ..core.files import atomic_write_with, write_error
+from .export_onnx import write_onnx
 from .export_paths import (  # noqa: F401 - part of this module's API
     MARKER,
     MODEL_FORMATS,
@@ -232,13 +232,11 @@ def _write(model: keras.Model, fmt: str, path: Path, quantize: str | None) -> No
         elif fmt == "savedmodel":
             model.export(str(path), format="tf_saved_model", verbose=False)
         elif fmt == "onnx":
-            with warnings.catch_warnings():  # tf2onnx probes NumPy for names it no longer has
-                warnings.simplefilter("ignore", FutureWarning)
-                model.export(str(path), format="onnx", verbose=False)
+            write_onnx(model, path)
         else:
             with stderr_silenced():
                 model.export(str(path), format="litert", verbose=False, **_tflite_options(quantize))
-    except OSError:
+    except (OSError, UserError):
         raise
     except Exception as exc:  # converters raise many kinds; say which format failed and why, in one line
         raise UserError(f"the model cannot be exported as {fmt}: {type(exc).__name__}: {first_line(exc)}") from None
