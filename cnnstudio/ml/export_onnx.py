@@ -13,6 +13,7 @@ cannot express is refused, naming the layer. Other Keras backends use Keras's ow
 from __future__ import annotations
 
 import collections
+import logging
 import re
 import warnings
 from pathlib import Path
@@ -42,8 +43,10 @@ def write_onnx(model: keras.Model, path: str | Path) -> None:
         renames = dict(zip(inputs, _input_names(model)))
         if len(set(model.output_names)) == len(outputs) and not set(model.output_names) & set(renames.values()):
             renames.update(zip(outputs, model.output_names))
-        proto, _ = tf2onnx.convert.from_graph_def(graph, name=model.name, input_names=inputs, output_names=outputs,
-                                                  tensors_to_rename=renames)
+        quiet = tf2onnx.logging.set_scope_level(logging.CRITICAL, logging.getLogger("tf2onnx"))
+        with quiet:  # it logs each operation it cannot convert: check_supported says it once
+            proto, _ = tf2onnx.convert.from_graph_def(graph, name=model.name, input_names=inputs,
+                                                      output_names=outputs, tensors_to_rename=renames)
     check_supported(proto, model)
     Path(path).write_bytes(proto.SerializeToString())
 
