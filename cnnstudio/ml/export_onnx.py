@@ -96,9 +96,13 @@ def check_supported(proto, model: keras.Model) -> None:
 
 
 def layer_of(node_name: str, model: keras.Model) -> str:
-    """The layer a converted node comes from: TensorFlow names nodes model_1/layer_2/op."""
-    names = {layer.name for layer in model.layers}
-    for part in node_name.split("/"):
+    """The layer a converted node comes from: TensorFlow names nodes model_1/backbone_1/layer_2/op."""
+    names, inner = set(), list(model.layers)
+    while inner:  # the layers of nested models (a backbone) too
+        layer = inner.pop()
+        names.add(layer.name)
+        inner.extend(getattr(layer, "layers", []))
+    for part in reversed(node_name.split("/")[:-1]):  # the innermost layer; the last part names the operation
         for candidate in (part, re.sub(r"_\d+$", "", part)):
             if candidate in names:
                 return candidate

@@ -69,8 +69,11 @@ class InverseErf(L.Layer):
 
 
 def test_an_operation_onnx_lacks_is_refused_naming_its_layer(tmp_path, caplog):
+    inner = keras.Input((4,))
+    backbone = keras.Model(inner, InverseErf(name="inverse_erf")(L.Dense(4, name="inner_dense")(inner)),
+                           name="backbone")
     image = keras.Input((4,), name="values")
-    model = keras.Model(image, L.Dense(2, name="out")(InverseErf(name="inverse_erf")(image)))
+    model = keras.Model(image, L.Dense(2, name="out")(backbone(image)))  # named inside a nested model too
     with pytest.raises(UserError) as caught:
         export_model(model, "onnx", tmp_path / "m.onnx")
     message = str(caught.value)
