@@ -40,9 +40,7 @@ def write_onnx(model: keras.Model, path: str | Path) -> None:
         patch_tf2onnx()  # tf2onnx's fixes for NumPy 2, as Keras applies them
         _register_erfc()
         graph, inputs, outputs = frozen_graph(model)
-        renames = dict(zip(inputs, _input_names(model)))
-        if len(set(model.output_names)) == len(outputs) and not set(model.output_names) & set(renames.values()):
-            renames.update(zip(outputs, model.output_names))
+        renames = _renames(model, inputs, outputs)
         quiet = tf2onnx.logging.set_scope_level(logging.CRITICAL, logging.getLogger("tf2onnx"))
         with quiet:  # it logs each operation it cannot convert: check_supported says it once
             proto, _ = tf2onnx.convert.from_graph_def(graph, name=model.name, input_names=inputs,
@@ -107,6 +105,17 @@ def layer_of(node_name: str, model: keras.Model) -> str:
             if candidate in names:
                 return candidate
     return node_name
+
+
+def _renames(model: keras.Model, inputs: list[str], outputs: list[str]) -> dict[str, str]:
+    """Graph tensor names to the names the ONNX file shows: the model's input and output names (outputs
+    keep their graph names where the model's are not unique or returned as a dict)."""
+    renames = dict(zip(inputs, _input_names(model)))
+    names = list(model.output_names)
+    unique = len(set(names)) == len(outputs) and not set(names) & set(renames.values())
+    if unique and not isinstance(model.output, dict):
+        renames.update(zip(outputs, names))
+    return renames
 
 
 def _input_names(model: keras.Model) -> list[str]:
