@@ -83,7 +83,7 @@ def test_an_operation_onnx_lacks_is_refused_naming_its_layer(tmp_path, caplog):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["EfficientNetB0", "EfficientNetV2B0", "ConvNeXtTiny"])
+@pytest.mark.parametrize("name", ["EfficientNetB0", "EfficientNetV2B0", "EfficientNetV2S", "ConvNeXtTiny"])
 def test_efficientnet_and_convnext_export_to_onnx_within_the_default_check(tmp_path, name):
     keras.utils.set_random_seed(0)
     model = getattr(keras.applications, name)(weights=None)
