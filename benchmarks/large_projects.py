@@ -24,8 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def project_data(layers: int) -> dict:
-    """A chain of Conv2D / BatchNormalization / ReLU blocks on 32x32x3 images, then a classifier."""
+def project_data(layers: int, folded: bool = False) -> dict:
+    """A chain of Conv2D / BatchNormalization / ReLU blocks on 32x32x3 images, then a classifier.
+    ``folded``: the chain grouped as an imported application is (blocks of 30 layers, stages of 10 blocks),
+    every stage folded."""
     nodes = [{"id": "input", "type": "Input", "params": {"shape": [32, 32, 3]}}]
     edges = []
     kinds = [("Conv2D", {"filters": 8, "kernel_size": 3, "padding": "same"}), ("BatchNormalization", {}),
@@ -41,9 +43,22 @@ def project_data(layers: int) -> dict:
         nodes.append({"id": node_id, "type": type_name, "params": params})
         edges.append([previous, node_id])
         previous = node_id
-    return {"format": "cnnstudio-project", "version": 1, "name": f"chain of {layers}",
+    data = {"format": "cnnstudio-project", "version": 1, "name": f"chain of {layers}",
             "network": {"nodes": nodes, "edges": edges},
             "dataset": {"name": "cifar10", "permute_pixels": None}}
+    if folded:
+        chain = [node["id"] for node in nodes[1:-3]]
+        units = [chain[i:i + BLOCK] for i in range(0, len(chain), BLOCK)]
+        found = [{"id": f"block{k}", "name": f"block {k}", "nodes": unit} for k, unit in enumerate(units)]
+        stages = [{"id": f"stage{k}", "name": f"stage {k}", "collapsed": True,
+                   "nodes": [b["id"] for b in found[i:i + STAGE]]}
+                  for k, i in enumerate(range(0, len(found), STAGE))]
+        data["version"], data["name"] = 2, f"chain of {layers} in folded stages"
+        data["network"]["blocks"] = found + stages
+    return data
+
+
+BLOCK, STAGE = 30, 10  # layers in a block, blocks in a stage of the folded variant
 
 
 def summarized(path: Path, runs: int) -> list[float]:

@@ -104,6 +104,19 @@ def layers_in(network: Network, block_id: str) -> list[str]:
     return [n for n in network.nodes if n in wanted]
 
 
+def layers_by_block(network: Network) -> dict[str, list[str]]:
+    """Every block's layers (nested blocks included, in the network's order), all in one pass: asking
+    ``layers_in`` of each block reads the whole network once per block."""
+    held = parents(network)
+    found: dict[str, list[str]] = {block_id: [] for block_id in network.blocks}
+    for node_id in network.nodes:
+        owner, steps = held.get(node_id), 0
+        while owner is not None and steps <= len(found):  # steps: a nesting loop in a broken file ends
+            found[owner].append(node_id)
+            owner, steps = held.get(owner), steps + 1
+    return found
+
+
 def frozen_layers(network: Network) -> set[str]:
     """Layers that do not train: switched off themselves or inside a block that is."""
     frozen = {node.id for node in network if not node.trainable}
@@ -159,10 +172,11 @@ def block_tree(network: Network, analysis: Analysis) -> list[BlockInfo]:
     for s, d in network.edges:
         following.setdefault(s, []).append(d)
     outputs = set(network.output_nodes())
+    every = layers_by_block(network)
 
     def info(block_id: str) -> BlockInfo:
         block = network.blocks[block_id]
-        layers = layers_in(network, block_id)
+        layers = every[block_id]
         inside = set(layers)
         found = [analysis.layers[n] for n in layers if n in analysis.layers]
         params = sum(i.params for i in found)
@@ -356,11 +370,23 @@ def check_blocks(network: Network, where: str) -> None:
             current, steps = seen[current], steps + 1
             if current == block_id or steps > len(network.blocks):
                 raise ValueError(f"{where}: block '{block_id}' ends up inside itself")
+    # each member has one block, so no block can cut another in two: only loops through a folded block are
+    # looked for, along the layers lying between a block's first and last layer in a topological order
+    try:
+        rank = {n: i for i, n in enumerate(network.topological_order())}
+    except ValueError:  # a network with a loop of its own: analysis names it; blocks are checked the long way
+        rank = None
+    every = layers_by_block(network)
+    steps = _steps(network)
     for block_id, block in network.blocks.items():
-        layers = set(layers_in(network, block_id))
+        layers = set(every[block_id])
         try:
-            if layers:  # an empty block (its layers deleted) is harmless
+            if not layers:  # an empty block (its layers deleted) is harmless
+                continue
+            if rank is None:
                 check_group(network, layers)
+            else:
+                _check_no_loop(network, layers, rank, steps)
         except BlockError as exc:
             raise ValueError(f"{where}: block '{block.name}': {exc}") from None
 
@@ -386,6 +412,41 @@ def _announce(network: Network, ids: list[str]) -> None:
     from .network import NetworkChange  # network.py imports this module
 
     network.changed.emit(kind=NetworkChange.BLOCKS, ids=ids)
+
+
+def _steps(network: Network) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(layer -> the layers it feeds, layer -> the layers feeding it)."""
+    forward: dict[str, list[str]] = {}
+    backward: dict[str, list[str]] = {}
+    for s, d in network.edges:
+        forward.setdefault(s, []).append(d)
+        backward.setdefault(d, []).append(s)
+    return forward, backward
+
+
+def _check_no_loop(network: Network, layers: set[str], rank: dict[str, int],
+                   steps: tuple[dict[str, list[str]], dict[str, list[str]]]) -> None:
+    """``check_group``'s loop test, walking only the layers ranked between the block's first and last (no
+    other layer can leave the block and come back): a chain of blocks is checked in time proportional to it."""
+    first, last = min(rank[n] for n in layers), max(rank[n] for n in layers)
+    if last - first + 1 == len(layers):
+        return  # nothing else lies in between
+    after = _reach_within(steps[0], layers, lambda n: rank[n] < last) - layers
+    before = _reach_within(steps[1], layers, lambda n: rank[n] > first) - layers
+    between = [n for n in network.nodes if n in after and n in before]
+    if between:
+        check_group(network, layers)  # the full check words the reason
+
+
+def _reach_within(step: dict[str, list[str]], start: set[str], keep) -> set[str]:
+    seen = set(start)
+    queue = deque(start)
+    while queue:
+        for nxt in step.get(queue.popleft(), ()):
+            if nxt not in seen and keep(nxt):
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
 
 
 def _reach(network: Network, start: set[str], *, forward: bool) -> set[str]:
