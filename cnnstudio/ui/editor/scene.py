@@ -342,7 +342,7 @@ class NetworkScene(QGraphicsScene):
             if item.isSelected():  # a layer folded away leaves the selection
                 item.setSelected(False)
             self.removeItem(item)
-        made = {node.id for node in self.network if node.id not in hidden and node.id not in self.nodes}
+        made = [node.id for node in self.network if node.id not in hidden and node.id not in self.nodes]
         for node_id in made:
             self._add_node_item(node_id)
         rewired: dict[str, NodeItem] = {}
