@@ -192,3 +192,14 @@ def test_a_loop_through_a_folded_block_is_found_on_load_beside_blocks_of_a_long_
     looping = chain + [{"id": "bad", "nodes": ["r40", "add"]}]
     with pytest.raises(ProjectError, match="'r41', 'r42', 'r43' ... lie between layers of the block"):
         project_from_dict({**data, "network": {**data["network"], "blocks": looping}}, "bad.cnnproj")
+
+
+def test_every_block_is_put_in_order_in_one_pass_as_each_is_alone():
+    net = residual_network()
+    inner = blocks.group(net, ["conv_a", "bn_a"], "Branch")
+    outer = blocks.group(net, ["conv_a", "bn_a", "add", "relu"], "Residual")
+    head = blocks.group(net, ["pool", "out"], "Head")
+    orders = blocks.ordered_all(net)
+    assert orders[None] == ["image", "stem", outer.id, head.id]
+    assert orders[outer.id] == [inner.id, "add", "relu"] and orders[inner.id] == ["conv_a", "bn_a"]
+    assert orders == {b: blocks.ordered_items(net, b) for b in (None, inner.id, outer.id, head.id)}
