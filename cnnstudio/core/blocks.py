@@ -13,6 +13,7 @@ announced with `network.changed` (kind "blocks").
 from __future__ import annotations
 
 import copy
+import heapq
 import re
 from collections import deque
 from collections.abc import Iterable
@@ -104,6 +105,19 @@ def layers_in(network: Network, block_id: str) -> list[str]:
     return [n for n in network.nodes if n in wanted]
 
 
+def layers_by_block(network: Network) -> dict[str, list[str]]:
+    """Every block's layers (nested blocks included, in the network's order), all in one pass: asking
+    ``layers_in`` of each block reads the whole network once per block."""
+    held = parents(network)
+    found: dict[str, list[str]] = {block_id: [] for block_id in network.blocks}
+    for node_id in network.nodes:
+        owner, steps = held.get(node_id), 0
+        while owner is not None and steps <= len(found):  # steps: a nesting loop in a broken file ends
+            found[owner].append(node_id)
+            owner, steps = held.get(owner), steps + 1
+    return found
+
+
 def frozen_layers(network: Network) -> set[str]:
     """Layers that do not train: switched off themselves or inside a block that is."""
     frozen = {node.id for node in network if not node.trainable}
@@ -125,31 +139,70 @@ def boundary(network: Network, layers: Iterable[str]) -> tuple[list[tuple[str, s
 def ordered_items(network: Network, block_id: str | None = None) -> list[str]:
     """The direct members of a block (of the whole network with None: loose layers and top blocks), in an
     order where each comes after everything it takes input from; a block counts as one item."""
+    return ordered_all(network, [block_id])[block_id]
+
+
+def ordered_all(network: Network, wanted: Iterable[str | None] | None = None) -> dict[str | None, list[str]]:
+    """``ordered_items`` of the whole network (None) and of every block (or of the ``wanted`` ones), from one
+    pass over the connections: a network of hundreds of blocks is put in order in time proportional to it."""
     held = parents(network)
-    if block_id is None:
-        members = [n for n in network.nodes if n not in held] + top_level(network)
-    else:  # a deleted layer stays listed (undo puts it back) but is not an item
-        members = [m for m in network.blocks[block_id].members if m in network.nodes or m in network.blocks]
-    item_of: dict[str, str] = {}
-    for member in members:
-        for layer in (layers_in(network, member) if member in network.blocks else [member]):
-            item_of[layer] = member
-    needs: dict[str, set[str]] = {m: set() for m in members}
-    for s, d in network.edges:
-        if s in item_of and d in item_of and item_of[s] != item_of[d]:
-            needs[item_of[d]].add(item_of[s])
+    every = layers_by_block(network)
+    wanted = [None, *network.blocks] if wanted is None else list(wanted)
     rank = {n: i for i, n in enumerate(network.nodes)}
-    first = {m: min((rank[n] for n in (layers_in(network, m) if m in network.blocks else [m])), default=0)
-             for m in members}
+    found: dict[str | None, list[str]] = {}
+    needs: dict[str | None, dict[str, set[str]]] = {}
+    for container in wanted:
+        if container is None:
+            members = [n for n in network.nodes if n not in held] + top_level(network)
+        else:  # a deleted layer stays listed (undo puts it back) but is not an item
+            members = [m for m in network.blocks[container].members if m in network.nodes or m in network.blocks]
+        found[container] = members
+        needs[container] = {m: set() for m in members}
+    for s, d in network.edges:
+        chain_s, chain_d = _chain(s, held), _chain(d, held)
+        shared = set(chain_d)
+        for i, container in enumerate(chain_s[1:], start=1):  # the innermost container holding both
+            if container in shared:
+                if container in needs:
+                    item_s, item_d = chain_s[i - 1], chain_d[chain_d.index(container) - 1]
+                    if item_s != item_d and item_d in needs[container] and item_s in needs[container]:
+                        needs[container][item_d].add(item_s)
+                break
+    first = {m: (rank[m] if m in rank else rank[every[m][0]] if every.get(m) else 0)
+             for members in found.values() for m in members}
+    return {container: _in_order(members, needs[container], first) for container, members in found.items()}
+
+
+def _chain(layer: str, held: dict[str, str]) -> list[str | None]:
+    """A layer, the blocks around it from the innermost out, then None (the whole network)."""
+    chain: list[str | None] = [layer]
+    owner = held.get(layer)
+    while owner is not None and len(chain) <= len(held) + 1:
+        chain.append(owner)
+        owner = held.get(owner)
+    return [*chain, None]
+
+
+def _in_order(members: list[str], needs: dict[str, set[str]], first: dict[str, int]) -> list[str]:
+    """Each member after those it needs; of those ready, the one whose first layer comes first."""
+    waiting = {m: len(needs[m]) for m in members}
+    followers: dict[str, list[str]] = {}
+    for member, before in needs.items():
+        for other in before:
+            followers.setdefault(other, []).append(member)
+    place = {m: i for i, m in enumerate(members)}
+    ready = [(first[m], place[m], m) for m in members if not waiting[m]]
+    heapq.heapify(ready)
     order: list[str] = []
-    done: set[str] = set()
-    while len(order) < len(members):
-        ready = [m for m in members if m not in done and needs[m] <= done]
-        if not ready:  # blocks that would loop once folded: check_group refuses to make them
-            raise BlockError("the blocks cannot be put in order (a folded block would make a loop)")
-        chosen = min(ready, key=lambda m: first[m])
-        order.append(chosen)
-        done.add(chosen)
+    while ready:
+        member = heapq.heappop(ready)[2]
+        order.append(member)
+        for follower in followers.get(member, ()):
+            waiting[follower] -= 1
+            if not waiting[follower]:
+                heapq.heappush(ready, (first[follower], place[follower], follower))
+    if len(order) < len(members):  # blocks that would loop once folded: check_group refuses to make them
+        raise BlockError("the blocks cannot be put in order (a folded block would make a loop)")
     return order
 
 
@@ -159,10 +212,11 @@ def block_tree(network: Network, analysis: Analysis) -> list[BlockInfo]:
     for s, d in network.edges:
         following.setdefault(s, []).append(d)
     outputs = set(network.output_nodes())
+    every = layers_by_block(network)
 
     def info(block_id: str) -> BlockInfo:
         block = network.blocks[block_id]
-        layers = layers_in(network, block_id)
+        layers = every[block_id]
         inside = set(layers)
         found = [analysis.layers[n] for n in layers if n in analysis.layers]
         params = sum(i.params for i in found)
@@ -356,11 +410,23 @@ def check_blocks(network: Network, where: str) -> None:
             current, steps = seen[current], steps + 1
             if current == block_id or steps > len(network.blocks):
                 raise ValueError(f"{where}: block '{block_id}' ends up inside itself")
+    # each member has one block, so no block can cut another in two: only loops through a folded block are
+    # looked for, along the layers lying between a block's first and last layer in a topological order
+    try:
+        rank = {n: i for i, n in enumerate(network.topological_order())}
+    except ValueError:  # a network with a loop of its own: analysis names it; blocks are checked the long way
+        rank = None
+    every = layers_by_block(network)
+    steps = _steps(network)
     for block_id, block in network.blocks.items():
-        layers = set(layers_in(network, block_id))
+        layers = set(every[block_id])
         try:
-            if layers:  # an empty block (its layers deleted) is harmless
+            if not layers:  # an empty block (its layers deleted) is harmless
+                continue
+            if rank is None:
                 check_group(network, layers)
+            else:
+                _check_no_loop(network, layers, rank, steps)
         except BlockError as exc:
             raise ValueError(f"{where}: block '{block.name}': {exc}") from None
 
@@ -386,6 +452,41 @@ def _announce(network: Network, ids: list[str]) -> None:
     from .network import NetworkChange  # network.py imports this module
 
     network.changed.emit(kind=NetworkChange.BLOCKS, ids=ids)
+
+
+def _steps(network: Network) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(layer -> the layers it feeds, layer -> the layers feeding it)."""
+    forward: dict[str, list[str]] = {}
+    backward: dict[str, list[str]] = {}
+    for s, d in network.edges:
+        forward.setdefault(s, []).append(d)
+        backward.setdefault(d, []).append(s)
+    return forward, backward
+
+
+def _check_no_loop(network: Network, layers: set[str], rank: dict[str, int],
+                   steps: tuple[dict[str, list[str]], dict[str, list[str]]]) -> None:
+    """``check_group``'s loop test, walking only the layers ranked between the block's first and last (no
+    other layer can leave the block and come back): a chain of blocks is checked in time proportional to it."""
+    first, last = min(rank[n] for n in layers), max(rank[n] for n in layers)
+    if last - first + 1 == len(layers):
+        return  # nothing else lies in between
+    after = _reach_within(steps[0], layers, lambda n: rank[n] < last) - layers
+    before = _reach_within(steps[1], layers, lambda n: rank[n] > first) - layers
+    between = [n for n in network.nodes if n in after and n in before]
+    if between:
+        check_group(network, layers)  # the full check words the reason
+
+
+def _reach_within(step: dict[str, list[str]], start: set[str], keep) -> set[str]:
+    seen = set(start)
+    queue = deque(start)
+    while queue:
+        for nxt in step.get(queue.popleft(), ()):
+            if nxt not in seen and keep(nxt):
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
 
 
 def _reach(network: Network, start: set[str], *, forward: bool) -> set[str]:

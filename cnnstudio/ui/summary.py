@@ -151,15 +151,16 @@ class SummaryModel(QAbstractItemModel):
     def _build(self, network, analysis: Analysis, tree: list[BlockInfo]) -> None:
         self._rows = {}
         infos = {b.id: b for b in _walk(tree)}
+        every = blocks.layers_by_block(network)  # once, with the orders below: asked of each block, slow
 
         def fill(parent: _Row | None, block_id: str | None) -> list[_Row]:
             rows = []
-            members = blocks.ordered_items(network, block_id) if network.blocks else list(analysis.layers)
+            members = orders[block_id]
             for position, member in enumerate(m for m in members if m in infos or m in analysis.layers):
                 row = _Row(member, parent, position)
                 if member in infos:
                     row.block = infos[member]
-                    row.layer_count = len(blocks.layers_in(network, member))
+                    row.layer_count = len(every[member])
                     row.cells = block_cells(row.block, row.layer_count)
                     row.children = fill(row, member)
                 else:
@@ -170,6 +171,7 @@ class SummaryModel(QAbstractItemModel):
             return rows
 
         try:
+            orders = blocks.ordered_all(network) if network.blocks else {None: list(analysis.layers)}
             self._top = fill(None, None)
         except blocks.BlockError:  # blocks that cannot be put in order: the layers, flat
             self._top = []

@@ -165,3 +165,41 @@ def test_blocks_are_announced_to_views():
     block = blocks.group(net, ["conv_a", "bn_a"], "Branch")
     blocks.set_collapsed(net, block.id, True)
     assert seen == [("blocks", [block.id]), ("blocks", [block.id])] and net.blocks[block.id].collapsed
+
+
+def test_the_layers_of_every_block_in_one_pass_are_those_of_each_block():
+    net = residual_network()
+    inner = blocks.group(net, ["conv_a", "bn_a"], "Branch")
+    outer = blocks.group(net, ["conv_a", "bn_a", "add", "relu"], "Residual")
+    every = blocks.layers_by_block(net)
+    assert every == {b: blocks.layers_in(net, b) for b in (inner.id, outer.id)}
+
+
+def test_a_loop_through_a_folded_block_is_found_on_load_beside_blocks_of_a_long_chain():
+    net = Network()
+    net.add_node("Input", {"shape": [8, 8, 3]}, node_id="image")
+    previous = "image"
+    for i in range(60):
+        net.add_node("ReLU", {}, node_id=f"r{i}")
+        net.connect(previous, f"r{i}")
+        previous = f"r{i}"
+    net.add_node("Add", {}, node_id="add")
+    net.connect("r40", "add")
+    net.connect("r45", "add")
+    chain = [{"id": f"c{k}", "nodes": [f"r{i}" for i in range(k * 10, k * 10 + 10)]} for k in range(4)]
+    data = {"format": "cnnstudio-project", "version": 2, "name": "x", "network": {**net.to_dict(), "blocks": chain}}
+    project_from_dict(data, "fine.cnnproj")  # blocks along a chain, nothing in between
+    looping = chain + [{"id": "bad", "nodes": ["r40", "add"]}]
+    with pytest.raises(ProjectError, match="'r41', 'r42', 'r43' ... lie between layers of the block"):
+        project_from_dict({**data, "network": {**data["network"], "blocks": looping}}, "bad.cnnproj")
+
+
+def test_every_block_is_put_in_order_in_one_pass_as_each_is_alone():
+    net = residual_network()
+    inner = blocks.group(net, ["conv_a", "bn_a"], "Branch")
+    outer = blocks.group(net, ["conv_a", "bn_a", "add", "relu"], "Residual")
+    head = blocks.group(net, ["pool", "out"], "Head")
+    orders = blocks.ordered_all(net)
+    assert orders[None] == ["image", "stem", outer.id, head.id]
+    assert orders[outer.id] == [inner.id, "add", "relu"] and orders[inner.id] == ["conv_a", "bn_a"]
+    assert orders == {b: blocks.ordered_items(net, b) for b in (None, inner.id, outer.id, head.id)}

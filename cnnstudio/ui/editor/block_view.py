@@ -1,9 +1,10 @@
 """Blocks on the canvas: folds collapsed blocks into one node each and frames the expanded ones.
 
 The scene owns one ``BlockView``; after any change to the blocks, the layers or their places it
-hides the layers of collapsed blocks (they stay in the network), moves the rows below up by the
-height the fold saves, routes the connections of hidden layers to their block's node, and draws
-a labelled frame around each expanded block.
+hides the layers of collapsed blocks (they stay in the network, and the canvas makes no item for
+them until their block is opened: a folded network of thousands of layers opens as fast as the
+few items it shows), moves the rows below up by the height the fold saves, routes the connections
+of hidden layers to their block's node, and draws a labelled frame around each expanded block.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from cnnstudio.core import blocks
 from cnnstudio.core.analysis import Analysis
 
 from .block_items import FRAME_MARGIN, HEADER, BlockFrameItem, BlockNodeItem
-from .folding import Fold, block_totals, folded_blocks, hidden_layers
+from .folding import Fold, block_totals, folded_blocks, hidden_blocks, hidden_layers
 
 if TYPE_CHECKING:
     from .scene import NetworkScene
@@ -28,11 +29,14 @@ class BlockView:
     def __init__(self, scene: NetworkScene) -> None:
         self.scene = scene
         self.fold = Fold()
-        self.hidden: dict[str, str] = {}  # layer id -> the collapsed block hiding it
+        self.hidden: dict[str, str] = {}  # layer id -> the collapsed block hiding it (it has no item)
+        self.layers: dict[str, list[str]] = {}  # block id -> its layers, as of the last fold
         self.nodes: dict[str, BlockNodeItem] = {}  # collapsed blocks shown
         self.frames: dict[str, BlockFrameItem] = {}  # expanded blocks shown
         self.infos: dict[str, blocks.BlockInfo] = {}
         self._anchors: dict[str, tuple[float, float]] = {}  # folded block -> where its node goes
+        self._held: dict[str, str] = {}  # member -> the block holding it
+        self._inside: set[str] = set()  # blocks inside a folded one (not drawn)
 
     def shown_y(self, y: float) -> float:
         return self.fold.shown(y)
@@ -40,37 +44,74 @@ class BlockView:
     def saved_y(self, y: float) -> float:
         return self.fold.saved(y)
 
+    def fold_of(self, layer_id: str) -> str | None:
+        """The outermost folded block holding a layer (None when it is shown); right also for a layer put back
+        by undo since the last fold (a deleted layer stays listed in its block)."""
+        found, owner, steps = None, self._held.get(layer_id), 0
+        while owner is not None and owner in self.scene.network.blocks and steps <= len(self._held):
+            if self.scene.network.blocks[owner].collapsed:
+                found = owner
+            owner, steps = self._held.get(owner), steps + 1
+        return found
+
+    def renamed(self, old: str, new: str) -> None:
+        """A layer took another id: it stays where it was in the fold (until the fold is worked out again)."""
+        for where in (self._held, self.hidden):
+            if old in where:
+                where[new] = where.pop(old)
+
+    def stand_in(self, layer_id: str) -> BlockNodeItem | None:
+        """The folded block's node drawn for a hidden layer (None when the layer is shown)."""
+        return self.nodes.get(self.fold_of(layer_id) or "")
+
     def clear(self) -> None:
         """Forget the items (the scene was cleared)."""
         self.nodes.clear()
         self.frames.clear()
-        self.hidden = {}
+        self.hidden, self.layers, self._held, self._inside = {}, {}, {}, set()
         self.fold = Fold()
 
     def prepare(self) -> list[str]:
         """Work out the fold from the network (before the layers' items are made, so that they are
-        made in place); the folded blocks shown."""
+        made in place, and only for the layers shown); the folded blocks shown."""
         network = self.scene.network
-        folded = folded_blocks(network) if network.blocks else []
-        self.hidden = hidden_layers(network, folded)
+        if not network.blocks:
+            self.clear()
+            self._anchors = {}
+            return []
+        self._held = blocks.parents(network)
+        self.layers = blocks.layers_by_block(network)
+        folded = folded_blocks(network, self._held)
+        self.hidden = hidden_layers(folded, self.layers)
+        self._inside = hidden_blocks(network, folded, self._held)
+        exits = self._first_exits(folded)
         spans, anchors = [], {}
         for block_id in folded:
-            layers = [network.nodes[n] for n in blocks.layers_in(network, block_id)]
-            placed = [n.position for n in layers if n.position is not None]
+            placed = [p for p in (network.nodes[n].position for n in self.layers[block_id]) if p is not None]
             if not placed:
                 continue
             top, bottom = min(p[1] for p in placed), max(p[1] for p in placed)
             spans.append((top, bottom))
-            _, exits = blocks.boundary(network, [n.id for n in layers])
-            exit_position = network.nodes[exits[0]].position if exits else None
+            exit_position = network.nodes[exits[block_id]].position if block_id in exits else None
             x = exit_position[0] if exit_position is not None else sum(p[0] for p in placed) / len(placed)
             anchors[block_id] = (x, top)
         self.fold = Fold(spans)
         self._anchors = anchors
         return folded
 
+    def _first_exits(self, folded: list[str]) -> dict[str, str]:
+        """Folded block -> its first layer whose result leaves it or is an output of the network (one pass)."""
+        network, hidden = self.scene.network, self.hidden
+        leaving = {n for n in network.output_nodes() if n in hidden}
+        for src, dst in network.edges:
+            owner = hidden.get(src)
+            if owner is not None and hidden.get(dst) != owner:
+                leaving.add(src)
+        return {b: next(n for n in self.layers[b] if n in leaving) for b in folded
+                if any(n in leaving for n in self.layers[b])}
+
     def apply(self, draw: bool = True) -> None:
-        """Fold, hide, reroute and frame from the network as it is now."""
+        """Fold, make or drop the layers' items, reroute and frame from the network as it is now."""
         scene, network = self.scene, self.scene.network
         chosen = [b for b, item in list(self.nodes.items()) + list(self.frames.items()) if item.isSelected()]
         for item in list(self.nodes.values()) + list(self.frames.values()):
@@ -79,14 +120,10 @@ class BlockView:
         self.frames.clear()
         folded = self.prepare()
         anchors = self._anchors
+        rewired = scene.sync_items()
         scene.applying_model = True
         try:
             for node_id, item in scene.nodes.items():
-                hidden = node_id in self.hidden
-                if item.isVisible() == hidden:
-                    item.setVisible(not hidden)
-                    if hidden:
-                        item.setSelected(False)
                 position = network.nodes[node_id].position
                 if position is not None:
                     wanted = (position[0], self.fold.shown(position[1]))
@@ -97,7 +134,7 @@ class BlockView:
                     continue
                 x, top = anchors[block_id]
                 block = network.blocks[block_id]
-                node = BlockNodeItem(block_id, block.name, len(blocks.layers_in(network, block_id)))
+                node = BlockNodeItem(block_id, block.name, len(self.layers[block_id]))
                 node.setPos(x, self.fold.shown(top))
                 node.set_info(self.infos.get(block_id))
                 scene.addItem(node)
@@ -105,6 +142,7 @@ class BlockView:
         finally:
             scene.applying_model = False
         self._route_edges(draw)
+        scene.sort_inputs(rewired)  # draws their connections
         self._frame_expanded()
         for block_id in chosen:  # the block stays selected, folded or open
             item = self.item_of(block_id)
@@ -113,17 +151,12 @@ class BlockView:
         scene.geometry_changed()
 
     def _route_edges(self, draw: bool) -> None:
-        scene = self.scene
-        for (src, dst), edge in scene.edges.items():
-            shown_src = self.nodes.get(self.hidden.get(src, ""), edge.src)
-            shown_dst = self.nodes.get(self.hidden.get(dst, ""), edge.dst)
-            inside = shown_src is shown_dst
-            if edge.isVisible() == inside:
-                edge.setVisible(not inside)
-                if inside:
-                    edge.setSelected(False)
+        """Connections to and from hidden layers are drawn to their folded block's node."""
+        for edge in self.scene.edges.values():
+            shown_src = edge.src or self.stand_in(edge.src_id)
+            shown_dst = edge.dst or self.stand_in(edge.dst_id)
             edge.shown_src, edge.shown_dst = shown_src, shown_dst
-            if inside:
+            if shown_src is None or shown_dst is None:
                 continue
             if isinstance(shown_src, BlockNodeItem):
                 shown_src.edges_out.append(edge)
@@ -134,12 +167,11 @@ class BlockView:
 
     def _frame_expanded(self) -> None:
         scene, network = self.scene, self.scene.network
-        held = blocks.parents(network)
+        held = self._held
         for block_id, block in network.blocks.items():
-            if block.collapsed or block_id in self.frames:
+            if block.collapsed or block_id in self.frames or block_id in self._inside:
                 continue
-            shown = [scene.nodes[n] for n in blocks.layers_in(network, block_id)
-                     if n in scene.nodes and n not in self.hidden]
+            shown = [scene.nodes[n] for n in self.layers.get(block_id, ()) if n in scene.nodes]
             if not shown:
                 continue
             rect = QRectF()

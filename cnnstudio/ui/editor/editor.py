@@ -98,9 +98,11 @@ class NetworkEditor(BlockEditing, BackbonePlacing, QWidget):
     def go_to_layer(self, node_id: str) -> None:
         """Select ``node_id`` and bring it into the middle of the canvas, large enough to read (opening
         the folded blocks around it)."""
+        if node_id not in self.network.nodes:
+            return
+        self.reveal(node_id)  # its item is made as its block opens
         if node_id not in self.scene.nodes:
             return
-        self.reveal(node_id)
         self.select([node_id])
         if self.view.zoom() < JUMP_ZOOM:
             self.view.zoom_by(JUMP_ZOOM / self.view.zoom())

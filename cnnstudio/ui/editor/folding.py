@@ -13,9 +13,9 @@ from cnnstudio.core.analysis import Analysis
 from cnnstudio.core.network import Network
 
 
-def folded_blocks(network: Network) -> list[str]:
+def folded_blocks(network: Network, held: dict[str, str] | None = None) -> list[str]:
     """The collapsed blocks that are shown (not inside another collapsed block), in the order made."""
-    held = blocks.parents(network)
+    held = blocks.parents(network) if held is None else held
     shown = []
     for block_id, block in network.blocks.items():
         if not block.collapsed:
@@ -28,14 +28,23 @@ def folded_blocks(network: Network) -> list[str]:
     return shown
 
 
-def hidden_layers(network: Network, folded: list[str]) -> dict[str, str]:
-    """Layer id -> the folded block that hides it."""
-    return {layer: block_id for block_id in folded for layer in blocks.layers_in(network, block_id)}
+def hidden_layers(folded: list[str], layers: dict[str, list[str]]) -> dict[str, str]:
+    """Layer id -> the folded block that hides it (``layers``: each block's layers)."""
+    return {layer: block_id for block_id in folded for layer in layers[block_id]}
 
 
-def block_visible(network: Network, block_id: str, hidden: dict[str, str]) -> bool:
-    """An expanded block is drawn (as a frame) when some of its layers are shown."""
-    return any(layer not in hidden for layer in blocks.layers_in(network, block_id))
+def hidden_blocks(network: Network, folded: list[str], held: dict[str, str]) -> set[str]:
+    """The blocks inside a folded block (not drawn: their folded block stands for them)."""
+    shut = set(folded)
+    inside = set()
+    for block_id in network.blocks:
+        owner = held.get(block_id)
+        while owner is not None:
+            if owner in shut:
+                inside.add(block_id)
+                break
+            owner = held.get(owner)
+    return inside
 
 
 class Fold:

@@ -464,9 +464,11 @@ class EdgeLabel(QGraphicsItem):
 class EdgeItem(QGraphicsPathItem):
     """A connection from one layer's output to another's input."""
 
-    def __init__(self, src: NodeItem, dst: NodeItem) -> None:
+    def __init__(self, src: NodeItem | None, dst: NodeItem | None, key: tuple[str, str] | None = None) -> None:
+        """``src``/``dst`` None: that layer is hidden in a folded block (``key`` names the layers then)."""
         super().__init__()
         self.src, self.dst = src, dst
+        self.src_id, self.dst_id = key if key is not None else (src.node_id, dst.node_id)
         self.shown_src, self.shown_dst = src, dst  # a collapsed block stands in for its hidden layers
         self.drop_highlight = False
         self.setFlags(EDGE_FLAGS)
@@ -476,7 +478,7 @@ class EdgeItem(QGraphicsPathItem):
         self._label: EdgeLabel | None = None
         self._hover = False
         self.setToolTip(
-            f"{src.node_id} \u2192 {dst.node_id}\nSelect and press Delete to disconnect; "
+            f"{self.src_id} \u2192 {self.dst_id}\nSelect and press Delete to disconnect; "
             "drop a layer here to insert it"
         )
 
@@ -500,18 +502,12 @@ class EdgeItem(QGraphicsPathItem):
             self.label.setVisible(show)
 
     @property
-    def src_id(self) -> str:
-        return self.src.node_id
-
-    @property
-    def dst_id(self) -> str:
-        return self.dst.node_id
-
-    @property
     def key(self) -> tuple[str, str]:
-        return (self.src.node_id, self.dst.node_id)
+        return (self.src_id, self.dst_id)
 
     def update_path(self) -> None:
+        if self.shown_src is None or self.shown_dst is None:
+            return  # an end not placed yet: the fold routes it
         start, end = self.shown_src.output_anchor(), self.shown_dst.input_anchor(self)
         self.setPath(connection_path(start, end))
         if self._label is not None:

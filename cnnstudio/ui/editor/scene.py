@@ -1,4 +1,7 @@
-"""The canvas scene: one item per layer and per connection, redrawn from the model's events.
+"""The canvas scene: one item per layer and per connection shown, redrawn from the model's events.
+
+Layers hidden in a folded block have no item (nor have the connections between them) until the
+block is opened: ``nodes`` and ``edges`` hold what is drawn.
 
 The scene turns mouse gestures (drag a port to connect, drag layers to move
 them) into undo commands; it changes its items only when the network says
@@ -68,6 +71,7 @@ class NetworkScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[tuple[str, str], EdgeItem] = {}
         self._shown_infos: dict = {}  # layer id -> the analysis result its item shows
+        self._analysis: Analysis | None = None  # the last one shown: items made later show it at once
         self._press_positions: dict[str, QPointF] = {}
         self._drag: _ConnectionDrag | None = None
         self._rebuilding = False
@@ -131,12 +135,12 @@ class NetworkScene(QGraphicsScene):
     def nodes_rect(self) -> QRectF:
         """The rectangle holding every layer box (cached until a layer is added, removed or moved)."""
         if self._nodes_rect is None:
-            shown = [i for i in self.nodes.values() if i.isVisible()] + list(self.block_view.nodes.values())
+            shown = list(self.nodes.values()) + list(self.block_view.nodes.values())
             if not shown:
                 return QRectF()
             xs = [item.pos().x() for item in shown]
             ys = [item.pos().y() for item in shown]
-            box = next(iter(self.nodes.values())).boundingRect()
+            box = shown[0].boundingRect()
             self._nodes_rect = QRectF(
                 min(xs) + box.left(),
                 min(ys) + box.top(),
@@ -176,25 +180,17 @@ class NetworkScene(QGraphicsScene):
 
     # ------------------------------------------------------------------ model -> items
     def rebuild(self) -> None:
-        """Recreate every item (a new project or a replaced network)."""
+        """Recreate every item shown (a new project or a replaced network)."""
         self._rebuilding = True
         try:
             self.clear()
             self.block_view.clear()
-            self.block_view.prepare()  # layers are made where the folded blocks put them
             self._shown_infos = {}
+            self._analysis = None  # set below, for every item at once
             self.geometry_changed()
             self.nodes.clear()
             self.edges.clear()
-            for node in self.network:
-                self._add_node_item(node.id)
-            inputs: dict[str, list[str]] = {}
-            for src, dst in self.network.edges:  # one pass: asking each layer for its inputs is quadratic
-                self._add_edge_item(src, dst, draw=False)
-                inputs.setdefault(dst, []).append(src)
-            self.block_view.apply(draw=False)  # the connections are drawn just below
-            for node_id, sources in inputs.items():
-                self.nodes[node_id].sort_inputs(sources)  # draws its connections, once each
+            self.block_view.apply(draw=False)  # makes the items shown, where the folded blocks put them
         finally:
             self._rebuilding = False
         self._apply_analysis(self.document.analysis())
@@ -218,14 +214,15 @@ class NetworkScene(QGraphicsScene):
             self._rect_timer.start()
 
     def _on_node_added(self, node_id: str) -> None:
-        self._add_node_item(node_id)
+        if self.block_view.fold_of(node_id) is None:  # else hidden (undo put back a folded block's layer)
+            self._add_node_item(node_id)
 
     def _on_node_removed(self, node_id: str) -> None:
+        for key in [k for k in self.edges if node_id in k]:
+            self._remove_edge_item(*key)
         item = self.nodes.pop(node_id, None)
         if item is None:
             return
-        for key in [k for k in self.edges if node_id in k]:
-            self._remove_edge_item(*key)
         self.removeItem(item)
         self.geometry_changed()
 
@@ -246,21 +243,28 @@ class NetworkScene(QGraphicsScene):
                 self.applying_model = False
 
     def _on_renamed(self, old: str, new: str) -> None:
+        self.block_view.renamed(old, new)
+        for key in [k for k in self.edges if old in k]:  # a hidden layer has connections drawn to its block
+            edge = self.edges.pop(key)
+            edge.src_id, edge.dst_id = (new if end == old else end for end in key)
+            self.edges[edge.key] = edge
+            edge.setToolTip(f"{edge.src_id} \u2192 {edge.dst_id}")
         item = self.nodes.pop(old, None)
         if item is None:
             return
         self.nodes[new] = item
         item.set_node(self.network.node(new))
-        for key in [k for k in self.edges if old in k]:
-            edge = self.edges.pop(key)
-            self.edges[edge.key] = edge
-            edge.setToolTip(f"{edge.src_id} \u2192 {edge.dst_id}")
         for edge in item.edges_out:
-            edge.dst.sort_inputs(self.network.inputs_of(edge.dst_id))
+            if edge.dst is not None:
+                edge.dst.sort_inputs(self.network.inputs_of(edge.dst_id))
 
     def _on_edge_added(self, src: str, dst: str) -> None:
+        fold = self.block_view.fold_of(src)
+        if fold is not None and fold == self.block_view.fold_of(dst):
+            return  # inside a folded block: drawn when it opens
         self._add_edge_item(src, dst)
-        self.nodes[dst].sort_inputs(self.network.inputs_of(dst))
+        if dst in self.nodes:
+            self.nodes[dst].sort_inputs(self.network.inputs_of(dst))
 
     def _on_edge_removed(self, src: str, dst: str) -> None:
         self._remove_edge_item(src, dst)
@@ -268,9 +272,13 @@ class NetworkScene(QGraphicsScene):
             self.nodes[dst].sort_inputs(self.network.inputs_of(dst))
 
     def _add_node_item(self, node_id: str) -> NodeItem:
-        self._shown_infos.pop(node_id, None)  # a new item shows nothing yet, whatever the last one showed
         node = self.network.node(node_id)
         item = NodeItem(node)
+        if self._analysis is not None:  # made after the analysis was shown (a block opened): it shows it now
+            info = self._shown_infos[node_id] = self._analysis.layers.get(node_id)
+            item.set_info(info)
+        else:
+            self._shown_infos.pop(node_id, None)  # a new item shows nothing yet, whatever the last one showed
         position = node.position
         if position is None:
             bottom = max((i.pos().y() for i in self.nodes.values()), default=-(NODE_HEIGHT + V_GAP))
@@ -282,8 +290,6 @@ class NetworkScene(QGraphicsScene):
             item.setPos(*position)
         finally:
             self.applying_model = False
-        if node_id in self.block_view.hidden:
-            item.setVisible(False)
         self.addItem(item)
         self.nodes[node_id] = item
         self.geometry_changed()
@@ -292,28 +298,92 @@ class NetworkScene(QGraphicsScene):
     def _add_edge_item(self, src: str, dst: str, draw: bool = True) -> None:
         if (src, dst) in self.edges:
             return
-        edge = EdgeItem(self.nodes[src], self.nodes[dst])
-        self.nodes[src].edges_out.append(edge)
-        self.nodes[dst].edges_in.append(edge)
+        edge = EdgeItem(self.nodes.get(src), self.nodes.get(dst), (src, dst))
+        self._attach(edge)
         self.addItem(edge)
         self.edges[(src, dst)] = edge
+        if self._analysis is not None:
+            info = self._analysis.layers.get(src)
+            edge.set_shape_text(dims_text(info.output_shape) if info and info.output_shape is not None else "")
         edge.show_shape(self.show_shapes)
         if draw:
             edge.update_path()
+
+    def _attach(self, edge: EdgeItem) -> None:
+        """Hook a connection to the items of its layers (a hidden layer's folded block stands in)."""
+        for end, item in (("src", edge.src), ("dst", edge.dst)):
+            stand_in = self.block_view.stand_in(edge.src_id if end == "src" else edge.dst_id)
+            if end == "src":
+                edge.shown_src = item or stand_in
+                if item is not None:
+                    item.edges_out.append(edge)
+            else:
+                edge.shown_dst = item or stand_in
+                if item is not None:
+                    item.edges_in.append(edge)
+
+    def _detach(self, edge: EdgeItem) -> None:
+        if edge.src is not None and edge in edge.src.edges_out:
+            edge.src.edges_out.remove(edge)
+        if edge.dst is not None and edge in edge.dst.edges_in:
+            edge.dst.edges_in.remove(edge)
 
     def _remove_edge_item(self, src: str, dst: str) -> None:
         edge = self.edges.pop((src, dst), None)
         if edge is None:
             return
-        if edge in edge.src.edges_out:
-            edge.src.edges_out.remove(edge)
-        if edge in edge.dst.edges_in:
-            edge.dst.edges_in.remove(edge)
+        self._detach(edge)
         self.removeItem(edge)
+
+    def sync_items(self) -> list[NodeItem]:
+        """Make the items of the layers and connections the fold shows and drop those it hides (the fold
+        was just worked out); the layers whose inputs changed, for ``sort_inputs``."""
+        hidden = self.block_view.hidden
+        for node_id in [n for n in self.nodes if n in hidden]:
+            item = self.nodes.pop(node_id)
+            if item.isSelected():  # a layer folded away leaves the selection
+                item.setSelected(False)
+            self.removeItem(item)
+        made = [node.id for node in self.network if node.id not in hidden and node.id not in self.nodes]
+        for node_id in made:
+            self._add_node_item(node_id)
+        rewired: dict[str, NodeItem] = {}
+        for key in [k for k in self.edges if k[0] in hidden and hidden[k[0]] == hidden.get(k[1])]:
+            self._remove_edge_item(*key)  # now inside a folded block
+        for src, dst in self.network.edges:
+            if src in hidden and hidden[src] == hidden.get(dst):
+                continue
+            edge = self.edges.get((src, dst))
+            if edge is None:
+                self._add_edge_item(src, dst, draw=False)
+            elif edge.src is not self.nodes.get(src) or edge.dst is not self.nodes.get(dst):
+                self._detach(edge)  # an end was made or dropped
+                edge.src, edge.dst = self.nodes.get(src), self.nodes.get(dst)
+                self._attach(edge)
+            else:
+                continue
+            if dst in self.nodes:
+                rewired[dst] = self.nodes[dst]
+        if made or rewired:
+            self.geometry_changed()
+        return list(rewired.values())
+
+    def sort_inputs(self, items: list[NodeItem]) -> None:
+        """Put the input ends of these layers in the network's order and draw their connections."""
+        if not items:
+            return
+        wanted = {item.node_id for item in items}
+        inputs: dict[str, list[str]] = {}
+        for src, dst in self.network.edges:  # one pass: asking each layer for its inputs is quadratic
+            if dst in wanted:
+                inputs.setdefault(dst, []).append(src)
+        for item in items:
+            item.sort_inputs(inputs.get(item.node_id, []))
 
     def _apply_analysis(self, analysis: Analysis) -> None:
         """Only the layers the analysis looked at again (it hands back the others' own results)."""
         shown, self._shown_infos = self._shown_infos, dict(analysis.layers)
+        self._analysis = analysis
         for node_id, item in self.nodes.items():
             info = analysis.layers.get(node_id)
             if info is None or info is not shown.get(node_id):

@@ -233,7 +233,7 @@ class CanvasView(QGraphicsView):
             edge.update()
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
-        if not self.network_scene.nodes:
+        if not len(self.network_scene.network):
             painter.save()
             painter.resetTransform()
             painter.setPen(self.network_scene.colors.muted)
@@ -336,7 +336,7 @@ class Minimap(QWidget):
         painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
         painter.setPen(QPen(colors.edge, 1))
         for edge in scene.edges.values():  # layers inside folded blocks are hidden: their block stands in
-            if edge.isVisible():
+            if edge.isVisible() and edge.shown_src is not None and edge.shown_dst is not None:
                 painter.drawLine(to_widget(edge.shown_src.pos()), to_widget(edge.shown_dst.pos()))
         painter.setPen(Qt.PenStyle.NoPen)
         w, h = max(3.0, NODE_WIDTH * scale), max(2.0, NODE_HEIGHT * scale)
