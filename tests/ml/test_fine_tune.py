@@ -125,20 +125,19 @@ def test_a_recipe_needs_a_backbone_and_epochs_for_both_phases(data):
 
 def test_the_exported_script_fine_tunes_to_the_same_weights_as_the_app(data, tmp_path):
     """Same project, same seed: the script runs the same two phases and ends with the app's weights."""
-    import subprocess
-    import sys
-
     from cnnstudio.ml.codegen import generate_script
+    from tests.ml.test_codegen import finish_script, start_script
 
     project = backbone_project(data)
-    trainer = Trainer(project)
-    trainer.run()
     script = tmp_path / "train_finetune.py"
     script.write_text(generate_script(project.network, name=project.name, dataset=project.dataset,
                                       training=project.training))
-    result = subprocess.run([sys.executable, str(script), "--save", str(tmp_path / "script.keras")],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=600,
-                            env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    child = start_script(script, "--save", str(tmp_path / "script.keras"))
+    try:
+        trainer = Trainer(project)
+        trainer.run()
+    finally:
+        result = finish_script(child, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     expected = keras_guide_counts(12)
     for (trainable, frozen), first in zip(expected, (1, 3), strict=True):
