@@ -197,18 +197,7 @@ class NetworkEditor(BlockEditing, BackbonePlacing, QWidget):
 
     def _make_room(self, starts: list[str], top: float) -> dict[str, Any]:
         """Moves that push everything downstream of ``starts`` one row down, if it is in the way."""
-        seen, stack = set(), list(starts)
-        while stack:
-            current = stack.pop()
-            if current not in seen:
-                seen.add(current)
-                stack.extend(self.network.outputs_of(current))
-        moves = {}
-        for node_id in seen:
-            position = self.network.node(node_id).position
-            if position is not None and position[1] >= top - NODE_HEIGHT / 2:
-                moves[node_id] = (position, (position[0], position[1] + STEP))
-        return moves
+        return self._rows_down(starts, top, 1)
 
     def _below_everything(self) -> tuple[float, float]:
         positions = [n.position for n in self.network if n.position is not None]
