@@ -225,3 +225,15 @@ def test_an_imported_imagenet_model_summarizes_with_a_warning_that_it_does_not_f
         input_shape=(32, 32, 3), weights=None).count_params()
     assert "outputs 1000 values but the data has 10 classes" in err and "training refuses it" in err
     assert all(line.startswith("warning: ") for line in err.splitlines())
+
+
+@pytest.mark.parametrize("shape", [(None,), (7, 7, None), (7, 7, 1), (7, 7, 4)])
+def test_layer_scale_output_shape_is_the_one_keras_builds(shape):
+    """A channel count not known yet (or one) broadcasts to projection_dim, as Keras's symbolic call does."""
+    from cnnstudio.core.catalog import CATALOG
+
+    spec = CATALOG["LayerScale"]
+    inputs = keras.Input(shape)
+    built = convnext.LayerScale(1e-6, 4)(inputs)
+    assert spec.rule(spec.resolve({"init_values": 1e-6, "projection_dim": 4}), [shape]).output_shape \
+        == tuple(built.shape[1:])

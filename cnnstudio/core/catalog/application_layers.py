@@ -23,7 +23,8 @@ def _layer_scale_rule(p: dict[str, Any], inputs: list[tuple]) -> Inference:
     if channels is not None and size not in (channels, 1) and channels != 1:
         raise ShapeError(f"LayerScale multiplies {size} channels but its input {dims_text(shape)} has "
                          f"{channels}; set projection_dim to {channels}")
-    out = (*shape[:-1], size) if channels == 1 else shape  # one value or one scale broadcast, as Keras does
+    # one value or a channel count not known yet broadcasts to the scales, as Keras builds it
+    out = (*shape[:-1], size) if channels == 1 or (channels is None and size != 1) else shape
     return Inference(output_shape=out, weights=size, shape_formula=["shape unchanged" if out == shape else
                                                                      f"broadcast to {dims_text(out)}"],
                      param_formula=[f"params = one scale per channel = {size}"])
