@@ -7,7 +7,8 @@ imported, and compared with the file's model. Prints one row per model: layers, 
 imports, whether core's parameter counts equal Keras's (total and trainable), the largest
 prediction difference of the rebuilt model (absolute, and relative to the output's scale),
 the time to the drawable preview and to the checked import; with --formats, the largest
-relative difference of the exported ONNX/TFLite files from the rebuilt model.
+relative difference of the exported ONNX/TFLite files from the rebuilt model, on random inputs as
+the export check makes them (pixel values 0-255 for models that rescale their input themselves).
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def exported_difference(model, fmt: str, folder: Path) -> str:
     if len(model.inputs) != 1:
         return "n/a"
     shape = [224 if s is None else s for s in model.inputs[0].shape[1:]]
-    x = np.random.default_rng(1).random((2, *shape)).astype("float32")
+    pixels = 255 if export.takes_pixels(model, model.inputs[0]) else 1  # what the export check feeds it
+    x = (np.random.default_rng(1).random((2, *shape)) * pixels).astype("float32")
     expected = np.asarray(model(x, training=False))
     path = folder / f"model.{fmt}"
     try:

@@ -14,6 +14,7 @@ A test that fakes something on the ML side does it in that process (`in_worker`)
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import traceback
@@ -24,6 +25,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # Top-level widgets Qt keeps for itself between tests (the shared tooltip label).
 QT_OWN_WINDOWS = {"QTipLabel"}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Set aside what collection imported (TensorFlow, Keras, Qt: millions of objects) from the garbage
+    collector, so that each full collection (Keras's clear_session after every ML test) walks only what
+    the tests made, not every module again."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -25,7 +25,6 @@ import contextlib
 import json
 import sys
 import tempfile
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ import numpy as np
 
 from ..core.errors import UserError
 from ..core.files import atomic_write_with, write_error
+from .export_onnx import write_onnx
 from .export_paths import (  # noqa: F401 - part of this module's API
     MARKER,
     MODEL_FORMATS,
@@ -105,7 +105,8 @@ def load_keras_model(path: str | Path) -> keras.Model:
 
 
 def sample_inputs(model: keras.Model, n: int = 8, seed: int = 0) -> list[np.ndarray]:
-    """Random inputs in [0, 1], one array per model input, for checking an export."""
+    """Random inputs, one array per model input, for checking an export: in [0, 1], or pixel values from
+    0 to 255 for an input the model rescales itself (see `takes_pixels`)."""
     rng = np.random.default_rng(seed)
     arrays = []
     for tensor in model.inputs:
@@ -117,8 +118,26 @@ def sample_inputs(model: keras.Model, n: int = 8, seed: int = 0) -> list[np.ndar
         if np.issubdtype(dtype, np.integer):
             arrays.append(rng.integers(0, 2, (n, *shape)).astype(dtype))
         else:
-            arrays.append(rng.random((n, *shape), dtype=np.float32))
+            arrays.append(rng.random((n, *shape), dtype=np.float32) * (255 if takes_pixels(model, tensor) else 1))
     return arrays
+
+
+def takes_pixels(model: keras.Model, tensor) -> bool:
+    """Whether the model's first step on `tensor` rescales pixel values 0-255 itself (a Rescaling by 1/255,
+    1/127.5 or 1/128, or a Normalization by pixel statistics), as EfficientNet, ConvNeXt and MobileNetV3 do.
+    An untrained deep network fed values 1/255 of what it expects can be chaotic: one rounding apart
+    in float32 changes its output entirely, which no export check can pass."""
+    for layer in model.layers:
+        nodes = getattr(layer, "_inbound_nodes", None) or []  # a nested model's call, not its inner graph
+        if not any(any(t is tensor for t in node.input_tensors) for node in nodes):
+            continue
+        if isinstance(layer, keras.Model) and len(layer.inputs) == 1:  # a backbone: its own first step
+            return takes_pixels(layer, layer.inputs[0])
+        if isinstance(layer, keras.layers.Rescaling):
+            return 0 < float(np.max(np.abs(layer.scale))) <= 0.01
+        if isinstance(layer, keras.layers.Normalization) and layer.input_mean is not None:
+            return float(np.max(np.abs(layer.input_mean))) > 1
+    return False
 
 
 @contextlib.contextmanager
@@ -232,13 +251,11 @@ def _write(model: keras.Model, fmt: str, path: Path, quantize: str | None) -> No
         elif fmt == "savedmodel":
             model.export(str(path), format="tf_saved_model", verbose=False)
         elif fmt == "onnx":
-            with warnings.catch_warnings():  # tf2onnx probes NumPy for names it no longer has
-                warnings.simplefilter("ignore", FutureWarning)
-                model.export(str(path), format="onnx", verbose=False)
+            write_onnx(model, path)
         else:
             with stderr_silenced():
                 model.export(str(path), format="litert", verbose=False, **_tflite_options(quantize))
-    except OSError:
+    except (OSError, UserError):
         raise
     except Exception as exc:  # converters raise many kinds; say which format failed and why, in one line
         raise UserError(f"the model cannot be exported as {fmt}: {type(exc).__name__}: {first_line(exc)}") from None

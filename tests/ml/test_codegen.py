@@ -38,6 +38,26 @@ def script_namespace(project) -> dict:
     return namespace
 
 
+def start_script(script: Path, *args: str) -> subprocess.Popen:
+    """Start an exported script in its own process (its folder as home), so that the test can train the
+    app's side meanwhile: the two run side by side instead of one after the other."""
+    folder = script.parent
+    return subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=folder,
+                            env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin", "HOME": str(folder)})
+
+
+def finish_script(child: subprocess.Popen, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Wait for a script started by `start_script` (killed if it runs past `timeout`)."""
+    try:
+        out, err = child.communicate(timeout=timeout)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    return subprocess.CompletedProcess(child.args, child.returncode, out, err)
+
+
 def same_models(a, b) -> None:
     assert a.name == b.name
     assert [layer.name for layer in a.layers] == [layer.name for layer in b.layers]
@@ -303,14 +323,15 @@ def test_the_app_and_the_exported_script_train_to_the_same_weights(tmp_path):
 
     project = tiny_project("npz:" + str(write_quadrants(tmp_path)), epochs=3, schedule="plateau",
                            schedule_params={"patience": 1}, early_stopping=2, class_weight="balanced")
-    trainer = Trainer(project)
-    trainer.run()
     script = tmp_path / "train_tiny.py"
     script.write_text(generate_script(project.network, name=project.name, dataset=project.dataset,
                                       training=project.training))
-    result = subprocess.run([sys.executable, str(script), "--save", str(tmp_path / "script.keras")],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=300,
-                            env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    child = start_script(script, "--save", str(tmp_path / "script.keras"))
+    try:
+        trainer = Trainer(project)
+        trainer.run()
+    finally:
+        result = finish_script(child)
     assert result.returncode == 0, result.stderr[-2000:]
     scripted = keras.models.load_model(tmp_path / "script.keras")
     for mine, theirs in zip(trainer.model.get_weights(), scripted.get_weights(), strict=True):
@@ -394,15 +415,16 @@ def test_the_app_and_the_exported_script_train_every_task_to_the_same_weights(tm
     from cnnstudio.ml.trainer import Trainer
 
     project = _same_seed_project(kind, tmp_path)
-    trainer = Trainer(project)
-    result = trainer.run()
-    assert result.task == kind
     script = tmp_path / "train_task.py"
     script.write_text(generate_script(project.network, name=project.name, dataset=project.dataset,
                                       training=project.training))
-    completed = subprocess.run([sys.executable, str(script), "--save", str(tmp_path / "script.keras")],
-                               capture_output=True, text=True, cwd=tmp_path, timeout=300,
-                               env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    child = start_script(script, "--save", str(tmp_path / "script.keras"))
+    try:
+        trainer = Trainer(project)
+        result = trainer.run()
+    finally:
+        completed = finish_script(child)
+    assert result.task == kind
     assert completed.returncode == 0, completed.stderr[-2000:]
     scripted = keras.models.load_model(tmp_path / "script.keras")
     for mine, theirs in zip(trainer.model.get_weights(), scripted.get_weights(), strict=True):

@@ -157,3 +157,24 @@ def test_cli_exports_the_last_checkpoint_of_a_run_that_did_not_finish(tmp_path, 
     x = np.random.default_rng(0).random((16, 8, 8, 1), dtype=np.float32)
     trainer.model.set_weights(checkpointed)
     assert np.max(np.abs(predict_file("onnx", out, x) - trainer.model.predict(x, verbose=0))) <= 1e-5
+
+
+def test_the_check_feeds_pixel_values_to_a_model_that_rescales_them_itself():
+    import keras
+
+    from cnnstudio.ml.export import sample_inputs
+
+    def begins_with(layer) -> keras.Model:
+        image = keras.Input((4, 4, 3))
+        return keras.Model(image, keras.layers.Conv2D(2, 1)(layer(image)))
+
+    for layer, top in ((keras.layers.Rescaling(1 / 255), 255), (keras.layers.Rescaling(1 / 127.5, offset=-1), 255),
+                       (keras.layers.Normalization(mean=[123.7, 116.3, 103.5], variance=[3409, 3262, 3291]), 255),
+                       (keras.layers.Rescaling(2.0), 1), (keras.layers.Normalization(mean=0.5, variance=0.1), 1),
+                       (keras.layers.Identity(), 1)):
+        x = sample_inputs(begins_with(layer), n=64)[0]
+        assert x.min() >= 0 and top / 2 < x.max() <= top, (layer, x.max())
+    image = keras.Input((32, 32, 3))
+    backbone = keras.applications.EfficientNetB0(include_top=False, weights=None, input_shape=(32, 32, 3))
+    nested = keras.Model(image, keras.layers.GlobalAveragePooling2D()(backbone(image)))
+    assert sample_inputs(nested, n=4)[0].max() > 1  # the backbone's own first step counts
