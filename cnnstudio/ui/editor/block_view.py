@@ -18,6 +18,7 @@ from cnnstudio.core.analysis import Analysis
 
 from .block_items import FRAME_MARGIN, HEADER, BlockFrameItem, BlockNodeItem
 from .folding import Fold, block_totals, folded_blocks, hidden_blocks, hidden_layers
+from .items import NodeItem
 
 if TYPE_CHECKING:
     from .scene import NetworkScene
@@ -120,7 +121,7 @@ class BlockView:
         self.frames.clear()
         folded = self.prepare()
         anchors = self._anchors
-        rewired = scene.sync_items()
+        rewired = self._sync_items()
         scene.applying_model = True
         try:
             for node_id, item in scene.nodes.items():
@@ -142,13 +143,58 @@ class BlockView:
         finally:
             scene.applying_model = False
         self._route_edges(draw)
-        scene.sort_inputs(rewired)  # draws their connections
+        self._sort_inputs(rewired)  # draws their connections
         self._frame_expanded()
         for block_id in chosen:  # the block stays selected, folded or open
             item = self.item_of(block_id)
             if item is not None:
                 item.setSelected(True)
         scene.geometry_changed()
+
+    def _sync_items(self) -> list[NodeItem]:
+        """Make the items of the layers and connections the fold shows and drop those it hides (the fold
+        was just worked out); the layers whose inputs changed, for ``sort_inputs``."""
+        scene, hidden = self.scene, self.hidden
+        for node_id in [n for n in scene.nodes if n in hidden]:
+            item = scene.nodes.pop(node_id)
+            if item.isSelected():  # a layer folded away leaves the selection
+                item.setSelected(False)
+            scene.removeItem(item)
+        made = [node.id for node in scene.network if node.id not in hidden and node.id not in scene.nodes]
+        for node_id in made:
+            scene._add_node_item(node_id)
+        rewired: dict[str, NodeItem] = {}
+        for key in [k for k in scene.edges if k[0] in hidden and hidden[k[0]] == hidden.get(k[1])]:
+            scene._remove_edge_item(*key)  # now inside a folded block
+        for src, dst in scene.network.edges:
+            if src in hidden and hidden[src] == hidden.get(dst):
+                continue
+            edge = scene.edges.get((src, dst))
+            if edge is None:
+                scene._add_edge_item(src, dst, draw=False)
+            elif edge.src is not scene.nodes.get(src) or edge.dst is not scene.nodes.get(dst):
+                scene._detach(edge)  # an end was made or dropped
+                edge.src, edge.dst = scene.nodes.get(src), scene.nodes.get(dst)
+                scene._attach(edge)
+            else:
+                continue
+            if dst in scene.nodes:
+                rewired[dst] = scene.nodes[dst]
+        if made or rewired:
+            scene.geometry_changed()
+        return list(rewired.values())
+
+    def _sort_inputs(self, items: list[NodeItem]) -> None:
+        """Put the input ends of these layers in the network's order and draw their connections."""
+        if not items:
+            return
+        wanted = {item.node_id for item in items}
+        inputs: dict[str, list[str]] = {}
+        for src, dst in self.scene.network.edges:  # one pass: asking each layer for its inputs is quadratic
+            if dst in wanted:
+                inputs.setdefault(dst, []).append(src)
+        for item in items:
+            item.sort_inputs(inputs.get(item.node_id, []))
 
     def _route_edges(self, draw: bool) -> None:
         """Connections to and from hidden layers are drawn to their folded block's node."""

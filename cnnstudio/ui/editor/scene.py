@@ -311,16 +311,12 @@ class NetworkScene(QGraphicsScene):
 
     def _attach(self, edge: EdgeItem) -> None:
         """Hook a connection to the items of its layers (a hidden layer's folded block stands in)."""
-        for end, item in (("src", edge.src), ("dst", edge.dst)):
-            stand_in = self.block_view.stand_in(edge.src_id if end == "src" else edge.dst_id)
-            if end == "src":
-                edge.shown_src = item or stand_in
-                if item is not None:
-                    item.edges_out.append(edge)
-            else:
-                edge.shown_dst = item or stand_in
-                if item is not None:
-                    item.edges_in.append(edge)
+        edge.shown_src = edge.src or self.block_view.stand_in(edge.src_id)
+        edge.shown_dst = edge.dst or self.block_view.stand_in(edge.dst_id)
+        if edge.src is not None:
+            edge.src.edges_out.append(edge)
+        if edge.dst is not None:
+            edge.dst.edges_in.append(edge)
 
     def _detach(self, edge: EdgeItem) -> None:
         if edge.src is not None and edge in edge.src.edges_out:
@@ -334,51 +330,6 @@ class NetworkScene(QGraphicsScene):
             return
         self._detach(edge)
         self.removeItem(edge)
-
-    def sync_items(self) -> list[NodeItem]:
-        """Make the items of the layers and connections the fold shows and drop those it hides (the fold
-        was just worked out); the layers whose inputs changed, for ``sort_inputs``."""
-        hidden = self.block_view.hidden
-        for node_id in [n for n in self.nodes if n in hidden]:
-            item = self.nodes.pop(node_id)
-            if item.isSelected():  # a layer folded away leaves the selection
-                item.setSelected(False)
-            self.removeItem(item)
-        made = [node.id for node in self.network if node.id not in hidden and node.id not in self.nodes]
-        for node_id in made:
-            self._add_node_item(node_id)
-        rewired: dict[str, NodeItem] = {}
-        for key in [k for k in self.edges if k[0] in hidden and hidden[k[0]] == hidden.get(k[1])]:
-            self._remove_edge_item(*key)  # now inside a folded block
-        for src, dst in self.network.edges:
-            if src in hidden and hidden[src] == hidden.get(dst):
-                continue
-            edge = self.edges.get((src, dst))
-            if edge is None:
-                self._add_edge_item(src, dst, draw=False)
-            elif edge.src is not self.nodes.get(src) or edge.dst is not self.nodes.get(dst):
-                self._detach(edge)  # an end was made or dropped
-                edge.src, edge.dst = self.nodes.get(src), self.nodes.get(dst)
-                self._attach(edge)
-            else:
-                continue
-            if dst in self.nodes:
-                rewired[dst] = self.nodes[dst]
-        if made or rewired:
-            self.geometry_changed()
-        return list(rewired.values())
-
-    def sort_inputs(self, items: list[NodeItem]) -> None:
-        """Put the input ends of these layers in the network's order and draw their connections."""
-        if not items:
-            return
-        wanted = {item.node_id for item in items}
-        inputs: dict[str, list[str]] = {}
-        for src, dst in self.network.edges:  # one pass: asking each layer for its inputs is quadratic
-            if dst in wanted:
-                inputs.setdefault(dst, []).append(src)
-        for item in items:
-            item.sort_inputs(inputs.get(item.node_id, []))
 
     def _apply_analysis(self, analysis: Analysis) -> None:
         """Only the layers the analysis looked at again (it hands back the others' own results)."""
