@@ -1,4 +1,4 @@
-"""Write cnnstudio/core/catalog/backbone_table.py: the facts core needs about each pretrained backbone.
+"""Write cnnstudio/core/catalog/backbone_table.json: the facts core needs about each pretrained backbone.
 
 Run:  python scripts/make_backbone_table.py   (builds every variant with Keras, weights=None; a few minutes)
 
@@ -13,8 +13,8 @@ The output sizes the chain gives are checked against core's own analysis of the 
 from __future__ import annotations
 
 import itertools
+import json
 import os
-import pprint
 import re
 import sys
 from pathlib import Path
@@ -22,7 +22,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-OUT = ROOT / "cnnstudio" / "core" / "catalog" / "backbone_table.py"
+OUT = ROOT / "cnnstudio" / "core" / "catalog" / "backbone_table.json"
 
 # family -> (minimum input size, default input size, preprocessing, settings that change the size)
 FAMILIES = {
@@ -140,10 +140,7 @@ def main() -> None:
             print(family, name or "-", {k: v for k, v in variants[name].items() if k != "steps"}, flush=True)
         table[family] = {"minimum": minimum, "default": default, "preprocessing": preprocessing,
                          "variants": variants}
-    text = ('"""Facts about each pretrained backbone, measured with Keras by scripts/make_backbone_table.py.\n\n'
-            "Generated: do not edit by hand; run the script again after a Keras upgrade.\n"
-            '"""\n\nTABLE = ' + pprint.pformat(table, width=110, sort_dicts=False) + "\n")
-    atomic_write_text(OUT, text)
+    atomic_write_text(OUT, json.dumps(table, indent=1) + "\n")
     print(f"wrote {OUT}")
 
 

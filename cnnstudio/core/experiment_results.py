@@ -192,11 +192,23 @@ def figure_of(metric: Metric) -> str:
     return _FIGURE_OF[metric.name]
 
 
+def task_metric(task: str | None) -> Metric:
+    """The test figure that says how good a run of this task is: mean IoU, MAE, AUC, else accuracy."""
+    return TASK_METRIC.get(task or "", TEST_ACCURACY)
+
+
+def metric_text(metric: Metric, value: float | None, digits: int = 2) -> str:
+    """A figure as people read it: accuracy-like figures in percent, the others as numbers."""
+    if value is None or value != value:
+        return ""
+    return f"{100 * value:.{digits}f}%" if metric.scale == 100 else f"{value:.4g}"
+
+
 def _ranking_metric(settings: Sequence[SettingResult]) -> Metric | None:
     """The task's main test figure (mean IoU, MAE, AUC) or test accuracy where every setting has it; else
     validation accuracy; else test loss."""
     tasks = {r.run.task for s in settings for r in s.runs}
-    first = TASK_METRIC.get(tasks.pop(), TEST_ACCURACY) if len(tasks) == 1 else TEST_ACCURACY
+    first = task_metric(tasks.pop()) if len(tasks) == 1 else TEST_ACCURACY
     for metric in (first, VALIDATION_ACCURACY, TEST_LOSS):
         if settings and all(s.summaries[_FIGURE_OF[metric.name]].count for s in settings):
             return metric

@@ -263,6 +263,22 @@ class Trainer:
             return
         self._log_phase(first, end, factor, top, unfrozen)
 
+    def _end_phase_early(self, index: int, rules: list) -> None:
+        """Early stopping ended a fine-tuning phase before the last: it keeps its best weights, and the next
+        phase starts at once for its own epochs (the run ends sooner); said in Messages and run.json."""
+        stop = fit_rules.early_stop(rules)
+        if stop is None or index + 1 >= len(self.phases):
+            return
+        stopped, kept = stop
+        self.phases = fit_rules.after_early_stop(self.phases, index, stopped)
+        self.callbacks.message(fit_rules.phase_stopped_text(index, len(self.phases), stopped, kept,
+                                                            self.settings.early_stopping, self.phases[index + 1][0]))
+        for entry in self.phase_log:
+            if entry.get("phase") == index + 1:
+                entry.update(epochs=stopped + 1 - self.phases[index][0], ended_early_after_epoch=stopped + 1,
+                             kept_epoch=kept + 1)
+        self._write_info(fine_tune_phases=self.phase_log)
+
     def _log_phase(self, first: int, end: int, factor: float, top: int | None, unfrozen: int) -> None:
         trainable, frozen = fit_rules.parameter_counts(self.model)
         rate = self.settings.learning_rate * factor
@@ -303,6 +319,10 @@ class Trainer:
                             "--strategy multi-worker (the workers' weights would differ); choose another --run-dir")
         state = record.checkpoints.load_state()
         done = int(state.get("epoch", 0))
+        for entry in record.info.get("fine_tune_phases", []):  # a phase that early stopping ended, and after
+            stopped = entry.get("ended_early_after_epoch")
+            if isinstance(stopped, int) and 0 < entry.get("phase", 0) < len(self.phases) and done >= stopped:
+                self.phases = fit_rules.after_early_stop(self.phases, entry["phase"] - 1, stopped - 1)
         for index, (first, _end, _factor, _top) in enumerate(self.phases):
             if index > self.phase and done > first:  # the checkpoint was saved in that phase, with its optimizer
                 self._enter_phase(index, quiet=True)
@@ -386,6 +406,7 @@ class Trainer:
                         self._log_phase(first, end, factor, top, 0)
                     self.model.fit(batches, epochs=end, initial_epoch=max(start, first), callbacks=callbacks,
                                    verbose=0, shuffle=False, class_weight=class_weight)
+                    self._end_phase_early(index, rules)
         except Interrupted as interrupted:
             self._written()
             epoch = interrupted.epoch + 1

@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
         ml.failed.connect(lambda text: self.context.messages.show("error", text))  # a job nobody else answers for
         self._close_guards: tuple[CloseGuard, ...] = ()  # each may keep the window open (False)
         self.features = self._install_features(self.context)
+        self.editor.data_facts = self._data_facts  # a dropped backbone takes the data as loaded
         ml.workerLost.connect(self._on_worker_lost)  # after training's own: a run going on is said there
         self.keyboard = keyboard.install(self)  # Edit > Add Layer…, Select Next Layer, Connect Selected Layers, ...
         self.actions_["train_start"].setIconText("Train")  # the main step: named on the toolbar, not an icon only
@@ -347,7 +348,8 @@ class MainWindow(QMainWindow):
         editor.context_actions = {
             "node": [a["cut"], a["copy"], a["duplicate"], None, a["freeze"], None, a["group"], a["ungroup"], None,
                      a["delete"], a["delete_plain"]],
-            "block": [a["group"], a["ungroup"], a["repeat_block"], None, a["freeze"]],
+            "block": [a["cut"], a["copy"], a["duplicate"], None, a["group"], a["ungroup"], a["repeat_block"], None,
+                      a["freeze"], None, a["delete"]],
             "edge": [a["delete"]],
             "canvas": [a["paste"], a["select_all"], a["find_layer"], None, a["auto_layout"], a["zoom_fit"]],
         }
@@ -384,13 +386,22 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{node.id} ({node.type})", 3000)
 
     def _on_blocks_selected(self, block_ids: list[str]) -> None:
+        if block_ids:
+            self.actions_["copy"].setEnabled(True)  # a block is copied with its layers and nested blocks
         if block_ids and not self.document.locked:
-            self.actions_["delete"].setEnabled(True)
-            self.actions_["delete_plain"].setEnabled(True)
-            self.actions_["freeze"].setEnabled(True)  # a block is frozen or unfrozen as a whole
+            for name in ("delete", "delete_plain", "freeze", "cut", "duplicate"):
+                self.actions_[name].setEnabled(True)  # a block is deleted, frozen or copied as a whole
         if block_ids and not self.editor.selected_ids():
             self.inspector.show_block(block_ids[0])
             self.summary.table.show_layer(block_ids[0])
+
+    def _data_facts(self) -> tuple[tuple[int, ...] | None, int | None] | None:
+        """The images' shape as loaded and, for a classifier's data, the classes (None: not known here)."""
+        panel = self.features.datasets
+        facts = panel.data_facts()
+        if facts is None or panel.info is None:
+            return None
+        return facts.shape, facts.num_classes if panel.info.task == "classification" else None
 
     def _update_paste(self) -> None:
         self.actions_["paste"].setEnabled(not self.document.locked and self.editor.can_paste())

@@ -141,6 +141,23 @@ class WrappedLabel(QLabel):
             self.updateGeometry()
 
 
+class SteadyLabel(QLabel):
+    """A word-wrapped label that a new text makes taller but never shorter at the same width: a caption
+    that changes while training goes on then does not resize (and redraw) the plots around it."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self._tallest: dict[int, int] = {}  # width -> the most lines' height seen at it
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        height = max(super().heightForWidth(width), self._tallest.get(width, 0))
+        if len(self._tallest) > 16:
+            self._tallest.clear()
+        self._tallest[width] = height
+        return height
+
+
 class ElidedLabel(QLabel):
     """One line (a folder, a file) that gives up its middle rather than its room: the whole
     text stays in the tooltip. ``fitting.cut_controls`` knows it is shortened on purpose."""

@@ -77,6 +77,55 @@ def test_a_backbone_below_its_minimum_size_names_the_minimum():
     assert problem.node == "base" and "needs an input of at least 75x75, but this one is 64x64" in problem.message
 
 
+def test_the_layers_put_before_a_backbone_let_it_take_small_grey_pictures():
+    """What the window puts before a dropped backbone (core/backbone_input.py): 28x28 grey pictures reach
+    MobileNetV2 resized to 32x32 with the grey channel repeated as red, green and blue by fixed weights
+    (training through the window: tests/ui/test_backbone_drop.py)."""
+    from cnnstudio.core.backbone_input import input_layers
+
+    net = Network()
+    net.add_node("Input", {"shape": [28, 28, 1]}, node_id="image")
+    previous = "image"
+    for index, layer in enumerate(input_layers("MobileNetV2", {}, (28, 28, 1))):
+        node = net.add_node(layer.type, layer.params, node_id=f"fit{index}")
+        node.trainable = layer.trainable
+        net.connect(previous, node.id)
+        previous = node.id
+    for node_id, type_name, params in (("base", "MobileNetV2", {"weights": None, "alpha": 0.35, "pooling": "avg"}),
+                                       ("out", "Dense", {"units": 2, "activation": "softmax"})):
+        net.add_node(type_name, params, node_id=node_id)
+        net.connect(previous, node_id)
+        previous = node_id
+    assert analyze(net).ok
+    model = build_model(net, "grey")
+    grey = np.random.default_rng(0).random((4, 28, 28, 1)).astype("float32")
+    seen = keras.Model(model.inputs[0], model.get_layer("fit1").output)(grey)
+    assert seen.shape == (4, 32, 32, 3)
+    np.testing.assert_allclose(seen[..., 0], seen[..., 2])  # the same grey in every channel
+    assert np.all(model.get_layer("fit1").get_weights()[0] == 1.0) and not model.get_layer("fit1").trainable
+    assert model(grey).shape == (4, 2)
+
+
+def test_cnnstudio_train_names_the_minimum_and_the_layers_to_add_for_small_grey_pictures(tmp_path, capsys):
+    from cnnstudio.cli import main
+    from cnnstudio.core.project import save_project
+
+    project = project_from_dict({
+        "format": "cnnstudio-project", "version": 2, "name": "grey",
+        "network": {"nodes": [{"id": "image", "type": "Input", "params": {"shape": [28, 28, 1]}},
+                              {"id": "base", "type": "MobileNetV2", "params": {"weights": None, "pooling": "avg"}},
+                              {"id": "out", "type": "Dense", "params": {"units": 10, "activation": "softmax"}}],
+                    "edges": [["image", "base"], ["base", "out"]]},
+        "dataset": {"name": "mnist-sample"}})
+    path = tmp_path / "grey.cnnproj"
+    save_project(project, path)
+    assert main(["train", str(path)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: grey.cnnproj: node 'base': MobileNetV2 needs an input of at least 32x32")
+    assert "3 channels, but this input has 1" in line and "a Resizing layer (height and width 32 or more)" in line
+    assert "kernel_initializer 'ones'" in line
+
+
 def test_unknown_backbones_and_arguments_are_refused_like_unknown_layers():
     nodes = [{"id": "image", "type": "Input", "params": {"shape": [96, 96, 3]}},
              {"id": "base", "type": "MobileNetV2", "params": {"alpha": 0.35, "depth": 3}}]

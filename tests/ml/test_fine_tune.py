@@ -124,15 +124,25 @@ def test_a_recipe_needs_a_backbone_and_epochs_for_both_phases(data):
 
 
 def test_the_exported_script_fine_tunes_to_the_same_weights_as_the_app(data, tmp_path):
-    """Same project, same seed: the script runs the same two phases and ends with the app's weights."""
+    """Same project, same seed: the script runs the same two phases and ends with the app's weights,
+    also when early stopping ends the head's phase (here after epoch 2 of 3: the loss rose)."""
     import subprocess
     import sys
 
     from cnnstudio.ml.codegen import generate_script
 
-    project = backbone_project(data)
-    trainer = Trainer(project)
-    trainer.run()
+    project = backbone_project(data, epochs=4, learning_rate=0.1, early_stopping=1,
+                               fine_tune={**RECIPE, "head_epochs": 3})
+    messages: list[str] = []
+    trainer = Trainer(project, run_dir=tmp_path / "run", callbacks=TrainingCallbacks(on_message=messages.append))
+    result = trainer.run()
+    ended = ("fine-tuning, phase 1 of 2 ended early after epoch 2: validation loss did not improve for 1 epoch; "
+             "kept the weights of epoch 1, the best; phase 2 starts now, from epoch 3")
+    assert ended in messages and any("phase 2 of 2 from epoch 3" in m for m in messages)
+    assert result.epochs == 3  # the second phase keeps its one epoch: the run ends sooner
+    phases = json.loads((Path(result.run_dir) / "run.json").read_text())["fine_tune_phases"]
+    assert [(p["first_epoch"], p["epochs"], p.get("ended_early_after_epoch")) for p in phases] == [
+        (1, 2, 2), (3, 1, None)]
     script = tmp_path / "train_finetune.py"
     script.write_text(generate_script(project.network, name=project.name, dataset=project.dataset,
                                       training=project.training))
@@ -141,12 +151,21 @@ def test_the_exported_script_fine_tunes_to_the_same_weights_as_the_app(data, tmp
                             env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert result.returncode == 0, result.stderr[-2000:]
     expected = keras_guide_counts(12)
+    assert ended in result.stdout
     for (trainable, frozen), first in zip(expected, (1, 3), strict=True):
         assert f"fine-tuning from epoch {first}:" in result.stdout
         assert f"{trainable:,} trainable and {frozen:,} non-trainable parameters" in result.stdout
     scripted = keras.models.load_model(tmp_path / "script.keras")
     for mine, theirs in zip(trainer.model.get_weights(), scripted.get_weights(), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-5)
+
+
+def test_early_stopping_in_a_phase_moves_the_later_phases_up_keeping_their_length():
+    from cnnstudio.ml.training.callbacks import after_early_stop, training_phases
+
+    phases = training_phases(10, {"head_epochs": 4, "unfreeze_top": 5, "rate_factor": 0.5})
+    assert phases == [(0, 4, 1.0, None), (4, 10, 0.5, 5)]
+    assert after_early_stop(phases, 0, 1) == [(0, 2, 1.0, None), (2, 8, 0.5, 5)]
 
 
 def test_cnnstudio_train_follows_the_recipe_and_takes_the_top_layers_from_the_command_line(data, tmp_path, capsys):

@@ -118,6 +118,11 @@ def test_raw_pixel_values_suggest_a_rescaling_layer(panel_of, qtbot):
     assert network.node(rescaling).type == "Rescaling" and network.outputs_of(rescaling) == ["flatten"]
     assert abs(network.node(rescaling).params["scale"] - 1 / 255) < 1e-12
     assert panel.problems() == [] and window.document.analysis().errors == []
+    # a per-channel scale (ImageNet's 1 / (255 * std) for each colour) divides the raw values too
+    network.node(rescaling).params["scale"] = [1 / (255 * 0.229), 1 / (255 * 0.224), 1 / (255 * 0.225)]
+    assert panel.problems() == []
+    network.node(rescaling).params["scale"] = [1.0, 2.0, 1.0]
+    assert "unscaled" in panel.problems()[0].text
 
 
 def test_data_settings_write_the_project_and_change_the_splits(panel_of, qtbot):

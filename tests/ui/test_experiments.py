@@ -209,3 +209,30 @@ def test_a_run_budget_trains_part_now(window, qtbot):
         assert experiments.controller.start(folder, Budget(runs=1))
     assert "the budget of 1 run is spent; 1 to train" in ended.args[1]
     assert [r.status for r in Experiment.open(folder).runs] == ["finished", "pending"]
+
+
+def test_a_regression_experiment_is_ranked_and_shown_by_its_test_mae(make_window, runs_dir):
+    project = load_template("lenet5")
+    experiment = Experiment.create(runs_dir / "lenet5-exp-20261202-100000", project,
+                                   ExperimentSpec(vary=(Variation("conv1.filters", (6, 16)),), seeds=2))
+    for run in experiment.runs:  # lower MAE is better: the 16-filter runs are the best
+        run.status, run.task, run.seconds = "finished", "regression", 3.0
+        run.test_mae = 0.5 - run.values["conv1.filters"] / 100 + run.seed / 1000
+        run.test_loss = run.test_mae
+    experiment.save()
+    window = make_window(project)
+    panel = window.features.experiments.panel
+    assert panel.table.item(0, 4).text() == "conv1.filters=16: test MAE 0.3405 (2 seeds)"
+    panel.select(experiment.folder)
+    panel.open_button.click()
+    view = window.features.experiments.view
+    model = view.settings_model
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert "Test MAE (mean)" in headers and not any("acc (mean)" in h for h in headers)
+    column = headers.index("Test MAE (mean)")
+    assert [model.data(model.index(r, 0)) for r in range(2)] == ["16", "6"]  # best (lowest) first
+    assert model.data(model.index(0, column)) == "0.3405"
+    assert "test MAE 0.3405" in view.summary.text()
+    runs_headers = [view.runs_model.headerData(c, Qt.Orientation.Horizontal)
+                    for c in range(view.runs_model.columnCount())]
+    assert "Test MAE" in runs_headers

@@ -187,6 +187,16 @@ def test_a_network_without_convolutions_says_it_has_no_filters(make_window, qtbo
 
 
 # -- feature maps ---------------------------------------------------------------------------------
+def test_feature_map_rows_are_made_when_the_page_is_first_seen(inspected, qtbot):
+    """A new model (a run that just ended) must not stall the window building plots nobody sees."""
+    page = views(inspected).feature_maps
+    filters_of(inspected, qtbot)  # another page in front reads the model
+    qtbot.waitUntil(lambda: views(inspected).controller.facts is not None, timeout=JOB_TIMEOUT)
+    assert not page.isVisible() and page.rows == {}
+    maps_of(inspected, qtbot)
+    assert {"conv1", "pool1", "conv2", "fc1"} <= set(page.rows)
+
+
 def test_feature_maps_shown_equal_a_keras_submodel_outputs(inspected, qtbot, lenet_model):
     import keras
 

@@ -110,3 +110,23 @@ def test_a_layout_of_an_earlier_version_is_not_restored(make_window):
     window.close()
     again = make_window()
     assert not again.docks["palette"].isFloating()
+
+
+def test_captions_rewritten_while_training_do_not_resize_the_plots(main_window, qtbot):
+    """A caption that takes a line more or less as a run goes on would resize and redraw every plot."""
+    _as_on_a_laptop(main_window, 1366, 740)
+    view = main_window.features.training_view
+    main_window.tabs.setCurrentWidget(view)
+    _settled(qtbot, main_window)
+    plots = (view.curves.loss_plot, view.live.filters_widget, view.live.maps_widget)
+    long_text = "LeNet-5 on mnist-sample — run lenet5-20261204-223344, saved in " + "/a/long/folder" * 12
+    for label, texts in ((view.caption, ["preparing…", long_text, "LeNet-5: preparing…"]),
+                         (view.live.caption, ["conv1 during epoch 1, after batch 3 (refreshed every 2 seconds)",
+                                              "conv1 as training left it (4 finished epochs) " * 3, "conv1"])):
+        label.setText(texts[0])
+        label.setText(texts[1])
+        _settled(qtbot, main_window)
+        sizes = [p.size() for p in plots]
+        label.setText(texts[2])  # shorter: the room stays
+        _settled(qtbot, main_window)
+        assert [p.size() for p in plots] == sizes

@@ -114,13 +114,10 @@ def _rule(family: str):
         if len(shape) != 3:
             raise ShapeError(f"{family} takes images (height, width, channels), but gets {dims_text(shape)}")
         height, width, channels = shape
-        if channels != 3:
-            raise ShapeError(f"{family} takes colour images with 3 channels, but this input has {channels}; "
-                             "choose a colour dataset (or a Conv2D with 3 filters before it)")
         least, default = facts["minimum"], facts["default"]
-        if any(s is not None and s < least for s in (height, width)):
-            raise ShapeError(f"{family} needs an input of at least {least}x{least}, but this one is "
-                             f"{dims_text((height, width))}")
+        small = any(s is not None and s < least for s in (height, width))
+        if channels != 3 or small:
+            raise ShapeError(_input_problem(family, height, width, channels, least, small))
         v = facts["variants"][variant_key(family, p)]
         weights, biases, frozen = v["params"], v["biases"], v["params"] - v["trainable"]
         formula = [f"params = {family} without its classifier: {v['params']:,} ({frozen:,} not trained: "
@@ -165,6 +162,21 @@ def _rule(family: str):
         )
 
     return rule
+
+
+def _input_problem(family: str, height: int | None, width: int | None, channels: int | None, least: int,
+                   small: bool) -> str:
+    """Why the backbone cannot take this input, and the layers to put before it (the window adds them
+    when a backbone is dropped on the canvas; a project file lists its own)."""
+    wrong, fixes = [], []
+    if small:
+        wrong.append(f"needs an input of at least {least}x{least}, but this one is {dims_text((height, width))}")
+        fixes.append(f"a Resizing layer (height and width {least} or more)")
+    if channels != 3:
+        wrong.append(f"takes colour images with 3 channels, but this input has {channels}")
+        fixes.append("a frozen 1x1 Conv2D with 3 filters, kernel_initializer 'ones' and no bias (it repeats the "
+                     "grey channel)" if channels == 1 else "a 1x1 Conv2D with 3 filters")
+    return f"{family} {'; it also '.join(wrong)}; put {' and '.join(fixes)} before it, or choose a dataset that fits"
 
 
 def _spec(family: str) -> LayerSpec:

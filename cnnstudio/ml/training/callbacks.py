@@ -348,6 +348,36 @@ def training_phases(epochs, fine_tune=None):
             (head, int(epochs), float(fine_tune.get("rate_factor", 0.1)), int(fine_tune["unfreeze_top"]))]
 
 
+def early_stop(callbacks):
+    """(the epoch early stopping ended a fit after, the epoch whose weights it kept), both counted from 0;
+    None when it did not stop that fit."""
+    for callback in callbacks:
+        if isinstance(callback, keras.callbacks.EarlyStopping) and callback.stopped_epoch > 0:
+            return callback.stopped_epoch, callback.best_epoch
+    return None
+
+
+def after_early_stop(phases, index, stopped):
+    """The phases once early stopping ended phase `index` after epoch `stopped` (from 0): that phase ends
+    there, and each later phase starts right after, with its own number of epochs (the run ends sooner)."""
+    changed = list(phases[:index])
+    first, _, factor, top = phases[index]
+    end = stopped + 1
+    changed.append((first, end, factor, top))
+    for later_first, later_end, later_factor, later_top in phases[index + 1:]:
+        length = later_end - later_first
+        changed.append((end, end + length, later_factor, later_top))
+        end += length
+    return changed
+
+
+def phase_stopped_text(index, count, stopped, kept, patience, next_first):
+    """What a run says when early stopping ends a fine-tuning phase before the last one."""
+    return (f"fine-tuning, phase {index + 1} of {count} ended early after epoch {stopped + 1}: validation loss "
+            f"did not improve for {patience} epoch{'s' if patience != 1 else ''}; kept the weights of epoch {kept + 1}, the best; phase "
+            f"{index + 2} starts now, from epoch {next_first + 1}")
+
+
 def backbone_base(backbone):
     """The keras.applications network inside a backbone (after its preprocessing), or the backbone itself."""
     inner = [layer for layer in backbone.layers if isinstance(layer, keras.Model)]

@@ -188,12 +188,15 @@ def _class_problems(network: Network, out: str, units: int, data: DataFacts, los
 
 
 def _rescaling_layers(network: Network) -> list[tuple[str, float]]:
+    """Each rescaling layer with its largest factor (a per-channel scale counts by its largest channel)."""
     found = []
     for node in network:
         spec = CATALOG.get(node.type)
         if spec is not None and spec.rescales:
             scale = node.params.get("scale", 1.0)
-            found.append((node.id, float(scale) if isinstance(scale, (int, float)) else 1.0))
+            factors = scale if isinstance(scale, (list, tuple)) else [scale]
+            numbers = [abs(float(f)) for f in factors if isinstance(f, (int, float)) and not isinstance(f, bool)]
+            found.append((node.id, max(numbers) if numbers else 1.0))
     return found
 
 

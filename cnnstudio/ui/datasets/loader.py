@@ -10,6 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
+from shiboken6 import isValid
 
 from cnnstudio.core.project import Project
 from cnnstudio.ml.jobs.requests import PreviewRequest
@@ -55,12 +56,14 @@ class PreviewLoader(QObject):
         self._request += 1
 
     def _answer(self, request: int, signal: Signal, value: Any) -> None:
+        if not isValid(self):
+            return  # the panel was closed while the worker read the data
         if request == self._request:
             self._job = None
             signal.emit(value)
 
     def _event(self, request: int, kind: str, value: Any) -> None:
-        if request == self._request and kind == "download":
+        if isValid(self) and request == self._request and kind == "download":
             self.downloading.emit(float(value))
 
 

@@ -53,7 +53,7 @@ class AddNodesCommand(NetworkCommand):
 
     def redo(self) -> None:
         for data in self.nodes:
-            extra = {k: v for k, v in data.items() if k not in ("id", "type", "params", "position")}
+            extra = {k: v for k, v in data.items() if k not in ("id", "type", "params", "position", "trainable")}
             self.network.add_node(
                 data["type"],
                 copy.deepcopy(data.get("params", {})),
@@ -61,6 +61,8 @@ class AddNodesCommand(NetworkCommand):
                 position=data.get("position"),
                 extra=copy.deepcopy(extra),
             )
+            if data.get("trainable", True) is False:  # a frozen layer copied stays frozen
+                self.network.set_trainable(data["id"], False)
         for src, dst in self.edges:
             self.network.connect(src, dst)
 
@@ -149,6 +151,8 @@ class InsertCommand(NetworkCommand):
             node_id=new_id,
             position=self.node.get("position"),
         )
+        if self.node.get("trainable", True) is False:
+            self.network.set_trainable(new_id, False)
         self._indices = [self.network.disconnect(self.src, dst) for dst in self.targets]
         if self.src is not None:
             self.network.connect(self.src, new_id)

@@ -13,14 +13,17 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
 
-from cnnstudio.core import blocks
+from cnnstudio.core import blocks, fragments
+from cnnstudio.core.backbone_input import is_backbone
 from cnnstudio.core.catalog import CATALOG, get_spec
 
 from ..document import ProjectDocument
 from . import clipboard
+from .backbone_drop import BackbonePlacing
 from .block_edits import BlockEditing
 from .commands import (
     AddNodesCommand,
+    BlocksCommand,
     ConnectCommand,
     InsertCommand,
     MacroCommand,
@@ -40,7 +43,7 @@ JUMP_ZOOM = 0.75  # a layer found is shown at least this large: its settings rea
 PASTE_OFFSET = (40.0, 40.0)
 
 
-class NetworkEditor(BlockEditing, QWidget):
+class NetworkEditor(BlockEditing, BackbonePlacing, QWidget):
     """Canvas + operations: add, insert, append, delete, copy/paste, auto-layout, zoom."""
 
     selectionChanged = Signal(list)  # selected layer ids
@@ -62,6 +65,7 @@ class NetworkEditor(BlockEditing, QWidget):
         layout.addWidget(self.view)
         self.scene.selectedNodesChanged.connect(self.selectionChanged)
         self.scene.connectionRefused.connect(lambda text: self.message.emit("warning", text))
+        self.scene.plan_connection = self.backbone_connection  # a backbone is fed through what it needs
         self.view.layerDropped.connect(self._on_drop)
         self.view.nudged.connect(self.nudge)
         self.view.contextMenuAt.connect(self._context_menu)
@@ -129,6 +133,12 @@ class NetworkEditor(BlockEditing, QWidget):
         elif isinstance(position, QPointF):
             position = (position.x(), position.y())
         position = self._snap(position)
+        if is_backbone(type_name):  # it gets what its input needs before it (and a head, on its own)
+            on_edge = edge is not None and edge in self.network.edges
+            placed = self.place_backbone(type_name, position, source=edge[0] if on_edge else None,
+                                         targets=[edge[1]] if on_edge else None, loose=not on_edge)
+            if placed is not None:
+                return placed
         if edge is not None and CATALOG[type_name].max_inputs != 0 and edge in self.network.edges:
             above, below = self.network.node(edge[0]).position, self.network.node(edge[1]).position
             moves = {}
@@ -165,6 +175,8 @@ class NetworkEditor(BlockEditing, QWidget):
         position = (ax, ay + STEP)
         outputs = self.network.outputs_of(anchor)
         targets = outputs if len(outputs) == 1 else []
+        if is_backbone(type_name):
+            return self.place_backbone(type_name, position, source=anchor, targets=targets)
         moves = self._make_room(targets, position[1]) if targets else {}
         if not targets:
             position = self._free_spot(position)
@@ -227,46 +239,63 @@ class NetworkEditor(BlockEditing, QWidget):
         to what they fed, where the shapes allow it (else say why not and leave the gap). A selected
         block goes with all its layers."""
         nodes, edges = self.selected_ids(), self.scene.selected_edges()
-        for block_id in self.scene.selected_block_ids():
+        chosen_blocks = self.scene.selected_block_ids()
+        for block_id in chosen_blocks:
             nodes += [n for n in blocks.layers_in(self.network, block_id) if n not in nodes]
         if not nodes and not edges:
             return False
         count = len(nodes) + len([e for e in edges if e[0] not in nodes and e[1] not in nodes])
         text = (
-            f"Delete {nodes[0]}"
+            f"Delete {self.network.blocks[chosen_blocks[0]].name}"
+            if len(chosen_blocks) == 1 and set(nodes) == set(blocks.layers_in(self.network, chosen_blocks[0]))
+            else f"Delete {nodes[0]}"
             if nodes and count == 1
             else "Delete Connection"
             if count == 1
             else f"Delete {count} Items"
         )
         plan, why = reconnection(self.network, nodes) if reconnect and nodes else ([], None)
-        remove = RemoveCommand(self.network, nodes, edges, text)
-        if plan:
-            joins = [ConnectCommand(self.network, src, dst, index) for src, dst, index in plan]
-            self.document.push(MacroCommand(text, [remove, *joins]))
-        else:
-            self.document.push(remove)
-            if why:
-                self.message.emit("info", f"{text}: its neighbours were left unconnected because {why}")
+        steps = [*self._blocks_going(nodes, chosen_blocks), RemoveCommand(self.network, nodes, edges, text)]
+        steps += [ConnectCommand(self.network, src, dst, index) for src, dst, index in plan]
+        self.document.push(steps[0] if len(steps) == 1 else MacroCommand(text, steps))
+        if why and not plan:
+            self.message.emit("info", f"{text}: its neighbours were left unconnected because {why}")
         return True
+
+    def _blocks_going(self, nodes: list[str], block_ids: list[str]) -> list[BlocksCommand]:
+        """The undo step taking away the blocks deleted with these layers (none when no block goes)."""
+        before = blocks.blocks_state(self.network)
+        after = fragments.blocks_without(self.network, nodes, block_ids)
+        return [BlocksCommand(self.network, before, after, "Delete Blocks")] if after != before else []
 
     def disconnect(self, src: str, dst: str) -> None:
         self.document.push(RemoveCommand(self.network, (), [(src, dst)], f"Disconnect {src} from {dst}"))
 
     # ------------------------------------------------------------------ clipboard
+    def _selected_fragment(self) -> dict[str, Any] | None:
+        """The selected layers and blocks (each with its layers, connections and nested blocks)."""
+        nodes, chosen_blocks = self.selected_ids(), self.scene.selected_block_ids()
+        if not nodes and not chosen_blocks:
+            return None
+        data = fragments.fragment(self.network, nodes, chosen_blocks)
+        return data if data["nodes"] else None
+
     def copy_selection(self) -> bool:
-        nodes = self.selected_ids()
-        if not nodes:
+        data = self._selected_fragment()
+        if data is None:
             return False
-        QGuiApplication.clipboard().setMimeData(clipboard.to_mime(clipboard.fragment(self.network, nodes)))
+        QGuiApplication.clipboard().setMimeData(clipboard.to_mime(data))
         self._paste_count = 0
         return True
 
     def cut_selection(self) -> bool:
-        nodes = self.selected_ids()
-        if not self.copy_selection():
+        data = self._selected_fragment()
+        if data is None or not self.copy_selection():
             return False
-        self.document.push(RemoveCommand(self.network, nodes, (), "Cut"))
+        nodes = [n["id"] for n in data["nodes"]]
+        steps = [*self._blocks_going(nodes, self.scene.selected_block_ids()),
+                 RemoveCommand(self.network, nodes, (), "Cut")]
+        self.document.push(steps[0] if len(steps) == 1 else MacroCommand("Cut", steps))
         return True
 
     def can_paste(self) -> bool:
@@ -286,20 +315,34 @@ class NetworkEditor(BlockEditing, QWidget):
         return self._add_fragment(data, offset, "Paste")
 
     def duplicate_selection(self) -> list[str]:
-        nodes = self.selected_ids()
-        if not nodes:
+        data = self._selected_fragment()
+        if data is None:
             return []
-        return self._add_fragment(clipboard.fragment(self.network, nodes), PASTE_OFFSET, "Duplicate")
+        offset = PASTE_OFFSET
+        if data.get("blocks"):  # a block's copy goes beside it, as a repeat's does, not over it
+            xs = [float((n.get("position") or (0.0, 0.0))[0]) for n in data["nodes"]]
+            offset = (max(xs) - min(xs) + NODE_WIDTH + H_GAP, 0.0)
+        return self._add_fragment(data, offset, "Duplicate")
 
     def _add_fragment(self, data: dict[str, Any], offset: tuple[float, float], text: str) -> list[str]:
-        nodes, edges = clipboard.paste_plan(self.network, data, offset)
+        """Add copied layers (and their blocks, at the top level) as one undo step; select what was added."""
+        nodes, edges, groups = fragments.paste_plan(self.network, data, offset)
         for node in nodes:
             node["position"] = list(self._snap(node["position"]))
-        count = f" {len(nodes)} Layers" if len(nodes) > 1 else f" {nodes[0]['id']}"
-        command = AddNodesCommand(self.network, nodes, edges, text + count)
-        self.document.push(command)
-        self.select(command.node_ids)
-        return command.node_ids
+        top_layers, top_blocks = fragments.top_items(nodes, groups)
+        if len(top_blocks) == 1 and not top_layers:
+            count = " " + next(g["name"] for g in groups if g["id"] == top_blocks[0])
+        else:
+            count = f" {len(nodes)} Layers" if len(nodes) > 1 else f" {nodes[0]['id']}"
+        add = AddNodesCommand(self.network, nodes, edges, text + count)
+        if groups:
+            before = blocks.blocks_state(self.network)
+            self.document.push(MacroCommand(text + count, [
+                add, BlocksCommand(self.network, before, before + groups, text + count)]))
+        else:
+            self.document.push(add)
+        self.scene.select_nodes(top_layers, block_ids=top_blocks)
+        return add.node_ids
 
     def nudge(self, dx: float, dy: float) -> bool:
         """Move the selected layers by (dx, dy); repeated presses are one undo step."""

@@ -8,10 +8,11 @@ something changed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QPainter, QPen
+from PySide6.QtGui import QPainter, QPen, QUndoCommand
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent, QToolTip
 
 from cnnstudio.core import blocks
@@ -78,6 +79,7 @@ class NetworkScene(QGraphicsScene):
         self._blocks_timer = QTimer(self, singleShot=True, interval=0)  # moves come in bursts
         self._blocks_timer.timeout.connect(self.block_view.apply)
         self._block_presses: dict[str, QPointF] = {}
+        self.plan_connection: Callable[[str, str], QUndoCommand | None] | None = None  # the editor's, if any
         document.networkChanged.connect(self._on_network_changed)
         document.analysisChanged.connect(self._apply_analysis)
         document.projectReplaced.connect(self.rebuild)
@@ -488,5 +490,6 @@ class NetworkScene(QGraphicsScene):
         if problem:
             self.connectionRefused.emit(f"Cannot connect {src} to {dst}: {problem}")
             return False
-        self.document.push(ConnectCommand(self.network, src, dst))
+        planned = self.plan_connection(src, dst) if self.plan_connection is not None else None
+        self.document.push(planned or ConnectCommand(self.network, src, dst))
         return True

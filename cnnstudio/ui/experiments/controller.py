@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from cnnstudio.core.errors import UserError
@@ -31,6 +31,7 @@ from cnnstudio.ml.jobs.requests import ExperimentRunRequest
 from cnnstudio.ml.jobs.results import ExperimentRunStarted, ExperimentStep
 
 from ..context import AppContext
+from ..controller_base import WorkController
 from ..jobs import Job
 
 IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
@@ -80,23 +81,19 @@ def experiment_folders(runs_folder: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.name, reverse=True)
 
 
-class ExperimentController(QObject):
+class ExperimentController(WorkController):
     """One experiment session at a time, others queued; signals carry which run trains and how it goes."""
 
-    stateChanged = Signal(str)  # IDLE, RUNNING, PAUSED, STOPPING
     runStarted = Signal(object, object)  # folder, ExperimentRunStarted
     batch = Signal(object, int, object)  # folder, run index, BatchReport
     epoch = Signal(object, int, object)  # folder, run index, EpochReport
     runEnded = Signal(object, object)  # folder, PlannedRun (its status and figures)
     sessionEnded = Signal(object, str)  # folder, how the session ended, in words
     changed = Signal(object)  # folder: created, runs added, a run trained (lists and views re-read it)
-    failed = Signal(str)  # in the user's words
     status = Signal(str)  # what is happening
 
     def __init__(self, context: AppContext) -> None:
-        super().__init__(context.parent)
-        self.context = context
-        self.state = IDLE
+        super().__init__(context)  # states: IDLE, RUNNING, PAUSED, STOPPING
         self.session: Session | None = None
         self.evaluate_test = True  # the held-out test split, evaluated at the end of every run
         self._queue: deque[Session] = deque()
@@ -314,15 +311,3 @@ class ExperimentController(QObject):
         if self._queue:
             self._begin(self._queue.popleft())
 
-    # ------------------------------------------------------------------ telling the user
-    def _set_state(self, state: str) -> None:
-        if state != self.state:
-            self.state = state
-            self.stateChanged.emit(state)
-
-    def _fail(self, text: str) -> None:
-        self._say("error", text)
-        self.failed.emit(text)
-
-    def _say(self, severity: str, text: str) -> None:
-        self.context.messages.show(severity, text)

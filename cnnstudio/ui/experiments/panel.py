@@ -25,10 +25,12 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core.errors import UserError
+from cnnstudio.core.experiment_results import figure_of, metric_text, task_metric
 from cnnstudio.core.experiment_spec import setting_id, values_label
 from cnnstudio.core.experiments import Experiment
 from cnnstudio.core.stats import summarize
 
+from ..folder_watch import watch_only
 from ..reflow import flow_row
 from .controller import PAUSED, ExperimentController, experiment_folders
 from .tables import SORT_ROLE, key_label
@@ -48,7 +50,7 @@ class ExperimentEntry:
     planned: int
     trained: int
     best: str
-    best_accuracy: float | None
+    best_figure: float | None
     created: str
 
 
@@ -59,15 +61,20 @@ def read_entry(folder: Path) -> ExperimentEntry:
     groups: dict[str, list] = {}
     for run in done:
         groups.setdefault(setting_id(run.values), []).append(run)
-    best, best_accuracy = "", None
+    best, best_figure = "", None
+    tasks = {run.task for run in done}
+    metric = task_metric(tasks.pop() if len(tasks) == 1 else None)
+    sign = 1 if metric.higher_is_better else -1
     for runs in groups.values():
-        figures = summarize(r.test_accuracy for r in runs)
-        if figures.mean is not None and (best_accuracy is None or figures.mean > best_accuracy):
-            best_accuracy = figures.mean
-            best = f"{values_label(runs[0].values, experiment.keys)}: {figures.mean:.1%} ({figures.count} seeds)"
+        figures = summarize(getattr(r, figure_of(metric)) for r in runs)
+        if figures.mean is not None and (best_figure is None or sign * figures.mean > sign * best_figure):
+            best_figure = figures.mean
+            named = "" if metric.name == "test accuracy" else f"{metric.name} "
+            best = (f"{values_label(runs[0].values, experiment.keys)}: {named}{metric_text(metric, figures.mean, 1)}"
+                    f" ({figures.count} seeds)")
     varies = ", ".join(key_label(k) for k in experiment.keys)
     return ExperimentEntry(Path(folder), experiment.name, varies, len(experiment.runs), len(done), best,
-                           best_accuracy, created_text(experiment.created))
+                           best_figure, created_text(experiment.created))
 
 
 class _Item(QTableWidgetItem):
@@ -159,12 +166,8 @@ class ExperimentsPanel(QWidget):
         self._timer.stop()
         selected = self.selected()
         folder = self.runs_folder()
-        if folder != self.folder:
-            if self._watcher.directories():
-                self._watcher.removePaths(self._watcher.directories())
-            self.folder = folder
-        if folder.is_dir() and str(folder) not in self._watcher.directories():
-            self._watcher.addPath(str(folder))
+        self.folder = folder
+        watch_only(self._watcher, folder)
         self.entries, self.problems = [], []
         for path in experiment_folders(folder):
             try:
@@ -176,7 +179,7 @@ class ExperimentsPanel(QWidget):
         for row, entry in enumerate(self.entries):
             cells = [(entry.folder.name, entry.folder.name), (entry.name, entry.name), (entry.varies, entry.varies),
                      (f"{entry.trained} of {entry.planned}", entry.trained),
-                     (entry.best, -1.0 if entry.best_accuracy is None else entry.best_accuracy),
+                     (entry.best, -1.0 if entry.best_figure is None else entry.best_figure),
                      (entry.created, entry.created), ("", "")]
             for column, (text, value) in enumerate(cells):
                 item = _Item(text)

@@ -14,10 +14,10 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from cnnstudio.core.experiment_results import ExperimentResults, SettingResult
+from cnnstudio.core.experiment_results import ExperimentResults, SettingResult, figure_of, metric_text
 from cnnstudio.core.experiment_spec import setting_id, value_text
 from cnnstudio.core.experiments import PlannedRun
-from cnnstudio.core.stats import Summary
+from cnnstudio.core.stats import TEST_ACCURACY, Metric, Summary
 
 from ..runs.table import duration_text
 from ..theme import ERROR_COLOR
@@ -110,24 +110,26 @@ class _Table(QAbstractTableModel):
 
 
 class SettingsTable(_Table):
-    """One row per setting, best first: the varied values, seeds, test accuracy over seeds, ..."""
+    """One row per setting, best first: the varied values, seeds, the task's test figure over seeds (accuracy,
+    mean IoU, MAE or AUC), ..."""
 
     def set_results(self, results: ExperimentResults) -> None:
         keys = results.keys
         self.first_number_column = len(keys)
-        headers = [*(key_label(k) for k in keys), "Seeds", "Test acc (mean)", "± std", "Lowest–highest",
-                   "Test loss", "Val acc", "Parameters", "Time (mean)"]
+        metric = _shown_metric(results.metric)
+        headers = [*(key_label(k) for k in keys), "Seeds", f"{_short_name(metric)} (mean)", "± std",
+                   "Lowest–highest", "Test loss", "Val acc", "Parameters", "Time (mean)"]
         cells, ids, tips = [], [], []
         for setting in results.settings:
-            acc = setting.summaries["test_accuracy"]
+            acc = setting.summaries[figure_of(metric)]
             loss = setting.summaries["test_loss"]
             val = setting.summaries["val_accuracy"]
             seconds = setting.summaries["seconds"]
             cells.append([*((value_text(setting.values.get(k)), setting.values.get(k)) for k in keys),
                           (str(len(setting.runs)), len(setting.runs)),
-                          (percent(acc.mean, 2), acc.mean),
-                          ("" if acc.std is None else f"{100 * acc.std:.2f}", acc.std),
-                          (_range(acc), acc.low),
+                          (metric_text(metric, acc.mean), acc.mean),
+                          ("" if acc.std is None else _spread(metric, acc.std), acc.std),
+                          (_range(acc, metric), acc.low),
                           (_number(loss.mean), loss.mean),
                           (percent(val.mean, 2), val.mean),
                           ("" if setting.params is None else f"{setting.params:,}", setting.params),
@@ -140,9 +142,12 @@ class SettingsTable(_Table):
 class RunsTable(_Table):
     """One row per planned run (trained or not): its values, seed, status and figures."""
 
-    def set_runs(self, keys: Sequence[str], runs: Sequence[PlannedRun], folder: Path) -> None:
+    def set_runs(self, keys: Sequence[str], runs: Sequence[PlannedRun], folder: Path,
+                 metric: Metric | None = None) -> None:
         self.first_number_column = 0
-        headers = ["#", *(key_label(k) for k in keys), "Seed", "Status", "Test acc", "Test loss", "Val acc",
+        metric = _shown_metric(metric)
+        figure = figure_of(metric)
+        headers = ["#", *(key_label(k) for k in keys), "Seed", "Status", _short_name(metric), "Test loss", "Val acc",
                    "Epochs", "Time", "Folder"]
         cells, ids, tips = [], [], []
         self.greyed, self.marked = set(), set()
@@ -151,7 +156,7 @@ class RunsTable(_Table):
                           *((value_text(run.values.get(k)), run.values.get(k)) for k in keys),
                           (str(run.seed), run.seed),
                           (STATUS_WORDS.get(run.status, run.status), run.status),
-                          (percent(run.test_accuracy, 2), run.test_accuracy),
+                          (metric_text(metric, getattr(run, figure)), getattr(run, figure)),
                           (_number(run.test_loss), run.test_loss),
                           (percent(run.val_accuracy, 2), run.val_accuracy),
                           (str(run.epochs) if run.epochs else "", run.epochs or None),
@@ -171,7 +176,24 @@ def setting_key(setting: SettingResult) -> str:
     return setting_id(setting.values)
 
 
-def _range(summary: Summary) -> str:
+def _range(summary: Summary, metric: Metric) -> str:
     if summary.low is None:
         return ""
-    return f"{100 * summary.low:.2f}–{100 * summary.high:.2f}"
+    if metric.scale == 100:
+        return f"{100 * summary.low:.2f}–{100 * summary.high:.2f}"
+    return f"{summary.low:.4g}–{summary.high:.4g}"
+
+
+def _spread(metric: Metric, std: float) -> str:
+    return f"{100 * std:.2f}" if metric.scale == 100 else f"{std:.3g}"
+
+
+def _shown_metric(metric: Metric | None) -> Metric:
+    """The test figure the tables lead with: the experiment's ranking figure where it is a test figure."""
+    return metric if metric is not None and metric.name.startswith("test") and metric.name != "test loss" \
+        else TEST_ACCURACY
+
+
+def _short_name(metric: Metric) -> str:
+    """ "Test acc", "Test mean IoU", "Test MAE", "Test AUC" for a column header."""
+    return "Test acc" if metric == TEST_ACCURACY else metric.name[0].upper() + metric.name[1:]

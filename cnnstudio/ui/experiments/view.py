@@ -32,7 +32,13 @@ from PySide6.QtWidgets import (
 from superqt.utils import signals_blocked
 
 from cnnstudio.core.errors import UserError
-from cnnstudio.core.experiment_results import ExperimentResults, load_results, verdict_between
+from cnnstudio.core.experiment_results import (
+    ExperimentResults,
+    figure_of,
+    load_results,
+    metric_text,
+    verdict_between,
+)
 from cnnstudio.core.experiment_spec import values_label
 from cnnstudio.core.experiments import Experiment, PlannedRun
 from cnnstudio.core.stats import TEST_ACCURACY, Verdict, compare
@@ -49,7 +55,6 @@ if TYPE_CHECKING:
     from ..runs import RunHistory
 
 MAX_COLUMN_WIDTH = 220
-FIGURE_OF_METRIC = {"test accuracy": "test_accuracy", "validation accuracy": "val_accuracy", "test loss": "test_loss"}
 
 
 def budget_boxes(parent: QWidget) -> tuple[QSpinBox, QDoubleSpinBox]:
@@ -257,7 +262,7 @@ class ExperimentView(QWidget):
         chosen_runs = self._selected_keys(self.runs_table)
         self.experiment, self.results, self.problem = experiment, results, ""
         self.settings_model.set_results(results)
-        self.runs_model.set_runs(results.keys, experiment.runs, experiment.folder)
+        self.runs_model.set_runs(results.keys, experiment.runs, experiment.folder, results.metric)
         self._select(self.settings_table, chosen_settings)
         self._select(self.runs_table, chosen_runs)
         self._show_texts()
@@ -279,8 +284,8 @@ class ExperimentView(QWidget):
         best = ""
         if results.settings and results.metric is not None:
             top = results.settings[0]
-            figure = top.summaries[FIGURE_OF_METRIC[results.metric.name]]
-            value = f"{figure.mean:.2%}" if results.metric.scale == 100 else f"{figure.mean:.4g}"
+            figure = top.summaries[figure_of(results.metric)]
+            value = metric_text(results.metric, figure.mean)
             best = f" Best so far: {top.label} ({results.metric.name} {value} over {figure.count} seeds)."
         self.summary.setText(f"Varies {varies}: {how}, {spec.seeds} seed{'s' * (spec.seeds != 1)} each. "
                              f"{len(experiment.runs)} runs planned: {done} trained, {len(experiment.runs) - done} to "
@@ -339,7 +344,7 @@ class ExperimentView(QWidget):
         if self.results is None:
             return
         metric = self.results.metric or TEST_ACCURACY
-        figure = FIGURE_OF_METRIC[metric.name]
+        figure = figure_of(metric)
         runs = [self._run(index) for index in self._selected_keys(self.runs_table)]
         pair = [r for r in runs if r is not None and getattr(r, figure) is not None]
         verdict = None

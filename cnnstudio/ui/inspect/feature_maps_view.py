@@ -116,6 +116,8 @@ class FeatureMapsPage(QWidget):
     # -- visibility and refresh -------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
+        if self.controller.facts is not None:
+            self._build_rows(self.controller.facts)  # rows are made when first seen (a plot each: slow)
         self.controller.want_maps = True
         if self._dirty:
             self.refresh()
@@ -140,6 +142,8 @@ class FeatureMapsPage(QWidget):
 
     # -- rows -------------------------------------------------------------------------------------
     def _build_rows(self, facts) -> None:
+        if not self.isVisible():
+            return  # made at the next showEvent: a new run's model must not stall the window while it trains
         wanted = [(layer.name, layer.type, tuple(layer.output_shape)) for layer in facts.layers
                   if layer.type not in HIDDEN_TYPES]
         if [(r.name, r.kind, r.shape) for r in self.rows.values()] == wanted:

@@ -52,6 +52,7 @@ from cnnstudio.core.runs import (
 
 from ..context import AppContext
 from ..editor.commands import ReplaceNetworkCommand
+from ..folder_watch import watch_only
 from ..reflow import ElidedLabel, flow_row
 from .comparison import RunComparison
 from .table import PATH_ROLE, SORT_ROLE, RunTableModel
@@ -218,12 +219,8 @@ class RunHistory(QWidget):
         self._refresh_timer.stop()
         selected = set(self.selected_paths())
         folder = self.runs_folder()
-        if folder != self.folder:
-            if self._watcher.directories():
-                self._watcher.removePaths(self._watcher.directories())
-            self.folder = folder
-        if folder.is_dir() and str(folder) not in self._watcher.directories():
-            self._watcher.addPath(str(folder))
+        self.folder = folder
+        watch_only(self._watcher, folder)
         fresh = not self.model.runs
         self.model.set_runs(load_history(folder))
         if fresh and self.model.runs:

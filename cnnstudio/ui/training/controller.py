@@ -17,7 +17,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from cnnstudio.core.catalog import CATALOG
@@ -29,6 +29,7 @@ from cnnstudio.ml.training.reporting import DIVERGED, EARLY_STOPPING, STOPPED, T
 from cnnstudio.ml.training.settings import TrainingSettings
 
 from ..context import AppContext
+from ..controller_base import WorkController
 from ..jobs import Job
 from .responsiveness import favour_the_window
 
@@ -64,7 +65,7 @@ def _is_convolution(type_name: str) -> bool:
     return spec is not None and spec.convolution
 
 
-class TrainingController(QObject):
+class TrainingController(WorkController):
     """One training run at a time, the next ones queued; signals carry the trainer's reports."""
 
     started = Signal(object)  # run dir (Path): its folder exists, training is about to begin
@@ -73,9 +74,7 @@ class TrainingController(QObject):
     snapshot = Signal(object)  # Snapshot: weights and activations of the watched layer
     message = Signal(str)  # what the trainer says (paused, resumed, warnings, how it ended)
     runFinished = Signal(object)  # run dir (Path), after its record is complete
-    failed = Signal(str)  # training could not start or broke off; in the user's words
     # for the training views
-    stateChanged = Signal(str)  # IDLE, PREPARING, TRAINING, PAUSED, STOPPING
     runStarting = Signal(object)  # the RunRequest about to run (views reset)
     probe = Signal(object)  # ProbeImage: the image whose feature maps are shown
     status = Signal(str)  # what is happening, in words (loading the data, ...)
@@ -83,9 +82,7 @@ class TrainingController(QObject):
     queueChanged = Signal(int)  # runs waiting
 
     def __init__(self, context: AppContext) -> None:
-        super().__init__(context.parent)
-        self.context = context
-        self.state = IDLE
+        super().__init__(context)  # states: IDLE, PREPARING, TRAINING, PAUSED, STOPPING
         self.request: RunRequest | None = None  # the run going on
         self.run_dir: Path | None = None
         self.last_result = None
@@ -338,18 +335,6 @@ class TrainingController(QObject):
         if self._closing:
             QTimer.singleShot(0, self.context.shell.close)
 
-    # ------------------------------------------------------------------ telling the user
-    def _set_state(self, state: str) -> None:
-        if state != self.state:
-            self.state = state
-            self.stateChanged.emit(state)
-
-    def _fail(self, text: str) -> None:
-        self._say("error", text)
-        self.failed.emit(text)
-
-    def _say(self, severity: str, text: str) -> None:
-        self.context.messages.show(severity, text)
 
 
 def imagenet_backbones(project: Project) -> list[str]:

@@ -39,7 +39,9 @@ class FineTuneRow(QWidget):
         self.head = QSpinBox(minimum=1, maximum=100000, suffix=" epochs")
         self.head.setObjectName("trainingField_fine_tune_head_epochs")
         self.head.setToolTip("Epochs of the first phase: only the head trains, the backbone frozen. The rest of "
-                             "the run's epochs are the second phase.")
+                             "the run's epochs are the second phase. With early stopping on, the first phase ends when "
+                             "the validation loss stops improving (keeping its best weights) and the second phase "
+                             "starts at once, for its own epochs.")
         self.top = QSpinBox(minimum=0, maximum=100000, suffix=" layers")
         self.top.setObjectName("trainingField_fine_tune_unfreeze_top")
         self.top.setToolTip("How many of the backbone's last layers train in the second phase (BatchNormalization "

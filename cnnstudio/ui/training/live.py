@@ -19,6 +19,7 @@ from cnnstudio.ml.jobs.results import ProbeImage
 from cnnstudio.ml.training.reporting import Snapshot
 
 from ..plotting import menus_owned_by
+from ..reflow import SteadyLabel
 from .tiles import display_image, feature_map_tiles, filter_tiles, symmetric_level
 
 FILTER_COLORS = "CET-D1A"  # blue - white - red, white at zero
@@ -34,8 +35,7 @@ def _view() -> pg.ViewBox:
 
 
 def _title(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
+    label = SteadyLabel(text)  # rewritten at each snapshot: a line more or less would redraw the pictures
     font = label.font()
     font.setBold(True)
     label.setFont(font)
@@ -57,9 +57,8 @@ class LiveLookInside(QWidget):
         self.last_snapshot: Any = None
         self.probe = None
         self._maps_count = (0, 0)  # maps drawn, maps the layer has
-        self.caption = QLabel(WAITING)
+        self.caption = SteadyLabel(WAITING)
         self.caption.setObjectName("liveCaption")
-        self.caption.setWordWrap(True)
 
         self.filters_title = _title("Filters")
         self.filters_widget = pg.GraphicsLayoutWidget()

@@ -13,6 +13,7 @@ from cnnstudio.ml.jobs.requests import FinalLookRequest, RunRequest
 from cnnstudio.ml.training.reporting import EpochReport, Snapshot, TrainingResult
 
 from ..context import AppContext
+from ..reflow import SteadyLabel
 from ..theme import ERROR_COLOR, WARNING_COLOR
 from .controller import TrainingController
 from .curves import TrainingCurves
@@ -35,9 +36,9 @@ class TrainingView(QWidget):
         self._run = 0  # counts runs, so a late answer about an old run is dropped
         self.hint: Hint | None = None
         self._num_classes: int | None = None
-        self.caption = QLabel(WELCOME)
+        self.caption = SteadyLabel(WELCOME)  # changes at Start: it must not resize the plots as it does
         self.caption.setObjectName("trainingRunCaption")
-        self.caption.setWordWrap(True)
+        self.caption.setMinimumHeight(2 * self.caption.fontMetrics().lineSpacing() + 2)
         self.banner = QLabel()
         self.banner.setObjectName("trainingHint")
         self.banner.setWordWrap(True)
