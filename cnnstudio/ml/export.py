@@ -194,7 +194,7 @@ def export_model(model: keras.Model, fmt: str, out: str | Path, *, quantize: str
     if tolerance is not None and not (isinstance(tolerance, (int, float)) and 0 <= tolerance < float("inf")):
         raise UserError(f"the tolerance must be a number from 0, such as 0.001, not {tolerance!r}")
     out = check_destination(fmt, out, source=source, option=option)
-    check_export_memory(model.count_params())
+    check_export_memory(model.count_params(), fmt=fmt)
     allowed = float(tolerance) if tolerance is not None else QUANTIZED_TOLERANCE if quantize else TOLERANCE
     x = sample_inputs(model) if inputs is None else _as_list(inputs)
     if len(x) != len(model.inputs):
