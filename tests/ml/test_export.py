@@ -178,3 +178,22 @@ def test_the_check_feeds_pixel_values_to_a_model_that_rescales_them_itself():
     backbone = keras.applications.EfficientNetB0(include_top=False, weights=None, input_shape=(32, 32, 3))
     nested = keras.Model(image, keras.layers.GlobalAveragePooling2D()(backbone(image)))
     assert sample_inputs(nested, n=4)[0].max() > 1  # the backbone's own first step counts
+
+
+def test_a_mismatch_says_when_keras_disagrees_with_itself():
+    from cnnstudio.ml.export import PredictionMismatch, _with_keras_itself
+
+    class Chaotic:  # like untrained EfficientNetV2M: its values reach 6e5 and batch sizes round differently
+        def predict(self, x, verbose=0, batch_size=None):
+            return np.full((len(x), 3), 1.0 if batch_size == 1 else 2.0, np.float32)
+
+    class Stable(Chaotic):
+        def predict(self, x, verbose=0, batch_size=None):
+            return np.full((len(x), 3), 2.0, np.float32)
+
+    x, expected = [np.zeros((4, 2), np.float32)], [np.full((4, 3), 2.0, np.float32)]
+    mismatch = PredictionMismatch("onnx", 0.6, 0.001, 1.2)
+    message = str(_with_keras_itself(mismatch, Chaotic(), x, expected, "onnx"))
+    assert "Keras itself gives predictions 0.5 of the output's scale apart" in message and "\n" not in message
+    assert "allow it with a tolerance of 1" in message
+    assert _with_keras_itself(mismatch, Stable(), x, expected, "onnx") is mismatch

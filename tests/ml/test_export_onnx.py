@@ -89,3 +89,11 @@ def test_efficientnet_and_convnext_export_to_onnx_within_the_default_check(tmp_p
     model = getattr(keras.applications, name)(weights=None)
     result = export_model(model, "onnx", tmp_path / "m.onnx")
     assert result.difference <= 1e-4, result.describe()
+
+
+def test_onnx_asks_for_the_memory_tf2onnx_takes():
+    from cnnstudio.ml.export_paths import check_export_memory
+
+    check_export_memory(10_000_000, available=10**9, fmt="keras")  # 6 copies of 40 MB of weights fit in 1 GB
+    with pytest.raises(UserError, match="need about 2.0 GB of memory while it is converted"):
+        check_export_memory(10_000_000, available=10**9, fmt="onnx")  # tf2onnx holds 30 to 50 copies
