@@ -22,6 +22,7 @@ from .items import (
     DEVICE_CACHE,
     INPUT_SPREAD,
     PORT_RADIUS,
+    CardOutline,
     EdgeItem,
     _colors,
     font,
@@ -61,9 +62,25 @@ def shape_text(info: BlockInfo | None) -> str:
     return ", ".join(dims_text(s) for s in info.output_shapes)
 
 
-class BlockNodeItem(QGraphicsItem):
+class ChevronPress:
+    """A click on the chevron folds (a frame, FOLDS True) or opens (a folded card, FOLDS False) the block."""
+
+    FOLDS = True
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        scene: NetworkScene | None = self.scene()  # type: ignore[assignment]
+        if event.button() == Qt.MouseButton.LeftButton and self.chevron_rect().contains(event.pos()) and scene:
+            scene.fold_requested(self.block_id, self.FOLDS)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+
+class BlockNodeItem(ChevronPress, CardOutline, QGraphicsItem):
     """A collapsed block: its name, ports, output shape and parameter count. Double-click or the
     chevron opens it; dragging it moves all its layers."""
+
+    FOLDS = False
 
     def __init__(self, block_id: str, name: str, layer_count: int) -> None:
         super().__init__()
@@ -102,14 +119,6 @@ class BlockNodeItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self.body_rect().adjusted(-6, -PORT_RADIUS - 4, 12, PORT_RADIUS + 10)
 
-    def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addRoundedRect(self.body_rect(), 7, 7)
-        return path
-
-    def output_anchor(self) -> QPointF:
-        return self.mapToScene(QPointF(0, NODE_HEIGHT / 2 + PORT_RADIUS))
-
     def input_anchor(self, edge: EdgeItem | None = None) -> QPointF:
         """One input end per item feeding the block (a layer feeding two layers inside arrives once)."""
         x = 0.0
@@ -123,14 +132,6 @@ class BlockNodeItem(QGraphicsItem):
             for edge in self.edges_in + self.edges_out:
                 edge.update_path()
         return super().itemChange(change, value)
-
-    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
-        scene: NetworkScene | None = self.scene()  # type: ignore[assignment]
-        if event.button() == Qt.MouseButton.LeftButton and self.chevron_rect().contains(event.pos()) and scene:
-            scene.fold_requested(self.block_id, False)
-            event.accept()
-            return
-        super().mousePressEvent(event)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         colors = _colors(self)
@@ -213,7 +214,7 @@ class BlockNodeItem(QGraphicsItem):
             top += metrics.height()
 
 
-class BlockFrameItem(QGraphicsItem):
+class BlockFrameItem(ChevronPress, QGraphicsItem):
     """An expanded block: a labelled frame around its layers. Its label band selects the block;
     the chevron (or a double-click on the band) folds it."""
 
@@ -245,14 +246,6 @@ class BlockFrameItem(QGraphicsItem):
         path = QPainterPath()
         path.addRect(self.header_rect())
         return path
-
-    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
-        scene: NetworkScene | None = self.scene()  # type: ignore[assignment]
-        if event.button() == Qt.MouseButton.LeftButton and self.chevron_rect().contains(event.pos()) and scene:
-            scene.fold_requested(self.block_id, True)
-            event.accept()
-            return
-        super().mousePressEvent(event)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         colors = _colors(self)

@@ -134,7 +134,19 @@ class PortItem(QGraphicsItem):
             self.update()
 
 
-class NodeItem(QGraphicsItem):
+class CardOutline:
+    """The rounded card a layer or a folded block is drawn as: its clickable shape and its output end."""
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(self.body_rect(), 7, 7)
+        return path
+
+    def output_anchor(self) -> QPointF:
+        return self.mapToScene(QPointF(0, NODE_HEIGHT / 2 + PORT_RADIUS))
+
+
+class NodeItem(CardOutline, QGraphicsItem):
     """One layer: id and type, key parameters, output shape and parameter count, errors."""
 
     def __init__(self, node: Node) -> None:
@@ -230,14 +242,6 @@ class NodeItem(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:
         return self.body_rect().adjusted(-12, -12, 12, 4)  # room for the badges on both top corners
-
-    def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addRoundedRect(self.body_rect(), 7, 7)
-        return path
-
-    def output_anchor(self) -> QPointF:
-        return self.mapToScene(QPointF(0, NODE_HEIGHT / 2 + PORT_RADIUS))
 
     def input_anchor(self, edge: EdgeItem | None = None) -> QPointF:
         x = 0.0
