@@ -19,7 +19,7 @@ SUFFIXES = {"keras": ".keras", "tflite": ".tflite", "onnx": ".onnx", "savedmodel
 MARKER = "cnnstudio-export.json"  # in every SavedModel folder CNN Studio writes
 SAVEDMODEL_PARTS = frozenset({"saved_model.pb", "fingerprint.pb", "variables", "assets", MARKER})
 CONVERSION_COPIES = 6  # a converter holds about this many copies of the weights at once
-ONNX_COPIES = 50  # tf2onnx: measured 32 to 53 (NASNetLarge, EfficientNetV2M, ConvNeXtTiny, ResNet152V2)
+ONNX_COPIES = 10  # measured 6 (VGG16) to 8 (ResNet50), more where a tf2onnx optimizer fails and copies are kept
 
 
 def check_destination(fmt: str, out: str | Path, *, source: str | Path | None = None,
