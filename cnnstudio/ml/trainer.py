@@ -32,7 +32,7 @@ from . import distribute as dist
 from .builder import build_model, layer_output
 from .runs import INTERRUPTED, RUNNING, RunRecord, versions
 from .training import callbacks as fit_rules
-from .training.checkpoints import model_values, save_model_atomically, set_model_values
+from .training.checkpoints import host, model_values, save_model_atomically, set_model_values, snapshot
 from .training.initial_weights import InitialWeights, copy_matching_weights, weights_file
 from .training.preparation import NetworkFacts, backbone_ids, check_loaded, dataset_options, precheck
 from .training.reporting import (
@@ -105,7 +105,7 @@ class Trainer:
         self._download_tenths = -1
         self._best_loss = math.inf
         self._best_epoch = 0
-        self._best_weights: list[np.ndarray] | None = None
+        self._best_weights: list | None = None  # NumPy (from a checkpoint) or `snapshot`s
         self._val_predictions: list[tuple[np.ndarray, np.ndarray]] = []
         self._resume_state: dict[str, Any] = {}
 
@@ -436,8 +436,8 @@ class Trainer:
             self.record.write_now()
 
     def remember_good_weights(self) -> None:
-        """A host copy of the weights, taken when training starts and after each finished epoch."""
-        self._good_weights = [np.asarray(w) for w in self.model.get_weights()]
+        """A copy of the weights (on their device), taken when training starts and after each finished epoch."""
+        self._good_weights = snapshot(self.model.weights)
 
     def _keep_good_weights(self) -> None:
         """After a NaN stop: the optimizer skipped non-finite steps, but should a weight still have
@@ -531,7 +531,7 @@ class Trainer:
             return
         final = [np.asarray(w) for w in self.model.get_weights()]
         same = len(final) == len(self._best_weights) and all(
-            np.array_equal(a, b) for a, b in zip(final, self._best_weights, strict=True))
+            np.array_equal(a, host(b)) for a, b in zip(final, self._best_weights, strict=True))
         if same:
             save_model_atomically(self.model, record.checkpoints.best_model, "the best model")
             return
