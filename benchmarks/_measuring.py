@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def rss_mb() -> float:
@@ -34,3 +39,20 @@ def cpu_seconds(pid: int | None = None) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return float("nan")
+
+
+def older_program(revision: str, folder: Path) -> Path:
+    """The program as it was at a git revision, unpacked into ``folder`` (to be measured side by side)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def child_figures(arguments: list[str], **options) -> dict | None:
+    """Run this Python with `arguments` in a fresh process (`options` as subprocess.run takes them); the
+    JSON object it printed last, or None when it failed."""
+    child = subprocess.run([sys.executable, *arguments], capture_output=True, text=True, **options)
+    lines = child.stdout.strip().splitlines()
+    if child.returncode or not lines:
+        return None
+    return json.loads(lines[-1])

@@ -18,13 +18,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _measuring import ROOT, child_figures, older_program
 
 
 def measure(model: str, epochs: int, images: int) -> dict:
@@ -70,13 +69,6 @@ def measure(model: str, epochs: int, images: int) -> dict:
     return {"median_ms": 1000 * statistics.median(later), "max_ms": 1000 * max(later), "weights": weights}
 
 
-def older_program(revision: str, folder: Path) -> Path:
-    """The program as it was at a git revision, unpacked into ``folder``."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
-    return folder
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="jax")
@@ -100,14 +92,11 @@ def main() -> None:
     for model in args.models.split(","):
         cells, weights = [], 0
         for _, root in programs:
-            child = subprocess.run([sys.executable, __file__, "--child", str(root), model, "--epochs",
-                                    str(args.epochs), "--images", str(args.images)], capture_output=True, text=True,
-                                   env=dict(os.environ, KERAS_BACKEND=args.backend), cwd=root)
-            lines = child.stdout.strip().splitlines()
-            if child.returncode or not lines:
+            figures = child_figures([__file__, "--child", str(root), model, "--epochs", str(args.epochs), "--images",
+                                     str(args.images)], env=dict(os.environ, KERAS_BACKEND=args.backend), cwd=root)
+            if figures is None:
                 cells.append(f"{'failed':>18s} {'':>7s}")
                 continue
-            figures = json.loads(lines[-1])
             weights = figures["weights"]
             cells.append(f"{figures['median_ms']:15.1f} ms {figures['max_ms']:5.0f} ms")
         print(f"{model:22s} {weights:>10,d} " + " ".join(cells), flush=True)

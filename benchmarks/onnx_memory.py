@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -22,11 +21,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _measuring import child_figures, rss_mb  # noqa: E402 - the benchmarks folder is on the path as this runs
+
 
 def measure(name: str, way: str) -> dict:
     """One conversion in this process; its figures as a dict."""
-    from _measuring import rss_mb
-
     from cnnstudio.commands import quiet_tensorflow
 
     quiet_tensorflow()
@@ -79,15 +78,12 @@ def main() -> None:
     ways = [args.only] if args.only else ["ours", "tf2onnx"]
     print(f"{'model':18s} {'weights':>9s} " + " ".join(f"{way + ' peak':>14s} {'copies':>7s} {'s':>5s}" for way in ways))
     for name in args.models.split(","):
-        cells = []
+        cells, weights = [], float("nan")
         for way in ways:
-            child = subprocess.run([sys.executable, __file__, "--child", name, way], capture_output=True, text=True,
-                                   cwd=ROOT)
-            lines = child.stdout.strip().splitlines()
-            if child.returncode or not lines:
-                cells.append(f"{'failed (' + str(child.returncode) + ')':>14s} {'':7s} {'':5s}")
+            figures = child_figures([__file__, "--child", name, way], cwd=ROOT)
+            if figures is None:
+                cells.append(f"{'failed':>14s} {'':7s} {'':5s}")
                 continue
-            figures = json.loads(lines[-1])
             weights = figures["weights_mb"]
             cells.append(f"{figures['peak_mb'] / 1024:11.2f} GB {figures['peak_mb'] / weights:7.1f} "
                          f"{figures['seconds']:5.0f}")
