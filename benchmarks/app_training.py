@@ -3,7 +3,7 @@ do long curves stay smooth, does memory stay put? Prints measured figures (no as
 
     python benchmarks/app_training.py [--epochs 4] [--rounds 2] [--points 1000000]
                                       [--memory-minutes 30] [--only throughput,redraw,memory]
-                                      [--in-process]
+                                      [--in-process] [--no-settle]
 
 The window's ML jobs run in its worker process, as in the app; `--in-process` runs them on a
 thread of the window's own process instead (CNNSTUDIO_ML_IN_PROCESS=1: how it was before).
@@ -43,6 +43,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _measuring import cpu_seconds, rss_mb  # noqa: E402  (beside this script)
 from _ml_jobs import BareFit, TrainImages  # noqa: E402
+
+from cnnstudio.ui.app import settle_after_start  # noqa: E402
 
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -88,6 +90,8 @@ class Bench:
             self.window.show()
             self.window.tabs.setCurrentWidget(self.window.features.training_view)
             self.wait(lambda: False, 0.5)
+            if not self.args.no_settle:
+                settle_after_start()  # as the app does once its window is up
         return self.window
 
     def ml_cpu(self) -> float:
@@ -241,6 +245,13 @@ class Bench:
         print(f"the window's own work between two ticks (CPU time of the GUI thread, whatever else the machine "
               f"runs): p99 {percentile(busy, 99):.1f} ms   max {max(busy):.1f} ms   "
               f"(a tick later than that waited for the processor)", flush=True)
+        import gc
+
+        started = time.perf_counter()
+        gc.collect()
+        print(f"a full garbage collection on the GUI thread after the runs: {(time.perf_counter() - started) * 1000:.1f} "
+              f"ms ({'startup objects frozen, as the app does' if not self.args.no_settle else 'nothing frozen'})",
+              flush=True)
 
     def redraw(self) -> None:
         import numpy as np
@@ -340,6 +351,8 @@ def main() -> int:
                         help="comma-separated parts: throughput (with latency), redraw, memory")
     parser.add_argument("--in-process", action="store_true",
                         help="run the ML jobs on a thread of the window's process (as before the worker process)")
+    parser.add_argument("--no-settle", action="store_true",
+                        help="leave what the window's start made in the garbage collector's sight (as before)")
     args = parser.parse_args()
     parts = {p.strip() for p in args.only.split(",")}
     print("ML jobs: " + ("on a thread of the window's process" if args.in_process else "in the worker process"))
