@@ -181,6 +181,8 @@ def snapshot(variables) -> list:
     values = [getattr(v, "value", v) for v in variables]
     if keras.backend.backend() == "jax":
         return list(_jax_copies()(values))  # one call on the device rather than one per variable
+    if keras.backend.backend() == "torch":
+        values = [v.detach() for v in values]  # the copies keep no autograd history
     return [keras.ops.copy(v) for v in values]
 
 
