@@ -66,6 +66,7 @@ class ExportResult:
     float32_size_bytes: int | None = None  # for quantized TFLite: the size without quantization
     difference: float = 0.0  # largest difference relative to the output's scale
     outputs: int = 1
+    one_per_call: bool = False  # a TFLite file converted for one picture per call (see `_write_tflite`)
 
     def check_text(self) -> str:
         """How the predictions compare, in one phrase."""
@@ -79,7 +80,9 @@ class ExportResult:
         size = f"{self.size_bytes / 1024:,.1f} KiB"
         if self.float32_size_bytes:
             size += f" ({self.quantization} quantized; {self.float32_size_bytes / 1024:,.1f} KiB unquantized)"
-        return f"wrote {self.format} model to {self.path} ({size}); {self.check_text()}"
+        single = "; it takes one picture per call (with the batch size left open the converter needed TensorFlow " \
+                 "operations)" if self.one_per_call else ""
+        return f"wrote {self.format} model to {self.path} ({size}); {self.check_text()}{single}"
 
 
 class PredictionMismatch(UserError):
@@ -207,6 +210,8 @@ def export_model(model: keras.Model, fmt: str, out: str | Path, *, quantize: str
 
     def write_and_check(tmp: Path) -> None:
         _write(graph, fmt, tmp, quantize)
+        if fmt == "tflite":
+            checked["one_per_call"] = takes_one_per_call(tmp)
         got = _as_list(predict_file(fmt, tmp, feed))
         checked.update(compare(expected, got, fmt, allowed))
         if fmt == "savedmodel":
@@ -227,7 +232,7 @@ def export_model(model: keras.Model, fmt: str, out: str | Path, *, quantize: str
     except OSError as exc:
         raise write_error(exc, out, f"the {fmt} export") from None
     return ExportResult(out, fmt, _size(out), checked["absolute"], allowed, quantize, float_size,
-                        checked["relative"], len(expected))
+                        checked["relative"], len(expected), bool(checked.get("one_per_call")))
 
 
 def _with_keras_itself(mismatch: PredictionMismatch, model: keras.Model, x: list[np.ndarray],
@@ -273,12 +278,44 @@ def _write(model: keras.Model, fmt: str, path: Path, quantize: str | None) -> No
         elif fmt == "onnx":
             write_onnx(model, path)
         else:
-            with stderr_silenced():
-                model.export(str(path), format="litert", verbose=False, **_tflite_options(quantize))
+            _write_tflite(model, path, quantize)
     except (OSError, UserError):
         raise
     except Exception as exc:  # converters raise many kinds; say which format failed and why, in one line
         raise UserError(f"the model cannot be exported as {fmt}: {type(exc).__name__}: {first_line(exc)}") from None
+
+
+def _write_tflite(model: keras.Model, path: Path, quantize: str | None) -> None:
+    """The TFLite file, with TFLite's own operations only. Where the batch size is left open, the converter
+    keeps some layers as TensorFlow operations (the keras.io Oxford pets U-Net: three Conv2D after its
+    UpSampling2D), which TFLite runtimes cannot run; such a model is converted again for one picture per
+    call, where every shape is known. UserError if even then some remain."""
+    with stderr_silenced():
+        model.export(str(path), format="litert", verbose=False, **_tflite_options(quantize))
+        if not tensorflow_operations(path):
+            return
+        single = [keras.InputSpec(shape=(1, *t.shape[1:]), dtype=t.dtype) for t in model.inputs]
+        model.export(str(path), format="litert", verbose=False, input_signature=single, **_tflite_options(quantize))
+    left = tensorflow_operations(path)
+    if left:
+        names = ", ".join(f"{op} x{count}" if count > 1 else op for op, count in left.items())
+        raise UserError(f"the model cannot be exported as tflite: the converter keeps TensorFlow operations that "
+                        f"TFLite runtimes lack ({names}); export it as keras, savedmodel or onnx")
+
+
+def tensorflow_operations(path: Path) -> dict[str, int]:
+    """The TensorFlow ("Flex") operations a TFLite file uses, with their counts (none: an empty dict)."""
+    import contextlib
+    import io
+    import re
+
+    import tensorflow as tf
+
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said):
+        tf.lite.experimental.Analyzer.analyze(model_path=str(path))
+    found = re.findall(r"Op#\d+ Flex(\w+)\(", said.getvalue())
+    return {op: found.count(op) for op in dict.fromkeys(found)}
 
 
 def _unquantized_size(model: keras.Model) -> int:
@@ -335,9 +372,26 @@ def _predict_outputs(fmt: str, path: str, inputs: list[np.ndarray], names: list[
         with stderr_silenced():  # "Created TensorFlow Lite XNNPACK delegate" is printed from C++
             interpreter = Interpreter(model_path=path)
             runner = interpreter.get_signature_runner()
-            result = runner(**_feed(list(runner.get_input_details()), inputs, names))
+            feed = _feed(list(runner.get_input_details()), inputs, names)
+            if _one_per_call(runner):
+                results = [runner(**{k: v[i:i + 1] for k, v in feed.items()}) for i in range(len(inputs[0]))]
+                result = {k: np.concatenate([r[k] for r in results]) for k in results[0]}
+            else:
+                result = runner(**feed)
         return [np.array(result[name]) for name in sorted(result, key=_output_number)]
     raise UserError(f"unknown export format '{fmt}'")
+
+
+def takes_one_per_call(path: str | Path) -> bool:
+    """Whether a TFLite file was converted for one picture per call (its batch size fixed at 1)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    with stderr_silenced():
+        return _one_per_call(Interpreter(model_path=str(path)).get_signature_runner())
+
+
+def _one_per_call(runner) -> bool:
+    return all(d["shape_signature"][:1].tolist() == [1] for d in runner.get_input_details().values())
 
 
 def _feed(wanted: list[str], inputs: list[np.ndarray], names: list[str] | None) -> dict[str, np.ndarray]:

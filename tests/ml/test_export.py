@@ -197,3 +197,30 @@ def test_a_mismatch_says_when_keras_disagrees_with_itself():
     assert "Keras itself gives predictions 0.5 of the output's scale apart" in message and "\n" not in message
     assert "allow it with a tolerance of 1" in message
     assert _with_keras_itself(mismatch, Stable(), x, expected, "onnx") is mismatch
+
+
+def test_a_unet_whose_conversion_keeps_tensorflow_operations_exports_for_one_picture_per_call(tmp_path):
+    """keras.io's Oxford pets U-Net: with the batch size left open the TFLite converter keeps three Conv2D as
+    TensorFlow operations, which TFLite runtimes lack (the check crashed on them). It is converted again for
+    one picture per call, the check feeds it one picture at a time, and the message says so."""
+    import keras
+
+    from cnnstudio.ml.export import tensorflow_operations
+
+    from .keras_examples import oxford_pets_segmentation
+
+    keras.utils.set_random_seed(0)
+    model = oxford_pets_segmentation()
+    out = tmp_path / "pets.tflite"
+    result = export_model(model, "tflite", out)
+    assert result.one_per_call and "it takes one picture per call" in result.describe()
+    assert tensorflow_operations(out) == {}
+    images = np.random.default_rng(1).random((3, 64, 64, 3)).astype("float32")
+    expected = model.predict(images, verbose=0)
+    got = predict_file("tflite", out, images)
+    assert got.shape == expected.shape == (3, 64, 64, 3)
+    assert np.max(np.abs(got - expected)) <= 1e-5 * np.max(np.abs(expected))
+    image = keras.Input((8, 8, 1))
+    small = keras.Model(image, keras.layers.Dense(2)(keras.layers.Flatten()(keras.layers.Conv2D(2, 3)(image))))
+    plain = export_model(small, "tflite", tmp_path / "small.tflite")  # batches of any size, as before
+    assert not plain.one_per_call and "one picture" not in plain.describe()
