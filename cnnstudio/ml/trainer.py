@@ -436,8 +436,12 @@ class Trainer:
             self.record.write_now()
 
     def remember_good_weights(self) -> None:
-        """A copy of the weights (on their device), taken when training starts and after each finished epoch."""
-        self._good_weights = snapshot(self.model.weights)
+        """A copy of the model's variables (on their device), taken when training starts and after each finished
+        epoch: the weights among them are the good weights, and the epoch's checkpoint writes them all."""
+        variables = self.model.variables
+        self._good_values = snapshot(variables)
+        position = {id(v): i for i, v in enumerate(variables)}
+        self._good_weights = [self._good_values[position[id(w)]] for w in self.model.weights]
 
     def _keep_good_weights(self) -> None:
         """After a NaN stop: the optimizer skipped non-finite steps, but should a weight still have
@@ -517,7 +521,7 @@ class Trainer:
         if improved:
             record.checkpoints.save_best(self._best_weights)
         elapsed = sum(r.seconds for r in self.history)
-        record.checkpoints.save_last(self.model, self.optimizer, {
+        record.checkpoints.save_last(self._good_values, self.optimizer, {
             "epoch": report.epoch, "history": [r.to_dict() for r in self.history], "seconds": elapsed,
             "best": {"loss": None if math.isinf(self._best_loss) else self._best_loss, "epoch": self._best_epoch},
             "rules": self._rule_state()})

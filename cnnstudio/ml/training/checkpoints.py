@@ -110,13 +110,14 @@ class Checkpoints:
             raise disk_error(exc, path, what) from None
         self._put(path, lambda: _pack(arrays), what)  # packed where it is written (maybe later, elsewhere)
 
-    def save_last(self, model, optimizer, state: dict[str, Any]) -> None:
-        """Model and optimizer variables after an epoch, with the state that goes with them.
+    def save_last(self, model_values: list, optimizer, state: dict[str, Any]) -> None:
+        """The model's variables (a `snapshot` of `model.variables`) and the optimizer's after an epoch, with
+        the state that goes with them.
 
-        The values are copied now, where they live (training goes on changing the variables), and
-        brought to the host where they are written (maybe later, on the writer's thread).
+        The optimizer's are copied now, where they live (training goes on changing them); all are brought to
+        the host where they are written (maybe later, on the writer's thread).
         """
-        arrays: dict[str, Any] = {f"model_{i}": v for i, v in enumerate(snapshot(model.variables))}
+        arrays: dict[str, Any] = {f"model_{i}": v for i, v in enumerate(model_values)}
         arrays.update({f"optimizer_{i}": v for i, v in enumerate(snapshot(optimizer.variables))})
         text = json.dumps({"format": STATE_FORMAT, "version": 1, **state}, allow_nan=False)
         arrays["state"] = np.array(text)
