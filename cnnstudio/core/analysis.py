@@ -234,6 +234,20 @@ def analyze(network: Network, *, loss: str | None = None, num_classes: int | Non
     return Analyzer().analyze(network, loss=loss, num_classes=num_classes)
 
 
+def first_convolution(network: Network) -> str | None:
+    """The id of the first convolution layer in the network's order (the one the window watches live
+    while training), or None: none, or a cycle (the trainer will say so)."""
+    try:
+        order = network.topological_order()
+    except CycleError:
+        return None
+    for node_id in order:
+        spec = CATALOG.get(network.node(node_id).type)
+        if spec is not None and spec.convolution:
+            return node_id
+    return None
+
+
 def _cycle(network: Network) -> list[str]:
     try:
         network.topological_order()

@@ -209,3 +209,18 @@ def test_analyzer_reuses_unchanged_layers_and_sees_edits():
 def test_every_template_is_valid(name):
     result = analyze(load_template(name).network, num_classes=2 if name == "edge-detector" else 10)
     assert result.ok and not result.warnings
+
+
+def test_the_first_convolution_is_the_layer_watched_live_and_a_backbone_is_none():
+    from cnnstudio.core.analysis import first_convolution
+
+    assert first_convolution(load_template("lenet5").network) == "conv1"
+    assert first_convolution(load_template("mlp").network) is None
+    net = chain((32, 32, 3), ("Rescaling", {"scale": 1 / 255}), ("DepthwiseConv2D", {"kernel_size": 3}),
+                ("Conv2D", {"filters": 4, "kernel_size": 3}))
+    assert first_convolution(net) == "l1"  # after a layer that is not one
+    backbone = chain((96, 96, 3), ("MobileNetV2", {"weights": None}), ("GlobalAveragePooling2D", {}))
+    assert first_convolution(backbone) is None  # the pretrained network is one layer here, not a convolution
+    looped = chain((8, 8, 1), ("Conv2D", {"filters": 2, "kernel_size": 3}), ("Conv2D", {"filters": 2, "kernel_size": 1}))
+    looped = Network.from_parts(list(looped.nodes.values()), [*looped.edges, ("l1", "l0")])  # as a file may hold
+    assert first_convolution(looped) is None  # a cycle: no order to watch in (the trainer says why)

@@ -20,6 +20,7 @@ from typing import Any
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from cnnstudio.core import analysis
 from cnnstudio.core.catalog import CATALOG
 from cnnstudio.core.errors import UserError
 from cnnstudio.core.project import Project, load_project
@@ -52,17 +53,7 @@ def ask_stop_and_close(parent: QWidget) -> bool:
 
 def first_convolution(project: Project) -> str | None:
     """The id of the first convolution layer in the network's order (the one watched live)."""
-    network = project.network
-    try:
-        order = network.topological_order()
-    except Exception:  # a cycle: the trainer will say so
-        return None
-    return next((node_id for node_id in order if _is_convolution(network.node(node_id).type)), None)
-
-
-def _is_convolution(type_name: str) -> bool:
-    spec = CATALOG.get(type_name)
-    return spec is not None and spec.convolution
+    return analysis.first_convolution(project.network)
 
 
 class TrainingController(WorkController):
@@ -334,7 +325,6 @@ class TrainingController(WorkController):
         self._set_state(IDLE)
         if self._closing:
             QTimer.singleShot(0, self.context.shell.close)
-
 
 
 def imagenet_backbones(project: Project) -> list[str]:
