@@ -27,6 +27,7 @@ import os
 import platform
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -48,7 +49,13 @@ from ..core.runs import (  # noqa: F401 - the readers live in core (no TensorFlo
     read_metrics,
     read_run_info,
 )
-from .training.checkpoints import Checkpoints, disk_error, save_model_atomically, write_bytes
+from .training.checkpoints import (
+    CheckpointBudget,
+    Checkpoints,
+    disk_error,
+    save_model_atomically,
+    write_bytes,
+)
 from .training.reporting import EpochReport
 from .training.tensorboard import EventFile
 
@@ -110,6 +117,10 @@ class RunRecord:
         self.info: dict[str, Any] = {}
         self._writers: dict[str, Any] = {}
         self._behind: WriteBehind | None = None
+        self._seconds: dict[Path, float] = {}  # how long the latest write of each file took (all of it)
+        self._writing: set[Path] = set()  # files given to the writer and not yet written
+        self._budget = CheckpointBudget()
+        self._held: dict[str, Any] = {}  # the newest epoch's checkpoints the budget held back ("last", "best")
 
     # -- where the files are written ----------------------------------------------------------
     def write_behind(self) -> None:
@@ -128,11 +139,46 @@ class RunRecord:
         if self._behind is not None:
             self._behind.wait()
 
+    def save_checkpoints(self, last: dict[str, Any], best: list | None = None) -> None:
+        """An epoch's checkpoints: `last` from `Checkpoints.last_of`, and the weights of a new best epoch.
+        Written now, or held (whole, replacing older ones held) while writing them would take more than
+        `CHECKPOINT_SHARE` of the run's time (see `CheckpointBudget`); `flush_checkpoints` writes them."""
+        if best is not None:
+            self._held["best"] = best
+        self._held["last"] = last
+        paths = [self.checkpoints.last] + ([self.checkpoints.best] if "best" in self._held else [])
+        cost = sum(self._seconds.get(path, 0.0) for path in paths)
+        if self._budget.due(cost, busy=any(path in self._writing for path in paths)):
+            self.flush_checkpoints()
+
+    def flush_checkpoints(self) -> None:
+        """Write the checkpoints held back (at the end of a run, however it ends)."""
+        held, self._held = self._held, {}
+        if "best" in held:
+            self.checkpoints.save_best(held["best"])
+        if "last" in held:
+            self.checkpoints.write_last(held["last"])
+        if held:
+            self._budget.wrote()
+
     def _write(self, path: Path, make, what: str) -> None:
+        def write() -> None:
+            started = time.perf_counter()
+            try:
+                write_bytes(path, make(), what)
+                self._seconds[path] = time.perf_counter() - started
+            finally:
+                self._writing.discard(path)
+
+        self._writing.add(path)
         if self._behind is None:
-            write_bytes(path, make(), what)
-        else:
-            self._behind.submit(path, lambda: write_bytes(path, make(), what))
+            write()
+            return
+        try:
+            self._behind.submit(path, write)
+        except BaseException:
+            self._writing.discard(path)
+            raise
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod

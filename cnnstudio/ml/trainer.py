@@ -15,6 +15,7 @@ Import it on the thread that trains, never on the GUI thread.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Sequence
@@ -419,6 +420,8 @@ class Trainer:
             return STOPPED, f"training stopped by request during epoch {epoch}"
         except BaseException:
             if self.record:
+                with contextlib.suppress(Exception):  # what ended the run is the error to report
+                    self.record.flush_checkpoints()
                 self.record.write_now(raise_error=False)
             raise
         self._written()
@@ -433,6 +436,7 @@ class Trainer:
     def _written(self) -> None:
         """Wait for the epochs' files; a write that failed (a full disk) is the run's error now."""
         if self.record:
+            self.record.flush_checkpoints()
             self.record.write_now()
 
     def remember_good_weights(self) -> None:
@@ -518,13 +522,11 @@ class Trainer:
         if self._val_predictions and self.loss is not None and self.loss.classifies:
             record.write_val_predictions(self.dataset.labels("validation"), self._val_predictions,
                                          self.dataset.num_classes)
-        if improved:
-            record.checkpoints.save_best(self._best_weights)
         elapsed = sum(r.seconds for r in self.history)
-        record.checkpoints.save_last(self._good_values, self.optimizer, {
+        record.save_checkpoints(record.checkpoints.last_of(self._good_values, self.optimizer, {
             "epoch": report.epoch, "history": [r.to_dict() for r in self.history], "seconds": elapsed,
             "best": {"loss": None if math.isinf(self._best_loss) else self._best_loss, "epoch": self._best_epoch},
-            "rules": self._rule_state()})
+            "rules": self._rule_state()}), self._best_weights if improved else None)
         self._write_info(status=RUNNING)
 
     def _save_final_models(self) -> None:

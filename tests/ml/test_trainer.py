@@ -301,6 +301,61 @@ def test_interrupted_run_resumes_from_its_last_checkpoint(npz, tmp_path, referen
     assert info["status"] == FINISHED and info["resumed_after_epochs"] == [1]
 
 
+def test_the_checkpoint_budget_writes_every_epoch_unless_writing_takes_more_than_its_share():
+    from cnnstudio.ml.training.checkpoints import CheckpointBudget
+
+    now = [100.0]
+    budget = CheckpointBudget(share=0.05, clock=lambda: now[0])
+    assert budget.due(cost=5.0)  # the first epoch's are always written
+    budget.wrote()
+    now[0] += 0.5
+    assert budget.due(cost=0.01)  # 10 ms of writing after 0.5 s of training: 2 %, every epoch
+    assert not budget.due(cost=0.01, busy=True)  # never while the writer is still at the last ones
+    assert not budget.due(cost=1.0)  # 1 s of writing for 0.5 s of training: wait
+    now[0] += 19.4
+    assert not budget.due(cost=1.0)
+    now[0] += 0.2
+    assert budget.due(cost=1.0)  # 20 s on: writing takes 5 % of the time
+
+
+def test_checkpoints_held_by_the_budget_are_written_whole_when_the_run_ends_or_stops(npz, tmp_path, monkeypatch):
+    from cnnstudio.ml.trainer import Trainer, TrainingCallbacks
+    from cnnstudio.ml.training import checkpoints
+
+    written = []  # the epoch of each last.npz handed to the writer
+    write_last = checkpoints.Checkpoints.write_last
+    monkeypatch.setattr(checkpoints.Checkpoints, "write_last", lambda self, arrays: (
+        written.append(json.loads(str(arrays["state"]))["epoch"]), write_last(self, arrays))[-1])
+    # a disk so slow that only the first epoch's checkpoints are due while training goes on
+    monkeypatch.setattr(checkpoints.CheckpointBudget, "due", lambda self, cost, busy=False: self.written_at is None)
+    _, result = train(tiny_project(npz, epochs=3), run_dir=tmp_path / "run")
+    assert result.epochs == 3 and written == [1, 3]  # the last one waited for the end of the run, whole
+    state = checkpoints.Checkpoints(tmp_path / "run" / "checkpoints").load_state()
+    assert state["epoch"] == 3 and len(state["history"]) == 3
+    best = checkpoints.Checkpoints(tmp_path / "run" / "checkpoints").load_best()
+    assert best is not None and state["best"]["epoch"] >= 1
+
+    written.clear()
+    trainer = Trainer(tiny_project(npz, epochs=4), run_dir=tmp_path / "stopped",
+                      callbacks=TrainingCallbacks(on_epoch=lambda r: r.epoch == 3 and trainer.stop()))
+    assert trainer.run().stopped_reason == STOPPED
+    assert written == [1, 3]  # stopped in epoch 4: epoch 3's, held, are written as the run stops
+
+    def crash_after_third(report):
+        if report.epoch == 3:
+            raise Crash
+
+    written.clear()
+    with pytest.raises(Crash):
+        train(tiny_project(npz, epochs=4), run_dir=tmp_path / "crashed", callbacks=TrainingCallbacks(
+            on_epoch=crash_after_third))
+    assert written == [1, 3]  # an error ends the run: what was held is written before it is reported
+    messages = []
+    _, resumed = train(tiny_project(npz, epochs=4), run_dir=tmp_path / "crashed",
+                       callbacks=TrainingCallbacks(on_message=messages.append))
+    assert any("after epoch 3" in m for m in messages) and resumed.epochs == 4
+
+
 def test_a_finished_run_directory_is_never_reused(npz, tmp_path):
     run = tmp_path / "run"
     train(tiny_project(npz, epochs=1, max_steps_per_epoch=2), run_dir=run)

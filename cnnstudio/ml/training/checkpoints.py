@@ -4,7 +4,8 @@ Files in `<run>/checkpoints/`:
 
 - `last.npz`: after every epoch, ONE file holding the model's variables, the optimizer's
   variables and the run's state (epochs done, history, schedule and early-stopping
-  counters) — weights and state can never disagree;
+  counters) — weights and state can never disagree (the trainer writes it less often when
+  writing it would take more than a twentieth of the training time: `CheckpointBudget`);
 - `best.npz`: the weights (as `model.get_weights()` lists them) of the epoch with the lowest validation loss;
 - `best.keras`: the best model as a Keras file, written when training ends.
 
@@ -20,6 +21,7 @@ import functools
 import io
 import json
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,29 @@ from ...core import files
 from ...core.errors import UserError
 
 STATE_FORMAT = "cnnstudio-checkpoint"
+CHECKPOINT_SHARE = 0.05  # writing checkpoints may take at most this share of a run's time
+
+
+class CheckpointBudget:
+    """When an epoch's checkpoints are written: after every epoch, unless writing them takes more than
+    `CHECKPOINT_SHARE` of the time (a large network whose epochs are short, as on a GPU). Then they are
+    written once the writer is free and the time since the last write is 1 / `share` times as long as
+    that write took; the newest epoch's waits, whole, for then or for the end of the run. A killed run
+    loses at most one epoch or that time, whichever is longer."""
+
+    def __init__(self, share: float = CHECKPOINT_SHARE, clock: Callable[[], float] = time.monotonic) -> None:
+        self.share = share
+        self.clock = clock
+        self.written_at: float | None = None
+
+    def due(self, cost: float, busy: bool = False) -> bool:
+        """Whether to write now: `cost`, the seconds the last write took; `busy`, the writer still at it."""
+        if self.written_at is None:
+            return True
+        return not busy and self.clock() - self.written_at >= cost / self.share
+
+    def wrote(self) -> None:
+        self.written_at = self.clock()
 
 
 def write_bytes(path: Path, data: bytes, what: str) -> None:
@@ -110,17 +135,19 @@ class Checkpoints:
             raise disk_error(exc, path, what) from None
         self._put(path, lambda: _pack(arrays), what)  # packed where it is written (maybe later, elsewhere)
 
-    def save_last(self, model_values: list, optimizer, state: dict[str, Any]) -> None:
-        """The model's variables (a `snapshot` of `model.variables`) and the optimizer's after an epoch, with
-        the state that goes with them.
-
-        The optimizer's are copied now, where they live (training goes on changing them); all are brought to
-        the host where they are written (maybe later, on the writer's thread).
-        """
+    @staticmethod
+    def last_of(model_values: list, optimizer, state: dict[str, Any]) -> dict[str, Any]:
+        """What `write_last` writes after an epoch: the model's variables (a `snapshot` of `model.variables`),
+        the optimizer's, copied now where they live (training goes on changing them), and the state that goes
+        with them. All are brought to the host where they are written."""
         arrays: dict[str, Any] = {f"model_{i}": v for i, v in enumerate(model_values)}
         arrays.update({f"optimizer_{i}": v for i, v in enumerate(snapshot(optimizer.variables))})
         text = json.dumps({"format": STATE_FORMAT, "version": 1, **state}, allow_nan=False)
         arrays["state"] = np.array(text)
+        return arrays
+
+    def write_last(self, arrays: dict[str, Any]) -> None:
+        """`last.npz` from `last_of`'s arrays (maybe later, on the writer's thread)."""
         self._write(self.last, arrays, "the last checkpoint")
 
     def save_best(self, values: list) -> None:
