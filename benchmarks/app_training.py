@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -345,6 +346,7 @@ class Bench:
         if self.window is not None:
             self.window.close()
             self.app.processEvents()
+        shutil.rmtree(self.tmp, ignore_errors=True)  # the settings and runs this benchmark made
 
 
 def main() -> int:
