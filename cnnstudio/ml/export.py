@@ -209,9 +209,7 @@ def export_model(model: keras.Model, fmt: str, out: str | Path, *, quantize: str
     feed = x[0] if len(x) == 1 else dict(zip(names, x)) if len(set(names)) == len(names) else x
 
     def write_and_check(tmp: Path) -> None:
-        _write(graph, fmt, tmp, quantize)
-        if fmt == "tflite":
-            checked["one_per_call"] = takes_one_per_call(tmp)
+        checked["one_per_call"] = _write(graph, fmt, tmp, quantize)
         got = _as_list(predict_file(fmt, tmp, feed))
         checked.update(compare(expected, got, fmt, allowed))
         if fmt == "savedmodel":
@@ -269,7 +267,8 @@ def compare(expected: Sequence[np.ndarray], got: Sequence[np.ndarray], fmt: str,
     return {"absolute": absolute, "relative": relative}
 
 
-def _write(model: keras.Model, fmt: str, path: Path, quantize: str | None) -> None:
+def _write(model: keras.Model, fmt: str, path: Path, quantize: str | None) -> bool:
+    """The model as `fmt` at `path`; True when the file takes one picture per call (see `_write_tflite`)."""
     try:
         if fmt == "keras":
             model.save(path)
@@ -278,22 +277,23 @@ def _write(model: keras.Model, fmt: str, path: Path, quantize: str | None) -> No
         elif fmt == "onnx":
             write_onnx(model, path)
         else:
-            _write_tflite(model, path, quantize)
+            return _write_tflite(model, path, quantize)
+        return False
     except (OSError, UserError):
         raise
     except Exception as exc:  # converters raise many kinds; say which format failed and why, in one line
         raise UserError(f"the model cannot be exported as {fmt}: {type(exc).__name__}: {first_line(exc)}") from None
 
 
-def _write_tflite(model: keras.Model, path: Path, quantize: str | None) -> None:
+def _write_tflite(model: keras.Model, path: Path, quantize: str | None) -> bool:
     """The TFLite file, with TFLite's own operations only. Where the batch size is left open, the converter
     keeps some layers as TensorFlow operations (the keras.io Oxford pets U-Net: three Conv2D after its
     UpSampling2D), which TFLite runtimes cannot run; such a model is converted again for one picture per
-    call, where every shape is known. UserError if even then some remain."""
+    call, where every shape is known (then True). UserError if even then some remain."""
     with stderr_silenced():
         model.export(str(path), format="litert", verbose=False, **_tflite_options(quantize))
         if not tensorflow_operations(path):
-            return
+            return False
         single = [keras.InputSpec(shape=(1, *t.shape[1:]), dtype=t.dtype) for t in model.inputs]
         model.export(str(path), format="litert", verbose=False, input_signature=single, **_tflite_options(quantize))
     left = tensorflow_operations(path)
@@ -301,6 +301,7 @@ def _write_tflite(model: keras.Model, path: Path, quantize: str | None) -> None:
         names = ", ".join(f"{op} x{count}" if count > 1 else op for op, count in left.items())
         raise UserError(f"the model cannot be exported as tflite: the converter keeps TensorFlow operations that "
                         f"TFLite runtimes lack ({names}); export it as keras, savedmodel or onnx")
+    return True
 
 
 def tensorflow_operations(path: Path) -> dict[str, int]:
@@ -382,14 +383,6 @@ def _predict_outputs(fmt: str, path: str, inputs: list[np.ndarray], names: list[
                 result = runner(**feed)
         return [np.array(result[name]) for name in sorted(result, key=_output_number)]
     raise UserError(f"unknown export format '{fmt}'")
-
-
-def takes_one_per_call(path: str | Path) -> bool:
-    """Whether a TFLite file was converted for one picture per call (its batch size fixed at 1)."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    with stderr_silenced():
-        return _one_per_call(Interpreter(model_path=str(path)).get_signature_runner())
 
 
 def _one_per_call(runner) -> bool:
