@@ -152,7 +152,7 @@ class RunRecord:
             self.flush_checkpoints()
 
     def flush_checkpoints(self) -> None:
-        """Write the checkpoints held back (at the end of a run, however it ends)."""
+        """Write the checkpoints held back (when the run pauses, and at its end however it ends)."""
         held, self._held = self._held, {}
         if "best" in held:
             self.checkpoints.save_best(held["best"])

@@ -341,6 +341,18 @@ def test_checkpoints_held_by_the_budget_are_written_whole_when_the_run_ends_or_s
     assert trainer.run().stopped_reason == STOPPED
     assert written == [1, 3]  # stopped in epoch 4: epoch 3's, held, are written as the run stops
 
+    def on_message(text):
+        if text == "paused":
+            at_pause.extend(written)
+            trainer.resume()
+
+    written.clear()
+    at_pause: list = []
+    trainer = Trainer(tiny_project(npz, epochs=3), run_dir=tmp_path / "paused", callbacks=TrainingCallbacks(
+        on_epoch=lambda r: r.epoch == 2 and trainer.pause(), on_message=on_message))
+    assert trainer.run().epochs == 3
+    assert at_pause == [1, 2] and written == [1, 2, 3]  # a paused run's checkpoint is its newest epoch's
+
     def crash_after_third(report):
         if report.epoch == 3:
             raise Crash

@@ -39,7 +39,7 @@ class CheckpointBudget:
     """When an epoch's checkpoints are written: after every epoch, unless writing them takes more than
     `CHECKPOINT_SHARE` of the time (a large network whose epochs are short, as on a GPU). Then they are
     written once the writer is free and the time since the last write is 1 / `share` times as long as
-    that write took; the newest epoch's waits, whole, for then or for the end of the run. A killed run
+    that write took; the newest epoch's waits, whole, for then, a pause or the end of the run. A killed run
     loses at most one epoch or that time, whichever is longer."""
 
     def __init__(self, share: float = CHECKPOINT_SHARE, clock: Callable[[], float] = time.monotonic) -> None:

@@ -95,6 +95,8 @@ class RunCallback(keras.callbacks.Callback):
     def batch_starting(self, batch: int) -> None:
         control = self.control
         if control.paused:
+            if self.trainer.record is not None:  # a paused run's checkpoint is its newest (none held back)
+                self.trainer.record.flush_checkpoints()
             self.report.message("paused")
             self.paused += control.wait_while_paused()
             if not control.stopping:
